@@ -1,0 +1,104 @@
+"""`make demo`: the main job on real pages, end to end.
+
+Live Izvestia feed when the network is reachable, otherwise the saved pages under ../shared/data/html_ru.
+Prints what it used, a summary, one rendered document and the database path.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from dragoman.errors import DragomanError, ModelNotInstalled
+from dragoman.settings import load_settings
+
+LIVE_FEED = "https://iz.ru/xml/rss/all.xml"
+LIVE_ARTICLES = 3
+
+
+def live_sources(settings) -> list[str]:  # type: ignore[no-untyped-def]
+    """The newest article URLs of the live feed, or [] when the network cannot reach it."""
+    from dragoman.acquire.feeds import parse_feed
+    from dragoman.acquire.http import Fetcher
+
+    quick = settings.with_overrides(connect_timeout=5.0, read_timeout=10.0)
+    try:
+        with Fetcher(quick) as fetcher:
+            page = fetcher.fetch(LIVE_FEED)
+            return [item.url for item in parse_feed(page.body, source=LIVE_FEED)[:LIVE_ARTICLES]]
+    except DragomanError as exc:
+        print(f"live feed not reachable ({exc.message}); using saved pages", file=sys.stderr)
+        return []
+
+
+def saved_sources() -> list[str]:
+    for base in (Path.cwd(), *Path.cwd().parents):
+        candidate = base.parent / "shared" / "data" / "html_ru"
+        if candidate.is_dir():
+            return [str(candidate)]
+    return []
+
+
+def main(argv: list[str] | None = None) -> int:
+    from dragoman import pipeline
+    from dragoman.serve.render import render_text
+    from dragoman.store import open_store
+
+    args = argparse.ArgumentParser(prog="python -m dragoman.demo")
+    args.add_argument("--db", default="dragoman.db")
+    args.add_argument("--offline", action="store_true", help="skip the live feed")
+    opts = args.parse_args(argv)
+    settings = load_settings().with_overrides(db=opts.db, host_delay=2.0)
+
+    sources = [] if opts.offline else live_sources(settings)
+    used = f"live feed {LIVE_FEED}"
+    if not sources:
+        sources = saved_sources()
+        used = f"saved pages in {sources[0]}" if sources else ""
+    if not sources:
+        print("no network and no ../shared/data/html_ru: nothing to ingest", file=sys.stderr)
+        return 1
+    print(f"== ingesting {used}")
+    with open_store(settings.db) as store:
+        report = pipeline.ingest(sources, store, settings)
+        print(
+            f"stored {report.stored}, unchanged {report.unchanged}, new revisions {report.revised}, "
+            f"skipped {report.total_skipped} {dict(report.skipped)}, failed {report.total_failed} "
+            f"{dict(report.failed)}"
+        )
+        translated = False
+        try:
+            from dragoman.translate import translate_store
+
+            tr_report = translate_store(store, settings, only_missing=True)
+            translated = True
+            print(f"== translated: {tr_report}")
+        except ModelNotInstalled as exc:
+            print(f"== translation skipped: {exc.message}")
+        except ImportError:
+            print("== translation skipped: the translate stage is not installed")
+        try:
+            from dragoman.analyze import analyze_store
+
+            an_report = analyze_store(store, only_missing=True)
+            print(f"== analyzed: {an_report}")
+        except ImportError:
+            print("== analysis skipped: the analyze stage is not installed")
+        best = None
+        for stored in store.iter_articles():
+            a = stored.article
+            if a.outlet in ("kommersant.ru", "iz.ru", "tass.ru") or best is None:
+                best = stored
+                if a.outlet in ("kommersant.ru", "iz.ru", "tass.ru"):
+                    break
+        if best is not None:
+            kind = "translated" if translated and best.article.translation else "original (Russian)"
+            print(f"\n== one rendered document ({kind}): dragoman --db {settings.db} show {best.id}\n")
+            print(render_text(best.article))
+    print(f"== database: {Path(settings.db).resolve()}  (browse: dragoman --db {settings.db} export --format text)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

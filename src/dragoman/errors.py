@@ -1,0 +1,75 @@
+"""One exception tree for dragoman.
+
+    DragomanError
+    ├── ConfigError       bad settings or usage (exit code 2)
+    ├── FetchError        network or file access failed (HTTP status, timeout, too large, refused)
+    │   └── RobotsDisallowed
+    ├── ExtractError      bytes could not be made into an article (broken markup, undecodable)
+    ├── SkipArticle       the input is fine but is not an article for us (not Russian, a front page ...)
+    ├── TranslateError    engine or model failure
+    │   └── ModelNotInstalled
+    ├── AnalyzeError
+    └── StoreError        database failure
+
+Third-party exceptions are wrapped where they enter our code; a user sees one line that names the input,
+what happened and, when there is one, what to do next. Every error carries a short ``reason`` code that
+batch reports count by (scrapy's per-reason stats).
+"""
+
+from __future__ import annotations
+
+
+class DragomanError(Exception):
+    """Base of all dragoman errors."""
+
+    reason: str = "error"
+
+    def __init__(self, message: str, *, reason: str | None = None, source: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        if reason is not None:
+            self.reason = reason
+        self.source = source
+
+    def __str__(self) -> str:
+        if self.source:
+            return f"{self.source}: {self.message}"
+        return self.message
+
+
+class ConfigError(DragomanError):
+    reason = "config"
+
+
+class FetchError(DragomanError):
+    reason = "fetch"
+
+
+class RobotsDisallowed(FetchError):
+    reason = "robots_disallowed"
+
+
+class ExtractError(DragomanError):
+    reason = "extract"
+
+
+class SkipArticle(DragomanError):
+    """The input is readable but is not an article we keep; counted by reason, never fatal."""
+
+    reason = "skipped"
+
+
+class TranslateError(DragomanError):
+    reason = "translate"
+
+
+class ModelNotInstalled(TranslateError):
+    reason = "no_model"
+
+
+class AnalyzeError(DragomanError):
+    reason = "analyze"
+
+
+class StoreError(DragomanError):
+    reason = "store"

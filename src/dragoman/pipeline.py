@@ -1,0 +1,155 @@
+"""The main job: acquire -> extract -> store (and, when asked, translate), with a per-reason report.
+
+One bad input never stops the batch: it is counted by reason and listed in the report. Each article is
+stored in its own transaction, so an interrupted run leaves a consistent database and a rerun finishes the
+job without duplicates (already-stored content is reported as unchanged).
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from dragoman.acquire import Failure, Fetcher, RawPage, iter_inputs
+from dragoman.article import Article
+from dragoman.errors import DragomanError, SkipArticle
+from dragoman.settings import Settings
+from dragoman.store.base import IngestOutcome, IngestResult
+
+MAX_LISTED_PROBLEMS = 200
+
+
+@dataclass(slots=True)
+class Problem:
+    source: str
+    reason: str
+    message: str
+    skipped: bool  # a skip (not an article for us) rather than a failure
+
+
+@dataclass(slots=True)
+class IngestReport:
+    outcomes: Counter[str] = field(default_factory=Counter)
+    skipped: Counter[str] = field(default_factory=Counter)
+    failed: Counter[str] = field(default_factory=Counter)
+    problems: list[Problem] = field(default_factory=list)
+    article_ids: list[int] = field(default_factory=list)
+    elapsed: float = 0.0
+    interrupted: bool = False
+    extra: dict[str, Any] = field(default_factory=dict)  # later stages' reports (translate, analyze)
+
+    @property
+    def stored(self) -> int:
+        return self.outcomes[IngestOutcome.STORED]
+
+    @property
+    def unchanged(self) -> int:
+        return self.outcomes[IngestOutcome.UNCHANGED]
+
+    @property
+    def revised(self) -> int:
+        return self.outcomes[IngestOutcome.REVISED]
+
+    @property
+    def total_failed(self) -> int:
+        return sum(self.failed.values())
+
+    @property
+    def total_skipped(self) -> int:
+        return sum(self.skipped.values())
+
+    @property
+    def processed(self) -> int:
+        return sum(self.outcomes.values()) + self.total_skipped + self.total_failed
+
+    def record_problem(self, source: str, error: DragomanError) -> None:
+        skipped = isinstance(error, SkipArticle)
+        (self.skipped if skipped else self.failed)[error.reason] += 1
+        if len(self.problems) < MAX_LISTED_PROBLEMS:
+            self.problems.append(Problem(source, error.reason, error.message, skipped))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "stored": self.stored,
+            "unchanged": self.unchanged,
+            "revised": self.revised,
+            "skipped": dict(self.skipped),
+            "failed": dict(self.failed),
+            "elapsed_seconds": round(self.elapsed, 3),
+            "interrupted": self.interrupted,
+            "problems": [
+                {"source": p.source, "reason": p.reason, "message": p.message, "skipped": p.skipped}
+                for p in self.problems
+            ],
+            **self.extra,
+        }
+
+
+def extract_page(page: RawPage) -> Article:
+    """Extract one page; wraps unexpected errors of third-party code so that the batch goes on."""
+    from dragoman.extract import extract
+
+    try:
+        return extract(page)
+    except DragomanError:
+        raise
+    except (ValueError, TypeError, AttributeError, IndexError, KeyError, UnicodeError, RecursionError) as exc:
+        # The extractor's libraries raise these on broken markup; one such page must not stop the batch.
+        from dragoman.errors import ExtractError
+
+        raise ExtractError(
+            f"extraction failed: {type(exc).__name__}: {exc}", reason="extract_crash", source=page.source or page.url
+        ) from exc
+
+
+def iter_articles(
+    specs: Iterable[str], settings: Settings, *, fetcher: Fetcher | None = None
+) -> Iterator[Article | Failure]:
+    """Articles from the inputs, or a Failure for each input that could not become one."""
+    for item in iter_inputs(specs, settings, fetcher=fetcher):
+        if isinstance(item, RawPage):
+            try:
+                yield extract_page(item)
+            except DragomanError as exc:
+                yield Failure(item.source or item.url, exc)
+        else:
+            yield item
+
+
+def ingest(
+    specs: Iterable[str],
+    store: Any,
+    settings: Settings,
+    *,
+    fetcher: Fetcher | None = None,
+    on_item: Callable[[str, IngestResult | None], None] | None = None,
+) -> IngestReport:
+    """Store every article from ``specs``; returns what happened to each, counted by outcome and reason."""
+    report = IngestReport()
+    started = time.perf_counter()
+    try:
+        for item in iter_articles(specs, settings, fetcher=fetcher):
+            if isinstance(item, Failure):
+                report.record_problem(item.source, item.error)
+                if on_item:
+                    on_item(item.source, None)
+                continue
+            try:
+                result = store.ingest(item)
+            except DragomanError as exc:
+                report.record_problem(item.url, exc)
+                if on_item:
+                    on_item(item.url, None)
+                continue
+            report.outcomes[result.outcome] += 1
+            report.article_ids.append(result.article_id)
+            if on_item:
+                on_item(item.url, result)
+    except KeyboardInterrupt:
+        report.interrupted = True
+    finally:
+        report.elapsed = time.perf_counter() - started
+    return report

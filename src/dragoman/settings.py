@@ -1,0 +1,100 @@
+"""Every setting once: name, default, help. Precedence: defaults < config file < environment < command line.
+
+The config file is TOML (``$DRAGOMAN_CONFIG`` or ``~/.config/dragoman/config.toml``) with the same names as
+below; the environment variable of a setting is ``DRAGOMAN_`` + its name in capitals.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+from dragoman.errors import ConfigError
+
+
+def _user_data_dir() -> Path:
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "dragoman"
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    db: str = field(default="dragoman.db", metadata={"help": "SQLite file path or postgresql:// URL"})
+    user_agent: str = field(
+        default="dragoman/0.1 (+https://github.com/dragoman-news/dragoman; news research crawler)",
+        metadata={"help": "User-Agent sent with every request"},
+    )
+    contact_url: str = field(default="", metadata={"help": "contact URL appended to the User-Agent"})
+    connect_timeout: float = field(default=10.0, metadata={"help": "seconds to open a connection"})
+    read_timeout: float = field(default=30.0, metadata={"help": "seconds to wait for data"})
+    max_bytes: int = field(default=10_000_000, metadata={"help": "largest page accepted, in bytes"})
+    max_redirects: int = field(default=5, metadata={"help": "redirects followed per request"})
+    allow_private: bool = field(
+        default=False, metadata={"help": "allow requests to private, loopback and link-local addresses"}
+    )
+    respect_robots: bool = field(default=True, metadata={"help": "obey robots.txt"})
+    host_delay: float = field(default=9.0, metadata={"help": "seconds between requests to one host"})
+    models_dir: Path = field(
+        default_factory=lambda: _user_data_dir() / "models",
+        metadata={"help": "where translation models are installed"},
+    )
+    device: str = field(default="auto", metadata={"help": "translation device: auto, cpu or cuda"})
+
+    @property
+    def full_user_agent(self) -> str:
+        if self.contact_url and self.contact_url not in self.user_agent:
+            return f"{self.user_agent} {self.contact_url}"
+        return self.user_agent
+
+    def with_overrides(self, **overrides: Any) -> Settings:
+        """Apply command-line values; ``None`` means the flag was not given."""
+        given = {k: v for k, v in overrides.items() if v is not None}
+        return replace(self, **_coerce(given)) if given else self
+
+
+def _coerce(values: dict[str, Any]) -> dict[str, Any]:
+    types = {f.name for f in fields(Settings)}
+    out: dict[str, Any] = {}
+    for key, value in values.items():
+        if key not in types:
+            raise ConfigError(f"unknown setting {key!r}")
+        kind = type(getattr(_DEFAULTS, key))
+        try:
+            if kind is bool and isinstance(value, str):
+                out[key] = value.strip().lower() in {"1", "true", "yes", "on"}
+            elif issubclass(kind, Path):
+                out[key] = Path(value).expanduser()
+            else:
+                out[key] = kind(value)
+        except (TypeError, ValueError) as exc:
+            raise ConfigError(f"setting {key}: cannot use {value!r} ({exc})") from exc
+    return out
+
+
+_DEFAULTS = Settings()
+
+
+def load_settings(config_path: str | os.PathLike[str] | None = None, env: dict[str, str] | None = None) -> Settings:
+    env = dict(os.environ) if env is None else env
+    values: dict[str, Any] = {}
+    path = Path(config_path) if config_path else None
+    if path is None and env.get("DRAGOMAN_CONFIG"):
+        path = Path(env["DRAGOMAN_CONFIG"])
+    if path is None:
+        default = Path.home() / ".config" / "dragoman" / "config.toml"
+        path = default if default.exists() else None
+    if path is not None:
+        try:
+            values.update(tomllib.loads(path.read_text(encoding="utf-8")))
+        except OSError as exc:
+            raise ConfigError(f"cannot read config file {path}: {exc.strerror}") from exc
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"config file {path} is not valid TOML: {exc}") from exc
+    for f in fields(Settings):
+        env_value = env.get(f"DRAGOMAN_{f.name.upper()}")
+        if env_value is not None and env_value != "":
+            values[f.name] = env_value
+    return Settings(**_coerce(values))

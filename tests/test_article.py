@@ -1,0 +1,71 @@
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+
+from dragoman.article import (
+    SCHEMA_VERSION,
+    Article,
+    Block,
+    BlockKind,
+    SentencePair,
+    TranslatedSegment,
+    Translation,
+)
+
+
+def make_article() -> Article:
+    return Article(
+        url="https://iz.ru/1281923/x",
+        canonical_url="https://iz.ru/1281923/x",
+        title="Непостпредственно",
+        blocks=[Block(BlockKind.PARAGRAPH, "Москва не будет."), Block(BlockKind.SUBHEADING, "Риторический оборот")],
+        published_at=datetime(2022, 1, 25, 21, 1, tzinfo=UTC),
+        timezone="Europe/Moscow",
+        authors=["Екатерина Постникова", "Татьяна Байкова"],
+        rubric="Мир",
+        outlet="iz.ru",
+        fetched_at=datetime(2022, 1, 26, tzinfo=UTC),
+    )
+
+
+def test_json_round_trip_keeps_every_field() -> None:
+    article = make_article()
+    article.translation = Translation(
+        engine="ctranslate2",
+        model_id="opus-mt-ru-en@abc",
+        translated_at=datetime(2022, 1, 27, tzinfo=UTC),
+        title=TranslatedSegment("title", 0, [SentencePair("Непостпредственно", "Non-permanent", ["len_ratio"])]),
+        blocks=[TranslatedSegment("block", 0, [SentencePair("Москва не будет.", "Moscow will not.")])],
+        rubric="World",
+    )
+    article.analysis = {"analyzer_version": "x", "entities": []}
+    data = json.loads(article.to_json())
+    assert data["schema_version"] == SCHEMA_VERSION
+    again = Article.from_json(article.to_json())
+    assert again == article
+    assert again.translation is not None
+    assert again.translation.title.sentences[0].flags == ["len_ratio"]
+
+
+def test_unknown_keys_from_a_newer_writer_survive_a_round_trip() -> None:
+    data = make_article().to_dict()
+    data["schema_version"] = SCHEMA_VERSION + 1
+    data["sentiment"] = {"score": 0.3}
+    article = Article.from_dict(data)
+    assert article.extra["sentiment"] == {"score": 0.3}
+    assert Article.from_json(article.to_json()).extra["sentiment"] == {"score": 0.3}
+
+
+def test_published_local_uses_the_outlet_zone() -> None:
+    local = make_article().published_local
+    assert local is not None
+    assert (local.hour, local.minute, local.day) == (0, 1, 26)
+
+
+def test_content_hash_depends_on_text_not_on_provenance() -> None:
+    a, b = make_article(), make_article()
+    b.fetched_at = datetime(2030, 1, 1, tzinfo=UTC)
+    assert a.compute_content_hash() == b.compute_content_hash()
+    b.blocks[0].text += " Изменено."
+    assert a.compute_content_hash() != b.compute_content_hash()
