@@ -152,6 +152,16 @@ class Article:
         return self.canonical_url or self.url
 
     @property
+    def source_url(self) -> str:
+        """The public URL to cite: the page's canonical URL, else where it was fetched from.
+
+        A page read from a local file has a file:// URL; its canonical URL says where it was published.
+        """
+        if self.canonical_url and self.canonical_url.startswith(("http://", "https://")):
+            return self.canonical_url
+        return self.url
+
+    @property
     def published_local(self) -> datetime | None:
         """Publication time in the outlet's (or page's) zone, for display."""
         if self.published_at is None:

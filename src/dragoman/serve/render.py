@@ -67,18 +67,18 @@ def _english_view(article: Article) -> tuple[str, str | None, list[str], list[tu
         if lead:
             blocks.insert(0, (BlockKind.PARAGRAPH, lead))
         rubric = english_rubric(article)
-        return tr.title.text, rubric, tr.authors or article.authors, blocks, TRANSLATED_PREFIX + article.url
+        return tr.title.text, rubric, tr.authors or article.authors, blocks, TRANSLATED_PREFIX + article.source_url
     blocks = [(b.kind, b.text) for b in article.blocks]
     if article.lead:
         blocks.insert(0, (BlockKind.PARAGRAPH, article.lead))
     if article.language == "en":
         last = (
-            TRANSLATED_PREFIX + article.url
+            TRANSLATED_PREFIX + article.source_url
             if article.source == "text"
-            else f"Original Document: English: {article.url}"
+            else f"Original Document: English: {article.source_url}"
         )
         return article.title, article.rubric, article.authors, blocks, last
-    return article.title, article.rubric, article.authors, blocks, ORIGINAL_PREFIX + article.url
+    return article.title, article.rubric, article.authors, blocks, ORIGINAL_PREFIX + article.source_url
 
 
 def _one_line(text: str) -> str:
