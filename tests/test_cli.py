@@ -146,3 +146,32 @@ def test_ingest_urls_from_a_local_server(local_site: str, db_path: Path) -> None
     conn = sqlite3.connect(db_path)
     (source_url,) = conn.execute("SELECT source_url FROM revisions").fetchone()
     assert source_url == page or source_url.startswith("https://www.mk.ru/")
+
+
+def test_ingest_a_jsonl_corpus_with_one_bad_line(tmp_path: Path, data_dir: Path, db_path: Path) -> None:
+    """Researchers bring corpora as JSONL; here nine real Izvestia articles of the ODS news dataset."""
+    csv.field_size_limit(10**8)
+    with gzip.open(data_dir / "corus_samples/data/ods/iz.csv.gz", "rt", encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    corpus = tmp_path / "iz.jsonl"
+    with corpus.open("w", encoding="utf-8") as out:
+        for row in rows:
+            record = {"url": row["url"], "title": row["title"], "published": row["date"], "text": row["text"]}
+            out.write(json.dumps({**record, "language": "ru", "authors": row["authors"]}, ensure_ascii=False) + "\n")
+        out.write("{this is not json\n")
+    code, out, _ = run(db_path, "ingest", str(corpus), "--json")
+    summary = json.loads(out)
+    assert summary["stored"] == len(rows) == 9
+    assert summary["failed"] == {"bad_record": 1} and code == 1
+    assert summary["problems"][0]["source"].endswith("iz.jsonl:10")
+    conn = sqlite3.connect(db_path)
+    outlet, published = conn.execute(
+        "SELECT outlet, published_at FROM articles WHERE key_url = ?", (rows[0]["url"],)
+    ).fetchone()
+    assert outlet == "iz.ru"
+    assert published == "2017-01-24T15:24:00+00:00"  # 18:24 Moscow time
+    # A JSONL export loads back as the same records: nothing new is stored.
+    exported = tmp_path / "export.jsonl"
+    run(db_path, "export", "--format", "jsonl", "-o", str(exported))
+    code, out, _ = run(db_path, "ingest", str(exported), "--json")
+    assert json.loads(out)["unchanged"] == 9 and code == 0

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from dragoman.acquire.page import RawPage
 from dragoman.article import Article, Block, BlockKind
@@ -107,7 +108,7 @@ def article_from_record(data: dict[str, Any], *, fetched_at: datetime | None = N
     """Build an Article from a researcher's JSON record; full dragoman records round-trip unchanged."""
     if not isinstance(data, dict):
         raise TypeError("a JSON object is expected")
-    if "schema_version" in data and "blocks" in data:
+    if "schema_version" in data and "blocks" in data:  # a dragoman export
         return Article.from_dict(data)
     url = str(data.get("url") or "").strip()
     if not url:
@@ -117,8 +118,12 @@ def article_from_record(data: dict[str, Any], *, fetched_at: datetime | None = N
     paragraphs = [p.strip() for p in text.replace("\r\n", "\n").split("\n") if p.strip()]
     if not title and not paragraphs:
         raise ValueError("record has neither title nor text")
+    from dragoman.extract.outlets import lookup_outlet
+
+    outlet = lookup_outlet(url)
+    zone = outlet.timezone if outlet is not None else "Europe/Moscow"
     published = data.get("published") or data.get("published_at") or data.get("date")
-    published_at = _parse_published(published) if published else None
+    published_at = _parse_published(published, zone) if published else None
     authors = data.get("authors") or data.get("author") or []
     if isinstance(authors, str):
         authors = [a.strip() for a in authors.split(",") if a.strip()]
@@ -127,6 +132,9 @@ def article_from_record(data: dict[str, Any], *, fetched_at: datetime | None = N
         title=title,
         blocks=[Block(BlockKind.PARAGRAPH, p) for p in paragraphs],
         canonical_url=data.get("canonical_url") or None,
+        outlet=outlet.key if outlet is not None else None,
+        outlet_name=outlet.name if outlet is not None else None,
+        timezone=zone,
         fetched_at=fetched_at,
         language=str(data.get("language") or "ru"),
         rubric=data.get("rubric") or data.get("topic") or None,
@@ -141,7 +149,7 @@ def article_from_record(data: dict[str, Any], *, fetched_at: datetime | None = N
     return article
 
 
-def _parse_published(value: Any) -> datetime:
+def _parse_published(value: Any, zone: str) -> datetime:
     if isinstance(value, int | float):
         return datetime.fromtimestamp(value, UTC)
     text = str(value).strip().replace("Z", "+00:00")
@@ -149,8 +157,6 @@ def _parse_published(value: Any) -> datetime:
         text = text.replace(" ", "T", 1)
     parsed = datetime.fromisoformat(text)
     if parsed.tzinfo is None:
-        from zoneinfo import ZoneInfo
-
-        # A bare local time from a Russian outlet: Moscow time, as the extract stage assumes.
-        parsed = parsed.replace(tzinfo=ZoneInfo("Europe/Moscow"))
+        # A bare local time is the outlet's local time (Moscow for federal outlets), as in extract.
+        parsed = parsed.replace(tzinfo=ZoneInfo(zone))
     return parsed.astimezone(UTC)
