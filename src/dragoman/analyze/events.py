@@ -1,0 +1,540 @@
+"""Events in a PLOVER-like scheme: who did what to whom, where, when, how sure, with the evidence sentence.
+
+A trigger word (verb or noun lemma) gives the type and mode; natasha's syntax gives the actor (subject) and
+target (object or the noun's dependents); adjectives of states ("российско-американские консультации")
+name parties too. Status comes from tense, negation, modality and reported-speech context.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any
+
+from dragoman.analyze.dates import DateMention
+from dragoman.analyze.entities import STATE_METONYMS, Mention, state_of
+from dragoman.analyze.sentences import Sentence
+
+# lemma -> (type, mode)
+TRIGGERS: dict[str, tuple[str, str | None]] = {
+    # CONSULT / MEET
+    "встреча": ("MEET", None),
+    "встретиться": ("MEET", None),
+    "встречаться": ("MEET", None),
+    "саммит": ("MEET", "summit"),
+    "заседание": ("MEET", None),
+    "визит": ("MEET", "visit"),
+    "посетить": ("MEET", "visit"),
+    "переговоры": ("CONSULT", "negotiations"),
+    "переговор": ("CONSULT", "negotiations"),
+    "консультация": ("CONSULT", None),
+    "консультации": ("CONSULT", None),
+    "созвониться": ("CONSULT", "phone_call"),
+    "обсудить": ("CONSULT", None),
+    "диалог": ("CONSULT", "dialogue"),
+    # REQUEST / DEMAND
+    "потребовать": ("DEMAND", None),
+    "требовать": ("DEMAND", None),
+    "требование": ("DEMAND", None),
+    "призвать": ("REQUEST", "appeal"),
+    "призывать": ("REQUEST", "appeal"),
+    "попросить": ("REQUEST", None),
+    "просить": ("REQUEST", None),
+    "предложить": ("REQUEST", "propose"),
+    "предлагать": ("REQUEST", "propose"),
+    "предложение": ("REQUEST", "propose"),
+    # AGREE
+    "договориться": ("AGREE", None),
+    "согласиться": ("AGREE", None),
+    "соглашение": ("AGREE", "agreement"),
+    "подписать": ("AGREE", "sign"),
+    "договоренность": ("AGREE", None),
+    "согласовать": ("AGREE", None),
+    # REJECT
+    "отказаться": ("REJECT", None),
+    "отказ": ("REJECT", None),
+    "отклонить": ("REJECT", None),
+    "отвергнуть": ("REJECT", None),
+    "отвергать": ("REJECT", None),
+    # ACCUSE / DISAPPROVE
+    "обвинить": ("ACCUSE", None),
+    "обвинять": ("ACCUSE", None),
+    "обвинение": ("ACCUSE", None),
+    "осудить": ("DISAPPROVE", None),
+    "раскритиковать": ("DISAPPROVE", None),
+    "критиковать": ("DISAPPROVE", None),
+    "сожалеть": ("DISAPPROVE", "regret"),
+    # THREATEN
+    "пригрозить": ("THREATEN", None),
+    "угрожать": ("THREATEN", None),
+    "угроза": ("THREATEN", None),
+    "ультиматум": ("THREATEN", "ultimatum"),
+    # SANCTION and its modes
+    "санкция": ("SANCTION", "sanctions"),
+    "выслать": ("SANCTION", "expel_diplomats"),
+    "высылка": ("SANCTION", "expel_diplomats"),
+    "выдворить": ("SANCTION", "expel_diplomats"),
+    "упразднить": ("SANCTION", "abolish_posts"),
+    "понизить": ("SANCTION", "downgrade_relations"),
+    "заморозить": ("SANCTION", "freeze"),
+    "запретить": ("SANCTION", "ban"),
+    "запрет": ("SANCTION", "ban"),
+    "закрыть": ("SANCTION", "close_mission"),
+    "закрытие": ("SANCTION", "close_mission"),
+    "приостановить": ("SANCTION", "suspend"),
+    # COOPERATE
+    "восстановить": ("COOPERATE", "restore"),
+    "восстанавливать": ("COOPERATE", "restore"),
+    "восстановление": ("COOPERATE", "restore"),
+    "возобновить": ("COOPERATE", "resume"),
+    "возобновление": ("COOPERATE", "resume"),
+    "сотрудничество": ("COOPERATE", None),
+    # AID
+    "помощь": ("AID", None),
+    "поставка": ("AID", "supply"),
+    "выделить": ("AID", "funds"),
+    # MOBILIZE
+    "мобилизация": ("MOBILIZE", None),
+    "учения": ("MOBILIZE", "exercises"),
+    "учение": ("MOBILIZE", "exercises"),
+    "стянуть": ("MOBILIZE", "troops"),
+    "развернуть": ("MOBILIZE", "deploy"),
+    "размещение": ("MOBILIZE", "deploy"),
+    "разместить": ("MOBILIZE", "deploy"),
+    "нерасширение": ("DEMAND", "non_expansion"),
+    # ASSAULT
+    "атака": ("ASSAULT", None),
+    "обстрел": ("ASSAULT", "shelling"),
+    "обстрелять": ("ASSAULT", "shelling"),
+    "нападение": ("ASSAULT", None),
+    "напасть": ("ASSAULT", None),
+    "удар": ("ASSAULT", "strike"),
+    "теракт": ("ASSAULT", "terror"),
+    "взрыв": ("ASSAULT", "explosion"),
+    "убить": ("ASSAULT", "kill"),
+    # COERCE (arrests, sentences)
+    "арестовать": ("COERCE", "arrest"),
+    "задержать": ("COERCE", "arrest"),
+    "арест": ("COERCE", "arrest"),
+    "приговорить": ("COERCE", "sentence"),
+    "приговор": ("COERCE", "sentence"),
+    "заблокировать": ("SANCTION", "ban"),
+    "сотрудничать": ("COOPERATE", None),
+    # PROTEST
+    "протест": ("PROTEST", None),
+    "митинг": ("PROTEST", "rally"),
+    "демонстрация": ("PROTEST", "rally"),
+    "забастовка": ("PROTEST", "strike"),
+    "акция": ("PROTEST", None),
+}
+# A mission, office or embassy is what "закрыть" closes for it to be a diplomatic sanction.
+_MISSION_WORDS = (
+    "представительств",
+    "постпредств",
+    "миссию",
+    "миссии",
+    "посольств",
+    "консульств",
+    "бюро",
+    "офис",
+    "дипмисси",
+)
+_STATE_ADJECTIVES = {
+    "российск": "Russia",
+    "американск": "United States",
+    "украинск": "Ukraine",
+    "натовск": "NATO",
+    "китайск": "China",
+    "белорусск": "Belarus",
+    "британск": "United Kingdom",
+    "германск": "Germany",
+    "немецк": "Germany",
+    "французск": "France",
+    "европейск": "European Union",
+    "турецк": "Turkey",
+    "японск": "Japan",
+    "иранск": "Iran",
+    "израильск": "Israel",
+    "польск": "Poland",
+    "сирийск": "Syria",
+    "пакистанск": "Pakistan",
+    "австрийск": "Austria",
+    "бельгийск": "Belgium",
+    "ирландск": "Ireland",
+    "шведск": "Sweden",
+    "голландск": "Netherlands",
+    "испанск": "Spain",
+    "итальянск": "Italy",
+    "канадск": "Canada",
+}
+_PLANNED = {"планировать", "намереваться", "собираться", "намерен", "готовый", "готов", "пообещать", "обещать"}
+_EXPECTED = {"ожидаться", "ожидать", "должный", "должен", "предстоять"}
+_DEMANDING = {"потребовать", "требовать", "призвать", "призывать", "попросить", "предложить", "предлагать"}
+_ANNOUNCING = {"объявить", "заявить", "сообщить", "анонсировать"}
+
+
+@dataclass(slots=True)
+class Event:
+    sentence: int
+    type: str
+    mode: str | None
+    trigger: str
+    actor: dict[str, Any] | None = None
+    target: dict[str, Any] | None = None
+    location: dict[str, Any] | None = None
+    date: dict[str, Any] | None = None
+    status: str = "happened"
+    negated: bool = False
+    quantity: dict[str, Any] | None = None
+    evidence_ru: str = ""
+    evidence_en: str | None = None
+    extra_participants: list[dict[str, Any]] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "sentence": self.sentence,
+            "type": self.type,
+            "mode": self.mode,
+            "trigger": self.trigger,
+            "actor": self.actor,
+            "target": self.target,
+            "location": self.location,
+            "date": self.date,
+            "status": self.status,
+            "negated": self.negated,
+            "quantity": self.quantity,
+            "evidence": {"ru": self.evidence_ru, "en": self.evidence_en},
+        }
+
+
+def _party(entity: dict[str, Any] | None, text: str | None = None) -> dict[str, Any] | None:
+    if entity is None:
+        return None
+    return {"entity": entity["key"], "name": entity["name"], "state": state_of(entity), "text": text}
+
+
+def _state_party(state: str, text: str) -> dict[str, Any]:
+    return {"entity": None, "name": state, "state": state, "text": text}
+
+
+def _lemma(token: Any) -> str:
+    return (getattr(token, "lemma", None) or token.text).lower().replace("ё", "е")
+
+
+def extract_events(
+    doc: Any,
+    sentences: list[Sentence],
+    mentions: list[Mention],
+    entities: dict[str, dict[str, Any]],
+    dates: list[DateMention],
+    quantities: list[dict[str, Any]],
+    quoted_sentences: set[int],
+    published: date | None = None,
+) -> list[Event]:
+    """Events sentence by sentence; at most one event per trigger, merged within a sentence by type."""
+    by_sentence: dict[int, list[Any]] = {}
+    starts = [s.start for s in sentences]
+    si = 0
+    for tok in doc.tokens:
+        while si + 1 < len(starts) and tok.start >= starts[si + 1]:
+            si += 1
+        by_sentence.setdefault(si, []).append(tok)
+    events: list[Event] = []
+    for s in sentences:
+        tokens = by_sentence.get(s.index, [])
+        if not tokens or s.role == "title":
+            continue
+        if any(t.id is None for t in tokens):
+            continue  # not parsed: no trigger here (see pipeline._needs_syntax)
+        by_id = {t.id: t for t in tokens}
+        children: dict[str, list[Any]] = {}
+        for t in tokens:
+            children.setdefault(t.head_id, []).append(t)
+        sent_mentions = [m for m in mentions if m.sentence == s.index]
+        sent_dates = [d for d in dates if d.sentence == s.index]
+        sent_quantities = [q for q in quantities if q["sentence"] == s.index]
+        seen_types: set[tuple[str, str | None]] = set()
+        for tok in tokens:
+            lemma = _lemma(tok)
+            if lemma not in TRIGGERS or tok.pos not in ("VERB", "NOUN", "ADJ"):
+                continue
+            etype, mode = TRIGGERS[lemma]
+            if lemma == "арест" and "наложи" in s.text.lower():
+                etype, mode = "SANCTION", "freeze"  # "наложил арест на акции": assets, not people
+            if etype == "SANCTION" and mode == "close_mission" and not _closes_mission(tok, tokens, children):
+                continue
+            if etype == "PROTEST" and lemma == "акция" and "протест" not in s.text.lower():
+                continue
+            if (etype, mode) in seen_types:
+                continue
+            ev = Event(s.index, etype, mode, tok.text, evidence_ru=s.text, evidence_en=s.en)
+            _fill_parties(ev, tok, tokens, by_id, children, sent_mentions, entities, s)
+            if ev.actor is None and ev.target is None:
+                continue  # an event nobody does is a topic word, not an event
+            ev.status, ev.negated = _status(tok, tokens, by_id, children, s.index in quoted_sentences)
+            if ev.negated and etype in ("COOPERATE", "AGREE"):
+                ev.type, ev.mode = "REJECT", f"no_{mode or etype.lower()}"
+            if sent_dates:
+                best = sorted(sent_dates, key=lambda d: abs(d.start - (tok.start - s.start)))[0]
+                ev.date = {
+                    "text": best.text,
+                    "value": best.value,
+                    "precision": best.precision,
+                    "begin": best.begin,
+                    "end": best.end,
+                    "modifier": best.modifier,
+                }
+                if (
+                    best.kind == "relative"
+                    and best.precision == "day"
+                    and ev.status in ("planned", "expected", "announced")
+                    and published is not None
+                    and best.begin
+                    and best.begin < published.isoformat()
+                ):
+                    # "обсудит в пятницу": a weekday in a future clause is the coming one, not the last
+                    ahead = (date.fromisoformat(best.begin) + timedelta(days=7)).isoformat()
+                    ev.date.update(value=ahead, begin=ahead, end=ahead)
+            if sent_quantities:
+                q = sent_quantities[0]
+                ev.quantity = {"value": q["value"], "unit": q["unit"], "text": q["text"]}
+            seen_types.add((etype, mode))
+            events.append(ev)
+    return events
+
+
+def _closes_mission(tok: Any, tokens: list[Any], children: dict[str, list[Any]]) -> bool:
+    window = " ".join(t.text.lower() for t in tokens[tokens.index(tok) : tokens.index(tok) + 6])
+    return any(w in window for w in _MISSION_WORDS)
+
+
+def _mention_at(token: Any, mentions: list[Mention]) -> Mention | None:
+    for m in mentions:
+        if m.start <= token.start < m.stop:
+            return m
+    return None
+
+
+def _subtree(token: Any, children: dict[str, list[Any]], stop_rels: tuple[str, ...] = ()) -> list[Any]:
+    out, stack = [token], [token]
+    seen = {token.id}
+    while stack:
+        cur = stack.pop()
+        for child in children.get(cur.id, []):
+            if child.rel in stop_rels or child.id in seen:
+                continue
+            seen.add(child.id)
+            out.append(child)
+            stack.append(child)
+    return out
+
+
+def _parties_in(
+    tokens: list[Any],
+    mentions: list[Mention],
+    entities: dict[str, dict[str, Any]],
+    exclude_locations: bool = True,
+    adjective_ids: set[str] | None = None,
+) -> list[dict[str, Any]]:
+    """Entities (or state adjectives) named inside a phrase, in text order, each once."""
+    found: list[tuple[int, dict[str, Any]]] = []
+    seen: set[str] = set()
+    for t in sorted(tokens, key=lambda t: t.start):
+        m = _mention_at(t, mentions)
+        if m is not None and m.entity in entities and m.entity not in seen:
+            if exclude_locations and m.type == "LOC" and not m.state_actor and _is_place_phrase(t, tokens):
+                continue
+            seen.add(m.entity)
+            found.append((t.start, _party(entities[m.entity], m.text) or {}))
+            continue
+        low = t.text.lower()
+        if adjective_ids is not None and t.id not in adjective_ids:
+            continue
+        for stem, state in _STATE_ADJECTIVES.items():
+            parts = re.split(r"[-–]", low)
+            for part in parts:
+                if part.startswith(stem) and state not in seen:
+                    seen.add(state)
+                    found.append((t.start, _state_party(state, t.text)))
+    return [p for _, p in sorted(found, key=lambda x: x[0])]
+
+
+def _is_place_phrase(token: Any, tokens: list[Any] | None = None) -> bool:
+    """ "в Женеве", "в Европу", "на Украине": a place where or whither, not a party."""
+    if (token.feats or {}).get("Case") == "Loc":
+        return True
+    if tokens:
+        ordered = sorted(tokens, key=lambda t: t.start)
+        i = ordered.index(token) if token in ordered else -1
+        if i > 0 and ordered[i - 1].text.lower() in ("в", "во", "на", "из") and ordered[i - 1].stop <= token.start:
+            return True
+    return False
+
+
+def _direct_adjectives(root: Any, children: dict[str, list[Any]]) -> set[str]:
+    """Ids of adjectives that modify ``root`` itself (not words deeper in its phrase)."""
+    ids = {c.id for c in children.get(root.id, []) if c.rel == "amod"}
+    # "сотрудников российского постпредства": the adjective of a genitive dependent names the owner
+    for c in children.get(root.id, []):
+        if c.rel == "nmod":
+            ids.update(g.id for g in children.get(c.id, []) if g.rel == "amod")
+    if root.pos == "ADJ":
+        ids.add(root.id)
+    return ids
+
+
+def _fill_parties(
+    ev: Event,
+    trig: Any,
+    tokens: list[Any],
+    by_id: dict[str, Any],
+    children: dict[str, list[Any]],
+    mentions: list[Mention],
+    entities: dict[str, dict[str, Any]],
+    s: Sentence,
+) -> None:
+    # The clause head: for "будет восстанавливать" / "намерен закрыть" the subject hangs on the governing verb.
+    head = trig
+    seen = {trig.id}
+    while head.rel in ("xcomp", "conj") and head.head_id in by_id and head.head_id not in seen:
+        head = by_id[head.head_id]
+        seen.add(head.id)  # natasha's parses can contain cycles
+    subj = next((c for c in children.get(head.id, []) if c.rel in ("nsubj", "nsubj:pass")), None)
+    if subj is None and trig is not head:
+        subj = next((c for c in children.get(trig.id, []) if c.rel in ("nsubj", "nsubj:pass")), None)
+    if subj is not None and subj.start > trig.start and any(c.rel == "cc" for c in children.get(subj.id, [])):
+        # "закроет представительство и бюро": a coordinated object after the verb, mis-parsed as subject
+        subj = None
+    if subj is None and trig.pos == "VERB" and trig.rel in ("ccomp", "advcl", "conj", "xcomp"):
+        # "Россия объявила, что закроет ...": a clause without its own subject shares its governor's
+        governor = by_id.get(trig.head_id)
+        if governor is not None and governor is not trig:
+            subj = next((c for c in children.get(governor.id, []) if c.rel in ("nsubj", "nsubj:pass")), None)
+    actors: list[dict[str, Any]] = []
+    if trig.pos == "VERB" and subj is not None:
+        actors = _parties_in(
+            _subtree(subj, children, ("acl", "acl:relcl", "parataxis")),
+            mentions,
+            entities,
+            False,
+            _direct_adjectives(subj, children),
+        )
+    targets: list[dict[str, Any]] = []
+    own = [
+        c
+        for c in children.get(trig.id, [])
+        if c.rel not in ("nsubj", "nsubj:pass", "punct", "advcl", "parataxis", "ccomp", "conj", "amod")
+    ]
+    for child in own:
+        targets.extend(
+            _parties_in(
+                _subtree(child, children, ("acl:relcl", "parataxis")),
+                mentions,
+                entities,
+                True,
+                _direct_adjectives(child, children),
+            )
+        )
+    # The trigger itself may carry a state adjective ("российско-американские консультации").
+    if trig.pos == "NOUN":
+        adjs = [c for c in children.get(trig.id, []) if c.rel == "amod"]
+        states = _parties_in(adjs, mentions, entities)
+        # nouns: participants are the adjectives and the genitive/"с"/"между" dependents
+        participants = states + [p for p in targets if p not in states]
+        if not actors and subj is None and trig.rel in ("obl", "obj", "iobj", "nmod") and trig.head_id in by_id:
+            # "Украина готова к диалогу": the subject of the governing word does it
+            governor = by_id[trig.head_id]
+            gov_subj = next((c for c in children.get(governor.id, []) if c.rel in ("nsubj", "nsubj:pass")), None)
+            if gov_subj is not None:
+                actors = _parties_in(
+                    _subtree(gov_subj, children, ("acl", "acl:relcl")),
+                    mentions,
+                    entities,
+                    False,
+                    _direct_adjectives(gov_subj, children),
+                )
+        if not actors and subj is None:
+            head_subj = next((c for c in children.get(head.id, []) if c.rel in ("nsubj", "nsubj:pass")), None)
+            if head_subj is not None and head_subj is not trig:
+                actors = _parties_in(_subtree(head_subj, children), mentions, entities, False)
+        if not actors and participants:
+            actors, targets = participants[:1], participants[1:]
+    targets = [t for t in targets if t not in actors and t.get("name") not in {a.get("name") for a in actors}]
+    # locations: a place in the locative ("в Женеве") anywhere in the sentence
+    for m in mentions:
+        if m.type == "LOC" and not m.state_actor:
+            tok = next((t for t in tokens if m.start <= t.start < m.stop), None)
+            before = s.text[max(0, m.start - s.start - 4) : m.start - s.start].lower()
+            if tok is not None and before.endswith((" в ", " во ", "в ", " на ")) and not before.endswith("ив "):
+                ev.location = {"entity": m.entity, "name": entities[m.entity]["name"], "text": m.text}
+                targets = [t for t in targets if t.get("entity") != m.entity]
+                break
+    if not actors and trig.pos == "VERB":
+        # fall back: a named subject-like entity before the trigger in the nominative
+        for m in mentions:
+            if m.start < trig.start and m.entity in entities:
+                tok = next((t for t in tokens if m.start <= t.start < m.stop), None)
+                acts = m.type != "LOC" or (m.entry is not None and m.entry.en in STATE_METONYMS)
+                if tok is not None and (tok.feats or {}).get("Case") == "Nom" and acts:
+                    actors = [_party(entities[m.entity], m.text) or {}]
+                    break
+    # "премьер-министр Великобритании Тереза Мэй": the person acts, the country only qualifies her
+    # a city in a noun phrase ("аэропорт Стокгольма") does not act; states and their capitals used for them do
+    actors = [p for p in actors if _can_act(p, entities)]
+    rank = {"PER": 0, "ORG": 1}
+    actors.sort(key=lambda p: rank.get(entities.get(p.get("entity") or "", {}).get("type", ""), 2))
+    ev.actor = actors[0] if actors else None
+    ev.target = targets[0] if targets else None
+    if ev.actor and ev.target and ev.actor.get("name") == ev.target.get("name"):
+        ev.target = None
+    ev.extra_participants = actors[1:] + targets[1:]
+
+
+def _can_act(party: dict[str, Any], entities: dict[str, dict[str, Any]]) -> bool:
+    info = entities.get(party.get("entity") or "")
+    if info is None or info.get("type") != "LOC":
+        return True  # persons, bodies and state adjectives ("российская сторона")
+    return (
+        info.get("name") in STATE_METONYMS or info.get("country") == info.get("name") or bool(info.get("state_actor"))
+    )
+
+
+def _status(
+    trig: Any, tokens: list[Any], by_id: dict[str, Any], children: dict[str, list[Any]], in_quote: bool
+) -> tuple[str, bool]:
+    """happened | announced | planned | demanded | expected, and whether the trigger is negated."""
+    chain = [trig]
+    cur = trig
+    while (
+        cur.head_id in by_id
+        and cur.rel in ("xcomp", "conj", "ccomp", "obj", "nmod", "obl", "csubj")
+        and by_id[cur.head_id] not in chain
+    ):
+        cur = by_id[cur.head_id]
+        chain.append(cur)
+    negated = any(c.text.lower() == "не" and c.head_id in {x.id for x in chain[:2]} for c in tokens) or any(
+        t.text.lower() == "не" for t in tokens[max(0, tokens.index(trig) - 2) : tokens.index(trig)]
+    )
+    lemmas = [_lemma(c) for c in chain]
+    aux_future = any(
+        c.text.lower() in ("будет", "будут", "буду", "будем", "станет", "станут")
+        for x in chain[:2]
+        for c in children.get(x.id, [])
+    )
+    feats = [(c.feats or {}) for c in chain if c.pos in ("VERB", "AUX")]
+    if any(lemma in _DEMANDING for lemma in lemmas[1:]):
+        return "demanded", negated
+    if any(lemma in _EXPECTED for lemma in lemmas):
+        return "expected", negated
+    if any(lemma in _PLANNED for lemma in lemmas) or aux_future or any(f.get("Tense") == "Fut" for f in feats[:1]):
+        if any(lemma in _ANNOUNCING for lemma in lemmas[1:]):
+            return "announced", negated
+        return "planned", negated
+    if trig.pos == "NOUN":
+        verb = next((c for c in chain[1:] if c.pos == "VERB"), None)
+        if verb is not None and (verb.feats or {}).get("Tense") == "Fut":
+            return "planned", negated
+    if in_quote and any(lemma in _ANNOUNCING for lemma in lemmas[1:]):
+        return "announced", negated
+    return "happened", negated

@@ -1,0 +1,135 @@
+"""The stage over a real SQLite store: results saved with the analyzer version, tables filled, CLI on top."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+from dragoman.analyze import ANALYZER_VERSION, analyze_store
+from dragoman.analyze.index import (
+    co_occurring,
+    entity_events,
+    entity_mentions_over_time,
+    list_quotes,
+    timeline,
+    unnamed_source_share,
+)
+from dragoman.article import Article
+from dragoman.cli import main
+from dragoman.store import open_store
+
+FIRST = [
+    "В начале октября альянс выслал восемь сотрудников российского постпредства.",
+    "«Мы сожалеем, что Россия закрыла дипмиссию при НАТО», — сказал Йенс Столтенберг 12 января.",
+]
+SECOND = [
+    "Как напомнил «Известиям» информированный источник, в начале октября НАТО выслало восемь сотрудников"
+    " российского постпредства.",
+    "9 и 10 января в Женеве прошли российско-американские консультации.",
+]
+
+
+def _fill(db_path: Path, make_article: Callable[..., Article]) -> None:
+    with open_store(db_path) as store:
+        store.ingest(make_article(FIRST, url="https://iz.ru/1", published=datetime(2022, 1, 25, 21, tzinfo=UTC)))
+        store.ingest(
+            make_article(
+                SECOND, url="https://tass.ru/2", outlet="tass.ru", published=datetime(2022, 1, 26, 9, tzinfo=UTC)
+            )
+        )
+        store.ingest(Article(url="https://iz.ru/empty", title="", blocks=[], outlet="iz.ru"))
+
+
+def test_analyze_store_saves_indexes_and_skips(db_path: Path, make_article: Callable[..., Article]) -> None:
+    _fill(db_path, make_article)
+    with open_store(db_path) as store:
+        report = analyze_store(store)
+        assert report.processed == 2
+        assert dict(report.skipped) == {"empty": 1}  # one bad item does not stop the batch
+        stored = store.get("https://iz.ru/1")
+        assert stored is not None and stored.article.analysis is not None
+        assert stored.article.analysis["analyzer_version"] == ANALYZER_VERSION
+        # a second run has nothing left to do for this version
+        assert analyze_store(store).processed == 0
+        assert analyze_store(store, only_missing=False).processed == 2
+        # the same expulsion in two articles is one timeline entry with both sources
+        entries = timeline(store, actor="NATO", target="Russia")
+        expel = [e for e in entries if e.mode == "expel_diplomats"]
+        assert len(expel) == 1 and {s["url"] for s in expel[0].sources} == {"https://iz.ru/1", "https://tass.ru/2"}
+        assert expel[0].date == "2021-10" and expel[0].precision == "month"
+        quotes = list_quotes(store, speaker="Stoltenberg")
+        assert [q["speaker_entity"] for q in quotes] == ["Q57665"]
+        unnamed = list_quotes(store, unnamed=True)
+        assert [q["unnamed_source"] for q in unnamed] == ["informed_source"]
+        share = {row["outlet"]: (row["unnamed"], row["quotes"]) for row in unnamed_source_share(store)}
+        assert share["tass.ru"] == (1, 1) and share["iz.ru"] == (0, 1)  # claims resting on unnamed sources
+        # what the entity page shows: mentions over time, co-occurring entities, events
+        nato = "Q7184"
+        assert [r["period"] for r in entity_mentions_over_time(store, nato)] == ["2022-01-25", "2022-01-26"]
+        assert "Q159" in {r["key"] for r in co_occurring(store, nato)}  # Russia named alongside
+        assert any(e["mode"] == "expel_diplomats" for e in entity_events(store, nato))
+        rows = store.connection.execute("SELECT count(*) FROM entity_mentions").fetchone()[0]
+        assert rows >= 6
+
+
+def test_cli_analyze_entities_quotes_timeline(db_path: Path, make_article: Callable[..., Article]) -> None:
+    _fill(db_path, make_article)
+    runner = CliRunner()
+    result = runner.invoke(main, ["--db", str(db_path), "analyze", "--json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["processed"] == 2
+    result = runner.invoke(main, ["--db", str(db_path), "entities", "--type", "PER", "--json"])
+    assert result.exit_code == 0, result.output
+    assert "Jens Stoltenberg" in {row["name"] for row in json.loads(result.stdout)}
+    result = runner.invoke(main, ["--db", str(db_path), "quotes", "--speaker", "Stoltenberg", "--json"])
+    assert result.exit_code == 0 and json.loads(result.stdout)[0]["text"].startswith("Мы сожалеем")
+    result = runner.invoke(
+        main, ["--db", str(db_path), "timeline", "--actor", "Russia", "--target", "United States", "--json"]
+    )
+    assert result.exit_code == 0, result.output
+    consult = [e for e in json.loads(result.stdout) if e["type"] == "CONSULT"]
+    assert consult and consult[0]["date"] == "2022-01-09/2022-01-10"
+    table = runner.invoke(main, ["--db", str(db_path), "timeline", "--actor", "NATO"])
+    assert table.exit_code == 0 and "Timeline NATO" in table.stdout and "SANCTION" in table.stdout
+
+
+def test_export_jsonl_carries_the_analysis(db_path: Path, make_article: Callable[..., Article]) -> None:
+    _fill(db_path, make_article)
+    runner = CliRunner()
+    assert runner.invoke(main, ["--db", str(db_path), "analyze"]).exit_code == 0
+    result = runner.invoke(main, ["--db", str(db_path), "export", "--format", "jsonl"])
+    assert result.exit_code == 0, result.output
+    records = [json.loads(line) for line in result.stdout.splitlines() if line.strip()]
+    analyzed = [r for r in records if r.get("analysis")]
+    assert len(analyzed) == 2
+    assert all(r["analysis"]["analyzer_version"] == ANALYZER_VERSION for r in analyzed)
+
+
+def test_one_failing_article_does_not_stop_the_batch(
+    db_path: Path, make_article: Callable[..., Article], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import dragoman.analyze.pipeline as pipeline
+
+    real = pipeline.extract_quotes
+
+    def broken_on_stoltenberg(doc: Any, sentences: Any, mentions: Any) -> Any:
+        if "Столтенберг" in doc.text:
+            raise RuntimeError("rule bug")
+        return real(doc, sentences, mentions)
+
+    monkeypatch.setattr(pipeline, "extract_quotes", broken_on_stoltenberg)
+    _fill(db_path, make_article)
+    with open_store(db_path) as store:
+        report = analyze_store(store)
+        assert report.processed == 1 and len(report.failed) == 1
+        _article_id, message = report.failed[0]
+        assert "https://iz.ru/1" in message and "RuntimeError: rule bug" in message
+        # the failed article stays "missing" and is retried next time
+        monkeypatch.setattr(pipeline, "extract_quotes", real)
+        assert analyze_store(store).processed == 1
