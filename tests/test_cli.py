@@ -175,3 +175,21 @@ def test_ingest_a_jsonl_corpus_with_one_bad_line(tmp_path: Path, data_dir: Path,
     run(db_path, "export", "--format", "jsonl", "-o", str(exported))
     code, out, _ = run(db_path, "ingest", str(exported), "--json")
     assert json.loads(out)["unchanged"] == 9 and code == 0
+
+
+def test_import_the_users_text_document_and_analyze_it(shared_dir: Path, tmp_path: Path, db_path: Path) -> None:
+    example = shared_dir / "examples" / "izvestia-2022-01-26.txt"
+    broken = tmp_path / "broken.txt"
+    broken.write_text("a title\nand nothing else that makes a document\n", encoding="utf-8")
+    code, out, _ = run(db_path, "import", str(example), str(broken), "--analyze", "--json")
+    summary = json.loads(out)
+    assert code == 1 and summary["stored"] == 1 and summary["failed"] == {"bad_document": 1}
+    assert summary["analysis"]["processed"] == 1
+    code, out, _ = run(db_path, "show", "1", "--format", "json")
+    record = json.loads(out)
+    assert record["language"] == "en" and record["outlet"] == "iz.ru"
+    assert record["authors"] == ["Ekaterina Postnikova", "Tatyana Baikova"]
+    names = {e.get("name") or e.get("canonical") for e in record["analysis"]["entities"]}
+    assert {"Jens Stoltenberg", "NATO"} <= names
+    code, out, _ = run(db_path, "show", "1", "--format", "text")
+    assert out.splitlines()[-1] == example.read_text(encoding="utf-8").strip().splitlines()[-1]

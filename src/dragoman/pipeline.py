@@ -153,3 +153,48 @@ def ingest(
     finally:
         report.elapsed = time.perf_counter() - started
     return report
+
+
+def iter_text_documents(path: str) -> Iterator[Article | Failure]:
+    """Documents in the plain-text format from a file; several documents are separated by blank lines."""
+    from pathlib import Path
+
+    from dragoman.errors import ExtractError, FetchError
+    from dragoman.serve.render import parse_text_document
+
+    try:
+        text = Path(path).read_text(encoding="utf-8-sig", errors="replace")
+    except OSError as exc:
+        yield Failure(path, FetchError(f"cannot read file: {exc.strerror or exc}", reason="unreadable", source=path))
+        return
+    chunks = [c for c in text.replace("\r\n", "\n").split("\n\n") if c.strip()]
+    for number, chunk in enumerate(chunks, start=1):
+        source = f"{path}#{number}" if len(chunks) > 1 else path
+        try:
+            yield parse_text_document(chunk)
+        except ValueError as exc:
+            yield Failure(source, ExtractError(f"not a text document: {exc}", reason="bad_document", source=source))
+
+
+def import_documents(paths: Iterable[str], store: Any) -> IngestReport:
+    """Store documents that arrive already translated (the plain-text format), one transaction each."""
+    report = IngestReport()
+    started = time.perf_counter()
+    try:
+        for path in paths:
+            for item in iter_text_documents(path):
+                if isinstance(item, Failure):
+                    report.record_problem(item.source, item.error)
+                    continue
+                try:
+                    result = store.ingest(item)
+                except DragomanError as exc:
+                    report.record_problem(item.url, exc)
+                    continue
+                report.outcomes[result.outcome] += 1
+                report.article_ids.append(result.article_id)
+    except KeyboardInterrupt:
+        report.interrupted = True
+    finally:
+        report.elapsed = time.perf_counter() - started
+    return report
