@@ -85,6 +85,8 @@ def test_exit_codes_and_one_line_errors(tmp_path: Path, db_path: Path) -> None:
     assert "Traceback" not in err
     code, _, err = run(db_path, "show", "424242")
     assert code == 1 and err.strip().splitlines() == ["error: 424242: no such article in the database"]
+    code, _, err = run(db_path, "show", "9" * 30)  # beyond SQLite's 64-bit integers
+    assert code == 1 and "no such article" in err
     runner = CliRunner()
     assert runner.invoke(main, ["ingest"]).exit_code == 2
     assert runner.invoke(main, ["show", "1", "--format", "pdf"]).exit_code == 2
@@ -193,3 +195,12 @@ def test_import_the_users_text_document_and_analyze_it(shared_dir: Path, tmp_pat
     assert {"Jens Stoltenberg", "NATO"} <= names
     code, out, _ = run(db_path, "show", "1", "--format", "text")
     assert out.splitlines()[-1] == example.read_text(encoding="utf-8").strip().splitlines()[-1]
+
+
+def test_lone_surrogates_in_a_jsonl_record_are_replaced_not_fatal(tmp_path: Path, db_path: Path) -> None:
+    corpus = tmp_path / "odd.jsonl"
+    corpus.write_text('{"url": "https://iz.ru/1", "title": "\\ud800Заголовок", "text": "Текст \\udfff статьи"}\n')
+    code, out, _ = run(db_path, "ingest", str(corpus), "--json")
+    assert code == 0 and json.loads(out)["stored"] == 1
+    (title,) = sqlite3.connect(db_path).execute("SELECT title FROM articles").fetchone()
+    assert title == "\ufffdЗаголовок"

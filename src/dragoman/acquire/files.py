@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import re
 import zlib
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -108,6 +109,7 @@ def article_from_record(data: dict[str, Any], *, fetched_at: datetime | None = N
     """Build an Article from a researcher's JSON record; full dragoman records round-trip unchanged."""
     if not isinstance(data, dict):
         raise TypeError("a JSON object is expected")
+    data = _without_lone_surrogates(data)
     if "schema_version" in data and "blocks" in data:  # a dragoman export
         return Article.from_dict(data)
     url = str(data.get("url") or "").strip()
@@ -160,3 +162,17 @@ def _parse_published(value: Any, zone: str) -> datetime:
         # A bare local time is the outlet's local time (Moscow for federal outlets), as in extract.
         parsed = parsed.replace(tzinfo=ZoneInfo(zone))
     return parsed.astimezone(UTC)
+
+
+def _without_lone_surrogates(value: Any) -> Any:
+    """JSON may carry lone surrogates (``\\ud800``) that no UTF-8 text can hold: replace them with U+FFFD."""
+    if isinstance(value, str):
+        return _SURROGATE.sub("\ufffd", value)
+    if isinstance(value, dict):
+        return {k: _without_lone_surrogates(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_without_lone_surrogates(v) for v in value]
+    return value
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")

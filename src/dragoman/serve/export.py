@@ -3,18 +3,41 @@
 from __future__ import annotations
 
 import csv
+import io
 import json
-from collections.abc import Callable
-from typing import Any, TextIO
+import re
+from collections.abc import Iterable, Iterator
+from typing import Any, BinaryIO, TextIO
+from xml.sax.saxutils import escape as xml_escape
 
 from dragoman.serve.render import render_markdown, render_text
 from dragoman.store.base import ArticleFilter, StoredArticle
 
 CSV_COLUMNS = [
-    "id", "revision", "url", "canonical_url", "outlet", "outlet_name", "published_at", "timezone", "rubric",
-    "rubric_en", "title", "title_en", "authors", "agency", "lead", "text", "text_en", "content_sha256",
-    "raw_sha256", "fetched_at", "extractor_version", "translation_engine", "translation_model",
-]  # fmt: skip
+    "id",
+    "revision",
+    "url",
+    "canonical_url",
+    "outlet",
+    "outlet_name",
+    "published_at",
+    "timezone",
+    "rubric",
+    "rubric_en",
+    "title",
+    "title_en",
+    "authors",
+    "agency",
+    "lead",
+    "text",
+    "text_en",
+    "content_sha256",
+    "raw_sha256",
+    "fetched_at",
+    "extractor_version",
+    "translation_engine",
+    "translation_model",
+]
 DOCUMENT_SEPARATOR = "\n"  # text documents are separated by one blank line
 
 
@@ -59,30 +82,214 @@ def stored_to_row(stored: StoredArticle) -> dict[str, Any]:
     }
 
 
-def export_articles(store: Any, out: TextIO, fmt: str, where: ArticleFilter | None = None) -> int:
-    """Write every matching article to ``out`` in ``fmt`` (jsonl, csv, text, md); returns the count."""
-    count = 0
-    writer: Callable[[StoredArticle], None]
+EXPORT_FORMATS: dict[str, tuple[str, str]] = {  # name -> (media type, file suffix)
+    "jsonl": ("application/x-ndjson; charset=utf-8", "jsonl"),
+    "csv": ("text/csv; charset=utf-8", "csv"),
+    "text": ("text/plain; charset=utf-8", "txt"),
+    "md": ("text/markdown; charset=utf-8", "md"),
+    "parquet": ("application/vnd.apache.parquet", "parquet"),
+    "tmx": ("application/x-tmx+xml; charset=utf-8", "tmx"),
+    "pairs": ("application/x-ndjson; charset=utf-8", "pairs.jsonl"),
+}
+BINARY_FORMATS = {"parquet"}
+PARQUET_ROWS_PER_GROUP = 2000
+
+
+def export_articles(store: Any, out: TextIO | BinaryIO, fmt: str, where: ArticleFilter | None = None) -> int:
+    """Write every matching article to ``out`` in ``fmt`` (see EXPORT_FORMATS); returns the article count.
+
+    ``out`` is a text stream, or a binary one for Parquet.
+    """
+    counter = _Counter()
+    for chunk in iter_export(store, fmt, where, counter=counter):
+        out.write(chunk)  # type: ignore[arg-type]
+    return counter.articles
+
+
+class _Counter:
+    articles = 0
+
+
+def iter_export(
+    store: Any, fmt: str, where: ArticleFilter | None = None, *, counter: _Counter | None = None
+) -> Iterator[str | bytes]:
+    """The export as a stream of chunks (str, or bytes for Parquet), one article at a time from the store."""
+    if fmt not in EXPORT_FORMATS:
+        raise ValueError(f"unknown export format {fmt!r}; one of {', '.join(EXPORT_FORMATS)}")
+    counter = counter or _Counter()
+
+    def articles() -> Iterator[StoredArticle]:
+        for stored in store.iter_articles(where):
+            counter.articles += 1
+            yield stored
+
     if fmt == "jsonl":
-
-        def writer(stored: StoredArticle) -> None:
-            out.write(json.dumps(stored_to_record(stored), ensure_ascii=False) + "\n")
+        for stored in articles():
+            yield json.dumps(stored_to_record(stored), ensure_ascii=False) + "\n"
     elif fmt == "csv":
-        table = csv.DictWriter(out, fieldnames=CSV_COLUMNS)
+        buffer = io.StringIO()
+        table = csv.DictWriter(buffer, fieldnames=CSV_COLUMNS)
         table.writeheader()
-
-        def writer(stored: StoredArticle) -> None:
+        for stored in articles():
             table.writerow(stored_to_row(stored))
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+        if buffer.getvalue():
+            yield buffer.getvalue()
     elif fmt in ("text", "md"):
         render = render_text if fmt == "text" else render_markdown
-
-        def writer(stored: StoredArticle) -> None:
-            if count:
-                out.write(DOCUMENT_SEPARATOR)
-            out.write(render(stored.article))
+        for stored in articles():
+            if counter.articles > 1:
+                yield DOCUMENT_SEPARATOR
+            yield render(stored.article)
+    elif fmt == "pairs":
+        for stored in articles():
+            for pair in sentence_pairs(stored):
+                yield json.dumps(pair, ensure_ascii=False) + "\n"
+    elif fmt == "tmx":
+        yield from _iter_tmx(articles())
     else:
-        raise ValueError(f"unknown export format {fmt!r}")
-    for stored in store.iter_articles(where):
-        writer(stored)
-        count += 1
-    return count
+        yield from _iter_parquet(articles())
+
+
+# -- bilingual sentence pairs -------------------------------------------------------------------------
+
+
+def sentence_pairs(stored: StoredArticle) -> Iterator[dict[str, Any]]:
+    """Aligned (Russian, English) sentences of a translated article, numbered as the reader numbers them."""
+    from dragoman.serve.reader import aligned_sentences
+
+    tr = stored.article.translation
+    if tr is None:
+        return
+    for s in aligned_sentences(stored.article):
+        if s.en is None:
+            continue
+        yield {
+            "article_id": stored.id,
+            "revision": stored.revision,
+            "url": stored.article.url,
+            "sentence": s.index,
+            "role": s.role,
+            "block": s.block,
+            "ru": s.ru,
+            "en": s.en,
+            "flags": s.flags,
+            "model": tr.model_id,
+        }
+
+
+_XML_INVALID = re.compile("[^\u0009\u000a\u000d\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def _xml_text(text: str) -> str:
+    """Escaped text with the characters XML 1.0 forbids (controls, lone surrogates) removed."""
+    return xml_escape(_XML_INVALID.sub("", text), {'"': "&quot;"})
+
+
+def _iter_tmx(articles: Iterable[StoredArticle]) -> Iterator[str]:
+    from dragoman import __version__
+
+    yield (
+        '<?xml version="1.0" encoding="UTF-8"?>\n<tmx version="1.4">\n'
+        f'<header creationtool="dragoman" creationtoolversion="{_xml_text(__version__)}" segtype="sentence"'
+        ' o-tmf="dragoman" adminlang="en" srclang="ru" datatype="plaintext"/>\n<body>\n'
+    )
+    for stored in articles:
+        for pair in sentence_pairs(stored):
+            flags = "".join(f'<prop type="x-flag">{_xml_text(f)}</prop>' for f in pair["flags"])
+            yield (
+                f'<tu tuid="{pair["article_id"]}-{pair["sentence"]}">'
+                f'<prop type="x-url">{_xml_text(pair["url"])}</prop>'
+                f'<prop type="x-model">{_xml_text(pair["model"])}</prop>{flags}'
+                f'<tuv xml:lang="ru"><seg>{_xml_text(pair["ru"])}</seg></tuv>'
+                f'<tuv xml:lang="en"><seg>{_xml_text(pair["en"])}</seg></tuv></tu>\n'
+            )
+    yield "</body>\n</tmx>\n"
+
+
+# -- Parquet ------------------------------------------------------------------------------------------
+
+
+def parquet_schema() -> Any:
+    import pyarrow as pa
+
+    fields = []
+    for name in CSV_COLUMNS:
+        if name in ("id", "revision"):
+            fields.append(pa.field(name, pa.int64()))
+        elif name in ("published_at", "fetched_at"):
+            fields.append(pa.field(name, pa.timestamp("us", tz="UTC")))
+        elif name == "authors":
+            fields.append(pa.field(name, pa.list_(pa.string())))
+        else:
+            fields.append(pa.field(name, pa.string()))
+    fields.append(pa.field("qa_flagged_sentences", pa.int64()))
+    return pa.schema(fields)
+
+
+def _parquet_row(stored: StoredArticle) -> dict[str, Any]:
+    row: dict[str, Any] = stored_to_row(stored)
+    a = stored.article
+    row["published_at"] = a.published_at
+    row["fetched_at"] = a.fetched_at
+    row["authors"] = list(a.authors)
+    tr = a.translation
+    segments = [tr.title, *([tr.lead] if tr.lead else []), *tr.blocks] if tr else []
+    row["qa_flagged_sentences"] = sum(1 for seg in segments for p in seg.sentences if p.flags)
+    return row
+
+
+class _ByteSink:
+    """A write-only file that hands back what was written since the last ``take`` (for streaming)."""
+
+    def __init__(self) -> None:
+        self.buffer = bytearray()
+        self.position = 0
+        self.closed = False
+
+    def write(self, data: bytes) -> int:
+        self.buffer += data
+        self.position += len(data)
+        return len(data)
+
+    def tell(self) -> int:
+        return self.position
+
+    def flush(self) -> None:
+        pass
+
+    def writable(self) -> bool:
+        return True
+
+    def close(self) -> None:
+        self.closed = True
+
+    def take(self) -> bytes:
+        data = bytes(self.buffer)
+        self.buffer.clear()
+        return data
+
+
+def _iter_parquet(articles: Iterable[StoredArticle]) -> Iterator[bytes]:
+    """Row groups of PARQUET_ROWS_PER_GROUP articles, each written out as soon as it is full."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    schema = parquet_schema()
+    sink = _ByteSink()
+    writer = pq.ParquetWriter(pa.PythonFile(sink, mode="w"), schema, compression="zstd")
+    rows: list[dict[str, Any]] = []
+    try:
+        for stored in articles:
+            rows.append(_parquet_row(stored))
+            if len(rows) >= PARQUET_ROWS_PER_GROUP:
+                writer.write_table(pa.Table.from_pylist(rows, schema=schema))
+                rows.clear()
+                yield sink.take()
+        if rows:
+            writer.write_table(pa.Table.from_pylist(rows, schema=schema))
+    finally:
+        writer.close()
+    yield sink.take()

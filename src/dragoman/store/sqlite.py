@@ -231,6 +231,8 @@ class SQLiteStore:
         """An article by numeric id or by URL (canonical or as fetched), with its latest results."""
         conn = self.connection
         if isinstance(ref, int) or (isinstance(ref, str) and ref.isdigit()):
+            if not 0 < int(ref) < 2**63:  # SQLite integers are 64-bit; nothing is stored beyond
+                return None
             row = conn.execute(_SELECT_CURRENT + " WHERE a.id = ?", (int(ref),)).fetchone()
         else:
             row = conn.execute(_SELECT_CURRENT + " WHERE a.key_url = ?", (ref,)).fetchone()

@@ -1,0 +1,677 @@
+"""The web reader and its JSON API: server-rendered pages (Jinja), a little external JavaScript, no build.
+
+Every page has a JSON twin under /api (documented at /openapi.json and listed at /api-docs). Scraped text
+is untrusted: templates autoescape, links are kept only for http(s) URLs, and every response carries a
+strict Content-Security-Policy (no inline scripts or styles anywhere, so the policy can forbid them).
+Endpoints that change data need the token (``--token`` / ``DRAGOMAN_TOKEN``); without one they are off.
+"""
+
+from __future__ import annotations
+
+import copy
+import hmac
+import math
+import threading
+import time as time_module
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager
+from datetime import UTC, date, datetime, time
+from pathlib import Path as FilePath
+from typing import Annotated, Any
+from urllib.parse import urlencode, urlsplit
+
+from fastapi import Depends, FastAPI, Header, HTTPException, Path, Query, Request
+from fastapi.responses import HTMLResponse, JSONResponse, Response, StreamingResponse
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+from pydantic import BaseModel, BeforeValidator
+
+from dragoman import __version__
+from dragoman.errors import DragomanError
+from dragoman.serve import queries
+from dragoman.serve.export import EXPORT_FORMATS, iter_export
+from dragoman.serve.reader import reader_view
+from dragoman.serve.render import english_rubric, format_local_time
+from dragoman.serve.search import QueryError, SearchIndex, SearchQuery, SearchResults
+from dragoman.store.base import ArticleFilter, StoredArticle
+
+HERE = FilePath(__file__).parent
+CSP = (
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self';"
+    " form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
+)
+PAGE_SIZE = 20
+LIST_TITLE_CHARS = 300
+
+
+class StorePool:
+    """One store (SQLite connection) per worker thread: sqlite3 connections are not shared across threads."""
+
+    def __init__(self, db: str | FilePath) -> None:
+        self.db = str(db)
+        self._local = threading.local()
+        self._all: list[Any] = []
+        self._lock = threading.Lock()
+
+    def get(self) -> Any:
+        store = getattr(self._local, "store", None)
+        if store is None:
+            from dragoman.store import open_store
+
+            store = open_store(self.db)
+            self._local.store = store
+            with self._lock:
+                self._all.append(store)
+        return store
+
+    def open_new(self) -> Any:
+        from dragoman.store import open_store
+
+        return open_store(self.db)
+
+    def close(self) -> None:
+        with self._lock:
+            for store in self._all:
+                try:
+                    store.close()
+                except Exception:  # closing at shutdown: nothing left to do on failure
+                    continue
+            self._all.clear()
+
+
+def _request_store(request: Request) -> Any:
+    """The calling thread's store (FastAPI runs sync endpoints in a thread pool)."""
+    return request.app.state.pool.get()
+
+
+StoreDep = Annotated[Any, Depends(_request_store)]
+ArticleId = Annotated[int, Path(ge=1, le=2**62, description="article id")]  # SQLite integers are 64-bit
+RevisionNo = Annotated[int, Query(ge=1, le=1_000_000)]
+
+
+# Corpus counts, the outlets page and the entity list aggregate the whole corpus (a second at 1M articles);
+# they change slowly, so each process recomputes them at most this often.
+OVERVIEW_TTL_SECONDS = 30.0
+
+
+class TTLCache:
+    """A few values recomputed at most every ``ttl`` seconds (shared by the worker threads)."""
+
+    def __init__(self, ttl: float) -> None:
+        self.ttl = ttl
+        self._values: dict[str, tuple[float, Any]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, key: str, compute: Callable[[], Any]) -> Any:
+        now = time_module.monotonic()
+        with self._lock:
+            hit = self._values.get(key)
+        if hit is not None and now - hit[0] < self.ttl:
+            return hit[1]
+        value = compute()
+        with self._lock:
+            self._values[key] = (now, value)
+        return value
+
+
+# -- API response models (what OpenAPI documents) -----------------------------------------------------
+
+
+class FragmentModel(BaseModel):
+    text: str
+    hit: bool
+
+
+class SnippetModel(BaseModel):
+    lang: str
+    fragments: list[FragmentModel]
+
+
+class HitModel(BaseModel):
+    article_id: int
+    title: str
+    title_en: str | None
+    outlet: str | None
+    rubric: str | None
+    published_at: str | None
+    unnamed_sources: int
+    qa_flags: int
+    snippets: list[SnippetModel]
+    score: float | None
+
+
+class SearchModel(BaseModel):
+    query: str
+    total: int
+    total_is_capped: bool
+    page: int
+    page_size: int
+    outlet_counts: dict[str, int]
+    outlet_counts_sampled: bool
+    hits: list[HitModel]
+    elapsed_ms: float
+
+
+class StatsModel(BaseModel):
+    articles: int
+    indexed: int
+    translated: int
+    analyses: int
+    queued: int
+    version: str
+
+
+class ReindexModel(BaseModel):
+    indexed: int
+
+
+# -- helpers ------------------------------------------------------------------------------------------
+
+
+def safe_url(value: Any) -> str | None:
+    """The URL if it is http(s), else None: scraped links must not become javascript: or data: links."""
+    if not isinstance(value, str):
+        return None
+    try:
+        scheme = urlsplit(value.strip()).scheme.lower()
+    except ValueError:
+        return None
+    return value.strip() if scheme in ("http", "https") else None
+
+
+def clip(value: Any, limit: int = LIST_TITLE_CHARS) -> str:
+    text = "" if value is None else str(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+# The search form sends empty fields (since=&until=): an empty value means no limit.
+EmptyIsNone = BeforeValidator(lambda value: None if value == "" else value)
+
+
+def _day_start(value: date | None) -> datetime | None:
+    return datetime.combine(value, time.min, tzinfo=UTC) if value else None
+
+
+def _day_after(value: date | None) -> datetime | None:
+    if value is None:
+        return None
+    return datetime.combine(date.fromordinal(value.toordinal() + 1), time.min, tzinfo=UTC)
+
+
+def _hit_dict(hit: Any) -> dict[str, Any]:
+    return {
+        "article_id": hit.article_id,
+        "title": hit.title,
+        "title_en": hit.title_en,
+        "outlet": hit.outlet,
+        "rubric": hit.rubric,
+        "published_at": hit.published_at,
+        "unnamed_sources": hit.unnamed_sources,
+        "qa_flags": hit.qa_flags,
+        "score": hit.score,
+        "snippets": [
+            {"lang": s.lang, "fragments": [{"text": f.text, "hit": f.hit} for f in s.fragments]} for s in hit.snippets
+        ],
+    }
+
+
+def attach_results(conn: Any, stored: StoredArticle) -> None:
+    """The translation and analysis of an older revision (the store's revision list carries only the text)."""
+    import json
+
+    from dragoman.article import Translation
+
+    row = conn.execute(
+        "SELECT record FROM translations WHERE revision_id = ? ORDER BY translated_at DESC LIMIT 1",
+        (stored.revision_id,),
+    ).fetchone()
+    if row is not None:
+        stored.article.translation = Translation.from_dict(json.loads(row[0]))
+    row = conn.execute(
+        "SELECT record FROM analyses WHERE revision_id = ? ORDER BY analyzed_at DESC LIMIT 1", (stored.revision_id,)
+    ).fetchone()
+    if row is not None:
+        stored.article.analysis = json.loads(row[0])
+
+
+def article_payload(stored: StoredArticle, revisions: list[StoredArticle]) -> dict[str, Any]:
+    from dragoman.serve.export import stored_to_record
+    from dragoman.serve.reader import aligned_sentences
+
+    record = stored_to_record(stored)
+    record["sentences"] = [
+        {"index": s.index, "role": s.role, "block": s.block, "ru": s.ru, "en": s.en, "flags": s.flags}
+        for s in aligned_sentences(stored.article)
+    ]
+    record["revisions"] = [
+        {"revision": r.revision, "stored_at": r.stored_at, "content_sha256": r.article.content_sha256}
+        for r in revisions
+    ]
+    return record
+
+
+class SearchParams:
+    """The search form's fields, shared by the page and /api/search."""
+
+    def __init__(
+        self,
+        q: Annotated[str, Query(max_length=2000, description='query: words, "phrases", AND/OR/NOT, -word, pre*')] = "",
+        outlet: Annotated[list[str] | None, Query(description="outlet key, e.g. iz.ru (repeatable)")] = None,
+        rubric: Annotated[str | None, Query(max_length=200)] = None,
+        since: Annotated[date | None, EmptyIsNone, Query(description="published on or after (YYYY-MM-DD)")] = None,
+        until: Annotated[date | None, EmptyIsNone, Query(description="published on or before (YYYY-MM-DD)")] = None,
+        entity: Annotated[list[str] | None, Query(description="entity key (repeatable)")] = None,
+        unnamed: Annotated[bool, Query(description="only articles citing unnamed sources")] = False,
+        qa: Annotated[bool, Query(description="only articles with QA-flagged sentences")] = False,
+        sort: Annotated[str, Query(pattern="^(newest|relevance)$")] = "newest",
+        page: Annotated[int, Query(ge=1, le=500)] = 1,
+    ) -> None:
+        self.q, self.outlet, self.rubric = q, outlet or [], rubric
+        self.since, self.until = since, until
+        self.entity, self.unnamed, self.qa, self.sort, self.page = entity or [], unnamed, qa, sort, page
+
+    def to_query(self) -> SearchQuery:
+        return SearchQuery(
+            text=self.q,
+            outlets=[o for o in self.outlet if o],
+            rubric=self.rubric or None,
+            since=_day_start(self.since),
+            until=_day_after(self.until),
+            entities=[e for e in self.entity if e],
+            unnamed_sources=self.unnamed,
+            qa_flagged=self.qa,
+            sort=self.sort,
+            limit=PAGE_SIZE,
+            offset=(self.page - 1) * PAGE_SIZE,
+        )
+
+    def url(self, **changes: Any) -> str:
+        values: dict[str, Any] = {
+            "q": self.q,
+            "outlet": self.outlet,
+            "rubric": self.rubric,
+            "since": self.since,
+            "until": self.until,
+            "entity": self.entity,
+            "unnamed": self.unnamed or None,
+            "qa": self.qa or None,
+            "sort": self.sort,
+            "page": self.page,
+        }
+        values.update(changes)
+        pairs: list[tuple[str, Any]] = []
+        for key, value in values.items():
+            if (
+                value in (None, "", [], False)
+                or (key == "sort" and value == "newest")
+                or (key == "page" and value == 1)
+            ):
+                continue
+            if isinstance(value, list):
+                pairs.extend((key, v) for v in value)
+            else:
+                pairs.append((key, "1" if value is True else str(value)))
+        return "/?" + urlencode(pairs) if pairs else "/"
+
+
+# -- the application ----------------------------------------------------------------------------------
+
+
+def create_app(db: str | FilePath, *, token: str | None = None) -> FastAPI:
+    """The web app over the database at ``db``; ``token`` enables the endpoints that change data."""
+    pool = StorePool(db)
+    pool.open_new().close()  # migrations run and a bad path fails at start, not on the first request
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        pool.close()
+
+    app = FastAPI(
+        lifespan=lifespan,
+        title="dragoman",
+        version=__version__,
+        description="Search and read Russian news with its English translation, entities, quotes and events.",
+        docs_url=None,
+        redoc_url=None,
+    )
+    templates = Jinja2Templates(directory=str(HERE / "templates"))
+    templates.env.filters["safe_url"] = safe_url
+    templates.env.filters["clip"] = clip
+    templates.env.globals["version"] = __version__
+    app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
+    app.state.pool = pool
+    cache = TTLCache(OVERVIEW_TTL_SECONDS)
+
+    @app.middleware("http")
+    async def security_headers(request: Request, call_next: Callable[..., Any]) -> Response:
+        response: Response = await call_next(request)
+        response.headers["Content-Security-Policy"] = CSP
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        response.headers["Referrer-Policy"] = "no-referrer"
+        response.headers["X-Frame-Options"] = "DENY"
+        return response
+
+    def require_token(authorization: Annotated[str | None, Header()] = None) -> None:
+        if not token:
+            raise HTTPException(403, "changing data over the web is off: start the server with DRAGOMAN_TOKEN set")
+        given = (authorization or "").removeprefix("Bearer ").strip()
+        if not hmac.compare_digest(given.encode(), token.encode()):
+            raise HTTPException(401, "a valid token is required (Authorization: Bearer <token>)")
+
+    def page(request: Request, name: str, context: dict[str, Any], status_code: int = 200) -> HTMLResponse:
+        return templates.TemplateResponse(request, name, context, status_code=status_code)
+
+    def run_search(st: Any, params: SearchParams) -> SearchResults:
+        try:
+            return SearchIndex(st).search(params.to_query())
+        except QueryError as exc:
+            raise HTTPException(400, exc.message) from exc
+
+    # pages
+
+    @app.get("/", response_class=HTMLResponse, include_in_schema=False)
+    def search_page(request: Request, st: StoreDep, params: Annotated[SearchParams, Depends()]) -> HTMLResponse:
+        error = None
+        results = None
+        try:
+            results = SearchIndex(st).search(params.to_query())
+        except QueryError as exc:
+            error = exc.message
+        pages = math.ceil(results.total / PAGE_SIZE) if results else 0
+        return page(
+            request,
+            "search.html",
+            {
+                "params": params,
+                "results": results,
+                "error": error,
+                "pages": pages,
+                "outlets": cache.get("outlets", lambda: SearchIndex(st).outlets()),
+                "stats": cache.get("overview", lambda: queries.overview(st.connection)),
+            },
+        )
+
+    @app.get("/articles/{article_id}", response_class=HTMLResponse, include_in_schema=False)
+    def article_page(
+        request: Request, st: StoreDep, article_id: ArticleId, revision: RevisionNo | None = None
+    ) -> HTMLResponse:
+        stored = st.get(article_id)
+        if stored is None:
+            return page(request, "error.html", {"message": f"no article {article_id}"}, 404)
+        revisions = st.revisions(stored.id)
+        shown = stored
+        if revision is not None and revision != stored.revision:
+            match = [r for r in revisions if r.revision == revision]
+            if not match:
+                return page(request, "error.html", {"message": f"article {article_id} has no revision {revision}"}, 404)
+            shown = match[0]
+            attach_results(st.connection, shown)
+        article = shown.article
+        return page(
+            request,
+            "article.html",
+            {
+                "stored": stored,
+                "shown": shown,
+                "article": article,
+                "view": reader_view(article),
+                "revisions": revisions,
+                "local_time": format_local_time(article),
+                "rubric_en": english_rubric(article),
+            },
+        )
+
+    @app.get("/entities", response_class=HTMLResponse, include_in_schema=False)
+    def entities_page(request: Request, st: StoreDep, q: str | None = None, type: str | None = None) -> HTMLResponse:
+        SearchIndex(st).sync_quietly()
+        return page(
+            request,
+            "entities.html",
+            {
+                "entities": cache.get(
+                    f"entities:{q}:{type}", lambda: queries.entity_list(st.connection, q=q, type_=type)
+                ),
+                "q": q or "",
+                "type": type or "",
+            },
+        )
+
+    @app.get("/entities/{key:path}", response_class=HTMLResponse, include_in_schema=False)
+    def entity_page(request: Request, st: StoreDep, key: str) -> HTMLResponse:
+        SearchIndex(st).sync_quietly()
+        detail = queries.entity_detail(st.connection, key)
+        if detail is None:
+            return page(request, "error.html", {"message": f"no entity {key!r} in the analyzed articles"}, 404)
+        chart = queries.bar_chart(detail["mentions_over_time"]["points"])
+        return page(
+            request, "entity.html", {"e": detail, "chart": chart, "tchart": queries.timeline_chart(detail["events"])}
+        )
+
+    @app.get("/quotes", response_class=HTMLResponse, include_in_schema=False)
+    def quotes_page(
+        request: Request,
+        st: StoreDep,
+        speaker: str | None = None,
+        outlet: str | None = None,
+        unnamed: bool | None = None,
+        page_no: Annotated[int, Query(alias="page", ge=1)] = 1,
+    ) -> HTMLResponse:
+        SearchIndex(st).sync_quietly()
+        rows = queries.quotes(
+            st.connection, speaker=speaker, outlet=outlet, unnamed=unnamed, limit=50, offset=(page_no - 1) * 50
+        )
+        return page(
+            request,
+            "quotes.html",
+            {
+                "quotes": rows,
+                "speaker": speaker or "",
+                "outlet": outlet or "",
+                "unnamed": unnamed,
+                "page": page_no,
+                "outlets": cache.get("outlets", lambda: SearchIndex(st).outlets()),
+            },
+        )
+
+    @app.get("/timeline", response_class=HTMLResponse, include_in_schema=False)
+    def timeline_page(
+        request: Request, st: StoreDep, actor: str | None = None, target: str | None = None, entity: str | None = None
+    ) -> HTMLResponse:
+        SearchIndex(st).sync_quietly()
+        events = queries.timeline(st.connection, actor=actor, target=target, entity=entity)
+        return page(
+            request,
+            "timeline.html",
+            {
+                "events": events,
+                "chart": queries.timeline_chart(events),
+                "actor": actor or "",
+                "target": target or "",
+                "entity": entity or "",
+            },
+        )
+
+    @app.get("/outlets", response_class=HTMLResponse, include_in_schema=False)
+    def outlets_page(request: Request, st: StoreDep) -> HTMLResponse:
+        SearchIndex(st).sync_quietly()
+        rows = copy.deepcopy(cache.get("outlets-page", lambda: queries.outlets(st.connection)))
+        for row in rows:
+            row["chart"] = queries.bar_chart(
+                [{"label": d["day"], "value": d["articles"]} for d in row["per_day"]], width=420, height=80
+            )
+        return page(request, "outlets.html", {"outlets": rows})
+
+    @app.get("/api-docs", response_class=HTMLResponse, include_in_schema=False)
+    def api_docs(request: Request) -> HTMLResponse:
+        spec = app.openapi()
+        ops = [
+            {"method": m.upper(), "path": p, "summary": op.get("summary", ""), "description": op.get("description", "")}
+            for p, item in spec["paths"].items()
+            for m, op in item.items()
+        ]
+        return page(request, "api.html", {"ops": ops})
+
+    @app.get("/export", include_in_schema=False)
+    def export_page(
+        fmt: Annotated[str, Query(alias="format")] = "jsonl",
+        outlet: Annotated[list[str] | None, Query()] = None,
+        since: date | None = None,
+        until: date | None = None,
+    ) -> StreamingResponse:
+        return export_response(fmt, outlet, since, until)
+
+    # API
+
+    @app.get("/api/stats", response_model=StatsModel, summary="Corpus counts")
+    def api_stats(st: StoreDep) -> dict[str, Any]:
+        SearchIndex(st).sync_quietly()
+        return {**queries.overview(st.connection), "version": __version__}
+
+    @app.get(
+        "/api/search",
+        response_model=SearchModel,
+        summary="Search both languages",
+        responses={400: {"description": "the query cannot be run"}},
+    )
+    def api_search(st: StoreDep, params: Annotated[SearchParams, Depends()]) -> dict[str, Any]:
+        results = run_search(st, params)
+        return {
+            "query": params.q,
+            "total": results.total,
+            "total_is_capped": results.total_is_capped,
+            "page": params.page,
+            "page_size": PAGE_SIZE,
+            "outlet_counts": results.outlet_counts,
+            "outlet_counts_sampled": results.outlet_counts_sampled,
+            "hits": [_hit_dict(h) for h in results.hits],
+            "elapsed_ms": results.elapsed_ms,
+        }
+
+    @app.get(
+        "/api/articles/{article_id}",
+        summary="One article: both languages, alignment, analysis, revisions",
+        responses={404: {"description": "no such article"}},
+    )
+    def api_article(st: StoreDep, article_id: ArticleId) -> dict[str, Any]:
+        stored = st.get(article_id)
+        if stored is None:
+            raise HTTPException(404, f"no article {article_id}")
+        return article_payload(stored, st.revisions(stored.id))
+
+    @app.get(
+        "/api/articles/{article_id}/revisions/{revision}",
+        summary="One stored revision of an article",
+        responses={404: {"description": "no such article or revision"}},
+    )
+    def api_revision(
+        st: StoreDep, article_id: ArticleId, revision: Annotated[int, Path(ge=1, le=1_000_000)]
+    ) -> dict[str, Any]:
+        from dragoman.serve.export import stored_to_record
+
+        match = [r for r in st.revisions(article_id) if r.revision == revision]
+        if not match:
+            raise HTTPException(404, f"no revision {revision} of article {article_id}")
+        return stored_to_record(match[0])
+
+    @app.get("/api/entities", summary="Entities by number of articles")
+    def api_entities(
+        st: StoreDep, q: str | None = None, type: str | None = None, limit: Annotated[int, Query(ge=1, le=1000)] = 100
+    ) -> list[dict[str, Any]]:
+        SearchIndex(st).sync_quietly()
+        return queries.entity_list(st.connection, q=q, type_=type, limit=limit)
+
+    @app.get(
+        "/api/entities/{key:path}",
+        summary="One entity: mentions over time, quotes, events, co-occurring",
+        responses={404: {"description": "no such entity"}},
+    )
+    def api_entity(st: StoreDep, key: str) -> dict[str, Any]:
+        SearchIndex(st).sync_quietly()
+        detail = queries.entity_detail(st.connection, key)
+        if detail is None:
+            raise HTTPException(404, f"no entity {key!r}")
+        return detail
+
+    @app.get("/api/quotes", summary="Who said what")
+    def api_quotes(
+        st: StoreDep,
+        speaker: str | None = None,
+        outlet: str | None = None,
+        unnamed: bool | None = None,
+        limit: Annotated[int, Query(ge=1, le=500)] = 50,
+        offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+    ) -> list[dict[str, Any]]:
+        SearchIndex(st).sync_quietly()
+        return queries.quotes(
+            st.connection, speaker=speaker, outlet=outlet, unnamed=unnamed, limit=limit, offset=offset
+        )
+
+    @app.get("/api/timeline", summary="Events in date order for an actor, a target or an entity")
+    def api_timeline(
+        st: StoreDep, actor: str | None = None, target: str | None = None, entity: str | None = None
+    ) -> list[dict[str, Any]]:
+        SearchIndex(st).sync_quietly()
+        return queries.timeline(st.connection, actor=actor, target=target, entity=entity)
+
+    @app.get("/api/outlets", summary="Per outlet: volume per day, unnamed-source share, top entities")
+    def api_outlets(st: StoreDep) -> list[dict[str, Any]]:
+        SearchIndex(st).sync_quietly()
+        return cache.get("outlets-page", lambda: queries.outlets(st.connection))
+
+    @app.get(
+        "/api/export",
+        summary="Stream articles as JSONL, CSV, text, Markdown, Parquet, TMX or sentence pairs",
+        response_class=StreamingResponse,
+    )
+    def api_export(
+        fmt: Annotated[str, Query(alias="format", pattern="^(" + "|".join(EXPORT_FORMATS) + ")$")] = "jsonl",
+        outlet: Annotated[list[str] | None, Query()] = None,
+        since: date | None = None,
+        until: date | None = None,
+    ) -> StreamingResponse:
+        return export_response(fmt, outlet, since, until)
+
+    @app.post(
+        "/api/reindex",
+        response_model=ReindexModel,
+        summary="Rebuild the search index (needs the token)",
+        dependencies=[Depends(require_token)],
+        responses={401: {"description": "bad token"}, 403: {"description": "no token configured"}},
+    )
+    def api_reindex(st: StoreDep) -> dict[str, Any]:
+        return {"indexed": SearchIndex(st).reindex()}
+
+    def export_response(
+        fmt: str, outlet: list[str] | None, since: date | None, until: date | None
+    ) -> StreamingResponse:
+        if fmt not in EXPORT_FORMATS:
+            raise HTTPException(400, f"unknown format {fmt!r}; one of {', '.join(EXPORT_FORMATS)}")
+        where = ArticleFilter(
+            outlets=[o for o in outlet or [] if o] or None, since=_day_start(since), until=_day_after(until)
+        )
+        media, suffix = EXPORT_FORMATS[fmt]
+
+        def chunks() -> Iterator[bytes]:
+            export_store = pool.open_new()  # its own connection: the stream is read from worker threads
+            try:
+                for chunk in iter_export(export_store, fmt, where):
+                    yield chunk if isinstance(chunk, bytes) else chunk.encode("utf-8")
+            finally:
+                export_store.close()
+
+        headers = {"Content-Disposition": f'attachment; filename="dragoman-export.{suffix}"'}
+        return StreamingResponse(chunks(), media_type=media, headers=headers)
+
+    @app.exception_handler(DragomanError)
+    async def dragoman_error(request: Request, exc: DragomanError) -> JSONResponse:
+        return JSONResponse({"detail": str(exc)}, status_code=500)
+
+    return app
+
+
+def serve(db: str | FilePath, *, host: str = "127.0.0.1", port: int = 8080, token: str | None = None) -> None:
+    """Run the web app with uvicorn (blocking)."""
+    import uvicorn
+
+    uvicorn.run(create_app(db, token=token), host=host, port=port, log_level="info")

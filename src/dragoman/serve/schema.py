@@ -1,0 +1,144 @@
+"""Tables of the search/serve stage (versions 300-399): the bilingual full-text index and read models.
+
+Everything here is derived from ``articles``, ``revisions``, ``translations`` and ``analyses`` and can be
+rebuilt with ``dragoman reindex``. Triggers on those tables only put the article's id on ``search_queue``
+(plain SQL, so any writer, including the sqlite3 shell, keeps working); the search module stems and
+indexes queued articles before it answers a query, so a reader never sees a stale index.
+
+``search_fts`` rowids are ``search_docs.docid``: publication time in seconds shifted left by 22 bits plus
+the article id's low bits, so FTS5's own rowid order is newest-first and a date range is a rowid range.
+"""
+
+from __future__ import annotations
+
+from dragoman.store.migrations import Migration
+from dragoman.store.pg_schema import SEARCH_SCHEMA_POSTGRES
+
+MIGRATIONS = [
+    Migration(
+        300,
+        "search index, read models and index queue",
+        """
+        CREATE TABLE search_docs (
+            article_id INTEGER PRIMARY KEY REFERENCES articles(id) ON DELETE CASCADE,
+            docid INTEGER NOT NULL UNIQUE,
+            revision_id INTEGER,
+            translation_model TEXT,
+            published_at TEXT,
+            outlet TEXT,
+            rubric TEXT,
+            language TEXT,
+            unnamed_sources INTEGER NOT NULL DEFAULT 0,
+            qa_flags INTEGER NOT NULL DEFAULT 0,
+            indexed_at TEXT NOT NULL
+        );
+        CREATE INDEX search_docs_outlet ON search_docs(outlet, docid);
+
+        -- Russian columns hold Snowball stems (stemmed in Python); English columns the text itself,
+        -- stemmed by FTS5's porter tokenizer. ``facets`` holds filter tokens (outlet, rubric, entities, flags).
+        CREATE VIRTUAL TABLE search_fts USING fts5(
+            title_ru, body_ru, title_en, body_en, facets,
+            tokenize = 'porter unicode61 remove_diacritics 2'
+        );
+
+        CREATE TABLE search_entities (
+            article_id INTEGER NOT NULL REFERENCES articles(id) ON DELETE CASCADE,
+            entity TEXT NOT NULL,
+            name TEXT NOT NULL,
+            type TEXT,
+            mentions INTEGER NOT NULL DEFAULT 1,
+            docid INTEGER NOT NULL,
+            PRIMARY KEY (entity, docid, article_id)
+        ) WITHOUT ROWID;
+        CREATE INDEX search_entities_article ON search_entities(article_id);
+
+        CREATE TABLE search_quotes (
+            id INTEGER PRIMARY KEY,
+            article_id INTEGER NOT NULL REFERENCES articles(id) ON DELETE CASCADE,
+            docid INTEGER NOT NULL,
+            sentence INTEGER,
+            speaker TEXT,
+            speaker_name TEXT,
+            unnamed INTEGER NOT NULL DEFAULT 0,
+            source_type TEXT,
+            verb TEXT,
+            text_ru TEXT,
+            text_en TEXT,
+            outlet TEXT
+        );
+        CREATE INDEX search_quotes_article ON search_quotes(article_id);
+        CREATE INDEX search_quotes_speaker ON search_quotes(speaker, docid);
+        CREATE INDEX search_quotes_docid ON search_quotes(docid);
+
+        CREATE TABLE search_events (
+            id INTEGER PRIMARY KEY,
+            article_id INTEGER NOT NULL REFERENCES articles(id) ON DELETE CASCADE,
+            docid INTEGER NOT NULL,
+            sentence INTEGER,
+            type TEXT,
+            actor TEXT,
+            actor_name TEXT,
+            target TEXT,
+            target_name TEXT,
+            actor_state TEXT,
+            target_state TEXT,
+            mode TEXT,
+            event_date TEXT,
+            precision TEXT,
+            status TEXT,
+            evidence_ru TEXT,
+            evidence_en TEXT
+        );
+        CREATE INDEX search_events_article ON search_events(article_id);
+        CREATE INDEX search_events_actor ON search_events(actor, event_date);
+        CREATE INDEX search_events_target ON search_events(target, event_date);
+        CREATE INDEX search_events_states ON search_events(actor_state, target_state, event_date);
+
+        CREATE TABLE search_queue (
+            article_id INTEGER PRIMARY KEY,
+            queued_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
+        );
+
+        -- ON CONFLICT DO NOTHING, not INSERT OR IGNORE: an outer upsert (save_translation) overrides a
+        -- trigger's OR IGNORE and the second save of a queued article would fail.
+        CREATE TRIGGER search_enqueue_revision AFTER UPDATE OF current_revision_id ON articles
+        BEGIN
+            INSERT INTO search_queue (article_id) VALUES (new.id) ON CONFLICT DO NOTHING;
+        END;
+
+        CREATE TRIGGER search_enqueue_translation AFTER INSERT ON translations
+        BEGIN
+            INSERT INTO search_queue (article_id)
+            SELECT article_id FROM revisions WHERE id = new.revision_id ON CONFLICT DO NOTHING;
+        END;
+
+        CREATE TRIGGER search_enqueue_translation_update AFTER UPDATE ON translations
+        BEGIN
+            INSERT INTO search_queue (article_id)
+            SELECT article_id FROM revisions WHERE id = new.revision_id ON CONFLICT DO NOTHING;
+        END;
+
+        CREATE TRIGGER search_enqueue_analysis AFTER INSERT ON analyses
+        BEGIN
+            INSERT INTO search_queue (article_id)
+            SELECT article_id FROM revisions WHERE id = new.revision_id ON CONFLICT DO NOTHING;
+        END;
+
+        CREATE TRIGGER search_enqueue_analysis_update AFTER UPDATE ON analyses
+        BEGIN
+            INSERT INTO search_queue (article_id)
+            SELECT article_id FROM revisions WHERE id = new.revision_id ON CONFLICT DO NOTHING;
+        END;
+
+        CREATE TRIGGER search_forget_article BEFORE DELETE ON articles
+        BEGIN
+            DELETE FROM search_fts WHERE rowid = (SELECT docid FROM search_docs WHERE article_id = old.id);
+            DELETE FROM search_queue WHERE article_id = old.id;
+        END;
+
+        -- A database that already holds articles gets them all queued once.
+        INSERT OR IGNORE INTO search_queue (article_id) SELECT id FROM articles;
+        """,
+        postgres=SEARCH_SCHEMA_POSTGRES,  # FTS5 and triggers differ there: see dragoman/store/pg_schema.py
+    ),
+]

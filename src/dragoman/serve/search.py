@@ -1,0 +1,836 @@
+"""Bilingual full-text search over the SQLite store (FTS5), kept in step with the store through a queue.
+
+Russian text is stemmed with Snowball (PyStemmer) in Python before it enters the index; English text is
+stemmed by FTS5's porter tokenizer; a query is stemmed the same way for each side and one query searches
+both. Query syntax: words, ``"phrases"``, ``AND`` / ``OR`` / ``NOT`` (capitals), ``-word``, ``prefix*`` and
+parentheses. Filters (outlet, rubric, entity, unnamed sources, QA flags) are tokens in a ``facets`` column,
+so FTS5 intersects them with the text query itself; the date range is a rowid range (see serve/schema.py).
+"""
+
+from __future__ import annotations
+
+import bisect
+import hashlib
+import json
+import re
+import sqlite3
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import Stemmer
+
+from dragoman.article import Article
+from dragoman.errors import DragomanError
+from dragoman.serve.analysis import read_analysis
+from dragoman.store.base import StoredArticle
+
+_RU = Stemmer.Stemmer("russian")
+_EN = Stemmer.Stemmer("porter")  # the algorithm FTS5's porter tokenizer implements, for highlighting
+_WORD = re.compile(r"\w+")
+_SPACES = re.compile(r"\s+")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
+ID_BITS = 22  # docid = (publication second << ID_BITS) | (article id & ID_MASK)
+ID_MASK = (1 << ID_BITS) - 1
+MAX_SECONDS = (1 << 40) - 1
+COUNT_CAP = 10_000  # result counts above this are reported as "10,000+"
+FACET_SAMPLE = 2_000  # per-outlet counts cover the newest this many matches
+TITLE_WEIGHT = 10.0
+SYNC_BATCH = 500
+
+
+class QueryError(DragomanError):
+    reason = "bad_query"
+
+
+# -- text normalization and stemming ------------------------------------------------------------------
+
+
+def _fold(text: str) -> str:
+    return text.lower().replace("ё", "е")
+
+
+def stem_russian(text: str) -> str:
+    """Snowball stems of every word, space separated: what goes into the Russian columns."""
+    words = _WORD.findall(_fold(text))
+    return " ".join(_RU.stemWords(words)) if words else ""
+
+
+def clean_text(text: str) -> str:
+    """Text without control characters and lone surrogates (broken Unicode from scraped pages)."""
+    return _CONTROL.sub(" ", text)
+
+
+def facet_token(kind: str, value: str) -> str:
+    """A filter value as one index token: ``z`` + kind letter + a short hash, never a real word."""
+    digest = hashlib.blake2b(_fold(value.strip()).encode("utf-8", "replace"), digest_size=8).hexdigest()
+    return f"z{kind}{digest}"
+
+
+FLAG_UNNAMED = facet_token("f", "unnamed")
+FLAG_QA = facet_token("f", "qa")
+FLAG_TRANSLATED = facet_token("f", "translated")
+
+
+def make_docid(published_at: str | None, article_id: int) -> int:
+    """Time-ordered FTS rowid: newest article has the largest id, a date range is a rowid range."""
+    return (_seconds(published_at) << ID_BITS) | (article_id & ID_MASK)
+
+
+def _seconds(value: str | datetime | None) -> int:
+    if value is None or value == "":
+        return 0
+    try:
+        moment = value if isinstance(value, datetime) else datetime.fromisoformat(value)
+    except ValueError:
+        return 0
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return max(0, min(int(moment.timestamp()), MAX_SECONDS))
+
+
+# -- the query language -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Term:
+    text: str
+    prefix: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Phrase:
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class And:
+    items: tuple[Any, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Or:
+    items: tuple[Any, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Not:
+    item: Any  # only valid inside And, where it subtracts from the positive items
+
+
+_QUERY_TOKEN = re.compile(r'\s*(?:(?P<phrase>"[^"]*"?)|(?P<paren>[()])|(?P<word>[^\s()"]+))')
+
+
+def parse_query(query: str) -> Any | None:
+    """Parse the user's query into a small tree; None for an empty query. Raises QueryError."""
+    tokens: list[tuple[str, str]] = []
+    for match in _QUERY_TOKEN.finditer(query):
+        if match["phrase"] is not None:
+            tokens.append(("phrase", match["phrase"].strip('"')))
+        elif match["paren"] is not None:
+            tokens.append((match["paren"], match["paren"]))
+        elif match["word"] is not None:
+            word = match["word"]
+            if word in ("AND", "OR", "NOT"):
+                tokens.append((word, word))
+            else:
+                tokens.append(("word", word))
+    pos = 0
+
+    def peek() -> str | None:
+        return tokens[pos][0] if pos < len(tokens) else None
+
+    def take() -> tuple[str, str]:
+        nonlocal pos
+        pos += 1
+        return tokens[pos - 1]
+
+    def parse_or() -> Any:
+        items = [parse_and()]
+        while peek() == "OR":
+            take()
+            items.append(parse_and())
+        items = [i for i in items if i is not None]
+        if any(isinstance(i, Not) for i in items):
+            raise QueryError("NOT needs something to exclude from: write `a NOT b` or `a -b`")
+        if not items:
+            return None
+        return items[0] if len(items) == 1 else Or(tuple(items))
+
+    def parse_and() -> Any:
+        items: list[Any] = []
+        while peek() not in (None, ")", "OR"):
+            if peek() == "AND":
+                take()
+                continue
+            if peek() == "NOT":
+                take()
+                if not items:
+                    raise QueryError("NOT needs something to exclude from: write `a NOT b` or `a -b`")
+                negated = parse_unary()
+                if negated is not None:
+                    items.append(Not(negated))
+                continue
+            item = parse_unary()
+            if item is not None:
+                items.append(item)
+        if not items:
+            return None
+        if all(isinstance(i, Not) for i in items):
+            raise QueryError("a query needs at least one word that must be present")
+        return items[0] if len(items) == 1 else And(tuple(items))
+
+    def parse_unary() -> Any:
+        kind, value = take()
+        if kind == "(":
+            inner = parse_or()
+            if peek() == ")":
+                take()
+            return inner
+        if kind == ")":
+            return None
+        if kind == "phrase":
+            return Phrase(value) if _WORD.search(value) else None
+        if kind == "word":
+            negate = value.startswith("-") and len(value) > 1
+            value = value.lstrip("+-") if negate or value.startswith("+") else value
+            prefix = value.endswith("*")
+            value = value.rstrip("*")
+            if not _WORD.search(value):
+                return None
+            term = Term(value, prefix)
+            return Not(term) if negate else term
+        return None  # a stray operator
+
+    tree = parse_or()
+    while pos < len(tokens):  # unbalanced ")": read on
+        take()
+        more = parse_or()
+        if more is not None:
+            tree = more if tree is None else And((tree, more))
+    return tree
+
+
+def _lang_words(text: str, lang: str) -> list[str]:
+    words = _WORD.findall(_fold(text))
+    return _RU.stemWords(words) if lang == "ru" else words
+
+
+def compile_query(node: Any, lang: str) -> str | None:
+    """The FTS5 expression for one language side; words stemmed for Russian, left to porter for English."""
+    if node is None:
+        return None
+    if isinstance(node, Term):
+        words = _lang_words(node.text, lang)
+        if not words:
+            return None
+        if node.prefix:
+            head = " ".join(words[:-1])
+            return _prefix_expr(head, words[-1], lang)
+        return '"' + " ".join(words) + '"'
+    if isinstance(node, Phrase):
+        words = _lang_words(node.text, lang)
+        return '"' + " ".join(words) + '"' if words else None
+    if isinstance(node, Or):
+        parts = [p for p in (compile_query(i, lang) for i in node.items) if p]
+        return "(" + " OR ".join(parts) + ")" if parts else None
+    if isinstance(node, And):
+        positive = [p for p in (compile_query(i, lang) for i in node.items if not isinstance(i, Not)) if p]
+        negative = [p for p in (compile_query(i.item, lang) for i in node.items if isinstance(i, Not)) if p]
+        if not positive:
+            return None
+        expr = "(" + " AND ".join(positive) + ")"
+        for neg in negative:
+            expr = f"({expr} NOT {neg})"
+        return expr
+    if isinstance(node, Not):
+        return None
+    raise TypeError(f"unknown query node {node!r}")
+
+
+# How far a word's stem may fall short of a prefix the user typed: porter cuts suffixes (presiden* must
+# find president -> presid), Snowball Russian mostly a vowel ending (санкци* must find санкции -> санкц).
+# Larger values would let путин* match путь -> пут.
+PREFIX_STEM_SLACK = {"ru": 1, "en": 3}
+
+
+def _prefix_expr(head: str, prefix: str, lang: str) -> str:
+    """A prefix query against stemmed terms: the index holds stems, which may be shorter than the prefix
+    the user typed (porter: president -> presid), so shorter truncations of the prefix match exactly."""
+    stem = _RU.stemWord(prefix) if lang == "ru" else _EN.stemWord(prefix)
+    lead = f"{head} " if head else ""
+    options = [f'"{lead}{p}"*' for p in dict.fromkeys((prefix, stem)) if p]
+    low = max(4, len(prefix) - PREFIX_STEM_SLACK[lang])
+    options.extend(f'"{lead}{prefix[:k]}"' for k in range(low, len(prefix)))
+    return options[0] if len(options) == 1 else "(" + " OR ".join(options) + ")"
+
+
+def highlight_terms(node: Any) -> list[tuple[str, bool]]:
+    """Positive words of the query as (folded text, is_prefix), for marking hits in snippets."""
+    out: list[tuple[str, bool]] = []
+    if isinstance(node, Term):
+        words = _WORD.findall(_fold(node.text))
+        out.extend((w, node.prefix and i == len(words) - 1) for i, w in enumerate(words))
+    elif isinstance(node, Phrase):
+        out.extend((w, False) for w in _WORD.findall(_fold(node.text)))
+    elif isinstance(node, (And, Or)):
+        for item in node.items:
+            out.extend(highlight_terms(item))
+    return out
+
+
+# -- results ------------------------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class SearchQuery:
+    text: str = ""
+    outlets: list[str] = field(default_factory=list)
+    rubric: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+    entities: list[str] = field(default_factory=list)
+    unnamed_sources: bool = False
+    qa_flagged: bool = False
+    sort: str = "newest"  # newest | relevance
+    limit: int = 20
+    offset: int = 0
+
+
+@dataclass(slots=True)
+class Fragment:
+    text: str
+    hit: bool
+
+
+@dataclass(slots=True)
+class Snippet:
+    lang: str
+    fragments: list[Fragment]
+
+
+@dataclass(slots=True)
+class SearchHit:
+    article_id: int
+    title: str
+    title_en: str | None
+    outlet: str | None
+    rubric: str | None
+    published_at: str | None
+    unnamed_sources: int
+    qa_flags: int
+    snippets: list[Snippet]
+    score: float | None = None
+
+
+@dataclass(slots=True)
+class SearchResults:
+    total: int
+    total_is_capped: bool
+    hits: list[SearchHit]
+    outlet_counts: dict[str, int]
+    outlet_counts_sampled: bool
+    fts_query: str | None
+    elapsed_ms: float = 0.0
+
+
+# -- the index ----------------------------------------------------------------------------------------
+
+
+class SearchIndex:
+    """The search index of one store; cheap to create (one per request is fine)."""
+
+    def __new__(cls, store: Any) -> SearchIndex:
+        # A PostgreSQL store answers with its own text search (same tables, methods and results).
+        if cls is SearchIndex and getattr(store, "backend", "sqlite") == "postgres":
+            from dragoman.store.pgsearch import PostgresSearchIndex
+
+            return super().__new__(PostgresSearchIndex)
+        return super().__new__(cls)
+
+    def __init__(self, store: Any) -> None:
+        self.store = store
+        self.conn: sqlite3.Connection = store.connection
+
+    # indexing
+
+    def pending(self) -> int:
+        return int(self.conn.execute("SELECT count(*) FROM search_queue").fetchone()[0])
+
+    def sync(self, limit: int | None = None, on_batch: Callable[[int], None] | None = None) -> int:
+        """Index queued articles (all, or up to ``limit``); returns how many were processed."""
+        done = 0
+        while limit is None or done < limit:
+            size = SYNC_BATCH if limit is None else min(SYNC_BATCH, limit - done)
+            try:
+                with self.store.transaction() as conn:
+                    ids = [
+                        r[0]
+                        for r in conn.execute(
+                            "SELECT article_id FROM search_queue ORDER BY article_id LIMIT ?", (size,)
+                        )
+                    ]
+                    self._index_batch(conn, ids)
+                    conn.executemany("DELETE FROM search_queue WHERE article_id = ?", [(i,) for i in ids])
+            except sqlite3.OperationalError as exc:
+                if "readonly" in str(exc) or "read-only" in str(exc):
+                    return done  # a read-only store serves the index as it is
+                raise
+            if not ids:
+                break
+            done += len(ids)
+            if on_batch is not None:
+                on_batch(len(ids))
+        return done
+
+    def sync_quietly(self, limit: int = 1000) -> int:
+        """sync() for request handlers, bounded so a page never waits long (about 1,000 articles; the rest
+        on the next requests or `dragoman reindex`); a busy database is not an error for a reader."""
+        if self.conn.execute("SELECT 1 FROM search_queue LIMIT 1").fetchone() is None:
+            return 0  # the common case: nothing queued, no write transaction taken
+        try:
+            return self.sync(limit)
+        except DragomanError:
+            return 0
+
+    def reindex(self, on_batch: Callable[[int], None] | None = None) -> int:
+        """Rebuild everything from the stored records; returns the number of articles indexed."""
+        with self.store.transaction() as conn:
+            for table in ("search_entities", "search_quotes", "search_events", "search_docs"):
+                conn.execute(f"DELETE FROM {table}")
+            conn.execute("DELETE FROM search_fts")
+            conn.execute("INSERT OR IGNORE INTO search_queue (article_id) SELECT id FROM articles")
+        count = self.sync(on_batch=on_batch)
+        self.conn.execute("INSERT INTO search_fts(search_fts) VALUES ('optimize')")
+        return count
+
+    def _index_batch(self, conn: sqlite3.Connection, article_ids: list[int]) -> None:
+        """Replace the index rows of these articles. FTS rows go in docid order: FTS5 flushes its pending
+        terms whenever a rowid is lower than the last one, so unsorted inserts cost a segment each."""
+        fts_rows: list[tuple[Any, ...]] = []
+        for article_id in article_ids:
+            old = conn.execute("SELECT docid FROM search_docs WHERE article_id = ?", (article_id,)).fetchone()
+            if old is not None:
+                conn.execute("DELETE FROM search_fts WHERE rowid = ?", (old[0],))
+            for table in ("search_entities", "search_quotes", "search_events", "search_docs"):
+                conn.execute(f"DELETE FROM {table} WHERE article_id = ?", (article_id,))
+            try:
+                stored = self.store.get(article_id)
+            except DragomanError:
+                stored = None  # an unreadable record is left out of the index rather than stopping it
+            if stored is not None:
+                fts_rows.append(self._index_rows(conn, stored))
+        fts_rows.sort()
+        conn.executemany(
+            "INSERT INTO search_fts (rowid, title_ru, body_ru, title_en, body_en, facets) VALUES (?,?,?,?,?,?)",
+            fts_rows,
+        )
+
+    def _index_rows(self, conn: sqlite3.Connection, stored: StoredArticle) -> tuple[Any, ...]:
+        """Write the read-model rows of one article; returns its FTS row for the caller to insert."""
+        article_id = stored.id
+        row = index_rows(stored)
+        docid = row["docid"]
+        while conn.execute("SELECT 1 FROM search_docs WHERE docid = ?", (docid,)).fetchone():
+            docid += 1  # two articles in the same second with the same low id bits
+        conn.execute(
+            "INSERT INTO search_docs (article_id, docid, revision_id, translation_model, published_at, outlet,"
+            " rubric, language, unnamed_sources, qa_flags, indexed_at) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+            (
+                article_id,
+                docid,
+                stored.revision_id,
+                row["translation_model"],
+                row["published_at"],
+                row["outlet"],
+                row["rubric"],
+                row["language"],
+                row["unnamed_sources"],
+                row["qa_flags"],
+                datetime.now(UTC).isoformat(),
+            ),
+        )
+        conn.executemany(
+            "INSERT OR REPLACE INTO search_entities (article_id, entity, name, type, mentions, docid)"
+            " VALUES (?,?,?,?,?,?)",
+            [(article_id, *e, docid) for e in row["entities"]],
+        )
+        conn.executemany(
+            "INSERT INTO search_quotes (article_id, docid, sentence, speaker, speaker_name, unnamed, source_type,"
+            " verb, text_ru, text_en, outlet) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+            [(article_id, docid, *q, row["outlet"]) for q in row["quotes"]],
+        )
+        conn.executemany(
+            "INSERT INTO search_events (article_id, docid, sentence, type, actor, actor_name, target,"
+            " target_name, actor_state, target_state, mode, event_date, precision, status, evidence_ru, evidence_en)"
+            " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            [(article_id, docid, *e) for e in row["events"]],
+        )
+        return (docid, *row["fts"])
+
+    # searching
+
+    def search(self, query: SearchQuery) -> SearchResults:
+        started = time.perf_counter()
+        self.sync_quietly()
+        tree = parse_query(query.text)
+        match = build_match(tree, query)
+        lo, hi = _rowid_range(query)
+        limit = max(1, min(query.limit, 200))
+        offset = max(0, query.offset)
+        rows: list[tuple[int, float | None]]
+        try:
+            if match is None:
+                rows = [(r[0], None) for r in self.conn.execute(
+                    "SELECT docid FROM search_docs WHERE docid >= ? AND docid < ? ORDER BY docid DESC LIMIT ? OFFSET ?",
+                    (lo, hi, limit, offset))]  # fmt: skip
+                newest = (
+                    "SELECT docid AS rowid FROM search_docs WHERE docid >= ? AND docid < ? ORDER BY docid DESC LIMIT ?"
+                )
+                params: tuple[Any, ...] = (lo, hi)
+            else:
+                weights = f"{TITLE_WEIGHT}, 1.0, {TITLE_WEIGHT}, 1.0, 0.0"
+                order = f"bm25(search_fts, {weights})" if query.sort == "relevance" else "rowid DESC"
+                rows = [(r[0], r[1]) for r in self.conn.execute(
+                    f"SELECT rowid, bm25(search_fts, {weights}) FROM search_fts WHERE search_fts MATCH ?"
+                    f" AND rowid >= ? AND rowid < ? ORDER BY {order} LIMIT ? OFFSET ?",
+                    (match, lo, hi, limit, offset))]  # fmt: skip
+                newest = (
+                    "SELECT rowid FROM search_fts WHERE search_fts MATCH ? AND rowid >= ? AND rowid < ?"
+                    " ORDER BY rowid DESC LIMIT ?"
+                )
+                params = (match, lo, hi)
+            # Counting is the expensive part for frequent words: the total is counted up to COUNT_CAP in the
+            # index alone, the per-outlet breakdown over the newest FACET_SAMPLE matches.
+            total = int(self.conn.execute(f"SELECT count(*) FROM ({newest})", (*params, COUNT_CAP + 1)).fetchone()[0])
+            counts = self.conn.execute(
+                f"SELECT d.outlet, count(*) FROM ({newest}) m JOIN search_docs d ON d.docid = m.rowid"
+                " GROUP BY d.outlet",
+                (*params, FACET_SAMPLE),
+            ).fetchall()
+        except sqlite3.OperationalError as exc:
+            raise QueryError(f"cannot run this query: {exc}") from exc
+        hits = self._hits(rows, tree)
+        return SearchResults(
+            total=min(total, COUNT_CAP),
+            total_is_capped=total > COUNT_CAP,
+            hits=hits,
+            outlet_counts={(o or ""): int(n) for o, n in sorted(counts, key=lambda c: -int(c[1]))},
+            outlet_counts_sampled=total > FACET_SAMPLE,
+            fts_query=match,
+            elapsed_ms=(time.perf_counter() - started) * 1000,
+        )
+
+    def _hits(self, rows: list[tuple[int, float | None]], tree: Any) -> list[SearchHit]:
+        """Result rows with titles and snippets: the Russian text from the stored record, the English from the
+        index's own copy, without loading whole articles (translation records are the large part)."""
+        if not rows:
+            return []
+        docids = [docid for docid, _ in rows]
+        found = {
+            r[0]: r
+            for r in self.conn.execute(
+                "SELECT d.docid, d.article_id, d.outlet, d.rubric, d.published_at, d.unnamed_sources, d.qa_flags,"
+                " d.language, rv.record, f.title_en, f.body_en FROM search_docs d"
+                " JOIN articles a ON a.id = d.article_id JOIN revisions rv ON rv.id = a.current_revision_id"
+                f" JOIN search_fts f ON f.rowid = d.docid WHERE d.docid IN ({','.join('?' * len(docids))})",
+                docids,
+            )
+        }
+        hits: list[SearchHit] = []
+        for docid, score in rows:
+            r = found.get(docid)
+            if r is None:
+                continue
+            try:
+                record = json.loads(r[8])
+            except ValueError:
+                record = {}
+            title = record.get("title") or ""
+            if r[7] == "en":
+                ru_title, ru_body = "", ""
+            else:
+                parts = [record.get("lead") or ""] + [b.get("text", "") for b in record.get("blocks") or []]
+                ru_title, ru_body = title, " ".join(p for p in parts if p)
+            hits.append(
+                SearchHit(
+                    article_id=int(r[1]),
+                    title=title,
+                    title_en=r[9] or None,
+                    outlet=r[2],
+                    rubric=r[3],
+                    published_at=r[4],
+                    unnamed_sources=int(r[5]),
+                    qa_flags=int(r[6]),
+                    snippets=snippets_for(tree, en=(r[9] or "", r[10] or ""), ru=(ru_title, ru_body)),
+                    score=-score if score is not None else None,
+                )
+            )
+        return hits
+
+    def outlets(self) -> list[str]:
+        return [r[0] for r in self.conn.execute("SELECT DISTINCT outlet FROM search_docs WHERE outlet IS NOT NULL")]
+
+
+def build_match(tree: Any, query: SearchQuery) -> str | None:
+    """The whole FTS5 MATCH string: both language sides OR'ed, then the filters AND'ed."""
+    parts: list[str] = []
+    if tree is not None:
+        ru, en = compile_query(tree, "ru"), compile_query(tree, "en")
+        sides = []
+        if ru:
+            sides.append(f"({{title_ru body_ru}} : {ru})")
+        if en:
+            sides.append(f"({{title_en body_en}} : {en})")
+        if not sides:
+            raise QueryError("the query has no words to search for")
+        parts.append("(" + " OR ".join(sides) + ")")
+    facets: list[str] = []
+    if query.outlets:
+        facets.append("(" + " OR ".join(f'"{facet_token("o", o)}"' for o in query.outlets) + ")")
+    if query.rubric:
+        facets.append(f'"{facet_token("r", query.rubric)}"')
+    facets.extend(f'"{facet_token("e", e)}"' for e in query.entities)
+    if query.unnamed_sources:
+        facets.append(f'"{FLAG_UNNAMED}"')
+    if query.qa_flagged:
+        facets.append(f'"{FLAG_QA}"')
+    if facets:
+        parts.append("({facets} : (" + " AND ".join(facets) + "))")
+    return " AND ".join(parts) if parts else None
+
+
+def _rowid_range(query: SearchQuery) -> tuple[int, int]:
+    lo = _seconds(query.since) << ID_BITS if query.since else 0
+    hi = _seconds(query.until) << ID_BITS if query.until else (MAX_SECONDS + 1) << ID_BITS
+    return lo, hi
+
+
+# -- what goes into the index for one article ---------------------------------------------------------
+
+
+def english_units(article: Article) -> tuple[str, list[str]]:
+    """(title, body paragraphs) in English: the translation, or the text of an English article."""
+    tr = article.translation
+    if tr is not None:
+        body = [tr.lead.text] if tr.lead else []
+        body.extend(seg.text for seg in tr.blocks)
+        return tr.title.text, body
+    if article.language == "en":
+        body = [article.lead] if article.lead else []
+        return article.title, body + [b.text for b in article.blocks]
+    return "", []
+
+
+def russian_units(article: Article) -> tuple[str, list[str]]:
+    if article.language == "en":
+        return "", []
+    body = [article.lead] if article.lead else []
+    return article.title, body + [b.text for b in article.blocks]
+
+
+def index_rows(stored: StoredArticle) -> dict[str, Any]:
+    """Everything the index stores for one article (pure: no database access)."""
+    from dragoman.serve.render import english_rubric
+
+    article = stored.article
+    title_ru, body_ru = russian_units(article)
+    title_en, body_en = english_units(article)
+    analysis = read_analysis(article.analysis)
+    tr = article.translation
+    qa_flags = 0
+    if tr is not None:
+        segments = [tr.title, *([tr.lead] if tr.lead else []), *tr.blocks]
+        qa_flags = sum(1 for seg in segments for pair in seg.sentences if pair.flags)
+    published = article.published_at.astimezone(UTC).isoformat() if article.published_at else None
+    rubric_en = english_rubric(article)
+    facets = []
+    if article.outlet:
+        facets.append(facet_token("o", article.outlet))
+    for rubric in {r for r in (article.rubric, rubric_en) if r}:
+        facets.append(facet_token("r", rubric))
+    facets.extend(facet_token("e", key) for key in analysis.entities)
+    if analysis.unnamed_sources:
+        facets.append(FLAG_UNNAMED)
+    if qa_flags:
+        facets.append(FLAG_QA)
+    if tr is not None:
+        facets.append(FLAG_TRANSLATED)
+    sentences = _sentence_texts(article) if analysis.quotes or analysis.events else []
+    return {
+        "docid": make_docid(published, stored.id),
+        "published_at": published,
+        "outlet": article.outlet,
+        "rubric": article.rubric,
+        "language": article.language,
+        "translation_model": tr.model_id if tr else None,
+        "unnamed_sources": analysis.unnamed_sources,
+        "qa_flags": qa_flags,
+        "fts": (
+            stem_russian(title_ru),
+            stem_russian("\n".join(body_ru)),
+            clean_text(title_en),
+            clean_text("\n".join(body_en)),
+            " ".join(facets),
+        ),
+        "entities": [(e.key, e.name, e.type, max(e.mentions, 1)) for e in analysis.entities.values()],
+        "quotes": [
+            (
+                q.sentence,
+                q.speaker,
+                q.speaker_name,
+                int(q.unnamed),
+                q.source_type,
+                q.verb,
+                q.text,
+                q.text_en or _sentence_en(sentences, q.sentence),
+            )
+            for q in analysis.quotes
+        ],
+        "events": [
+            (
+                e.sentence,
+                e.type,
+                e.actor,
+                e.actor_name,
+                e.target,
+                e.target_name,
+                e.actor_state,
+                e.target_state,
+                e.mode,
+                e.date,
+                e.precision,
+                e.status,
+                e.evidence_ru or _sentence_ru(sentences, e.sentence),
+                e.evidence_en or _sentence_en(sentences, e.sentence),
+            )
+            for e in analysis.events
+        ],
+    }
+
+
+def _sentence_texts(article: Article) -> list[tuple[str, str | None]]:
+    from dragoman.serve.reader import aligned_sentences
+
+    return [(s.ru, s.en) for s in aligned_sentences(article)]
+
+
+def _sentence_en(sentences: list[tuple[str, str | None]], index: int | None) -> str | None:
+    return sentences[index][1] if index is not None and 0 <= index < len(sentences) else None
+
+
+def _sentence_ru(sentences: list[tuple[str, str | None]], index: int | None) -> str | None:
+    return sentences[index][0] if index is not None and 0 <= index < len(sentences) else None
+
+
+# -- snippets -----------------------------------------------------------------------------------------
+
+SNIPPET_BEFORE = 12
+SNIPPET_WORDS = 40
+SNIPPET_CHARS_BEFORE = 200  # enough for SNIPPET_BEFORE words
+SNIPPET_CHARS_AFTER = 600
+
+
+def make_snippets(article: Article, tree: Any) -> list[Snippet]:
+    """Snippets of an article (see ``snippets_for``)."""
+    en_title, en_body = english_units(article)
+    ru_title, ru_body = russian_units(article)
+    return snippets_for(
+        tree, en=(en_title, " ".join(p for p in en_body if p)), ru=(ru_title, " ".join(p for p in ru_body if p))
+    )
+
+
+def snippets_for(tree: Any, *, en: tuple[str, str], ru: tuple[str, str]) -> list[Snippet]:
+    """A short passage per language with the query's words marked; only languages with a hit, else the
+    opening of the English (or Russian) text."""
+    terms = highlight_terms(tree)
+    out: list[Snippet] = []
+    fallback: tuple[str, str] | None = None
+    for lang, (title, body) in (("en", en), ("ru", ru)):
+        text = _SPACES.sub(" ", clean_text(body or title)).strip()
+        if not text:
+            continue
+        snippet = _snippet(text, terms, lang) if terms else None
+        if snippet is not None:
+            out.append(Snippet(lang, snippet))
+        elif fallback is None:
+            fallback = (lang, text)
+    if out or fallback is None:
+        return out
+    lang, text = fallback
+    return [Snippet(lang, _snippet(text, [], lang) or [Fragment(text[:240], False)])]
+
+
+def _snippet(text: str, terms: list[tuple[str, bool]], lang: str) -> list[Fragment] | None:
+    stem = _RU.stemWord if lang == "ru" else _EN.stemWord
+    exact = {stem(t) for t, prefix in terms if not prefix}
+    prefixes = [t for t, prefix in terms if prefix]
+    # Stemming every word is the slow part: only words that begin like a query term are stemmed.
+    heads = tuple({t[:2] for t in exact} | {p[:2] for p in prefixes})
+
+    def is_hit(word: str) -> bool:
+        folded = _fold(word)
+        if not folded.startswith(heads):
+            return False
+        return stem(folded) in exact or any(folded.startswith(p) for p in prefixes)
+
+    hit_offsets: list[int] = []
+    if terms:
+        # A regex finds the candidate words in C; only those are folded and stemmed.
+        alternatives = "|".join(re.escape(h).replace("е", "[её]") for h in heads if h)
+        if not alternatives:
+            return None
+        for candidate in re.finditer(rf"(?<!\w)(?:{alternatives})\w*", text, re.IGNORECASE):
+            if hit_offsets and candidate.start() > hit_offsets[0] + SNIPPET_CHARS_AFTER:
+                break
+            if is_hit(candidate.group()):
+                hit_offsets.append(candidate.start())
+        if not hit_offsets:
+            return None
+    # Only the text around the first hit is split into words (articles can be long).
+    window_lo = max(0, hit_offsets[0] - SNIPPET_CHARS_BEFORE) if hit_offsets else 0
+    window_hi = min(len(text), (hit_offsets[0] if hit_offsets else 0) + SNIPPET_CHARS_AFTER)
+    words = list(_WORD.finditer(text, window_lo, window_hi))
+    if words and window_lo > 0 and words[0].start() == window_lo and text[window_lo - 1].isalnum():
+        words = words[1:]  # a word cut by the window
+    if not words:
+        return None
+    starts = [m.start() for m in words]
+    hits = [bisect.bisect_left(starts, offset) for offset in hit_offsets if offset < window_hi]
+    first = hits[0] if hits else 0
+    start_word = max(0, first - SNIPPET_BEFORE)
+    stop_word = min(len(words), start_word + SNIPPET_WORDS)
+    start = words[start_word].start()
+    more_after = stop_word < len(words) or window_hi < len(text)
+    stop = words[stop_word - 1].end() if more_after else len(text)
+    hit_set = set(hits)
+    more_before = start_word > 0 or start > 0
+    fragments: list[Fragment] = [Fragment("… ", False)] if more_before else []
+    cursor = start
+    for i in range(start_word, stop_word):
+        if i in hit_set:
+            m = words[i]
+            if m.start() > cursor:
+                fragments.append(Fragment(text[cursor : m.start()], False))
+            fragments.append(Fragment(m.group(), True))
+            cursor = m.end()
+    if stop > cursor:
+        fragments.append(Fragment(text[cursor:stop], False))
+    if more_after:
+        fragments.append(Fragment(" …", False))
+    return fragments
+
+
+def entity_names(conn: sqlite3.Connection, keys: Iterable[str]) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for key in keys:
+        row = conn.execute("SELECT name FROM search_entities WHERE entity = ? LIMIT 1", (key,)).fetchone()
+        if row is not None:
+            out[key] = row[0]
+    return out
+
+
+def dumps(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False)

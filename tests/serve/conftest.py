@@ -1,0 +1,35 @@
+"""Fixtures for the serve tests: a real SQLite corpus (see serve_corpus.py) and an in-process client."""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from serve_corpus import Corpus, build_corpus
+
+from dragoman.serve.app import create_app
+
+TOKEN = "test-token-5b1f"
+
+
+def asgi_client_class() -> Any:
+    """Starlette's TestClient; its import warns that it prefers the httpx2 package, which we do not use."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient`")
+        from fastapi.testclient import TestClient
+    return TestClient
+
+
+@pytest.fixture(scope="session")
+def corpus(tmp_path_factory: pytest.TempPathFactory, data_dir: Path) -> Corpus:
+    """Built once per run and only read by the tests; tests that write build their own database."""
+    return build_corpus(tmp_path_factory.mktemp("corpus") / "dragoman.db", data_dir)
+
+
+@pytest.fixture(scope="session")
+def client(corpus: Corpus) -> Iterator[Any]:
+    with asgi_client_class()(create_app(corpus.db, token=TOKEN)) as test_client:
+        yield test_client

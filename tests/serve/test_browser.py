@@ -1,0 +1,181 @@
+"""What a person sees, in real Chromium (Debian's /usr/bin/chromium) driven by Playwright.
+
+The app runs under uvicorn on 127.0.0.1 in a thread; screenshots of each page go to the test's tmp folder.
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+import uvicorn
+from serve_corpus import Corpus
+
+from dragoman.article import Article, Block, BlockKind, SentencePair, TranslatedSegment, Translation
+from dragoman.serve.app import create_app
+from dragoman.store import open_store
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run"]  # fmt: skip
+
+pytestmark = pytest.mark.browser
+
+
+@contextmanager
+def serving(db: Path) -> Iterator[str]:
+    """The app over ``db`` under uvicorn on a free 127.0.0.1 port, in a thread; yields its base URL."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = int(s.getsockname()[1])
+    config = uvicorn.Config(create_app(db), host="127.0.0.1", port=port, log_level="warning", lifespan="on")
+    app_server = uvicorn.Server(config)
+    thread = threading.Thread(target=app_server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not app_server.started:
+        assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        app_server.should_exit = True
+        thread.join(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def server(corpus: Corpus) -> Iterator[str]:
+    with serving(corpus.db) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    if not CHROMIUM.exists():
+        pytest.fail("Chromium is not installed at /usr/bin/chromium (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser: Any) -> Iterator[Any]:
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.console_errors = []  # type: ignore[attr-defined]
+    page.on("console", lambda msg: msg.type == "error" and page.console_errors.append(msg.text))  # type: ignore[attr-defined]
+    page.on("pageerror", lambda exc: page.console_errors.append(str(exc)))  # type: ignore[attr-defined]
+    yield page
+    context.close()
+
+
+def test_search_read_align_entity_and_timeline(server: str, page: Any, corpus: Corpus, tmp_path: Path) -> None:
+    # Search for a Russian word through the form.
+    page.goto(server + "/")
+    page.fill("input[name=q]", "Путина")
+    page.click("form.search button[type=submit]")
+    page.wait_for_selector("ol.hits li.hit")
+    assert page.locator("ol.hits li.hit").count() >= 5
+    assert page.locator("p.snippet[lang=ru] mark").first.inner_text().startswith("Путин")
+    page.screenshot(path=str(tmp_path / "search-ru.png"), full_page=True)
+
+    # An English word finds the translations, highlighted in English.
+    page.fill("input[name=q]", "president")
+    page.click("form.search button[type=submit]")
+    page.wait_for_selector("p.snippet[lang=en] mark")
+    assert page.locator("p.snippet[lang=en] mark").first.inner_text().lower().startswith("president")
+    page.screenshot(path=str(tmp_path / "search-en.png"), full_page=True)
+
+    # Open an article from the results; click an English sentence: its Russian source lights up.
+    page.locator("ol.hits a.title").first.click()
+    page.wait_for_selector(".reader.bilingual")
+    english = page.locator('.aligned .en .s[data-s="2"]')
+    russian = page.locator('.aligned .ru .s[data-s="2"]')
+    assert "pinned" not in (russian.get_attribute("class") or "")
+    english.click()
+    assert "pinned" in (russian.get_attribute("class") or "")
+    assert "pinned" in (english.get_attribute("class") or "")
+    other_ru = page.locator('.aligned .ru .s[data-s="3"]')
+    page.locator('.aligned .en .s[data-s="3"]').hover()
+    assert "hover" in (other_ru.get_attribute("class") or "")
+    # Highlight colour is visible, not just a class name.
+    background = russian.evaluate("el => getComputedStyle(el).backgroundColor")
+    assert background not in ("rgba(0, 0, 0, 0)", "transparent")
+    page.screenshot(path=str(tmp_path / "article.png"), full_page=True)
+
+    # The entity page of a linked person, with its chart.
+    article_id = next(i for i in corpus.putin_ids if corpus.articles[i].analysis["quotes"][0]["sentence"] > 0)  # type: ignore[index]
+    page.goto(f"{server}/articles/{article_id}")
+    page.locator('.aligned a.ent[href="/entities/Q7747"]').first.click()
+    page.wait_for_selector("h1.entity-name")
+    assert "Vladimir Putin" in page.locator("h1.entity-name").inner_text()
+    assert page.locator("svg rect.bar").count() >= 5
+    page.screenshot(path=str(tmp_path / "entity.png"), full_page=True)
+
+    # The timeline of Russia and NATO: dots in an inline SVG linking to source sentences.
+    page.goto(f"{server}/timeline?actor=Russia&target=NATO")
+    assert page.locator("svg circle.dot").count() >= 5
+    assert page.locator("ol.timeline > li").count() >= 5
+    page.screenshot(path=str(tmp_path / "timeline.png"), full_page=True)
+    page.locator("ol.timeline ul.sources a").first.click()
+    page.wait_for_selector(".reader")
+    assert page.url.split("#")[1].startswith("s")
+    assert page.locator(".reader .s.pinned").count() == 2  # the linked sentence is shown with its source
+
+    assert page.console_errors == []  # no CSP violations, no script errors
+    for name in ("search-ru", "search-en", "article", "entity", "timeline"):
+        assert (tmp_path / f"{name}.png").stat().st_size > 10_000
+
+
+def test_pages_read_without_javascript(browser: Any, server: str, corpus: Corpus) -> None:
+    context = browser.new_context(java_script_enabled=False)
+    page = context.new_page()
+    page.goto(f"{server}/?q=Путин")
+    assert page.locator("ol.hits li.hit").count() >= 5
+    page.goto(f"{server}/articles/{corpus.putin_ids[0]}")
+    assert page.locator(".aligned .en .s").count() == page.locator(".aligned .ru .s").count() > 3
+    context.close()
+
+
+def test_hostile_article_stays_text_in_the_browser(browser: Any, tmp_path: Path) -> None:
+    """Script tags, an event-handler image and a javascript: source link, stored as a real article: Chromium
+    runs none of it (no dialog, no extra script element) and shows the markup as text."""
+    script = '<script>alert("owned")</script>'
+    title = f"Взрыв {script} <img src=x onerror=alert(2)>"
+    store = open_store(tmp_path / "d.db")
+    article = Article(url="javascript:alert(3)", title=title, blocks=[Block(BlockKind.PARAGRAPH, f"Текст {script}.")],
+                      published_at=datetime(2022, 1, 1, tzinfo=UTC))  # fmt: skip
+    result = store.ingest(article)
+    store.save_translation(
+        result.revision_id,
+        Translation(engine="t", model_id="m", translated_at=datetime(2022, 1, 2, tzinfo=UTC),
+                    title=TranslatedSegment("title", 0, [SentencePair(title, f"Blast {script}")]),
+                    blocks=[TranslatedSegment("block", 0, [SentencePair(f"Текст {script}.", f"Text {script}.")])]),
+    )  # fmt: skip
+    store.close()
+    context = browser.new_context()
+    page = context.new_page()
+    dialogs: list[str] = []
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    with serving(tmp_path / "d.db") as url:
+        for path in (f"/articles/{result.article_id}", "/?q=взрыв", "/?q=blast"):
+            page.goto(url + path)
+            page.wait_for_load_state("load")
+            assert page.evaluate("document.scripts.length") == 1, path  # only /static/app.js
+            assert page.evaluate("document.images.length") == 0, path
+        page.goto(f"{url}/articles/{result.article_id}")
+        assert script in page.locator("h1.en").inner_text()
+        assert page.locator("a[href^='javascript:']").count() == 0
+        page.locator(".unsafe-url").click()  # the URL is plain text: clicking it does nothing
+    assert dialogs == []
+    context.close()
