@@ -77,7 +77,7 @@ def test_factrueval_devset_quality_floor(data_dir: Path, natasha_models: Any) ->
 
     docs = list(ner_eval.load_factru("dev", "names"))[:25]
     assert len(docs) == 25
-    res = ner_eval.evaluate("factRuEval devset[:25]", docs)
+    res = ner_eval.evaluate("factRuEval devset[:25]", docs, parts=True)  # naeval view: joined names by parts
     ours, base = res["dragoman"], res["natasha"]
     assert ours["PER"]["token"] >= 0.93
     assert ours["LOC"]["token"] >= 0.92
@@ -113,3 +113,25 @@ def test_translation_spelling_for_unknown_person_and_no_false_registry_link() ->
         "Yuri Gorlachev", "Yury Gorlachev", "translation")  # fmt: skip
     quote = analysis["quotes"][0]
     assert quote["speaker_entity"] == person["key"] and quote["text_en"].startswith("Gorlachev said")
+
+
+def test_surname_propagation_titles_parts_and_org_heads(make_article: Callable[..., Article]) -> None:
+    analysis = analyze_article(
+        make_article(
+            [
+                "Премьер-министр Японии Наото Кан пообещал настаивать на возвращении островов.",
+                "Кан сделал это заявление в понедельник, сообщило посольство США.",
+                "Император Акихито выступил в Токио. Об этом сообщил Минюст Киргизии.",
+            ]
+        )
+    )
+    mentions = _by_text(analysis)
+    assert mentions["Кан"]["type"] == "PER"  # not the registry's Канада by its stem
+    assert mentions["Кан"]["entity"] == mentions["Наото Кан"]["entity"]
+    assert "Акихито" in mentions and "Император Акихито" not in mentions  # the title is not the name
+    embassy = mentions["посольство США"]
+    assert embassy["type"] == "ORG"
+    assert [p["type"] for p in embassy["parts"]] == ["LOC"]
+    mfa = mentions["Минюст Киргизии"]
+    assert [p["type"] for p in mfa["parts"]] == ["ORG", "LOC"]
+    assert mfa["parts"][1]["stop"] - mfa["parts"][1]["start"] == len("Киргизии")

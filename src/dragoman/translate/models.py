@@ -1,0 +1,326 @@
+"""Translation models on disk: recognize a layout, install, list, download.
+
+A model is a CTranslate2 directory plus SentencePiece model(s), in one of these layouts:
+
+- OPUS-MT / Marian (``ct2-opus-mt-converter`` or ``ct2-transformers-converter``): model.bin,
+  source.spm and target.spm, shared_vocabulary or source/target vocabularies;
+- NLLB-200 and M2M-100: one ``sentencepiece.bpe.model`` and language tokens (rus_Cyrl -> eng_Latn,
+  __ru__ -> __en__) in the vocabulary;
+- an Argos Translate package (``.argosmodel``, a zip): model/ with the CTranslate2 model,
+  sentencepiece.model and metadata.json.
+
+Installed models live in ``settings.models_dir`` (``$DRAGOMAN_MODELS`` overrides), one directory each,
+with a ``dragoman-model.json`` that records the name, layout, checksum and origin.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+import zipfile
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from dragoman.errors import ConfigError, ModelNotInstalled, TranslateError
+
+INSTALL_HINT = (
+    "install one with `dragoman models install PATH` (a CTranslate2 model directory or .argosmodel file)"
+    " or `dragoman models download opus-mt-ru-en`"
+)
+MANIFEST = "dragoman-model.json"
+_SPM_NAMES = ("sentencepiece.bpe.model", "sentencepiece.model", "spm.model", "source.spm")
+
+# Models `dragoman models download` knows: name -> Hugging Face repository and the files to copy.
+DOWNLOADABLE = {
+    "opus-mt-ru-en": ("Helsinki-NLP/opus-mt-ru-en", ["source.spm", "target.spm"]),
+    "nllb-200-distilled-600M": ("facebook/nllb-200-distilled-600M", ["sentencepiece.bpe.model"]),
+    "m2m100_418M": ("facebook/m2m100_418M", ["sentencepiece.bpe.model"]),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class ModelLayout:
+    """Where the parts of a model are and how its inputs are framed."""
+
+    root: Path  # the directory the user installed (or named)
+    ct2_dir: Path  # the directory holding model.bin
+    source_spm: Path
+    target_spm: Path
+    family: str  # marian | nllb | m2m100 | argos
+    source_prefix: tuple[str, ...] = ()
+    source_suffix: tuple[str, ...] = ()
+    target_prefix: tuple[str, ...] = ()
+    name: str = ""
+    checksum: str = ""
+    manifest: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def model_id(self) -> str:
+        """What is recorded with every translation: the model name and a checksum of its weights."""
+        return f"{self.name}@{self.checksum[:12]}" if self.checksum else self.name
+
+
+def models_dir(settings: Any) -> Path:
+    env = os.environ.get("DRAGOMAN_MODELS")
+    return Path(env).expanduser() if env else Path(settings.models_dir).expanduser()
+
+
+def detect_layout(path: Path, *, name: str | None = None) -> ModelLayout:
+    """Recognize the model layout in ``path``; TranslateError (one line) if it is not a usable model."""
+    path = Path(path)
+    if not path.exists():
+        raise ModelNotInstalled(f"model {path} not found; {INSTALL_HINT}")
+    if path.is_file():
+        raise TranslateError(f"{path} is a file; install .argosmodel packages with `dragoman models install {path}`")
+    manifest: dict[str, Any] = {}
+    if (path / MANIFEST).is_file():
+        try:
+            manifest = json.loads((path / MANIFEST).read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise TranslateError(f"model {path}: unreadable {MANIFEST}: {exc}") from exc
+    name = name or manifest.get("name") or path.name
+    checksum = manifest.get("checksum", "")
+
+    if (path / "model" / "model.bin").is_file() and (path / "sentencepiece.model").is_file():
+        spm = path / "sentencepiece.model"
+        return ModelLayout(path, path / "model", spm, spm, "argos", name=name, checksum=checksum, manifest=manifest)
+
+    if not (path / "model.bin").is_file():
+        raise TranslateError(
+            f"{path} is not a CTranslate2 model (no model.bin); convert it with ct2-transformers-converter"
+            " or install an .argosmodel"
+        )
+    if (path / "source.spm").is_file():
+        source_spm = path / "source.spm"
+        target_spm = path / "target.spm" if (path / "target.spm").is_file() else source_spm
+    else:
+        found = next((path / n for n in _SPM_NAMES if (path / n).is_file()), None)
+        if found is None:
+            raise TranslateError(f"model {path} has no SentencePiece model (source.spm, sentencepiece.bpe.model ...)")
+        source_spm = target_spm = found
+    vocabulary = _read_vocabulary(path)
+    config = _read_config(path)
+    suffix: tuple[str, ...] = () if config.get("add_source_eos") else ("</s>",)
+    if "eng_Latn" in vocabulary and "rus_Cyrl" in vocabulary:
+        family, prefix, target_prefix = "nllb", ("rus_Cyrl",), ("eng_Latn",)
+    elif "__en__" in vocabulary and "__ru__" in vocabulary:
+        family, prefix, target_prefix = "m2m100", ("__ru__",), ("__en__",)
+    else:
+        family, prefix, target_prefix = "marian", (), ()
+    return ModelLayout(
+        path,
+        path,
+        source_spm,
+        target_spm,
+        family,
+        source_prefix=prefix,
+        source_suffix=suffix,
+        target_prefix=target_prefix,
+        name=name,
+        checksum=checksum,
+        manifest=manifest,
+    )
+
+
+def _read_vocabulary(path: Path) -> set[str]:
+    tokens: set[str] = set()
+    for stem in ("shared_vocabulary", "source_vocabulary", "target_vocabulary"):
+        json_path, txt_path = path / f"{stem}.json", path / f"{stem}.txt"
+        try:
+            if json_path.is_file():
+                tokens.update(json.loads(json_path.read_text(encoding="utf-8")))
+            elif txt_path.is_file():
+                tokens.update(txt_path.read_text(encoding="utf-8").splitlines())
+        except (OSError, ValueError) as exc:
+            raise TranslateError(f"model {path}: unreadable vocabulary {stem}: {exc}") from exc
+    return tokens
+
+
+def _read_config(path: Path) -> dict[str, Any]:
+    try:
+        return json.loads((path / "config.json").read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return {}
+    except (OSError, ValueError) as exc:
+        raise TranslateError(f"model {path}: unreadable config.json: {exc}") from exc
+
+
+def checksum_of(ct2_dir: Path) -> str:
+    digest = hashlib.sha256()
+    with (ct2_dir / "model.bin").open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+# -- installed models -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class InstalledModel:
+    name: str
+    path: Path
+    family: str
+    model_id: str
+    size_bytes: int
+    installed_at: str
+
+
+def list_models(settings: Any) -> list[InstalledModel]:
+    root = models_dir(settings)
+    if not root.is_dir():
+        return []
+    out: list[InstalledModel] = []
+    for child in sorted(root.iterdir()):
+        if not child.is_dir() or child.name.startswith("."):
+            continue
+        try:
+            layout = detect_layout(child)
+        except TranslateError:
+            continue
+        size = sum(f.stat().st_size for f in child.rglob("*") if f.is_file())
+        out.append(
+            InstalledModel(
+                layout.name, child, layout.family, layout.model_id, size, layout.manifest.get("installed_at", "")
+            )
+        )
+    return out
+
+
+def resolve_model(settings: Any, model: str | None = None) -> ModelLayout:
+    """The model to use: a path, an installed name, or (None) the only or first installed one."""
+    if model:
+        candidate = Path(model).expanduser()
+        if candidate.exists():
+            layout = detect_layout(candidate)
+            if not layout.checksum:
+                layout = _with_checksum(layout)
+            return layout
+        installed = models_dir(settings) / model
+        if installed.is_dir():
+            return detect_layout(installed)
+        names = ", ".join(m.name for m in list_models(settings)) or "none"
+        raise ModelNotInstalled(f"translation model {model!r} is not installed (installed: {names}); {INSTALL_HINT}")
+    models = list_models(settings)
+    if not models:
+        raise ModelNotInstalled(f"no translation model installed; {INSTALL_HINT}")
+    preferred = next((m for m in models if m.name.startswith("opus-mt-ru-en")), models[0])
+    return detect_layout(preferred.path)
+
+
+def _with_checksum(layout: ModelLayout) -> ModelLayout:
+    from dataclasses import replace
+
+    return replace(layout, checksum=checksum_of(layout.ct2_dir))
+
+
+def install_model(settings: Any, source: Path, *, name: str | None = None, validate: bool = True) -> InstalledModel:
+    """Copy a model directory or unpack an .argosmodel into the models directory, after checking it loads."""
+    source = Path(source).expanduser()
+    if not source.exists():
+        raise TranslateError(f"cannot install {source}: no such file or directory")
+    root = models_dir(settings)
+    root.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".install-", dir=root))
+    try:
+        if source.is_file():
+            if not zipfile.is_zipfile(source):
+                raise TranslateError(f"cannot install {source}: not a model directory or .argosmodel (zip) file")
+            unpacked = _unpack_argos(source, staging / "unpacked")
+            default_name = _argos_name(unpacked) or source.stem
+        else:
+            unpacked = staging / "unpacked"
+            shutil.copytree(source, unpacked)
+            default_name = source.name
+        name = name or default_name
+        _check_name(name)
+        layout = detect_layout(unpacked, name=name)
+        if validate:
+            from dragoman.translate.ct2 import CTranslate2Engine
+
+            CTranslate2Engine(layout, device="cpu").translate_batch(["Проверка."], max_decoding_length=4)
+        manifest = {
+            "name": name,
+            "family": layout.family,
+            "checksum": checksum_of(layout.ct2_dir),
+            "installed_from": str(source),
+            "installed_at": datetime.now(UTC).isoformat(),
+        }
+        (unpacked / MANIFEST).write_text(json.dumps(manifest, indent=2), encoding="utf-8")
+        target = root / name
+        if target.exists():
+            shutil.rmtree(target)
+        unpacked.rename(target)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return next(m for m in list_models(settings) if m.path == target)
+
+
+def _check_name(name: str) -> None:
+    if not name or name.startswith(".") or "/" in name or "\\" in name or name in ("..",):
+        raise ConfigError(f"invalid model name {name!r}")
+
+
+def _unpack_argos(archive: Path, destination: Path) -> Path:
+    """Unpack an Argos package safely (no paths outside ``destination``); returns its package directory."""
+    destination.mkdir(parents=True)
+    try:
+        with zipfile.ZipFile(archive) as package:
+            for member in package.infolist():
+                target = (destination / member.filename).resolve()
+                if not target.is_relative_to(destination.resolve()):
+                    raise TranslateError(f"cannot install {archive}: unsafe path {member.filename!r} in the archive")
+            package.extractall(destination)
+    except zipfile.BadZipFile as exc:
+        raise TranslateError(f"cannot install {archive}: corrupt archive ({exc})") from exc
+    children = [c for c in destination.iterdir() if not c.name.startswith("__MACOSX")]
+    if len(children) == 1 and children[0].is_dir():
+        return children[0]
+    return destination
+
+
+def _argos_name(package_dir: Path) -> str | None:
+    try:
+        meta = json.loads((package_dir / "metadata.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    source, target = meta.get("from_code"), meta.get("to_code")
+    if not source or not target:
+        return None
+    version = str(meta.get("package_version", "")).strip()
+    return f"argos-{source}-{target}" + (f"-{version}" if version else "")
+
+
+def remove_model(settings: Any, name: str) -> None:
+    _check_name(name)
+    target = models_dir(settings) / name
+    if not target.is_dir():
+        raise ModelNotInstalled(f"translation model {name!r} is not installed")
+    shutil.rmtree(target)
+
+
+def download_model(settings: Any, name: str, *, quantization: str = "int8") -> InstalledModel:
+    """Fetch a known model from the Hugging Face hub and convert it (needs the ``convert`` extra)."""
+    if name not in DOWNLOADABLE:
+        raise ConfigError(f"unknown model {name!r}; downloadable: {', '.join(DOWNLOADABLE)}")
+    try:
+        import transformers  # noqa: F401
+        from ctranslate2.converters import TransformersConverter
+    except ImportError as exc:
+        raise ConfigError(
+            f"`dragoman models download` needs the convert extra: pip install 'dragoman[convert]' ({exc.name} missing)"
+        ) from exc
+    repo, copy_files = DOWNLOADABLE[name]
+    with tempfile.TemporaryDirectory(prefix="dragoman-convert-") as tmp:
+        output = Path(tmp) / name
+        try:
+            TransformersConverter(repo, copy_files=copy_files).convert(str(output), quantization=quantization)
+        except Exception as exc:  # the hub client raises many kinds; all mean "could not fetch or convert"
+            first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise TranslateError(f"cannot download {repo} from the Hugging Face hub (offline?): {first_line}") from exc
+        return install_model(settings, output, name=name)
