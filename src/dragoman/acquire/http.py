@@ -1,18 +1,23 @@
 """The one HTTP client every network call goes through.
 
 Timeouts, a size cap counted on decoded bytes (so a gzip bomb stops at the cap), redirects followed by hand
-(each hop checked), a User-Agent naming dragoman, robots.txt, a per-host delay, and no requests to private,
-loopback or link-local addresses unless the user allows them. httpx errors are mapped to FetchError here.
+(each hop checked; 301/308 remembered), a User-Agent naming dragoman, robots.txt, a per-host delay, retries
+with exponential backoff and jitter on 5xx and timeouts, Retry-After honoured on 429/503, anti-bot challenge
+pages reported (never evaded), and no requests to private, loopback or link-local addresses unless the user
+allows them. httpx errors are mapped to FetchError here.
 """
 
 from __future__ import annotations
 
 import ipaddress
+import random
+import re
 import socket
 import threading
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from urllib.parse import urljoin, urlsplit
 from urllib.robotparser import RobotFileParser
 
@@ -26,6 +31,50 @@ Resolver = Callable[[str], list[str]]
 
 _ROBOTS_MAX_BYTES = 500_000
 _ROBOTS_TTL_SECONDS = 24 * 3600
+_RETRY_STATUSES = frozenset({500, 502, 503, 504, 429})
+_RETRY_BASE_SECONDS = 1.0
+_RETRY_CAP_SECONDS = 60.0
+# Longest Retry-After we wait for inside one fetch; a longer one is handed to the caller (the monitor
+# reschedules the feed) instead of holding a worker for minutes.
+MAX_INLINE_RETRY_AFTER = 120.0
+# Markers of bot-challenge pages (Cloudflare, DDoS-Guard, Qrator, Yandex SmartCaptcha, ServicePipe).
+_ANTI_BOT = re.compile(
+    "cf-chl-|/cdn-cgi/challenge-platform|ddos-guard|qrator|smartcaptcha|showcaptcha|servicepipe"
+    "|checking your browser|just a moment\\.\\.\\.|(?:п|П)роверка браузера".encode(),
+    re.IGNORECASE,
+)
+_ANTI_BOT_MAX_BYTES = 100_000  # challenge pages are small; a long article that mentions a captcha is not one
+
+
+def looks_like_anti_bot(page: RawPage) -> bool:
+    """True for a bot-challenge page served instead of the content; such pages are recorded, not solved."""
+    if len(page.body) > _ANTI_BOT_MAX_BYTES:
+        return False
+    content_type = (page.content_type or "text/html").lower()
+    return "html" in content_type and _ANTI_BOT.search(page.body) is not None
+
+
+def parse_retry_after(value: str | None, now: float | None = None) -> float | None:
+    """Seconds to wait from a Retry-After header (delta-seconds or an HTTP date); None when absent or bad."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    current = datetime.now(UTC).timestamp() if now is None else now
+    return max(0.0, when.timestamp() - current)
+
+
+def backoff_delay(attempt: int, base: float = _RETRY_BASE_SECONDS, cap: float = _RETRY_CAP_SECONDS) -> float:
+    """Exponential backoff with jitter: uniform in [ceiling/2, ceiling], ceiling = base * 2^attempt, capped."""
+    ceiling = min(cap, base * (2**attempt))
+    return random.uniform(ceiling / 2, ceiling)
 
 
 def resolve_host(host: str) -> list[str]:
@@ -63,6 +112,12 @@ class HostThrottle:
         if start > now:
             self._sleep(start - now)
 
+    def defer(self, host: str, seconds: float) -> None:
+        """No request to ``host`` for ``seconds`` (a server's Retry-After applies to all our requests)."""
+        with self._lock:
+            until = time.monotonic() + seconds
+            self._next_allowed[host] = max(self._next_allowed.get(host, 0.0), until)
+
 
 class Fetcher:
     """Fetches pages politely. ``transport`` and ``resolver`` are injectable for tests."""
@@ -73,6 +128,9 @@ class Fetcher:
         *,
         transport: httpx.BaseTransport | None = None,
         resolver: Resolver | None = None,
+        retries: int = 1,  # the monitor asks for more; one-shot ingests should fail fast
+        retry_base: float = _RETRY_BASE_SECONDS,
+        sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.settings = settings or Settings()
         s = self.settings
@@ -84,8 +142,13 @@ class Fetcher:
             transport=transport,
             trust_env=False,
         )
-        self.throttle = HostThrottle(s.host_delay)
+        self.throttle = HostThrottle(s.host_delay, sleep=sleep)
         self._robots: dict[str, tuple[float, RobotFileParser | None]] = {}
+        self.retries = retries
+        self.retry_base = retry_base
+        self._sleep = sleep
+        # 301/308 seen so far (old URL -> new URL); the monitor persists them and preloads them here.
+        self.permanent_redirects: dict[str, str] = {}
 
     def close(self) -> None:
         self.client.close()
@@ -154,15 +217,29 @@ class Fetcher:
 
     # -- fetching -------------------------------------------------------------------------------------
 
+    def resolve_permanent(self, url: str) -> str:
+        """Where earlier 301/308 responses said ``url`` now lives (followed transitively, loops cut)."""
+        seen = {url}
+        while url in self.permanent_redirects:
+            url = self.permanent_redirects[url]
+            if url in seen:
+                break
+            seen.add(url)
+        return url
+
     def fetch(self, url: str, *, headers: dict[str, str] | None = None) -> RawPage:
-        """GET ``url`` with every check; raises FetchError with a reason code on any failure."""
+        """GET ``url`` with every check; raises FetchError with a reason code on any failure.
+
+        A 304 (answer to a conditional request) comes back as a page with status 304 and an empty body.
+        An HTTP error's FetchError carries ``retry_after`` (seconds or None) from the Retry-After header.
+        """
         seen: list[str] = []
-        current = url
+        current = self.resolve_permanent(url)
         for _hop in range(self.settings.max_redirects + 1):
             self.check_url(current)
             if self.settings.respect_robots and not self.allowed_by_robots(current):
                 raise RobotsDisallowed("robots.txt disallows this URL", source=current)
-            page = self._get_once(current, self.settings.max_bytes, headers=headers)
+            page = self._get_with_retries(current, headers)
             page.source = url
             status = page.status or 0
             if status in (301, 302, 303, 307, 308):
@@ -172,16 +249,56 @@ class Fetcher:
                         f"HTTP {status} without a Location header", reason=f"http_{status}", source=current
                     )
                 seen.append(current)
-                current = urljoin(current, location)
-                if current in seen:
+                target = urljoin(current, location)
+                if target in seen:
                     raise FetchError("redirect loop", reason="redirect_loop", source=url)
+                if status in (301, 308):
+                    self.permanent_redirects[current] = target
+                current = target
                 continue
             if status == 304:
                 return page
             if status >= 400:
-                raise FetchError(f"HTTP {status}", reason=f"http_{status}", source=current)
+                error = FetchError(f"HTTP {status}", reason=f"http_{status}", source=current)
+                error.retry_after = parse_retry_after(page.headers.get("retry-after"))  # type: ignore[attr-defined]
+                raise error
+            if looks_like_anti_bot(page):
+                raise FetchError(
+                    "the site answered with a bot-challenge page (recorded as unavailable, not evaded)",
+                    reason="anti_bot",
+                    source=current,
+                )
             return page
         raise FetchError(f"more than {self.settings.max_redirects} redirects", reason="too_many_redirects", source=url)
+
+    def _get_with_retries(self, url: str, headers: dict[str, str] | None) -> RawPage:
+        """One hop, retried on 5xx, 429 and timeouts with backoff and jitter; a Retry-After header wins."""
+        host = urlsplit(url).hostname or ""
+        attempt = 0
+        while True:
+            try:
+                page = self._get_once(url, self.settings.max_bytes, headers=headers)
+            except FetchError as exc:
+                if exc.reason not in ("timeout", "connection") or attempt >= self.retries:
+                    raise
+                self._sleep(backoff_delay(attempt, self.retry_base))
+                attempt += 1
+                continue
+            status = page.status or 0
+            if status not in _RETRY_STATUSES:
+                return page
+            retry_after = parse_retry_after(page.headers.get("retry-after"))
+            if retry_after is not None and status in (429, 503):
+                if retry_after > MAX_INLINE_RETRY_AFTER or attempt >= self.retries:
+                    return page  # the caller reschedules (the monitor stores the time in the database)
+                # The server said when to come back: no request to this host before then, whoever asks.
+                self.throttle.defer(host, retry_after)
+                attempt += 1
+                continue  # the throttle sleeps until the time the server gave
+            if attempt >= self.retries:
+                return page
+            self._sleep(backoff_delay(attempt, self.retry_base))
+            attempt += 1
 
     def _get_once(self, url: str, max_bytes: int, headers: dict[str, str] | None = None) -> RawPage:
         host = urlsplit(url).hostname or ""

@@ -1,0 +1,666 @@
+"""The monitor: poll outlets' feeds politely, fetch each new article once, store it, hand it to the hooks.
+
+Crash safety comes from the database, not from memory (``CrawlState``). A poll writes the feed's new items
+and its validators (ETag, Last-Modified) in one transaction; an item stays ``pending`` until its article is
+stored and the hooks (stories, alerts) have run, and an item whose URL is already in the store is marked done
+without a fetch. So ``kill -9`` at any moment loses nothing and a restart stores nothing twice.
+
+Threads only fetch and extract; every database write happens on the calling thread, one transaction each.
+Politeness is the Fetcher's (robots.txt, per-host delay never below Crawl-delay, retries, Retry-After); the
+monitor adds a global concurrency cap (one worker per host at a time) and adaptive polling intervals.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import queue
+import random
+import threading
+import time
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+from dragoman.acquire.feeds import FeedItem, parse_feed
+from dragoman.acquire.http import Fetcher, backoff_delay
+from dragoman.acquire.page import RawPage
+from dragoman.acquire.sitemaps import gunzip_capped, parse_sitemap
+from dragoman.acquire.sources import FeedSource
+from dragoman.article import Article, Block, BlockKind
+from dragoman.errors import DragomanError, ExtractError, SkipArticle
+from dragoman.pipeline import IngestReport, extract_page
+from dragoman.settings import Settings
+from dragoman.store.base import IngestResult
+
+# A hook sees every article the intake stored (or found unchanged): story grouping, alerts.
+Hook = Callable[[int, Article, IngestResult], None]
+
+UNAVAILABLE_REASONS = frozenset({"http_403", "http_401", "http_451", "anti_bot", "robots_disallowed"})
+TRANSIENT_REASONS = frozenset(
+    {"timeout", "connection", "http_429", "http_500", "http_502", "http_503", "http_504", "dns"}
+)
+FEED_EXTRACTOR_VERSION = "dragoman-feed/1"
+
+
+@dataclass(slots=True)
+class MonitorConfig:
+    min_interval: float = 900.0  # never poll a feed more often (seconds)
+    max_interval: float = 6 * 3600.0  # unchanged feeds back off up to this
+    backoff_factor: float = 1.5  # interval growth per unchanged poll
+    concurrency: int = 4  # hosts fetched at once (one request at a time per host)
+    max_attempts: int = 4  # tries per article before it is recorded as failed
+    retry_base: float = 60.0  # first retry of a failed article after about this many seconds
+    batch_size: int = 500  # pending articles taken per round
+
+
+@dataclass(slots=True)
+class FeedRow:
+    url: str
+    outlet: str | None
+    kind: str
+    etag: str | None
+    last_modified: str | None
+    interval: float
+    failures: int
+
+
+@dataclass(slots=True)
+class ItemRow:
+    url: str
+    feed_url: str | None
+    outlet: str | None
+    title: str | None
+    published_at: str | None
+    full_text: str | None
+    attempts: int
+
+
+# -- crawl state ---------------------------------------------------------------------------------------
+
+
+class CrawlState:
+    """The monitor's tables (see acquire/schema.py), over the store's SQLite connection."""
+
+    def __init__(self, store: Any, *, clock: Callable[[], float] = time.time) -> None:
+        if getattr(store, "backend", "") != "sqlite":
+            raise DragomanError("the monitor keeps its crawl state in SQLite; use a SQLite database", reason="config")
+        self.store = store
+        self.conn = store.connection
+        self.clock = clock
+
+    def add_feed(self, feed: FeedSource, interval: float) -> None:
+        with self.store.transaction() as conn:
+            conn.execute(
+                "INSERT INTO monitor_feeds (url, outlet, kind, interval_seconds, next_poll_at) VALUES (?,?,?,?,?)"
+                " ON CONFLICT (url) DO UPDATE SET outlet = excluded.outlet, kind = excluded.kind",
+                (feed.url, feed.outlet, feed.kind, interval, self.clock()),
+            )
+
+    def due_feeds(self, urls: Iterable[str] | None = None) -> list[FeedRow]:
+        sql = (
+            "SELECT url, outlet, kind, etag, last_modified, interval_seconds, failures FROM monitor_feeds"
+            " WHERE next_poll_at <= ?"
+        )
+        params: list[Any] = [self.clock()]
+        if urls is not None:
+            wanted = list(urls)
+            sql += f" AND url IN ({','.join('?' * len(wanted)) or 'NULL'})"
+            params.extend(wanted)
+        rows = self.conn.execute(sql + " ORDER BY next_poll_at", params).fetchall()
+        return [FeedRow(r[0], r[1], r[2], r[3], r[4], float(r[5]), int(r[6])) for r in rows]
+
+    def next_wakeup(self, feed_urls: Iterable[str] | None = None) -> float | None:
+        """When the next of these feeds (default: all) is due to be polled, or one of their items retried."""
+        if feed_urls is None:
+            row = self.conn.execute(
+                "SELECT min(t) FROM (SELECT min(next_poll_at) AS t FROM monitor_feeds UNION ALL"
+                " SELECT min(not_before) FROM monitor_items WHERE state = 'pending')"
+            ).fetchone()
+        else:
+            wanted = list(feed_urls)
+            marks = ",".join("?" * len(wanted)) or "NULL"
+            row = self.conn.execute(
+                f"SELECT min(t) FROM (SELECT min(next_poll_at) AS t FROM monitor_feeds WHERE url IN ({marks})"
+                f" UNION ALL SELECT min(not_before) FROM monitor_items WHERE state = 'pending'"
+                f" AND feed_url IN ({marks}))",
+                [*wanted, *wanted],
+            ).fetchone()
+        return float(row[0]) if row and row[0] is not None else None
+
+    def record_poll(
+        self,
+        feed: FeedRow,
+        *,
+        status: str,
+        interval: float,
+        next_poll_at: float,
+        etag: str | None = None,
+        last_modified: str | None = None,
+        items: Sequence[FeedItem] = (),
+        failed: bool = False,
+    ) -> int:
+        """Validators, schedule and new items of one poll, in one transaction; returns how many were new."""
+        now = self.clock()
+        new = 0
+        with self.store.transaction() as conn:
+            for item in items:
+                cur = conn.execute(
+                    "INSERT INTO monitor_items (url, feed_url, outlet, title, published_at, full_text,"
+                    " first_seen_at) VALUES (?,?,?,?,?,?,?) ON CONFLICT (url) DO NOTHING",
+                    (
+                        item.url,
+                        feed.url,
+                        feed.outlet,
+                        item.title or None,
+                        item.published_at.astimezone(UTC).isoformat() if item.published_at else None,
+                        item.full_text,
+                        now,
+                    ),
+                )
+                new += cur.rowcount
+            conn.execute(
+                "UPDATE monitor_feeds SET etag = coalesce(?, etag), last_modified = coalesce(?, last_modified),"
+                " interval_seconds = ?, next_poll_at = ?, last_polled_at = ?, last_status = ?,"
+                " failures = CASE WHEN ? THEN failures + 1 ELSE 0 END, items_seen = items_seen + ?"
+                " WHERE url = ?",
+                (etag, last_modified, interval, next_poll_at, now, status, failed, new, feed.url),
+            )
+        return new
+
+    def enqueue(self, items: Iterable[FeedItem], *, source: str, outlet: str | None = None) -> int:
+        """Add article URLs (from a sitemap or archive) as pending; known URLs are left alone."""
+        now = self.clock()
+        new = 0
+        with self.store.transaction() as conn:
+            for item in items:
+                cur = conn.execute(
+                    "INSERT INTO monitor_items (url, feed_url, outlet, title, published_at, full_text,"
+                    " first_seen_at) VALUES (?,?,?,?,?,?,?) ON CONFLICT (url) DO NOTHING",
+                    (
+                        item.url,
+                        source,
+                        outlet,
+                        item.title or None,
+                        item.published_at.astimezone(UTC).isoformat() if item.published_at else None,
+                        item.full_text,
+                        now,
+                    ),
+                )
+                new += cur.rowcount
+        return new
+
+    def pending_items(self, limit: int, feed_urls: Iterable[str] | None = None) -> list[ItemRow]:
+        sql = (
+            "SELECT url, feed_url, outlet, title, published_at, full_text, attempts FROM monitor_items"
+            " WHERE state = 'pending' AND not_before <= ?"
+        )
+        params: list[Any] = [self.clock()]
+        if feed_urls is not None:
+            wanted = list(feed_urls)
+            sql += f" AND feed_url IN ({','.join('?' * len(wanted)) or 'NULL'})"
+            params.extend(wanted)
+        rows = self.conn.execute(sql + " ORDER BY first_seen_at, url LIMIT ?", (*params, limit)).fetchall()
+        return [ItemRow(*r) for r in rows]
+
+    def stored_article_id(self, url: str) -> int | None:
+        """The article already stored from ``url`` (as key URL or as fetched), if any."""
+        row = self.conn.execute("SELECT id FROM articles WHERE key_url = ?", (url,)).fetchone()
+        if row is None:
+            row = self.conn.execute("SELECT article_id FROM revisions WHERE source_url = ? LIMIT 1", (url,)).fetchone()
+        return int(row[0]) if row else None
+
+    def finish_item(self, url: str, state: str, *, reason: str | None = None, article_id: int | None = None) -> None:
+        with self.store.transaction() as conn:
+            conn.execute(
+                "UPDATE monitor_items SET state = ?, reason = ?, article_id = coalesce(?, article_id),"
+                " done_at = ?, attempts = attempts + 1 WHERE url = ?",
+                (state, reason, article_id, self.clock(), url),
+            )
+
+    def retry_item(self, url: str, *, reason: str, not_before: float) -> None:
+        with self.store.transaction() as conn:
+            conn.execute(
+                "UPDATE monitor_items SET attempts = attempts + 1, reason = ?, not_before = ? WHERE url = ?",
+                (reason, not_before, url),
+            )
+
+    def record_unavailable(self, url: str, reason: str) -> None:
+        with self.store.transaction() as conn:
+            conn.execute(
+                "INSERT INTO monitor_unavailable (url, host, reason, seen_at) VALUES (?,?,?,?)"
+                " ON CONFLICT (url) DO UPDATE SET reason = excluded.reason, seen_at = excluded.seen_at",
+                (url, urlsplit(url).hostname or "", reason, self.clock()),
+            )
+
+    def redirects(self) -> dict[str, str]:
+        return {r[0]: r[1] for r in self.conn.execute("SELECT from_url, to_url FROM monitor_redirects")}
+
+    def save_redirects(self, redirects: dict[str, str]) -> None:
+        known = self.redirects()
+        fresh = {k: v for k, v in redirects.items() if known.get(k) != v}
+        if not fresh:
+            return
+        with self.store.transaction() as conn:
+            conn.executemany(
+                "INSERT INTO monitor_redirects (from_url, to_url, seen_at) VALUES (?,?,?)"
+                " ON CONFLICT (from_url) DO UPDATE SET to_url = excluded.to_url, seen_at = excluded.seen_at",
+                [(k, v, self.clock()) for k, v in fresh.items()],
+            )
+
+    def counts(self) -> dict[str, int]:
+        rows = self.conn.execute("SELECT state, count(*) FROM monitor_items GROUP BY state").fetchall()
+        return {r[0]: int(r[1]) for r in rows}
+
+
+# -- intake: store + hooks -----------------------------------------------------------------------------
+
+
+class Intake:
+    """Stores an article and runs the hooks (stories, alerts); the same path for feeds, sitemaps, WARC."""
+
+    def __init__(self, store: Any, hooks: Sequence[Hook] = ()) -> None:
+        self.store = store
+        self.hooks = list(hooks)
+
+    def take(self, article: Article, report: IngestReport | None = None) -> IngestResult:
+        result: IngestResult = self.store.ingest(article)
+        for hook in self.hooks:
+            try:
+                hook(result.article_id, article, result)
+            except DragomanError as exc:
+                # The article is stored; a hook's failure is reported, and the hook runs again on a rerun.
+                if report is not None:
+                    report.record_problem(article.url, exc)
+        return result
+
+
+def article_from_feed_item(item: FeedItem | ItemRow, *, fetched_at: datetime | None = None) -> Article:
+    """An Article from a full-text feed item (yandex:full-text, rbc_news:full-text, turbo:content)."""
+    from dragoman.extract.outlets import lookup_outlet
+
+    text = item.full_text or ""
+    paragraphs = _paragraphs(text)
+    title = (item.title or "").strip()
+    if not paragraphs or not title:
+        raise SkipArticle("the feed's full text is empty", reason="empty_feed_text", source=item.url)
+    published = item.published_at
+    if isinstance(published, str):
+        published = datetime.fromisoformat(published)
+    outlet = lookup_outlet(item.url)
+    article = Article(
+        url=item.url,
+        title=title,
+        blocks=[Block(BlockKind.PARAGRAPH, p) for p in paragraphs],
+        outlet=outlet.key if outlet else None,
+        outlet_name=outlet.name if outlet else None,
+        timezone=outlet.timezone if outlet else None,
+        fetched_at=fetched_at or datetime.now(UTC),
+        raw_sha256=hashlib.sha256(text.encode("utf-8")).hexdigest(),
+        published_at=published,
+        extractor="feed",
+        extractor_version=FEED_EXTRACTOR_VERSION,
+        source="feed",
+    )
+    article.content_sha256 = article.compute_content_hash()
+    return article
+
+
+def _paragraphs(text: str) -> list[str]:
+    if "<" in text and ">" in text:
+        import lxml.html
+
+        try:
+            root = lxml.html.fragment_fromstring(text, create_parent="div")
+        except (ValueError, lxml.etree.ParserError):
+            return []
+        for bad in root.iter("script", "style", "figure", "figcaption", "iframe"):
+            bad.drop_tree()
+        blocks = [" ".join(el.text_content().split()) for el in root.iter("p", "h2", "h3", "li", "blockquote")]
+        blocks = [b for b in blocks if b]
+        if blocks:
+            return blocks
+        text = root.text_content()
+    return [" ".join(line.split()) for line in text.splitlines() if line.strip()]
+
+
+def parse_feed_page(page: RawPage, kind: str, max_bytes: int) -> list[FeedItem]:
+    """Items of a fetched feed or news sitemap; ExtractError when it is not readable."""
+    body = gunzip_capped(page.body, max_bytes, source=page.url)
+    if kind == "rss":
+        body = _declare_charset(body, page.content_type)
+        return parse_feed(body, source=page.url)
+    sitemap = parse_sitemap(body, source=page.url)
+    if sitemap.is_index:
+        raise ExtractError(
+            "a sitemap index cannot be polled; use `dragoman backfill --sitemap`",
+            reason="sitemap_index",
+            source=page.url,
+        )
+    return [FeedItem(url=e.url, title=e.title, published_at=e.published_at or e.lastmod) for e in sitemap.entries]
+
+
+def _declare_charset(body: bytes, content_type: str | None) -> bytes:
+    """Honour an HTTP charset when the XML itself declares none (XML would otherwise be read as UTF-8)."""
+    if not content_type or "charset=" not in content_type.lower():
+        return body
+    head = body[:200].lstrip()
+    if head.startswith(b"<?xml") and b"encoding" in head.split(b"?>", 1)[0]:
+        return body
+    charset = content_type.lower().split("charset=", 1)[1].split(";")[0].strip().strip('"')
+    try:
+        text = body.decode(charset)
+    except (LookupError, UnicodeDecodeError):
+        return body
+    if text.startswith("<?xml"):
+        text = text.split("?>", 1)[1]
+    return text.encode("utf-8")
+
+
+# -- the monitor ---------------------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class MonitorReport:
+    """One pass: feeds polled and their outcomes, plus the articles' ingest report."""
+
+    items: IngestReport = field(default_factory=IngestReport)
+    feeds: Counter[str] = field(default_factory=Counter)  # ok, not_modified, unchanged, failure reasons
+    new_items: int = 0
+    retrying: int = 0
+    already_stored: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        out = self.items.to_dict()
+        out.update(
+            feeds=dict(self.feeds), new_items=self.new_items, retrying=self.retrying, already_stored=self.already_stored
+        )
+        return out
+
+
+_DONE = object()
+
+
+class Monitor:
+    """Polls feeds and fetches their new articles; ``run_once`` is one pass, ``run_forever`` loops."""
+
+    def __init__(
+        self,
+        store: Any,
+        settings: Settings,
+        *,
+        config: MonitorConfig | None = None,
+        fetcher: Fetcher | None = None,
+        hooks: Sequence[Hook] = (),
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.settings = settings
+        self.config = config or MonitorConfig()
+        self.state = CrawlState(store, clock=clock)
+        self.clock = clock
+        self._own_fetcher = fetcher is None
+        self.fetcher = fetcher or Fetcher(settings, retries=2)
+        self.fetcher.permanent_redirects.update(self.state.redirects())
+        self.intake = Intake(store, hooks)
+        self.stop_event = threading.Event()
+
+    def close(self) -> None:
+        if self._own_fetcher:
+            self.fetcher.close()
+
+    def add_feeds(self, feeds: Iterable[FeedSource]) -> list[str]:
+        urls = []
+        for feed in feeds:
+            self.state.add_feed(feed, self.config.min_interval)
+            urls.append(feed.url)
+        return urls
+
+    # -- one pass ----------------------------------------------------------------------------------------
+
+    def run_once(
+        self,
+        feed_urls: Sequence[str] | None = None,
+        *,
+        report: MonitorReport | None = None,
+        on_item: Callable[[str], None] | None = None,
+    ) -> MonitorReport:
+        """Poll the due feeds, then fetch and store every pending article (retries that are due included)."""
+        report = report or MonitorReport()
+        started = time.perf_counter()
+        try:
+            self.poll_feeds(self.state.due_feeds(feed_urls), report)
+            self.process_pending(report, feed_urls=feed_urls, on_item=on_item)
+        finally:
+            self.state.save_redirects(self.fetcher.permanent_redirects)
+            report.items.elapsed += time.perf_counter() - started
+        return report
+
+    def run_forever(
+        self,
+        feed_urls: Sequence[str] | None = None,
+        *,
+        on_pass: Callable[[MonitorReport], None] | None = None,
+        max_sleep: float = 60.0,
+    ) -> None:
+        """Loop until ``stop_event`` is set: a pass, then sleep until the next feed or retry is due."""
+        while not self.stop_event.is_set():
+            report = self.run_once(feed_urls)
+            if on_pass is not None:
+                on_pass(report)
+            wake = self.state.next_wakeup(feed_urls)
+            pause = max_sleep if wake is None else min(max_sleep, max(0.05, wake - self.clock()))
+            self.stop_event.wait(pause)
+
+    # -- feeds -------------------------------------------------------------------------------------------
+
+    def poll_feeds(self, feeds: Sequence[FeedRow], report: MonitorReport) -> None:
+        jobs: dict[str, list[FeedRow]] = defaultdict(list)
+        for feed in feeds:
+            jobs[_host(self.fetcher.resolve_permanent(feed.url))].append(feed)
+        for feed, outcome in self._run_per_host(jobs, self._fetch_feed):
+            self._record_feed(feed, outcome, report)
+
+    def _fetch_feed(self, feed: FeedRow) -> RawPage | DragomanError:
+        headers = {}
+        if feed.etag:
+            headers["If-None-Match"] = feed.etag
+        if feed.last_modified:
+            headers["If-Modified-Since"] = feed.last_modified
+        try:
+            return self.fetcher.fetch(feed.url, headers=headers or None)
+        except DragomanError as exc:
+            return exc
+
+    def _record_feed(self, feed: FeedRow, outcome: RawPage | DragomanError, report: MonitorReport) -> None:
+        cfg = self.config
+        now = self.clock()
+        if isinstance(outcome, DragomanError):
+            self._record_feed_failure(feed, outcome, report)
+            return
+        if outcome.status == 304:
+            interval = min(cfg.max_interval, max(cfg.min_interval, feed.interval * cfg.backoff_factor))
+            self.state.record_poll(feed, status="not_modified", interval=interval, next_poll_at=now + _jitter(interval))
+            report.feeds["not_modified"] += 1
+            return
+        try:
+            items = parse_feed_page(outcome, feed.kind, self.settings.max_bytes)
+        except DragomanError as exc:
+            self._record_feed_failure(feed, exc, report)
+            return
+        etag = outcome.headers.get("etag")
+        last_modified = outcome.headers.get("last-modified")
+        known = self._known_urls([i.url for i in items])
+        fresh = [i for i in items if i.url not in known]
+        # Adaptive polling: reset to the minimum when the feed brought something new, back off otherwise.
+        interval = cfg.min_interval if fresh else min(cfg.max_interval, feed.interval * cfg.backoff_factor)
+        interval = max(cfg.min_interval, interval)
+        new = self.state.record_poll(
+            feed,
+            status="ok" if fresh else "unchanged",
+            interval=interval,
+            next_poll_at=now + _jitter(interval),
+            etag=etag,
+            last_modified=last_modified,
+            items=fresh,
+        )
+        report.feeds["ok" if fresh else "unchanged"] += 1
+        report.new_items += new
+
+    def _record_feed_failure(self, feed: FeedRow, error: DragomanError, report: MonitorReport) -> None:
+        cfg = self.config
+        now = self.clock()
+        reason = error.reason
+        report.feeds[reason] += 1
+        report.items.record_problem(feed.url, error)
+        retry_after = getattr(error, "retry_after", None)
+        if reason in UNAVAILABLE_REASONS:
+            # Refused: recorded and left alone for the longest interval; never retried harder or disguised.
+            self.state.record_unavailable(feed.url, reason)
+            interval = cfg.max_interval
+        else:
+            interval = min(cfg.max_interval, max(cfg.min_interval, feed.interval) * 2 ** min(feed.failures, 10))
+        wait = max(interval, retry_after or 0.0)
+        self.state.record_poll(
+            feed, status=reason, interval=feed.interval, next_poll_at=now + _jitter(wait), failed=True
+        )
+
+    def _known_urls(self, urls: list[str]) -> set[str]:
+        known: set[str] = set()
+        for start in range(0, len(urls), 500):
+            chunk = urls[start : start + 500]
+            rows = self.state.conn.execute(
+                f"SELECT url FROM monitor_items WHERE url IN ({','.join('?' * len(chunk))})", chunk
+            ).fetchall()
+            known.update(r[0] for r in rows)
+        return known
+
+    # -- articles ----------------------------------------------------------------------------------------
+
+    def process_pending(
+        self,
+        report: MonitorReport,
+        *,
+        feed_urls: Sequence[str] | None = None,
+        on_item: Callable[[str], None] | None = None,
+    ) -> None:
+        """Fetch, extract and store pending articles, a batch at a time, until none is due."""
+        attempted: set[str] = set()
+        while not self.stop_event.is_set():
+            batch = [i for i in self.state.pending_items(self.config.batch_size, feed_urls) if i.url not in attempted]
+            if not batch:
+                return
+            attempted.update(i.url for i in batch)
+            jobs: dict[str, list[ItemRow]] = defaultdict(list)
+            for item in batch:
+                stored_id = self.state.stored_article_id(item.url)
+                if stored_id is not None:
+                    # Stored before a crash (or by another command): finish it without fetching again.
+                    self._finish_stored(item, stored_id, report)
+                    if on_item:
+                        on_item(item.url)
+                    continue
+                jobs["" if item.full_text else _host(self.fetcher.resolve_permanent(item.url))].append(item)
+            feed_text_items = jobs.pop("", [])
+            for item in feed_text_items:
+                self._record_item(item, self._acquire_item(item), report)
+                if on_item:
+                    on_item(item.url)
+            for item, outcome in self._run_per_host(jobs, self._acquire_item):
+                self._record_item(item, outcome, report)
+                if on_item:
+                    on_item(item.url)
+
+    def _acquire_item(self, item: ItemRow) -> Article | DragomanError:
+        """Runs on a worker thread: fetch and extract (or build from the feed's text); no database access."""
+        try:
+            if item.full_text:
+                return article_from_feed_item(item)
+            page = self.fetcher.fetch(item.url)
+            article = extract_page(page)
+            if not article.title and item.title:
+                article.title = item.title
+            return article
+        except DragomanError as exc:
+            exc.source = exc.source or item.url
+            return exc
+
+    def _finish_stored(self, item: ItemRow, article_id: int, report: MonitorReport) -> None:
+        stored = self.intake.store.get(article_id)
+        if stored is not None:
+            # Hooks are idempotent; running them again completes what a crash may have cut short.
+            self.intake.take(stored.article, report.items)
+        self.state.finish_item(item.url, "done", article_id=article_id)
+        report.already_stored += 1
+
+    def _record_item(self, item: ItemRow, outcome: Article | DragomanError, report: MonitorReport) -> None:
+        if isinstance(outcome, Article):
+            try:
+                result = self.intake.take(outcome, report.items)
+            except DragomanError as exc:
+                outcome = exc
+            else:
+                report.items.outcomes[result.outcome] += 1
+                report.items.article_ids.append(result.article_id)
+                self.state.finish_item(item.url, "done", article_id=result.article_id)
+                return
+        error = outcome
+        reason = error.reason
+        if isinstance(error, SkipArticle):
+            self.state.finish_item(item.url, "skipped", reason=reason)
+        elif reason in UNAVAILABLE_REASONS:
+            self.state.record_unavailable(item.url, reason)
+            self.state.finish_item(item.url, "unavailable", reason=reason)
+        elif reason in TRANSIENT_REASONS and item.attempts + 1 < self.config.max_attempts:
+            retry_after = getattr(error, "retry_after", None)
+            wait = max(retry_after or 0.0, backoff_delay(item.attempts, self.config.retry_base, 6 * 3600))
+            self.state.retry_item(item.url, reason=reason, not_before=self.clock() + wait)
+            report.retrying += 1
+            return
+        else:
+            self.state.finish_item(item.url, "failed", reason=reason)
+        report.items.record_problem(item.url, error)
+
+    # -- concurrency -------------------------------------------------------------------------------------
+
+    def _run_per_host(self, jobs: dict[str, list[Any]], work: Callable[[Any], Any]) -> Iterable[tuple[Any, Any]]:
+        """Run ``work`` on every job, hosts in parallel (at most ``concurrency``), one host's jobs in order.
+
+        Results are yielded on the calling thread as they arrive, so it alone writes to the database.
+        """
+        if not jobs:
+            return
+        results: queue.Queue[Any] = queue.Queue()
+
+        def run_host(items: list[Any]) -> None:
+            try:
+                for job in items:
+                    if self.stop_event.is_set():
+                        break
+                    results.put((job, work(job)))
+            finally:
+                results.put(_DONE)
+
+        workers = max(1, min(self.config.concurrency, len(jobs)))
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="dragoman-fetch") as pool:
+            futures = [pool.submit(run_host, items) for items in jobs.values()]
+            remaining = len(futures)
+            while remaining:
+                message = results.get()
+                if message is _DONE:
+                    remaining -= 1
+                    continue
+                yield message
+            for future in futures:
+                future.result()  # a bug in a worker surfaces here instead of vanishing
+
+
+def _host(url: str) -> str:
+    return urlsplit(url).hostname or ""
+
+
+def _jitter(seconds: float) -> float:
+    """Spread polls a little so that many feeds do not fall due in the same second."""
+    return seconds * random.uniform(1.0, 1.1)

@@ -1,0 +1,122 @@
+"""Tables of the monitor (versions 400-499): crawl state, stories and duplicates, watchlists and alerts.
+
+Crawl state lives in the database, not in memory, so a monitor killed at any moment resumes where it was:
+a feed's validators and its new items are written in one transaction, an item is marked done only after
+its article is stored, and alerts are an outbox delivered until acknowledged.
+"""
+
+from __future__ import annotations
+
+from dragoman.store.migrations import Migration
+
+MIGRATIONS = [
+    Migration(
+        400,
+        "monitor crawl state",
+        """
+        CREATE TABLE monitor_feeds (
+            url TEXT PRIMARY KEY,             -- as configured; fetched at its permanent redirect target
+            outlet TEXT,
+            kind TEXT NOT NULL DEFAULT 'rss', -- rss | news_sitemap | sitemap
+            etag TEXT,
+            last_modified TEXT,
+            interval_seconds REAL NOT NULL,   -- current polling interval (grows while unchanged)
+            next_poll_at REAL NOT NULL,       -- unix time
+            last_polled_at REAL,
+            last_status TEXT,                 -- ok | not_modified | unchanged | a failure reason
+            failures INTEGER NOT NULL DEFAULT 0,
+            items_seen INTEGER NOT NULL DEFAULT 0
+        );
+        CREATE INDEX monitor_feeds_due ON monitor_feeds(next_poll_at);
+
+        -- Every article URL a feed, sitemap or archive announced: pending until stored, then done.
+        CREATE TABLE monitor_items (
+            url TEXT PRIMARY KEY,
+            feed_url TEXT,
+            outlet TEXT,
+            title TEXT,
+            published_at TEXT,
+            full_text TEXT,                   -- the feed's own full text, when it carries one
+            state TEXT NOT NULL DEFAULT 'pending',  -- pending | done | failed | unavailable | skipped
+            attempts INTEGER NOT NULL DEFAULT 0,
+            not_before REAL NOT NULL DEFAULT 0, -- unix time: retry no earlier (backoff, Retry-After)
+            reason TEXT,
+            article_id INTEGER,
+            first_seen_at REAL NOT NULL,
+            done_at REAL
+        );
+        CREATE INDEX monitor_items_pending ON monitor_items(state, not_before);
+
+        -- 301/308 answers, so the old address is not asked again.
+        CREATE TABLE monitor_redirects (
+            from_url TEXT PRIMARY KEY,
+            to_url TEXT NOT NULL,
+            seen_at REAL NOT NULL
+        );
+
+        -- Hosts that refused us (403, bot challenge): recorded, never evaded.
+        CREATE TABLE monitor_unavailable (
+            url TEXT PRIMARY KEY,
+            host TEXT NOT NULL,
+            reason TEXT NOT NULL,
+            seen_at REAL NOT NULL
+        );
+
+        -- "Already stored from this URL?" is asked for every pending article.
+        CREATE INDEX IF NOT EXISTS revisions_source_url ON revisions(source_url);
+        """,
+    ),
+    Migration(
+        401,
+        "stories and duplicates",
+        """
+        CREATE TABLE stories (
+            id INTEGER PRIMARY KEY,
+            first_article_id INTEGER NOT NULL,  -- the copy that is translated and analyzed
+            title TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            article_count INTEGER NOT NULL DEFAULT 1
+        );
+        -- Every article points to its story; kind says why it joined it.
+        CREATE TABLE story_members (
+            article_id INTEGER PRIMARY KEY REFERENCES articles(id) ON DELETE CASCADE,
+            story_id INTEGER NOT NULL REFERENCES stories(id),
+            kind TEXT NOT NULL,               -- first | exact_hash | near
+            similarity REAL NOT NULL,
+            content_sha256 TEXT NOT NULL,
+            minhash BLOB NOT NULL,            -- MinHash signature (uint64 array) for rebuilding the LSH index
+            added_at TEXT NOT NULL
+        );
+        CREATE INDEX story_members_story ON story_members(story_id);
+        CREATE INDEX story_members_hash ON story_members(content_sha256);
+        """,
+    ),
+    Migration(
+        402,
+        "watchlists and alerts",
+        """
+        CREATE TABLE watchlist (
+            id INTEGER PRIMARY KEY,
+            kind TEXT NOT NULL,               -- term | entity | outlet
+            value TEXT NOT NULL,
+            label TEXT,
+            created_at TEXT NOT NULL,
+            UNIQUE (kind, value)
+        );
+        -- An outbox: one row per (watch, article); delivered_at stays NULL until every sink took it.
+        CREATE TABLE alerts (
+            id INTEGER PRIMARY KEY,
+            watch_id INTEGER NOT NULL REFERENCES watchlist(id) ON DELETE CASCADE,
+            article_id INTEGER NOT NULL,
+            created_at TEXT NOT NULL,
+            payload TEXT NOT NULL,            -- JSON sent to the sinks
+            delivered_to TEXT NOT NULL DEFAULT '[]',  -- JSON list of sinks that took it
+            delivered_at TEXT,
+            attempts INTEGER NOT NULL DEFAULT 0,
+            last_error TEXT,
+            UNIQUE (watch_id, article_id)
+        );
+        CREATE INDEX alerts_created ON alerts(created_at);
+        """,
+    ),
+]

@@ -1,0 +1,84 @@
+"""Stories: exact copies by content hash, near copies by MinHash LSH over stemmed shingles, kept across restarts."""
+
+from __future__ import annotations
+
+import csv
+import sys
+
+from dragoman.acquire.dedupe import StoryIndex, is_story_copy, shingles, story_of
+from dragoman.article import Article, Block, BlockKind
+from dragoman.store import SQLiteStore
+
+
+def make(url: str, title: str, text: str) -> Article:
+    return Article(url=url, title=title, blocks=[Block(BlockKind.PARAGRAPH, p) for p in text.split("\n") if p])
+
+
+def labelled_pairs(data_dir, label: str) -> list[dict[str, str]]:
+    csv.field_size_limit(sys.maxsize)
+    path = data_dir / "tgcontest_ru/toloka/clustering_pairs/ru_train_pool.tsv"
+    with path.open(encoding="utf-8") as handle:
+        return [r for r in csv.DictReader(handle, delimiter="\t") if r["GOLDEN:quality"] == label]
+
+
+def test_shingles_are_stemmed_content_words():
+    assert shingles("Санкции против России и новые санкциям") == {"санкц", "прот", "росс", "нов"}
+
+
+def test_exact_and_near_copies_join_one_story_and_survive_a_restart(db_path, data_dir):
+    same = labelled_pairs(data_dir, "OK")
+    # The train pair with the most word overlap: a wire story and its lightly edited repost.
+    pair = max(
+        same,
+        key=lambda r: (
+            len(set(r["INPUT:first_text"].split()) & set(r["INPUT:second_text"].split()))
+            / len(set(r["INPUT:first_text"].split()) | set(r["INPUT:second_text"].split()))
+        ),
+    )
+    original = make(pair["INPUT:first_url"], pair["INPUT:first_title"], pair["INPUT:first_text"])
+    repost = make(pair["INPUT:second_url"], pair["INPUT:second_title"], pair["INPUT:second_text"])
+    copy = make("https://mirror.example/copy", original.title, original.text)
+    other = labelled_pairs(data_dir, "BAD")[0]
+    unrelated = make(other["INPUT:first_url"], other["INPUT:first_title"], other["INPUT:first_text"])
+    with SQLiteStore(db_path) as store:
+        index = StoryIndex(store)
+        first = index.assign(store.ingest(original).article_id, original)
+        exact = index.assign(store.ingest(copy).article_id, copy)
+        assert first.kind == "first" and exact.kind == "exact_hash" and exact.story_id == first.story_id
+        separate = index.assign(store.ingest(unrelated).article_id, unrelated)
+        assert separate.story_id != first.story_id
+        assert index.assign(exact.article_id, copy) == exact  # assigning again changes nothing
+    with SQLiteStore(db_path) as store:
+        index = StoryIndex(store)  # a restart: the LSH index is rebuilt from the database
+        near = index.assign(store.ingest(repost).article_id, repost)
+        assert near.kind == "near" and near.story_id == first.story_id and 0.18 <= near.similarity < 1
+        story = story_of(store, near.article_id)
+        assert story["article_count"] == 3 and story["first_article_id"] == first.article_id
+        assert is_story_copy(store, near.article_id) and not is_story_copy(store, first.article_id)
+        assert store.connection.execute("SELECT count(*) FROM stories").fetchone()[0] == 2
+
+
+def test_different_stories_on_one_topic_stay_apart(db_path, data_dir):
+    apart = 0
+    pairs = labelled_pairs(data_dir, "BAD")
+    with SQLiteStore(db_path) as store:
+        index = StoryIndex(store)
+        for n, row in enumerate(pairs):
+            a = make(f"https://a.example/{n}", row["INPUT:first_title"], row["INPUT:first_text"])
+            b = make(f"https://b.example/{n}", row["INPUT:second_title"], row["INPUT:second_text"])
+            sa = index.assign(store.ingest(a).article_id, a)
+            sb = index.assign(store.ingest(b).article_id, b)
+            apart += sa.story_id != sb.story_id
+    assert apart >= 0.7 * len(pairs)  # the bench reports the exact figures; this guards against collapse
+
+
+def test_index_forgets_articles_older_than_its_window(db_path):
+    text = "Правительство утвердило программу развития северных территорий до 2030 года и выделило средства."
+    with SQLiteStore(db_path) as store:
+        index = StoryIndex(store, window_days=1e-9)  # about 0.1 ms: everything is old at once
+        for n in range(5):
+            copy = make(f"https://x.example/{n}", f"Программа развития {n}", text + f" Выпуск {n}.")
+            index.assign(store.ingest(copy).article_id, copy)
+        assert len(index) <= 1  # bounded memory: only the newest can still be inside the window
+        assert store.connection.execute("SELECT count(*) FROM story_members").fetchone()[0] == 5
+        assert len(StoryIndex(store)) == 5  # a default (7-day) index reloads them all from the database
