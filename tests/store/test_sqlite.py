@@ -1,4 +1,4 @@
-"""The SQLite store on a real file: idempotent ingest, revisions, migrations, crash consistency."""
+"""SQLite-specific store tests (WAL, file integrity after a kill -9); the shared contract is test_store.py."""
 
 from __future__ import annotations
 
@@ -10,9 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from dragoman.article import Article, Block, BlockKind, SentencePair, TranslatedSegment, Translation
-from dragoman.store import ArticleFilter, IngestOutcome, open_store
-from dragoman.store.migrations import Migration
+from dragoman.article import Article, Block, BlockKind
+from dragoman.store import IngestOutcome, open_store
 
 
 def article(n: int, text: str = "Текст статьи.", outlet: str = "iz.ru", day: int = 1) -> Article:
@@ -26,85 +25,16 @@ def article(n: int, text: str = "Текст статьи.", outlet: str = "iz.ru
     )
 
 
-def test_same_content_adds_nothing_and_changed_content_keeps_both(db_path: Path) -> None:
+def test_sqlite_runs_in_wal_mode_with_one_article_row_per_url(db_path: Path) -> None:
+    """SQLite-only details; the store contract itself is tests/store/test_store.py, run on both backends."""
     with open_store(db_path) as store:
-        first = store.ingest(article(1))
-        again = store.ingest(article(1))
-        changed = store.ingest(article(1, "Текст статьи, исправленный."))
-        assert [first.outcome, again.outcome, changed.outcome] == [
-            IngestOutcome.STORED,
-            IngestOutcome.UNCHANGED,
-            IngestOutcome.REVISED,
-        ]
-        assert first.article_id == again.article_id == changed.article_id
-        revisions = store.revisions(first.article_id)
-        assert [r.article.blocks[0].text for r in revisions] == ["Текст статьи.", "Текст статьи, исправленный."]
-        current = store.get(first.article_id)
-        assert current is not None and current.revision == 2 and current.revision_count == 2
+        store.ingest(article(1))
+        store.ingest(article(1, "Текст статьи, исправленный."))
     conn = sqlite3.connect(db_path)
     assert conn.execute("SELECT count(*) FROM articles").fetchone()[0] == 1
     assert conn.execute("SELECT count(*) FROM revisions").fetchone()[0] == 2
     assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-
-
-def test_get_by_canonical_and_fetched_url(db_path: Path) -> None:
-    with open_store(db_path) as store:
-        a = article(7)
-        a.canonical_url = "https://iz.ru/news/7-canonical"
-        stored = store.ingest(a)
-        by_canonical = store.get("https://iz.ru/news/7-canonical")
-        by_url = store.get("https://iz.ru/news/7")
-        assert by_canonical is not None and by_url is not None
-        assert by_canonical.id == by_url.id == stored.article_id
-        assert store.get("https://iz.ru/none") is None
-
-
-def test_migrations_are_recorded_once(db_path: Path) -> None:
-    with open_store(db_path) as store:
-        applied = store.applied_migrations()
-        assert applied[:2] == [1, 2]
-        extra = Migration(99, "test table", "CREATE TABLE t (x INTEGER);")
-        assert store.migrate([extra]) == [99]
-        assert store.migrate([extra]) == []
-    with open_store(db_path) as store:
-        assert 99 in store.applied_migrations()
-
-
-def test_iter_articles_streams_with_filters(db_path: Path) -> None:
-    with open_store(db_path) as store:
-        for n in range(1, 26):
-            store.ingest(article(n, outlet="iz.ru" if n % 2 else "tass.ru", day=1 + n % 28))
-        ids = [s.id for s in store.iter_articles(batch_size=4)]
-        assert ids == sorted(ids) and len(ids) == 25
-        tass = list(store.iter_articles(ArticleFilter(outlets=["tass.ru"]), batch_size=3))
-        assert {s.article.outlet for s in tass} == {"tass.ru"} and len(tass) == 12
-        since = datetime(2022, 1, 20, tzinfo=UTC)
-        recent = list(store.iter_articles(ArticleFilter(since=since)))
-        assert recent and all(s.article.published_at and s.article.published_at >= since for s in recent)
-        assert len(list(store.iter_articles(ArticleFilter(limit=5), batch_size=2))) == 5
-
-
-def test_translation_is_stored_per_revision_and_model(db_path: Path) -> None:
-    with open_store(db_path) as store:
-        result = store.ingest(article(1))
-        translation = Translation(
-            engine="ctranslate2",
-            model_id="m1",
-            translated_at=datetime.now(UTC),
-            title=TranslatedSegment("title", 0, [SentencePair("Заголовок 1", "Headline 1")]),
-            blocks=[TranslatedSegment("block", 0, [SentencePair("Текст статьи.", "Article text.", ["x"])])],
-        )
-        todo = ArticleFilter(without_translation_by="m1")
-        assert [s.id for s in store.iter_articles(todo)] == [result.article_id]
-        store.save_translation(result.revision_id, translation)
-        store.save_translation(result.revision_id, translation)  # idempotent
-        assert list(store.iter_articles(todo)) == []
-        loaded = store.get(result.article_id)
-        assert loaded is not None and loaded.article.translation is not None
-        assert loaded.article.translation.blocks[0].sentences[0].target == "Article text."
-        # A new revision needs translating again.
-        store.ingest(article(1, "Новый текст."))
-        assert [s.id for s in store.iter_articles(todo)] == [result.article_id]
+    conn.close()
 
 
 CRASHING_WRITER = """

@@ -2,9 +2,11 @@
 
 Rules on top of natasha (each checked on factRuEval's devset and NEREL's dev split, see bench/ner_eval.py):
 registry names in any case form are one mention (МИД РФ, Совет Федерации, Совет Россия-НАТО);
-an ORG followed by a place in the genitive is one ORG (Минобороны России); all-caps headlines and agency
-datelines are not tagged; a lone surname is linked to the full name earlier in the article; every mention
-is normalized to the nominative (Лаврова -> Лавров) and given one canonical English name.
+an ORG followed by a place or body in the genitive is one ORG (Минобороны России, Генштаба ВС РФ), and so is
+a body's head noun with the name it governs (посольство США, пресс-служба МВД), each keeping its named
+``parts``; all-caps headlines and agency datelines are not tagged; titles and capitalized common words are
+not names (Император Акихито -> Акихито); a lone surname is tagged and linked to the full name in the
+article; every mention is normalized to the nominative (Лаврова -> Лавров) and given one English name.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from dragoman.analyze.nlp import word_lemma
 from dragoman.analyze.registry import Registry, RegistryEntry, fold, person_word_matches, stem_word, stems_match
 from dragoman.analyze.sentences import Sentence
 from dragoman.analyze.translit import transliterate
@@ -63,6 +66,8 @@ class Mention:
     state_actor: bool = False
     tokens: list[Any] = field(default_factory=list)
     same_as: Mention | None = None  # "(Joel Simon)" after "Джоэл Саймон": the same entity
+    # a joined name's own named parts (start, stop, type): "МИД России" = ORG "МИД" + LOC "России"
+    parts: list[tuple[int, int, str]] = field(default_factory=list)
 
     def to_dict(self, sentence_start: int) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -78,6 +83,10 @@ class Mention:
         }
         if self.state_actor:
             out["state_actor"] = True
+        if self.parts:
+            out["parts"] = [
+                {"type": t, "start": a - sentence_start, "stop": b - sentence_start} for a, b, t in self.parts
+            ]
         return out
 
 
@@ -124,6 +133,15 @@ def registry_matches(tokens: list[Any], registry: Registry, text: str) -> list[M
                 first = subs[i][2]
                 if not lowercase and not first[:1].isupper():
                     continue
+                if any(len(subs[i + k][2]) < len(form_stems[k]) for k in range(n)):
+                    continue  # a shorter word is another word (Кан is not Канада), whatever its stem
+                if entry.type != "PER" and any(
+                    stems[i + k] != form_stems[k]
+                    and form_words[k].isalpha()
+                    and word_lemma(subs[i + k][2]) != word_lemma(form_words[k])
+                    for k in range(n)
+                ):
+                    continue  # stems close but lemmas differ: Известно is not Известия
                 if entry.type == "PER" and not all(
                     person_word_matches(subs[i + k][2], form_words[k]) for k in range(n) if form_words[k].isalpha()
                 ):
@@ -193,8 +211,11 @@ def extract_entities(
 
     mentions = _merge(natasha, regs)
     mentions = _tidy_org_spans(mentions, text)
+    mentions = _tidy_person_spans(mentions, text, [s.start for s in sentences], morph_vocab)
+    mentions = _propagate_surnames(mentions, doc.tokens, blocked)
     if JOIN_ORG_WITH_PLACE:
         mentions = _join_org_with_place(mentions, text, registry)
+    mentions = _org_heads_with_names(mentions, doc.tokens, text)
     for m in mentions:
         m.sentence = sentence_of(m.start)
     # Headlines in capitals: natasha tags every capitalized word; keep only names the registry knows.
@@ -227,10 +248,13 @@ _LEGAL_FORM = re.compile(
     r"^(?:(?:ОАО|ПАО|ЗАО|ООО|АО|ГУП|МУП|ФГУП|НКО|АНО|УК|ГК|НПО|ОДО|концерн|компания|Концерн|Компания|банк|Банк)\s+)+"
     r"[«\"„“](?P<name>[^»\"”“]+)[»\"”“]?$"
 )
-_PAREN_ABBR = re.compile(r"^(?P<name>.+?)\s*\((?P<abbr>[A-ZА-ЯЁ][A-ZА-ЯЁa-zа-яё\-]{1,12})\)$")
+_PAREN_ABBR = re.compile(r"^(?P<name>.+?)\s*\((?P<abbr>[A-ZА-ЯЁ][A-ZА-ЯЁa-zа-яё\-]{1,12}(?: [A-ZА-ЯЁ]{2,4})?)\)$")
 # "Джоэл Саймон (Joel Simon)": the original spelling in brackets is a second mention of the same name
-_PAREN_ALT = re.compile(r"^(?P<name>[^()]+?)\s*\((?P<abbr>[A-Za-zÀ-ÿ][A-Za-zÀ-ÿ.'\- ]{1,60})\)?$")
+_PAREN_ALT = re.compile(r"^(?P<name>[^()]+?)\s*\((?P<abbr>[A-Za-zÀ-ɏ][A-Za-zÀ-ɏ.'\- ]{1,60})\)?$")
+_PAREN_PERSON = re.compile(r"^(?P<name>[^()]+?)\s*\((?P<abbr>[А-ЯЁ][а-яё]+(?:[ -][А-ЯЁ][а-яё]+)?)\)?$")
+_PAREN_ORG = re.compile(r"^(?P<name>[^()]+?)\s*\((?P<abbr>[A-ZА-ЯЁ][^()]{1,80}?)\)?$")
 JOIN_ORG_WITH_PLACE = True
+JOIN_ORG_WITH_ORG = True
 
 
 def _tidy_org_spans(mentions: list[Mention], text: str) -> list[Mention]:
@@ -265,6 +289,20 @@ def _tidy_org_spans(mentions: list[Mention], text: str) -> list[Mention]:
         if stripped != m.text:
             m.stop = m.start + len(stripped)
             m.text = stripped
+        if m.type != "PER" and "\n" in m.text:
+            # a name does not run over a line break (a headline into the first line)
+            first_line = m.text.split("\n")[0].rstrip()
+            m.stop, m.text = m.start + len(first_line), first_line
+            m.tokens = [t for t in m.tokens if t.stop <= m.stop]
+            if not first_line:
+                continue
+        for opening, closing in (("«", "»"), ('"', '"'), ("„", "“")):
+            opened = m.text.count(opening) if opening != closing else m.text.count(opening) % 2
+            closed = m.text.count(closing) if opening != closing else 0
+            if opening != closing and closed > opened and m.text.endswith(closing):
+                m.stop, m.text = m.stop - 1, m.text[:-1]  # "Исламское государство»": a stray closing quote
+            elif opened > closed and text[m.stop : m.stop + 1] == closing and m.text[:1] != opening:
+                m.stop, m.text = m.stop + 1, m.text + closing  # Ассоциации "Совет ...": close the quote
         if m.type == "ORG" and fold(m.text) in _NOT_ORGS:
             continue
         if m.type == "ORG" and (legal := _LEGAL_FORM.match(m.text)):
@@ -281,6 +319,14 @@ def _tidy_org_spans(mentions: list[Mention], text: str) -> list[Mention]:
             )
         paren = _PAREN_ABBR.match(m.text) if m.type == "ORG" else None
         paren = paren or _PAREN_ALT.match(m.text)
+        # "Хитли (Гецлаф)": natasha ran two people together over a bracket; two mentions, not one person
+        other_person = None if paren is not None or m.type != "PER" else _PAREN_PERSON.match(m.text)
+        paren = paren or other_person
+        if paren is None and m.type == "ORG" and (org_paren := _PAREN_ORG.match(m.text)):
+            # "ОПЕК (Организацией стран - экспортеров нефти)": an abbreviation and its expansion, two mentions
+            paren = org_paren
+            if not (org_paren.group("name").isupper() or org_paren.group("abbr").isupper()):
+                other_person = org_paren  # not the same body written two ways: no same_as link
         if paren is None and m.text.endswith(("(", ")")) and "(" not in m.text.rstrip("(")[:-1]:
             stripped = m.text.rstrip(" ()")
             m.stop, m.text = m.start + len(stripped), stripped
@@ -326,11 +372,171 @@ def _tidy_org_spans(mentions: list[Mention], text: str) -> list[Mention]:
                 m.source,
                 entry=m.entry,
             )
-            alt.same_as = out[-1]
+            alt.same_as = out[-1] if other_person is None else None
             out.append(alt)
             continue
         out.append(m)
     return out
+
+
+_NAME_GRAMMEMES = {"Name", "Surn", "Patr", "Geox", "Orgn", "Trad", "Abbr", "Init"}
+_INITIAL_BEFORE = re.compile(r"(?:\b[А-ЯЁA-Z][а-яёa-z]?\.\s?){1,2}$")
+
+
+# Titles natasha tags as part of the name (Принц Уильям, Шейх Хамад) even where it calls them PROPN.
+_TITLES = {
+    "принц",
+    "принцесса",
+    "кронпринц",
+    "король",
+    "королева",
+    "император",
+    "императрица",
+    "шейх",
+    "эмир",
+    "султан",
+    "папа",
+    "герцог",
+    "герцогиня",
+    "граф",
+    "графиня",
+    "барон",
+    "мадам",
+    "мистер",
+    "миссис",
+    "сэр",
+    "леди",
+    "патриарх",
+    "митрополит",
+    "президент",
+    "премьер",
+    "генерал",
+    "доктор",
+    "аятолла",
+    "маршал",
+}
+
+
+def _is_common_word(word: str, morph_vocab: Any) -> bool:
+    """A dictionary word that is never a name (Внук, Свергнутый, Император): capitalized only by position."""
+    if morph_vocab is None or not word.isalpha() or word.isupper():
+        return False
+    parses = morph_vocab.parse(word.lower())
+    return bool(parses) and all(p.is_known and not (_NAME_GRAMMEMES & set(p.tag.grammemes)) for p in parses)
+
+
+def _tidy_person_spans(
+    mentions: list[Mention], text: str, sentence_starts: list[int], morph_vocab: Any
+) -> list[Mention]:
+    """PER spans cut at line breaks, without a leading title or descriptor, with initials glued on (Б.Обама)."""
+    starts = set(sentence_starts)
+
+    def sentence_initial(offset: int) -> bool:
+        before = text[:offset].rstrip(' \t\xa0«"„“—–-')
+        return offset in starts or not before or before[-1] in ".!?…\n:"
+
+    out: list[Mention] = []
+    for m in mentions:
+        if m.type != "PER":
+            out.append(m)
+            continue
+        pieces = [m]
+        if "\n" in m.text and m.source != "registry":
+            pieces = []
+            pos = m.start
+            for part in m.text.split("\n"):
+                core = part.strip()
+                if core[:1].isupper():
+                    start = pos + part.index(core)
+                    pieces.append(
+                        Mention(
+                            start,
+                            start + len(core),
+                            "PER",
+                            core,
+                            core,
+                            m.source,
+                            entry=m.entry,
+                            tokens=[t for t in m.tokens if start <= t.start < start + len(core)],
+                        )
+                    )
+                pos += len(part) + 1
+        for piece in pieces:
+            stripped = piece.text.rstrip(" \xa0—–-.,;:")
+            piece.stop, piece.text = piece.start + len(stripped), stripped
+            first, _, rest = piece.text.partition(" ")
+            first_pos = piece.tokens[0].pos if piece.tokens and piece.tokens[0].text == first else None
+            titled = first_pos not in ("PROPN", None) or first.lower() in _TITLES
+            if (
+                piece.source != "registry"
+                and rest
+                and titled
+                and _is_common_word(first, morph_vocab)
+                and rest[:1].isupper()
+            ):
+                start = piece.start + len(first) + 1
+                piece = Mention(
+                    start,
+                    piece.stop,
+                    "PER",
+                    rest,
+                    rest,
+                    piece.source,
+                    entry=piece.entry,
+                    tokens=[t for t in piece.tokens if t.start >= start],
+                )
+            initials = _INITIAL_BEFORE.search(text, max(0, piece.start - 8), piece.start)
+            if (
+                initials
+                and initials.end() == piece.start
+                and not any(o.start < piece.start and initials.start() < o.stop for o in out)
+            ):
+                piece.start, piece.text = initials.start(), text[initials.start() : piece.stop]
+            out.append(piece)
+    # a lone sentence-initial common word tagged as a name ("Внук", "Известный") is kept only if it is a
+    # name elsewhere in the article
+    named_inside = {fold(m.text) for m in out if not sentence_initial(m.start)}
+    return [
+        m
+        for m in out
+        if not (
+            m.source != "registry"
+            and " " not in m.text
+            and sentence_initial(m.start)
+            and _is_common_word(m.text, morph_vocab)
+            and fold(m.text) not in named_inside
+        )
+    ]
+
+
+def _propagate_surnames(mentions: list[Mention], tokens: list[Any], blocked: list[tuple[int, int]]) -> list[Mention]:
+    """Untagged capitalized words that are the surname of a full name in the article are that person ("Кан")."""
+    surnames: set[str] = set()
+    for m in mentions:
+        words = m.normal.split()
+        if m.type == "PER" and words and words[-1][:1].isupper() and len(words[-1]) >= 3:
+            surnames.add(fold(words[-1]))
+    if not surnames:
+        return mentions
+    taken = sorted((m.start, m.stop) for m in mentions)
+    added: list[Mention] = []
+    for i, tok in enumerate(tokens):
+        word = tok.text
+        if not (word[:1].isupper() and word.isalpha() and not word.isupper() and len(word) >= 3):
+            continue
+        if any(a < tok.stop and tok.start < b for a, b in taken) or any(a <= tok.start < b for a, b in blocked):
+            continue
+        surname = next((s for s in surnames if person_word_matches(word, s)), None)
+        if surname is None:
+            continue
+        # a capitalized neighbour means a longer name natasha missed; leave it alone
+        following = tokens[i + 1].text if i + 1 < len(tokens) else ""
+        if following[:1].isupper() and following.isalpha():
+            continue
+        added.append(Mention(tok.start, tok.stop, "PER", word, surname.capitalize(), "rule", tokens=[tok]))
+    if not added:
+        return mentions
+    return sorted(mentions + added, key=lambda m: m.start)
 
 
 def _strip_paren(normal: str) -> str:
@@ -382,14 +588,21 @@ def _join_org_with_place(mentions: list[Mention], text: str, registry: Registry)
         if out:
             prev = out[-1]
             gap = text[prev.stop : m.start]
+            # "Палата депутатов" + "Национального конгресса": a body of a body in the genitive is one ORG too
+            body_of_body = (
+                JOIN_ORG_WITH_ORG
+                and m.type == "ORG"
+                and re.search("[А-ЯЁа-яё]", m.text) is not None
+                and not prev.text.isupper()
+            )
             if (
                 prev.type == "ORG"
-                and m.type == "LOC"
+                and (m.type == "LOC" or body_of_body)
                 and gap == " "
                 and m.kind == "name"
                 and prev.kind == "name"
                 and _looks_genitive(m)
-                and (m.entry is None or m.entry.en in _GENITIVE_PLACES or m.entry.type == "LOC")
+                and (m.entry is None or m.entry.en in _GENITIVE_PLACES or m.entry.type in ("LOC", "ORG"))
                 and "\n" not in gap
             ):
                 joined = text[prev.start : m.stop]
@@ -400,11 +613,142 @@ def _join_org_with_place(mentions: list[Mention], text: str, registry: Registry)
                 head = prev.text if prev.source == "registry" else prev.normal
                 normal = entry.ru[0] if entry is not None and entry.ru else f"{head} {m.text}"
                 out[-1] = Mention(
-                    prev.start, m.stop, "ORG", joined, normal, "rule", entry=entry, tokens=prev.tokens + m.tokens
+                    prev.start,
+                    m.stop,
+                    "ORG",
+                    joined,
+                    normal,
+                    "rule",
+                    entry=entry,
+                    tokens=prev.tokens + m.tokens,
+                    parts=(prev.parts or [(prev.start, prev.stop, "ORG")]) + (m.parts or [(m.start, m.stop, m.type)]),
                 )
                 continue
         out.append(m)
     return out
+
+
+# Common nouns that head the name of a body: "посольство США", "пресс-служба МВД", "министерство юстиции США".
+ORG_HEADS = {
+    "правительство",
+    "министерство",
+    "ведомство",
+    "посольство",
+    "консульство",
+    "представительство",
+    "пресс-служба",
+    "служба",
+    "мэрия",
+    "администрация",
+    "суд",
+    "комитет",
+    "прокуратура",
+    "управление",
+    "департамент",
+    "парламент",
+    "полиция",
+    "агентство",
+    "университет",
+    "партия",
+    "штаб",
+    "генштаб",
+    "академия",
+    "совет",
+    "палата",
+    "сенат",
+    "конгресс",
+    "кабинет",
+    "трибунал",
+    "армия",
+    "флот",
+    "милиция",
+    "разведка",
+    "власть",
+    "госдепартамент",
+    "минздрав",
+    "минобороны",
+    "спецслужба",
+}
+_MAX_GEN_WORDS = 3
+_APPOSITION_HEADS = {"агентство", "партия", "университет", "академия"}
+
+
+def _org_heads_with_names(mentions: list[Mention], tokens: list[Any], text: str) -> list[Mention]:
+    """A body's common-noun head, its adjectives and genitive words, and the name that follows: one ORG.
+
+    "посольство США", "пресс-служба МВД России", "министерства юстиции США"; the head alone (правительство)
+    names no one and is left out. The named part stays listed in ``parts``.
+    """
+    by_start = {m.start: m for m in mentions}
+    covered = [(m.start, m.stop) for m in mentions]
+    out = list(mentions)
+    i = 0
+    while i < len(tokens):
+        tok = tokens[i]
+        lemma = (getattr(tok, "lemma", None) or "").lower()
+        if (
+            lemma not in ORG_HEADS
+            or tok.pos != "NOUN"
+            or any(a <= tok.start < b for a, b in covered)
+            or (lemma == "власть" and (tok.feats or {}).get("Number") != "Plur")
+        ):
+            i += 1
+            continue
+        case = (tok.feats or {}).get("Case")
+        first = i
+        while (
+            first > 0
+            and tokens[first - 1].pos == "ADJ"
+            and (tokens[first - 1].feats or {}).get("Case") == case
+            and text[tokens[first - 1].stop : tokens[first].start] == " "
+            and not any(a <= tokens[first - 1].start < b for a, b in covered)
+        ):
+            first -= 1
+        j, gen_words = i + 1, 0
+        named: Mention | None = None
+        while j < len(tokens) and text[tokens[j - 1].stop : tokens[j].start] == " ":
+            nxt = tokens[j]
+            m = by_start.get(nxt.start)
+            if m is not None:
+                # a following org in the genitive belongs to the head (пресс-служба МВД); a Latin or
+                # nominative one is an apposition (агентство Reuters, партия «Яблоко»): the name alone
+                apposition = m.type == "ORG" and (
+                    lemma in _APPOSITION_HEADS or not re.search("[А-ЯЁа-яё]", m.text) or not _looks_genitive(m)
+                )
+                if m.kind == "name" and m.type in ("ORG", "LOC") and _looks_genitive(m) and not apposition:
+                    named = m
+                break
+            feats = nxt.feats or {}
+            if (
+                nxt.pos in ("NOUN", "ADJ")
+                and feats.get("Case") == "Gen"
+                and feats.get("Animacy") != "Anim"  # пресс-служба президента: a person's office, not a body
+                and nxt.text.islower()
+                and gen_words < _MAX_GEN_WORDS
+            ):
+                gen_words += 1
+                j += 1
+                continue
+            break
+        if named is None:
+            i += 1
+            continue
+        start, stop = tokens[first].start, named.stop
+        phrase = text[start:stop]
+        joined = Mention(
+            start,
+            stop,
+            "ORG",
+            phrase,
+            phrase,
+            "rule",
+            tokens=[t for t in tokens[first:j]] + named.tokens,
+            parts=named.parts or [(named.start, named.stop, named.type)],
+        )
+        out = [m for m in out if m is not named] + [joined]
+        covered.append((start, stop))
+        i = j + 1
+    return sorted(out, key=lambda m: m.start)
 
 
 def _looks_genitive(m: Mention) -> bool:

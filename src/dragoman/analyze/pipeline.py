@@ -151,6 +151,7 @@ def analyze_store(
     limit: int | None = None,
 ) -> AnalyzeReport:
     """Analyze stored articles (by default those this analyzer version has not seen) and index the results."""
+    from dragoman.acquire.dedupe import processed_story_member, story_id_of
     from dragoman.analyze.index import write_index
     from dragoman.store import ArticleFilter
 
@@ -162,7 +163,15 @@ def analyze_store(
     )
     # Collect ids first: writing analyses while paging through the same query would skip or repeat rows.
     todo = [(sa.id, sa.revision_id) for sa in store.iter_articles(where)]
+    stories_in_run: set[int] = set()
     for article_id, _revision_id in todo:
+        # A copy (exact or near) of a story analyzed already is not analyzed again: it points to its story.
+        story_id = story_id_of(store, article_id)
+        if story_id is not None:
+            if story_id in stories_in_run or processed_story_member(store, article_id, analyzed_by=ANALYZER_VERSION):
+                report.skipped["story_copy"] += 1
+                continue
+            stories_in_run.add(story_id)
         stored = store.get(article_id)
         if stored is None:
             continue

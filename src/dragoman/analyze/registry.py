@@ -198,6 +198,20 @@ def _load(paths: tuple[str, ...]) -> Registry:
 _GLOSSARY_TYPES = {"person": "PER", "org": "ORG", "place": "LOC"}
 
 
+def name_rows() -> list[tuple[str, str, str]]:
+    """(russian, english, type) of every name form in the entity files, for translation's glossary.
+
+    Read from the TOML files alone, not through :func:`load_registry`, which merges the glossary in (a
+    cycle). Descriptor forms without a capital (альянс, военное ведомство) are not names and are left out.
+    """
+    env = os.environ.get("DRAGOMAN_ENTITIES", "")
+    paths = [Path(p) for p in env.split(os.pathsep) if p]
+    shipped = resources.files("dragoman") / "data" / "entities.toml"
+    entries = [e for path in paths for e in _entries_from_toml(_read_toml(path), str(path))]
+    entries += list(_entries_from_toml(tomllib.loads(shipped.read_text(encoding="utf-8")), "entities.toml"))
+    return [(form, e.en, e.type) for e in entries for form in e.ru if any(c.isupper() for c in form)]
+
+
 def _merge_glossary(registry: Registry) -> None:
     """Translation's names glossary (``data/glossary.tsv`` plus the user's) joins the registry.
 

@@ -2,7 +2,10 @@
 
 Each stage owns a range of version numbers so that stages can add tables independently:
 core 1-99, translate 100-199, analyze 200-299, search/serve 300-399, monitor 400-499, scale 500-599.
-A migration is plain SQL for SQLite; ``postgres`` carries the PostgreSQL form when it differs.
+A migration is plain SQL for SQLite; ``postgres`` carries the PostgreSQL form when it differs. Without one,
+PostgreSQL runs the SQLite SQL with its types translated (INTEGER PRIMARY KEY -> identity column, INTEGER ->
+BIGINT, REAL -> DOUBLE PRECISION, BLOB -> BYTEA; see ``dragoman.store.postgres.sqlite_ddl_to_postgres``), so
+plain tables and indexes are described once; FTS5 tables and triggers need their own ``postgres`` form.
 """
 
 from __future__ import annotations
@@ -91,6 +94,7 @@ STAGE_SCHEMA_MODULES = (
     "dragoman.analyze.schema",
     "dragoman.serve.schema",
     "dragoman.acquire.schema",
+    "dragoman.scale.schema",
 )
 
 

@@ -158,7 +158,7 @@ def user_glossary_paths(data_dir: Path | None = None) -> list[Path]:
 
 def load_glossary(extra_paths: Sequence[Path] | None = None, *, include_user: bool = True) -> Glossary:
     """The builtin glossary plus user files (later files override earlier rows with the same Russian)."""
-    entries = list(_builtin_entries())
+    entries = list(_registry_entries()) + list(_builtin_entries())  # glossary.tsv rows override the registry
     paths: list[Path] = list(user_glossary_paths()) if include_user else []
     paths.extend(extra_paths or [])
     for path in paths:
@@ -168,6 +168,29 @@ def load_glossary(extra_paths: Sequence[Path] | None = None, *, include_user: bo
             raise ConfigError(f"cannot read glossary {path}: {exc.strerror}") from exc
         entries.extend(parse_glossary(text, source=str(path)))
     return Glossary(entries)
+
+
+_REGISTRY_KINDS = {"PER": "person", "ORG": "org", "LOC": "place"}
+
+
+@lru_cache(maxsize=1)
+def _registry_entries() -> tuple[GlossaryEntry, ...]:
+    """The analyze stage's entity registry as glossary rows, so registry-only names are protected too."""
+    try:
+        from dragoman.analyze.registry import name_rows
+    except ImportError:  # analysis not installed: the glossary alone
+        return ()
+    rows = []
+    curated = Glossary(list(_builtin_entries()))
+    for russian, english, type_ in name_rows():
+        # People only: protecting the registry's places and bodies would force "Russia" where the engine
+        # writes "Russian"; and glossary.tsv's own rows win where they cover (part of) a name.
+        if type_ != "PER" or curated.find(russian):
+            continue
+        if type_ == "PER" and " " not in russian:
+            english = english.split()[-1]  # a lone surname stays a surname: Джабаров -> Dzhabarov
+        rows.append(GlossaryEntry(russian, english, _REGISTRY_KINDS[type_], "registry"))
+    return tuple(rows)
 
 
 @lru_cache(maxsize=1)

@@ -1,0 +1,327 @@
+"""The backfill's stages as plain functions over rows: read -> extract -> translate -> analyze -> write.
+
+Each stage calls the library code the single-process commands use (the monitor's WARC reader and language
+checks, ``pipeline.extract_page``, the translate stage's ``ArticleTranslator``, ``analyze_article``); the
+local engine calls them in a loop and the Ray engine schedules them, so both produce the same records.
+Rows are flat dicts of strings and bytes (``ROW_FIELDS``) so that they travel as Arrow tables between Ray
+workers; the article, its translation and its analysis ride along as JSON.
+
+A row that cannot become an article carries ``reason``/``message`` and passes through the later stages
+untouched: one bad page never stops a batch, and every input is accounted for at the end.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from dragoman.article import Article, Translation
+from dragoman.errors import DragomanError, SkipArticle
+
+ROW_FIELDS = (
+    "key",  # what marks this input done: "file.warc.gz@offset" or the URL
+    "url",
+    "body",  # raw HTML bytes until extracted, then dropped
+    "fetched_at",
+    "content_type",
+    "article",  # Article JSON (Russian side)
+    "translation",  # Translation JSON
+    "analysis",  # analysis JSON
+    "reason",  # set when the row is a skip or a failure
+    "message",
+    "skipped",  # "1" for a skip (not an article for us), "" for a failure
+)
+
+
+def arrow_schema() -> Any:
+    import pyarrow as pa
+
+    return pa.schema([(name, pa.binary() if name == "body" else pa.string()) for name in ROW_FIELDS])
+
+
+def new_row(**values: Any) -> dict[str, Any]:
+    row: dict[str, Any] = dict.fromkeys(ROW_FIELDS)
+    row.update(values)
+    return row
+
+
+def problem_row(row: dict[str, Any], error: DragomanError) -> dict[str, Any]:
+    out = dict(row)
+    out.update(
+        body=None,
+        reason=error.reason,
+        message=error.message,
+        skipped="1" if isinstance(error, SkipArticle) else "",
+    )
+    return out
+
+
+# -- read ---------------------------------------------------------------------------------------------
+
+
+def warc_key(path: str | Path, offset: int) -> str:
+    """A record's identity across runs and machines: the file's name (CC-NEWS names are unique) and offset."""
+    return f"{Path(path).name}@{offset}"
+
+
+def read_warc(
+    path: str | Path, *, max_bytes: int, done: Iterable[str] = (), hosts: set[str] | None = None
+) -> Iterator[dict[str, Any]]:
+    """Rows for a WARC file's HTML responses not yet done; non-Russian pages come out as skips."""
+    from dragoman.acquire.warc import _charset, default_hosts, host_listed, iter_warc_responses, looks_russian
+
+    finished = set(done)
+    hosts = default_hosts() if hosts is None else hosts
+    try:
+        for item in iter_warc_responses(Path(path), max_bytes):
+            if isinstance(item, DragomanError):
+                # Not an HTML 200 response: cheap to see again, so it is reported but not marked done.
+                yield problem_row(new_row(url=item.source), item)
+                continue
+            key = warc_key(path, item.offset)
+            if key in finished:
+                continue
+            page = item.page
+            row = new_row(
+                key=key,
+                url=page.url,
+                body=page.body,
+                fetched_at=page.fetched_at.isoformat(),
+                content_type=page.content_type,
+            )
+            host = urlsplit(page.url).hostname or ""
+            if not host_listed(host, hosts) and not looks_russian(page.body, _charset(page.content_type)):
+                yield problem_row(row, SkipArticle("not a Russian-language page", reason="not_russian"))
+                continue
+            yield row
+    except (OSError, ValueError) as exc:  # fastwarc on a truncated or non-WARC file
+        from dragoman.errors import FetchError
+
+        yield problem_row(new_row(url=str(path)), FetchError(f"cannot read WARC: {exc}", reason="bad_warc"))
+    except DragomanError as exc:
+        yield problem_row(new_row(url=str(path)), exc)
+
+
+def read_url_list(path: str | Path, *, done: Iterable[str] = ()) -> Iterator[dict[str, Any]]:
+    """Rows for the URLs of a text file (one per line, ``#`` comments), fetched later by the extract stage."""
+    finished = set(done)
+    for line in Path(path).read_text(encoding="utf-8").splitlines():
+        url = line.strip()
+        if url and not url.startswith("#") and url not in finished:
+            finished.add(url)
+            yield new_row(key=url, url=url)
+
+
+# -- extract ------------------------------------------------------------------------------------------
+
+
+def extract_rows(rows: Sequence[dict[str, Any]], settings: Any) -> list[dict[str, Any]]:
+    """Fetch (URL rows) and extract each page with the pipeline's extract stage; keep Russian articles."""
+    from datetime import datetime
+
+    from dragoman.acquire.page import RawPage
+    from dragoman.extract.sniff import detect_language
+    from dragoman.pipeline import extract_page
+
+    fetcher = None
+    out: list[dict[str, Any]] = []
+    try:
+        for row in rows:
+            if row["reason"]:
+                out.append(row)
+                continue
+            try:
+                if row["body"] is None:
+                    if fetcher is None:
+                        from dragoman.acquire.http import Fetcher
+
+                        fetcher = Fetcher(settings)
+                    page = fetcher.fetch(row["url"])
+                else:
+                    page = RawPage(
+                        url=row["url"],
+                        body=bytes(row["body"]),
+                        fetched_at=datetime.fromisoformat(row["fetched_at"]),
+                        content_type=row["content_type"],
+                        source=row["url"],
+                        status=200,
+                    )
+                article = extract_page(page)
+                if detect_language(f"{article.title}\n{article.text}") != "ru":
+                    raise SkipArticle("article text is not Russian", reason="not_russian")
+            except DragomanError as exc:
+                out.append(problem_row(row, exc))
+                continue
+            out.append({**row, "body": None, "url": article.url, "article": article.to_json()})
+    finally:
+        if fetcher is not None:
+            fetcher.close()
+    return out
+
+
+# -- translate ----------------------------------------------------------------------------------------
+
+
+class Translator:
+    """One CTranslate2 model held for many batches (a Ray actor holds one of these)."""
+
+    def __init__(self, settings: Any, model: str | None, device: str | None = None, threads: int | None = None) -> None:
+        from dragoman.translate import ArticleTranslator, create_engine
+
+        options = {"inter_threads": threads} if threads else {}
+        engine = create_engine("ctranslate2", settings, model=model, device=device or settings.device, **options)
+        self.translator = ArticleTranslator(engine)
+        self.model_id = engine.model_id
+
+    def __call__(self, rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+        todo = [i for i, row in enumerate(rows) if row["article"] and not row["reason"]]
+        articles = [Article.from_json(rows[i]["article"]) for i in todo]
+        out = [dict(row) for row in rows]
+        if not articles:
+            return out
+        for i, result in zip(todo, self.translator.translate_group(articles), strict=True):
+            if isinstance(result, Exception):
+                out[i]["message"] = f"translation failed: {result}"  # the article is still stored
+            else:
+                out[i]["translation"] = json.dumps(result.to_dict(), ensure_ascii=False)
+        return out
+
+
+# -- analyze ------------------------------------------------------------------------------------------
+
+
+def analyze_rows(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The analyze stage's ``analyze_article`` on each article (with its translation, when there is one)."""
+    from dragoman.analyze import analyze_article, load_registry
+
+    registry = load_registry()
+    out = []
+    for row in rows:
+        row = dict(row)
+        if row["article"] and not row["reason"]:
+            article = Article.from_json(row["article"])
+            if row["translation"]:
+                article.translation = Translation.from_dict(json.loads(row["translation"]))
+            try:
+                row["analysis"] = json.dumps(analyze_article(article, registry=registry), ensure_ascii=False)
+            except DragomanError as exc:
+                row["message"] = f"analysis failed: {exc}"
+        out.append(row)
+    return out
+
+
+# -- write --------------------------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class BackfillReport:
+    outcomes: dict[str, int] = field(default_factory=dict)  # stored / unchanged / revised
+    skipped: dict[str, int] = field(default_factory=dict)  # by reason
+    failed: dict[str, int] = field(default_factory=dict)  # by reason
+    translated: int = 0
+    analyzed: int = 0
+    stage_problems: int = 0  # articles stored whose translation or analysis failed
+    problems: list[str] = field(default_factory=list)
+    elapsed: float = 0.0
+    interrupted: bool = False
+
+    @property
+    def articles(self) -> int:
+        return sum(self.outcomes.values())
+
+    def count(self, row: dict[str, Any], outcome: str | None) -> None:
+        if row["reason"]:
+            bucket = self.skipped if row["skipped"] else self.failed
+            bucket[row["reason"]] = bucket.get(row["reason"], 0) + 1
+            if not row["skipped"] and len(self.problems) < 200:
+                self.problems.append(f"{row['url'] or row['key']}: {row['message']} [{row['reason']}]")
+            return
+        if outcome is not None:
+            self.outcomes[outcome] = self.outcomes.get(outcome, 0) + 1
+        self.translated += bool(row["translation"])
+        self.analyzed += bool(row["analysis"])
+        if row["message"]:
+            self.stage_problems += 1
+            if len(self.problems) < 200:
+                self.problems.append(f"{row['url']}: {row['message']}")
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "articles": self.articles,
+            **{k: self.outcomes.get(k, 0) for k in ("stored", "unchanged", "revised")},
+            "translated": self.translated,
+            "analyzed": self.analyzed,
+            "skipped": self.skipped,
+            "failed": self.failed,
+            "stage_problems": self.stage_problems,
+            "elapsed_seconds": round(self.elapsed, 3),
+            "articles_per_minute": round(60 * self.articles / self.elapsed, 1) if self.elapsed else None,
+            "interrupted": self.interrupted,
+            "problems": self.problems,
+        }
+
+
+def write_row(store: Any, row: dict[str, Any], hooks: Sequence[Any] = ()) -> str | None:
+    """Store one finished row (article, translation, analysis), run the monitor's hooks (stories, alerts) as
+    its intake does, and mark the input done; returns the outcome. A hook's failure is noted on the row."""
+    outcome: str | None = None
+    article_id: int | None = None
+    if row["article"] and not row["reason"]:
+        article = Article.from_json(row["article"])
+        result = store.ingest(article)
+        outcome, article_id = result.outcome.value, result.article_id
+        if row["translation"]:
+            article.translation = Translation.from_dict(json.loads(row["translation"]))
+            store.save_translation(result.revision_id, article.translation)
+        if row["analysis"]:
+            from dragoman.analyze.index import write_index
+
+            analysis = json.loads(row["analysis"])
+            store.save_analysis(result.revision_id, analysis, analysis.get("analyzer_version", "unknown"))
+            write_index(store, result.article_id, result.revision_id, article, analysis)
+        for hook in hooks:
+            try:
+                hook(result.article_id, article, result)
+            except DragomanError as exc:  # the article is stored; the hook runs again on a rerun of its input
+                row["message"] = f"{type(hook).__name__}: {exc}"
+    if row["key"]:
+        mark_done(
+            store, [(row["key"], outcome or ("skipped" if row["skipped"] else "failed"), row["reason"], article_id)]
+        )
+    return outcome
+
+
+def key_source(key: str) -> str | None:
+    """The WARC file a record key belongs to (``file@offset``); None for a URL."""
+    if key.startswith(("http://", "https://")) or "@" not in key:
+        return None
+    return key.rpartition("@")[0]
+
+
+def mark_done(store: Any, items: Sequence[tuple[str, str, str | None, int | None]]) -> None:
+    from datetime import UTC, datetime
+
+    now = datetime.now(UTC).isoformat()
+    with store.transaction() as conn:
+        conn.executemany(
+            "INSERT INTO backfill_done (key, source, outcome, reason, article_id, done_at) VALUES (?,?,?,?,?,?)"
+            " ON CONFLICT (key) DO UPDATE SET outcome = excluded.outcome, reason = excluded.reason,"
+            " article_id = excluded.article_id, done_at = excluded.done_at",
+            [(key, key_source(key), *rest, now) for key, *rest in items],
+        )
+
+
+def done_keys(store: Any, *, source: str | None = None, retry_failed: bool = False) -> set[str]:
+    """Keys a previous run finished: of one WARC file (``source``), or all (failures too, unless retried)."""
+    sql = "SELECT key FROM backfill_done WHERE 1 = 1"
+    params: list[Any] = []
+    if source is not None:
+        sql += " AND source = ?"
+        params.append(source)
+    if retry_failed:
+        sql += " AND outcome <> 'failed'"
+    return {r[0] for r in store.connection.execute(sql, params).fetchall()}

@@ -1,0 +1,172 @@
+"""Search on PostgreSQL (russian/english text search, GIN, websearch_to_tsquery, ts_headline) answers the
+same queries with the same articles as the SQLite FTS5 search, over real WMT news text and its reference."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from dragoman.article import Article, Block, BlockKind, SentencePair, TranslatedSegment, Translation
+from dragoman.serve.search import SearchIndex, SearchQuery
+from dragoman.store import open_store
+from dragoman.store.pgsearch import PostgresSearchIndex
+
+pytestmark = pytest.mark.postgres
+OUTLETS = [("iz.ru", "Мир"), ("ria.ru", "Политика"), ("kommersant.ru", "Экономика")]
+PER_ARTICLE = 5
+ARTICLES = 40
+
+
+def corpus_articles(data_dir: Path) -> list[Article]:
+    base = data_dir / "wmt_ru_en"
+    ru = (base / "newstest2019.ru-en.ru").read_text(encoding="utf-8").splitlines()
+    en = (base / "newstest2019.ru-en.en").read_text(encoding="utf-8").splitlines()
+    articles = []
+    for n in range(ARTICLES):
+        pairs = list(zip(ru[n * PER_ARTICLE : (n + 1) * PER_ARTICLE], en[n * PER_ARTICLE :], strict=False))
+        outlet, rubric = OUTLETS[n % len(OUTLETS)]
+        article = Article(
+            url=f"https://{outlet}/news/{n}",
+            title=pairs[0][0],
+            blocks=[Block(BlockKind.PARAGRAPH, r) for r, _ in pairs[1:]],
+            outlet=outlet,
+            rubric=rubric,
+            published_at=datetime(2022, 1, 1, tzinfo=UTC) + timedelta(days=n % 20, hours=n),
+            extractor_version="test/1",
+        )
+        if n % 7 != 6:  # some stay untranslated: found by Russian queries only
+            article.translation = Translation(
+                engine="reference",
+                model_id="wmt-ref",
+                translated_at=datetime(2022, 2, 1, tzinfo=UTC),
+                title=TranslatedSegment("title", 0, [SentencePair(*pairs[0])]),
+                blocks=[TranslatedSegment("block", i, [SentencePair(r, e)]) for i, (r, e) in enumerate(pairs[1:])],
+            )
+        articles.append(article)
+    return articles
+
+
+def fill(store: Any, articles: list[Article]) -> None:
+    for article in articles:
+        translation, article.translation = article.translation, None
+        result = store.ingest(article)
+        if translation is not None:
+            store.save_translation(result.revision_id, translation)
+        article.translation = translation
+
+
+@pytest.fixture(scope="module")
+def both(tmp_path_factory: pytest.TempPathFactory, postgres_server: str, data_dir: Path) -> Iterator[tuple[Any, Any]]:
+    """The same corpus in SQLite and in PostgreSQL, built once for this module's read-mostly tests."""
+    import uuid
+
+    import psycopg
+
+    name = f"t_search_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(postgres_server, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    url = postgres_server.rpartition("/")[0] + "/" + name
+    articles = corpus_articles(data_dir)
+    with open_store(tmp_path_factory.mktemp("search") / "search.db") as lite, open_store(url) as pg:
+        fill(lite, articles)
+        fill(pg, articles)
+        yield SearchIndex(lite), SearchIndex(pg)
+    with psycopg.connect(postgres_server, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+QUERIES = [
+    {"text": "Путин"},
+    {"text": "путину"},  # another case form: the same articles
+    {"text": "президента"},
+    {"text": "Russia"},
+    {"text": "президент OR министр"},
+    {"text": "Россия -президент"},
+    {"text": '"Владимир Путин"'},
+    {"text": "през*"},
+    {"text": "Путин", "outlets": ["ria.ru"]},
+    {"text": "Russia", "since": datetime(2022, 1, 5, tzinfo=UTC), "until": datetime(2022, 1, 15, tzinfo=UTC)},
+    {"text": "", "rubric": "Экономика"},
+    {"text": ""},
+]
+
+
+def hit_ids(index: Any, **kwargs: Any) -> list[int]:
+    return [h.article_id for h in index.search(SearchQuery(limit=200, **kwargs)).hits]
+
+
+def test_postgres_answers_like_sqlite(both: tuple[Any, Any]) -> None:
+    lite, pg = both
+    assert isinstance(pg, PostgresSearchIndex) and not isinstance(lite, PostgresSearchIndex)
+    found_any = 0
+    for query in QUERIES:
+        expected = hit_ids(lite, **query)
+        got = hit_ids(pg, **query)
+        assert got == expected, query  # same articles, same (newest-first) order
+        found_any += bool(expected)
+    assert found_any >= len(QUERIES) - 1
+    results = pg.search(SearchQuery(text="Путин"))
+    assert results.total == len(hit_ids(lite, text="Путин")) and sum(results.outlet_counts.values()) == results.total
+
+
+def test_snippets_come_from_ts_headline_and_mark_the_hits(both: tuple[Any, Any]) -> None:
+    _, pg = both
+    for hit in pg.search(SearchQuery(text="Путина")).hits:
+        marked = [f.text for s in hit.snippets if s.lang == "ru" for f in s.fragments if f.hit]
+        assert marked and all(m.lower().startswith("путин") for m in marked)
+    english = pg.search(SearchQuery(text="president")).hits
+    assert english and all(any(s.lang == "en" for s in h.snippets) for h in english)
+
+
+def test_relevance_order_ranks_title_hits_first(both: tuple[Any, Any]) -> None:
+    _, pg = both
+    newest = hit_ids(pg, text="Россия")
+    relevant = pg.search(SearchQuery(text="Россия", sort="relevance", limit=200)).hits
+    assert sorted(h.article_id for h in relevant) == sorted(newest)
+    scores = [h.score for h in relevant]
+    assert scores == sorted(scores, reverse=True)
+
+
+def test_tsvector_columns_are_stored_and_gin_indexed(both: tuple[Any, Any], data_dir: Path) -> None:
+    _, pg = both
+    conn = pg.store.connection
+    indexes = {
+        r[0]: r[1] for r in conn.execute("SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'search_fts'")
+    }
+    assert "gin (tsv_ru)" in indexes["search_fts_ru"] and "gin (tsv_en)" in indexes["search_fts_en"]
+    generated = conn.execute(
+        "SELECT column_name FROM information_schema.columns WHERE table_name = 'search_fts'"
+        " AND is_generated = 'ALWAYS' ORDER BY column_name"
+    ).fetchall()
+    assert [r[0] for r in generated] == ["facet_tokens", "tsv_en", "tsv_ru"]
+    # A new revision is re-indexed: the old words are gone, the new ones found.
+    store = pg.store
+    changed = corpus_articles(data_dir)[0]
+    changed.translation = None
+    changed.blocks = [Block(BlockKind.PARAGRAPH, "Совершенно новый абзац про кукурузу.")]
+    store.ingest(changed)
+    assert [h.article_id for h in pg.search(SearchQuery(text="кукуруза")).hits] == [store.get(changed.url).id]
+    assert pg.search(SearchQuery(text='"' + corpus_articles(data_dir)[0].blocks[0].text[:40] + '"')).hits == []
+
+
+def test_the_web_app_searches_a_postgresql_store(both: tuple[Any, Any]) -> None:
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient`")
+        from fastapi.testclient import TestClient
+
+    from dragoman.serve.app import create_app
+
+    lite, pg = both
+    with TestClient(create_app(pg.store.url)) as client:
+        answer = client.get("/api/search", params={"q": "путину"})
+        assert answer.status_code == 200, answer.text
+        found = [hit["article_id"] for hit in answer.json()["hits"]]
+        assert found and found == hit_ids(lite, text="путину")[: len(found)]
+        page = client.get("/", params={"q": "Путин"})
+        assert page.status_code == 200 and "<mark" in page.text
