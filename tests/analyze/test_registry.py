@@ -74,3 +74,12 @@ def test_translation_glossary_is_merged_into_one_registry() -> None:
         assert entry is not None, row.russian
         surname = unicodedata.normalize("NFKD", row.english.split()[-1]).encode("ascii", "ignore").decode()
         assert entry.en.split()[-1] == surname, (row.russian, entry.en, row.english)
+
+
+def test_translation_and_analysis_romanize_unknown_names_alike() -> None:
+    """One spelling corpus-wide: the translate stage's author names use the analyze stage's romanization."""
+    from dragoman.translate.names import transliterate as translate_transliterate
+
+    for name in ("Ёлкин", "Юрий Горлач", "Жёлудев", "Майя Соловьёва"):
+        assert translate_transliterate(name) == transliterate(name)
+    assert transliterate("Ёлкин") == "Yolkin"  # word-initial ё is "yo", not "e"

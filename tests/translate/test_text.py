@@ -94,7 +94,9 @@ def test_author_names(russian: str, english: str) -> None:
 
 
 def test_transliteration_rules() -> None:
-    assert transliterate("Ёлкин Объезд Хрущёв Цой") == "Yolkin Obyezd Khrushchov Tsoy"
+    # ё after ж, ч, ш, щ reads "e", as in the forms English print knows (Khrushchev, Gorbachev).
+    assert transliterate("Ёлкин Объезд Хрущёв Цой") == "Yolkin Obyezd Khrushchev Tsoy"
+    assert transliterate("Юрий Дмитрий") == "Yury Dmitry"
     assert transliterate("Подъячев, Мытищи") == "Podyachev, Mytishchi"
 
 

@@ -58,7 +58,7 @@ def transliterate(text: str) -> str:
                 latin = "ye"
             elif low == "ё" and prev.isalpha() and prev.lower() not in _VOWELS and prev.lower() not in "жчшщ":
                 latin = "yo"
-            elif low == "ё" and prev.lower() in "жчшщ":
+            elif low == "ё" and prev != "" and prev.lower() in "жчшщ":
                 latin = "e"
             else:
                 latin = _TABLE[low]
