@@ -7,6 +7,7 @@ The monitor runs in this process exactly as `dragoman watch` does (Fetcher, Moni
     .venv/bin/python bench/monitor_speed.py latency [--items 12] [--poll 1.0]
     .venv/bin/python bench/monitor_speed.py replay [--items 10000]
     .venv/bin/python bench/monitor_speed.py soak [--seconds 600] [--max-requests 20000] [--no-new-articles]
+    .venv/bin/python bench/monitor_speed.py soak --seconds 150 --tracemalloc   # what grows after warm-up
 """
 
 from __future__ import annotations
@@ -287,9 +288,18 @@ def render_hook(store: Any, settings: Any, rendered_at: dict[str, float]) -> Any
     return hook
 
 
-def soak(seconds: float, max_requests: int, new_articles: bool = True) -> None:
-    """Poll 8 feeds as fast as the config allows while items trickle in; RSS sampled every 10 s."""
+def soak(seconds: float, max_requests: int, new_articles: bool = True, trace: bool = False) -> None:
+    """Poll 8 feeds as fast as the config allows while items trickle in; RSS sampled every 10 s.
+
+    ``trace``: tracemalloc snapshots after a 30-s warm-up and at the end; the biggest growth by line is printed.
+    """
     import httpx
+
+    if trace:
+        import tracemalloc
+
+        tracemalloc.start(8)
+    warm_snapshot = None
 
     feeds = 8
     process, stop, port = start_server(feeds, 0, "soak")
@@ -309,6 +319,9 @@ def soak(seconds: float, max_requests: int, new_articles: bool = True) -> None:
             if not samples or time.perf_counter() - samples[-1][0] >= 10:
                 requests = int(httpx.get(f"http://127.0.0.1:{port}/stats").text)
                 samples.append((time.perf_counter(), rss_kib(), requests, store.count()))
+            if trace and warm_snapshot is None and time.perf_counter() - started >= 30:
+                warm_snapshot = (tracemalloc.take_snapshot(), store.count())
+        end_snapshot = (tracemalloc.take_snapshot(), store.count()) if trace else None
         monitor.stop_event.set()
         runner.join(30)
         monitor.close()
@@ -324,6 +337,15 @@ def soak(seconds: float, max_requests: int, new_articles: bool = True) -> None:
         f"{late:.0f}, max {max(s[1] for s in samples) / 1024:.0f} (samples every 10 s: "
         f"{[round(s[1] / 1024) for s in samples]})"
     )
+    if warm_snapshot is not None and end_snapshot is not None:
+        articles = max(1, end_snapshot[1] - warm_snapshot[1])
+        stats = end_snapshot[0].compare_to(warm_snapshot[0], "traceback")
+        total = sum(stat.size_diff for stat in stats)
+        print(f"  tracemalloc after warm-up: {total / 1024:+.0f} KiB over {articles} new articles")
+        for stat in stats[:12]:
+            print(f"    {stat.size_diff / 1024:+8.1f} KiB  {stat.count_diff:+6d} blocks")
+            for frame in stat.traceback.format()[-6:]:
+                print(f"        {frame.strip()}")
 
 
 def main() -> None:
@@ -339,13 +361,14 @@ def main() -> None:
     p.add_argument("--seconds", type=float, default=600)
     p.add_argument("--max-requests", type=int, default=20_000)
     p.add_argument("--no-new-articles", action="store_true", help="feeds never change: polls only")
+    p.add_argument("--tracemalloc", action="store_true", help="print the Python allocations that grew after warm-up")
     args = parser.parse_args()
     if args.what == "replay":
         replay(args.items)
     elif args.what == "latency":
         latency(args.items, args.poll, not args.no_render)
     else:
-        soak(args.seconds, args.max_requests, not args.no_new_articles)
+        soak(args.seconds, args.max_requests, not args.no_new_articles, args.tracemalloc)
 
 
 if __name__ == "__main__":

@@ -203,7 +203,7 @@ def translate_after_ingest(app: AppContext, store: Any, report: Any) -> dict[str
     except ModelNotInstalled as exc:
         app.echo(f"translation skipped: {exc.message}")
         return {"skipped": "no_model"}
-    return result.to_dict() if hasattr(result, "to_dict") else dict(vars(result))
+    return _report_dict(result)
 
 
 def print_ingest_report(app: AppContext, report: Any, *, as_json: bool) -> None:
@@ -259,7 +259,14 @@ def show(app: AppContext, ref: str, fmt: str, revision: int | None) -> None:
 
 
 @main.command()
-@click.option("--format", "fmt", type=click.Choice(["jsonl", "csv", "text", "md"]), default="jsonl", show_default=True)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["jsonl", "csv", "text", "md", "parquet", "tmx", "pairs"]),
+    default="jsonl",
+    show_default=True,
+    help="pairs: aligned Russian/English sentences as JSONL; tmx: the same as a TMX 1.4 memory.",
+)
 @click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), help="File (default stdout).")
 @click.option("--outlet", "outlets", multiple=True, help="Only this outlet (repeatable), e.g. iz.ru.")
 @click.option("--since", help="Published on or after this date (YYYY-MM-DD).")
@@ -269,18 +276,907 @@ def show(app: AppContext, ref: str, fmt: str, revision: int | None) -> None:
 def export(
     app: AppContext, fmt: str, output: str | None, outlets: tuple[str, ...], since: str | None, until: str | None
 ) -> None:
-    """Stream stored articles as JSONL, CSV, plain-text documents or Markdown."""
+    """Stream stored articles as JSONL, CSV, plain text, Markdown, Parquet, or sentence pairs (JSONL, TMX)."""
     from dragoman.serve.export import export_articles
     from dragoman.store import ArticleFilter
 
     where = ArticleFilter(outlets=list(outlets) or None, since=parse_date(since), until=parse_date(until))
     with app.open_store(readonly=True) as store:
-        if output:
+        if fmt == "parquet":
+            if not output:
+                raise ConfigError("Parquet is binary: name a file with -o/--output")
+            with open(output, "wb") as binary:
+                count = export_articles(store, binary, fmt, where)
+        elif output:
             with open(output, "w", encoding="utf-8", newline="") as handle:
                 count = export_articles(store, handle, fmt, where)
         else:
             count = export_articles(store, sys.stdout, fmt, where)
     app.echo(f"exported {count} articles")
+
+
+# -- search index and web app (issue 5) ----------------------------------------------------------------
+
+
+@main.command()
+@pass_app
+@handle_errors
+def reindex(app: AppContext) -> None:
+    """Rebuild the full-text search index and the entity/quote/event tables from the stored records."""
+    from dragoman.serve.search import SearchIndex
+
+    with app.open_store() as store, progress_bar(app, store.count(), "reindex") as advance:
+        count = SearchIndex(store).reindex(on_batch=lambda n: [advance("") for _ in range(n)])
+    app.echo(f"indexed {count} articles")
+
+
+@main.command()
+@click.argument("query", default="")
+@click.option("--outlet", "outlets", multiple=True, help="Only this outlet (repeatable).")
+@click.option("--rubric", help="Only this rubric (Russian or English name).")
+@click.option("--since", help="Published on or after this date (YYYY-MM-DD).")
+@click.option("--until", help="Published before this date (YYYY-MM-DD).")
+@click.option("--entity", "entities", multiple=True, help="Only articles mentioning this entity key (repeatable).")
+@click.option("--unnamed", is_flag=True, help="Only articles citing unnamed sources.")
+@click.option("--qa", is_flag=True, help="Only articles with QA-flagged translated sentences.")
+@click.option("--sort", type=click.Choice(["newest", "relevance"]), default="newest", show_default=True)
+@click.option("--limit", type=int, default=20, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Print the results as JSON.")
+@pass_app
+@handle_errors
+def search(app: AppContext, query: str, outlets: tuple[str, ...], rubric: str | None, since: str | None,
+           until: str | None, entities: tuple[str, ...], unnamed: bool, qa: bool, sort: str, limit: int,
+           as_json: bool) -> None:  # fmt: skip
+    """Search Russian originals and English translations: words, "phrases", AND/OR/NOT, -word, prefix*."""
+    from dragoman.serve.search import SearchIndex, SearchQuery
+
+    request = SearchQuery(text=query, outlets=list(outlets), rubric=rubric, since=parse_date(since),
+                          until=parse_date(until), entities=list(entities), unnamed_sources=unnamed,
+                          qa_flagged=qa, sort=sort, limit=limit)  # fmt: skip
+    with app.open_store() as store:
+        index = SearchIndex(store)
+        index.sync()  # everything stored so far, not only the web's bounded share per request
+        results = index.search(request)
+    if as_json:
+        from dataclasses import asdict
+
+        click.echo(json.dumps(asdict(results), ensure_ascii=False, indent=2))
+        return
+    for hit in results.hits:
+        snippet = " ".join(
+            "".join(f"[{f.text}]" if f.hit else f.text for f in s.fragments) for s in hit.snippets[:1]
+        )
+        day = (hit.published_at or "")[:10]
+        click.echo(f"{hit.article_id}\t{day}\t{hit.outlet or ''}\t{hit.title_en or hit.title}")
+        if snippet:
+            click.echo(f"\t{snippet}")
+    app.echo(f"{results.total:,}{'+' if results.total_is_capped else ''} articles")
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind (keep 127.0.0.1 by default).")
+@click.option("--port", default=8080, show_default=True, type=int, help="Port to listen on.")
+@click.option(
+    "--token",
+    envvar="DRAGOMAN_TOKEN",
+    default=None,
+    help="Token for endpoints that change data (env DRAGOMAN_TOKEN); without it they are off.",
+)
+@pass_app
+@handle_errors
+def serve(app: AppContext, host: str, port: int, token: str | None) -> None:
+    """Run the web reader and JSON API (search, reader, entities, quotes, timeline, outlets, exports)."""
+    from dragoman.serve.app import serve as run_server
+
+    db = str(app.settings.db)
+    if not db.startswith(("postgres", "sqlite:")) and not Path(db).exists():
+        raise ConfigError(f"no database at {db}; run `dragoman ingest` first or pass --db")
+    app.echo(f"serving {db} on http://{host}:{port}/")
+    run_server(db, host=host, port=port, token=token or None)
+
+
+# -- monitoring: watch, backfill, WARC, stories, revisions, alerts (issue 6) ---------------------------
+
+
+def _alert_sinks(app: AppContext, alert_jsonl: str | None, webhooks: tuple[str, ...], print_alerts: bool) -> list[Any]:
+    from dragoman.acquire.alerts import JsonlSink, PrintSink, WebhookSink
+
+    sinks: list[Any] = [PrintSink(lambda line: click.echo(line))] if print_alerts else []
+    if alert_jsonl:
+        sinks.append(JsonlSink(alert_jsonl))
+    for url in webhooks:
+        webhook = WebhookSink(url)
+        click.get_current_context().call_on_close(webhook.close)
+        sinks.append(webhook)
+    return sinks
+
+
+def _monitor_hooks(store: Any, sinks: list[Any], *, stories: bool) -> list[Any]:
+    from dragoman.acquire.alerts import AlertEngine
+
+    try:
+        from dragoman.acquire.dedupe import StoryIndex
+    except ModuleNotFoundError as exc:
+        raise ConfigError(
+            f"story grouping needs the monitor extra ({exc.name} is missing): pip install 'dragoman[monitor]'"
+            " or pass --no-stories"
+        ) from exc
+
+    hooks: list[Any] = [StoryIndex(store)] if stories else []
+    hooks.append(AlertEngine(store, sinks))
+    return hooks
+
+
+def _alert_options(func: F) -> F:
+    jsonl_path = click.Path(dir_okay=False)
+    func = click.option("--alert-jsonl", type=jsonl_path, help="Append alerts to this JSONL file.")(func)
+    func = click.option("--webhook", "webhooks", multiple=True, help="POST alerts as JSON to this URL (repeatable).")(
+        func
+    )
+    func = click.option(
+        "--print-alerts/--no-print-alerts", default=True, show_default=True, help="Print alerts on stdout."
+    )(func)
+    func = click.option("--no-stories", is_flag=True, help="Do not group articles into stories.")(func)
+    return func
+
+
+@main.command()
+@click.option(
+    "--sources",
+    "sources_path",
+    type=click.Path(dir_okay=False, exists=True),
+    help="Sources TOML file (default: the shipped list of outlets).",
+)
+@click.option("--feed", "feed_urls", multiple=True, help="Watch this RSS/Atom feed instead (repeatable).")
+@click.option("--once", is_flag=True, help="One pass: poll the due feeds, store their new articles, exit.")
+@click.option(
+    "--poll-interval",
+    type=float,
+    default=900.0,
+    show_default=True,
+    help="Shortest time between two polls of one feed, in seconds.",
+)
+@click.option(
+    "--max-interval",
+    type=float,
+    default=6 * 3600.0,
+    show_default=True,
+    help="Longest time between polls of an unchanged feed, in seconds.",
+)
+@click.option("--concurrency", type=int, default=4, show_default=True, help="Hosts fetched at the same time.")
+@_alert_options
+@click.option("--json", "as_json", is_flag=True, help="Print each pass's summary as JSON on stdout.")
+@pass_app
+@handle_errors
+def watch(
+    app: AppContext,
+    sources_path: str | None,
+    feed_urls: tuple[str, ...],
+    once: bool,
+    poll_interval: float,
+    max_interval: float,
+    concurrency: int,
+    alert_jsonl: str | None,
+    webhooks: tuple[str, ...],
+    print_alerts: bool,
+    no_stories: bool,
+    as_json: bool,
+) -> None:
+    """Follow outlets' feeds: store every new article once, group copies into stories, raise alerts."""
+    import signal
+
+    from dragoman.acquire.monitor import Monitor, MonitorConfig
+    from dragoman.acquire.sources import FeedSource, load_sources, polled_feeds
+
+    if feed_urls:
+        feeds = [FeedSource(url=url, kind="rss") for url in feed_urls]
+    else:
+        feeds = polled_feeds(load_sources(sources_path))
+    if not feeds:
+        raise ConfigError("no feeds to watch: the sources file lists none")
+    config = MonitorConfig(
+        min_interval=poll_interval, max_interval=max(max_interval, poll_interval), concurrency=max(1, concurrency)
+    )
+    sinks = _alert_sinks(app, alert_jsonl, webhooks, print_alerts)
+    with app.open_store() as store:
+        hooks = _monitor_hooks(store, sinks, stories=not no_stories)
+        monitor = Monitor(store, app.settings, config=config, hooks=hooks)
+        urls = monitor.add_feeds(feeds)
+        app.echo(
+            f"watching {len(urls)} feeds (polls at most every {poll_interval:g}s per feed, "
+            f"{app.settings.host_delay:g}s between requests to one host)"
+        )
+
+        def summarize(report: Any) -> None:
+            if as_json:
+                click.echo(json.dumps(report.to_dict(), ensure_ascii=False))
+            elif report.feeds or report.items.processed:
+                feeds_part = ", ".join(f"{k} {v}" for k, v in report.feeds.most_common())
+                app.echo(f"feeds: {feeds_part or 'none due'}; new items {report.new_items}; retrying {report.retrying}")
+                print_ingest_report(app, report.items, as_json=False)
+            elif once:
+                wake = monitor.state.next_wakeup(urls)
+                when = f" for {wake - monitor.clock():.0f}s" if wake is not None else ""
+                app.echo(f"nothing due: no feed needs polling{when} (--poll-interval sets how often)")
+
+        try:
+            if once:
+                report = monitor.run_once(urls)
+                summarize(report)
+                sys.exit(EXIT_FAILED if report.items.total_failed else EXIT_OK)
+            signal.signal(signal.SIGTERM, lambda *_: monitor.stop_event.set())
+            try:
+                monitor.run_forever(urls, on_pass=summarize)
+            except KeyboardInterrupt:
+                monitor.stop_event.set()
+                app.echo("stopped")
+        finally:
+            monitor.close()
+
+
+@main.command()
+@click.argument("inputs", nargs=-1, type=click.Path(exists=True, dir_okay=False))
+@click.option("--sitemap", "sitemaps", multiple=True, help="Sitemap or sitemap index URL (repeatable).")
+@click.option("--since", help="Only articles published (or modified) on or after this date (with --sitemap).")
+@click.option(
+    "--engine",
+    type=click.Choice(["local", "ray"]),
+    help="For WARC files and URL lists (INPUTS): run the stages here (local) or on Ray Data (ray).",
+)
+@click.option("--model", "scale_model", help="Translate with this model (path or installed name) during the backfill.")
+@click.option("--analyze", "scale_analyze", is_flag=True, help="Analyze the articles during the backfill.")
+@click.option("--workers", type=int, default=2, show_default=True, help="Ray: CPUs for read/extract/analyze.")
+@click.option("--translators", type=int, default=1, show_default=True, help="Ray: translate actors (one model each).")
+@click.option("--ray-address", help="Ray: an existing cluster (auto, ray://host:10001); default: start one here.")
+@click.option(
+    "--output", type=click.Path(file_okay=False), help="Write Parquet shards here (import with `dragoman db load`)."
+)
+@click.option("--retry-failed", is_flag=True, help="Retry inputs that failed in an earlier run.")
+@click.option("--limit", type=int, help="Store at most this many new articles.")
+@click.option("--concurrency", type=int, default=4, show_default=True, help="Hosts fetched at the same time.")
+@_alert_options
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON on stdout.")
+@pass_app
+@handle_errors
+def backfill(
+    app: AppContext,
+    inputs: tuple[str, ...],
+    sitemaps: tuple[str, ...],
+    since: str | None,
+    engine: str | None,
+    scale_model: str | None,
+    scale_analyze: bool,
+    workers: int,
+    translators: int,
+    ray_address: str | None,
+    output: str | None,
+    retry_failed: bool,
+    limit: int | None,
+    concurrency: int,
+    alert_jsonl: str | None,
+    webhooks: tuple[str, ...],
+    print_alerts: bool,
+    no_stories: bool,
+    as_json: bool,
+) -> None:
+    """Store history: an outlet's sitemaps (--sitemap), or WARC files and URL lists (INPUTS, --engine local|ray).
+
+    INPUTS are WARC files (Common Crawl CC-NEWS) or text files of URLs; they run through read -> extract ->
+    translate (--model) -> analyze (--analyze) -> store (or --output Parquet shards), resumably.
+    """
+    if inputs or engine or output:
+        from dragoman.scale.cli import run_backfill_command
+
+        options = {"model": scale_model, "analyze": scale_analyze, "workers": workers, "translators": translators}
+        options |= {"ray_address": ray_address, "output": output, "retry_failed": retry_failed}
+        sinks = _alert_sinks(app, alert_jsonl, webhooks, print_alerts)
+        options["hooks"] = lambda store: _monitor_hooks(store, sinks, stories=not no_stories)
+        run_backfill_command(app, list(inputs), sitemaps, parse_date(since), limit, engine or "local", options, as_json)
+        return
+    if not sitemaps or not since:
+        raise click.UsageError("give WARC files or URL lists, or --sitemap URL with --since DATE")
+    from dragoman.acquire.feeds import FeedItem
+    from dragoman.acquire.monitor import Monitor, MonitorConfig, MonitorReport
+    from dragoman.acquire.sitemaps import SitemapProblem, iter_sitemap
+
+    since_date = parse_date(since)
+    sinks = _alert_sinks(app, alert_jsonl, webhooks, print_alerts)
+    with app.open_store() as store:
+        monitor = Monitor(
+            store,
+            app.settings,
+            config=MonitorConfig(concurrency=max(1, concurrency)),
+            hooks=_monitor_hooks(store, sinks, stories=not no_stories),
+        )
+        report = MonitorReport()
+        try:
+            for sitemap_url in sitemaps:
+                entries: list[FeedItem] = []
+                for entry in iter_sitemap(monitor.fetcher, sitemap_url, since=since_date):
+                    if isinstance(entry, SitemapProblem):
+                        report.items.record_problem(entry.url, entry.error)
+                        continue
+                    entries.append(
+                        FeedItem(url=entry.url, title=entry.title, published_at=entry.published_at or entry.lastmod)
+                    )
+                    if limit is not None and len(entries) >= limit:
+                        break
+                report.new_items += monitor.state.enqueue(entries, source=sitemap_url)
+            with progress_bar(app, None, "backfill") as advance:
+                monitor.process_pending(report, feed_urls=list(sitemaps), on_item=advance)
+        except KeyboardInterrupt:
+            report.items.interrupted = True
+        finally:
+            monitor.state.save_redirects(monitor.fetcher.permanent_redirects)
+            monitor.close()
+    app.echo(f"sitemap entries queued: {report.new_items}; retrying later: {report.retrying}")
+    print_ingest_report(app, report.items, as_json=as_json)
+    sys.exit(130 if report.items.interrupted else EXIT_FAILED if report.items.total_failed else EXIT_OK)
+
+
+@main.command("ingest-warc")
+@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
+@click.option(
+    "--host",
+    "hosts",
+    multiple=True,
+    help="Keep responses from this domain (repeatable; default: the Russian outlets in outlets.toml). "
+    "Pages from other hosts are kept when they are in Russian.",
+)
+@_alert_options
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON on stdout.")
+@pass_app
+@handle_errors
+def ingest_warc(
+    app: AppContext,
+    files: tuple[str, ...],
+    hosts: tuple[str, ...],
+    alert_jsonl: str | None,
+    webhooks: tuple[str, ...],
+    print_alerts: bool,
+    no_stories: bool,
+    as_json: bool,
+) -> None:
+    """Store the Russian-language articles of WARC files (e.g. Common Crawl CC-NEWS)."""
+    from dragoman.acquire.monitor import CrawlState, Intake
+    from dragoman.acquire.warc import ingest_warc as run
+
+    try:
+        import fastwarc  # noqa: F401
+    except ModuleNotFoundError as exc:
+        raise ConfigError("reading WARC files needs fastwarc: pip install 'dragoman[monitor]'") from exc
+
+    sinks = _alert_sinks(app, alert_jsonl, webhooks, print_alerts)
+    with app.open_store() as store, progress_bar(app, None, "warc") as advance:
+        intake = Intake(store, _monitor_hooks(store, sinks, stories=not no_stories))
+        report = run(
+            files,
+            intake,
+            max_bytes=app.settings.max_bytes,
+            hosts=set(hosts) if hosts else None,
+            state=CrawlState(store),
+            on_item=advance,
+        )
+    print_ingest_report(app, report, as_json=as_json)
+    sys.exit(130 if report.interrupted else EXIT_FAILED if report.total_failed else EXIT_OK)
+
+
+@main.command()
+@click.argument("ref", required=False)
+@click.option("--diff", "show_diff", is_flag=True, help="Show what changed between two revisions.")
+@click.option("--from", "old", type=int, help="Older revision number (default: the one before --to).")
+@click.option("--to", "new", type=int, help="Newer revision number (default: the latest).")
+@click.option("--json", "as_json", is_flag=True, help="JSON on stdout.")
+@pass_app
+@handle_errors
+def revisions(
+    app: AppContext, ref: str | None, show_diff: bool, old: int | None, new: int | None, as_json: bool
+) -> None:
+    """List articles that changed after publication, or one article's revisions (--diff: what changed)."""
+    from dragoman.acquire.revisions import changed_articles, diff_revisions
+
+    with app.open_store(readonly=True) as store:
+        if ref is None:
+            rows = changed_articles(store)
+            if as_json:
+                click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+            for row in [] if as_json else rows:
+                click.echo(f"{row['id']}\t{row['revision_count']} revisions\t{row['updated_at']}\t{row['title']}")
+            return
+        if show_diff or old is not None or new is not None:
+            diff = diff_revisions(store, ref, old, new)
+            click.echo(json.dumps(diff.to_dict(), ensure_ascii=False, indent=2) if as_json else diff.to_text())
+            return
+        stored = store.get(ref)
+        if stored is None:
+            raise DragomanError("no such article in the database", reason="not_found", source=ref)
+        listing = [
+            {
+                "revision": r.revision,
+                "stored_at": r.stored_at,
+                "content_sha256": r.article.content_sha256,
+                "title": r.article.title,
+            }
+            for r in store.revisions(stored.id)
+        ]
+        if as_json:
+            click.echo(json.dumps(listing, ensure_ascii=False, indent=2))
+            return
+        for item in listing:
+            click.echo(f"{item['revision']}\t{item['stored_at']}\t{item['content_sha256'][:12]}\t{item['title']}")
+        if len(listing) > 1:
+            app.echo(f"changed after publication: `dragoman revisions {ref} --diff` shows how")
+
+
+@main.command()
+@click.argument("ref")
+@click.option("--json", "as_json", is_flag=True, help="JSON on stdout.")
+@pass_app
+@handle_errors
+def story(app: AppContext, ref: str, as_json: bool) -> None:
+    """Show the story an article belongs to and its other copies."""
+    from dragoman.acquire.dedupe import story_of, story_translation
+
+    with app.open_store(readonly=True) as store:
+        stored = store.get(ref)
+        if stored is None:
+            raise DragomanError("no such article in the database", reason="not_found", source=ref)
+        found = story_of(store, stored.id)
+        # A copy is translated once, through its story: show the member's translation that it points to.
+        translated = story_translation(store, stored.id) if found is not None else None
+    if found is not None:
+        found["translation"] = (
+            None
+            if translated is None
+            else {"article_id": translated[0], "model_id": translated[1].model_id, **translated[1].to_dict()}
+        )
+    if found is None:
+        raise DragomanError(
+            "the article has no story yet (stories are kept by watch, backfill and ingest-warc)",
+            reason="not_found",
+            source=ref,
+        )
+    if as_json:
+        click.echo(json.dumps(found, ensure_ascii=False, indent=2))
+        return
+    click.echo(f"story {found['story_id']}: {found['title']} ({found['article_count']} articles)")
+    for member in found["members"]:
+        click.echo(f"  {member['article_id']}\t{member['kind']}\t{member['similarity']:.2f}\t{member['url']}")
+    if translated is not None:
+        member_id, translation = translated
+        click.echo(f"translation (article {member_id}, {translation.model_id}):")
+        click.echo(f"  {translation.title.text}")
+        for segment in [translation.lead, *translation.blocks]:
+            if segment is not None and segment.text:
+                click.echo(f"  {segment.text}")
+
+
+@main.command()
+@click.option("--limit", type=int, default=50, show_default=True, help="How many, newest first.")
+@click.option("--undelivered", is_flag=True, help="Only alerts not yet delivered to every sink.")
+@click.option("--deliver", is_flag=True, help="Retry delivering undelivered alerts to the given sinks.")
+@_alert_options
+@click.option("--json", "as_json", is_flag=True, help="JSON lines on stdout.")
+@pass_app
+@handle_errors
+def alerts(
+    app: AppContext,
+    limit: int,
+    undelivered: bool,
+    deliver: bool,
+    alert_jsonl: str | None,
+    webhooks: tuple[str, ...],
+    print_alerts: bool,
+    no_stories: bool,
+    as_json: bool,
+) -> None:
+    """List recent alerts (newest first); --deliver retries the undelivered ones."""
+    from dragoman.acquire.alerts import AlertEngine, recent_alerts
+
+    with app.open_store() as store:
+        if deliver:
+            delivered, failed = AlertEngine(store, _alert_sinks(app, alert_jsonl, webhooks, False)).deliver_pending()
+            app.echo(f"delivered {delivered}, still failing {failed}")
+        rows = recent_alerts(store, limit=limit, undelivered_only=undelivered)
+    for row in rows:
+        if as_json:
+            click.echo(json.dumps(row, ensure_ascii=False))
+        else:
+            state = "delivered" if row["delivered_at"] else f"undelivered ({row['last_error'] or 'pending'})"
+            click.echo(
+                f"{row['created_at'][:19]}\t[{row['matched']}]\t{row.get('outlet') or '-'}\t{row['title']}"
+                f"\t{row['url']}\t{state}"
+            )
+
+
+@main.group()
+def watchlist() -> None:
+    """Manage what alerts watch for: terms, entities and outlets."""
+
+
+@watchlist.command("add")
+@click.argument("kind", type=click.Choice(["term", "entity", "outlet"]))
+@click.argument("value")
+@click.option("--label", help="A name for this watch, shown in alerts.")
+@pass_app
+@handle_errors
+def watchlist_add(app: AppContext, kind: str, value: str, label: str | None) -> None:
+    """Watch a term (Russian or English, matched on stems), an entity or an outlet."""
+    from dragoman.acquire.alerts import add_watch
+
+    with app.open_store() as store:
+        watch_row = add_watch(store, kind, value, label)
+    click.echo(f"{watch_row.id}\t{watch_row.kind}\t{watch_row.value}")
+
+
+@watchlist.command("load")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@pass_app
+@handle_errors
+def watchlist_load(app: AppContext, path: str) -> None:
+    """Add the watches of a TOML file (terms = [...], entities = [...], outlets = [...])."""
+    from dragoman.acquire.alerts import load_watchlist_file
+
+    with app.open_store() as store:
+        added = load_watchlist_file(store, path)
+    app.echo(f"{len(added)} watches in the watchlist file")
+
+
+@watchlist.command("list")
+@pass_app
+@handle_errors
+def watchlist_list(app: AppContext) -> None:
+    """List the watches."""
+    from dragoman.acquire.alerts import list_watches
+
+    with app.open_store() as store:
+        for watch_row in list_watches(store):
+            click.echo(f"{watch_row.id}\t{watch_row.kind}\t{watch_row.value}\t{watch_row.label or ''}")
+
+
+@watchlist.command("remove")
+@click.argument("watch_id", type=int)
+@pass_app
+@handle_errors
+def watchlist_remove(app: AppContext, watch_id: int) -> None:
+    """Remove a watch by its id."""
+    from dragoman.acquire.alerts import remove_watch
+
+    with app.open_store() as store:
+        if not remove_watch(store, watch_id):
+            raise DragomanError(f"no watch {watch_id}", reason="not_found")
+    app.echo(f"removed watch {watch_id}")
+
+
+# -- translate / models --------------------------------------------------------------------------------
+
+
+@main.command()
+@click.option(
+    "--only-missing/--all",
+    "only_missing",
+    default=True,
+    show_default=True,
+    help="Only articles this model has not translated yet (--all re-translates).",
+)
+@click.option("--since", help="Only articles published on or after this date (YYYY-MM-DD).")
+@click.option("--outlet", "outlets", multiple=True, help="Only this outlet (repeatable), e.g. iz.ru.")
+@click.option("--model", help="Installed model name or model directory (default: the installed one).")
+@click.option("--engine", default="ctranslate2", show_default=True, help="Translation engine: ctranslate2 or openai.")
+@click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), help="Where the model runs (default: auto).")
+@click.option("--beam", "beam_size", type=int, help="Beam size (1 is greedy and fastest; default 2).")
+@click.option("--limit", type=int, help="Translate at most this many articles.")
+@click.option("--no-memory", is_flag=True, help="Translate every sentence again (e.g. after a glossary change).")
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON on stdout.")
+@pass_app
+@handle_errors
+def translate(
+    app: AppContext,
+    only_missing: bool,
+    since: str | None,
+    outlets: tuple[str, ...],
+    model: str | None,
+    engine: str,
+    device: str | None,
+    beam_size: int | None,
+    limit: int | None,
+    no_memory: bool,
+    as_json: bool,
+) -> None:
+    """Translate stored articles into English, sentence by sentence, with a closing summary."""
+    from dragoman.translate import translate_store
+
+    since_date = parse_date(since)
+    with app.open_store() as store, progress_bar(app, None, "translate") as advance:
+        done = [0]
+
+        def on_progress(articles: int, _sentences: int) -> None:
+            for _ in range(articles - done[0]):
+                advance("")
+            done[0] = articles
+
+        report = translate_store(
+            store,
+            app.settings,
+            model=model,
+            engine=engine,
+            only_missing=only_missing,
+            since=since_date,
+            outlets=list(outlets) or None,
+            progress=on_progress,
+            device=device,
+            beam_size=beam_size,
+            limit=limit,
+            use_memory=not no_memory,
+        )
+    if as_json:
+        click.echo(json.dumps(report.to_dict(), ensure_ascii=False, indent=2))
+    else:
+        for line in report.summary_lines():
+            app.echo(line)
+    sys.exit(EXIT_FAILED if report.failed else EXIT_OK)
+
+
+@main.group()
+def models() -> None:
+    """Install and list translation models (CTranslate2 directories, Argos .argosmodel packages)."""
+
+
+@models.command("install")
+@click.argument("path", type=click.Path(exists=True))
+@click.option("--name", help="Name to install it under (default: the directory or package name).")
+@pass_app
+@handle_errors
+def models_install(app: AppContext, path: str, name: str | None) -> None:
+    """Install a CTranslate2 model directory or an .argosmodel file (checked by loading it)."""
+    from dragoman.translate.models import install_model
+
+    installed = install_model(app.settings, Path(path), name=name)
+    app.echo(f"installed {installed.name} ({installed.family}, {installed.model_id}) in {installed.path}")
+
+
+@models.command("list")
+@click.option("--json", "as_json", is_flag=True, help="JSON on stdout.")
+@pass_app
+@handle_errors
+def models_list(app: AppContext, as_json: bool) -> None:
+    """List installed translation models."""
+    from dragoman.translate.models import INSTALL_HINT, list_models, models_dir
+
+    found = list_models(app.settings)
+    if as_json:
+        rows = [
+            {"name": m.name, "family": m.family, "model_id": m.model_id, "path": str(m.path), "bytes": m.size_bytes}
+            for m in found
+        ]
+        click.echo(json.dumps(rows, indent=2))
+        return
+    if not found:
+        app.echo(f"no translation model installed in {models_dir(app.settings)}; {INSTALL_HINT}")
+        return
+    for m in found:
+        click.echo(f"{m.name}\t{m.family}\t{m.model_id}\t{m.size_bytes / 1e6:.0f} MB\t{m.path}")
+
+
+@models.command("download")
+@click.argument("name")
+@pass_app
+@handle_errors
+def models_download(app: AppContext, name: str) -> None:
+    """Fetch a known model (opus-mt-ru-en ...) from the Hugging Face hub and convert it (extra [convert])."""
+    from dragoman.translate.models import download_model
+
+    installed = download_model(app.settings, name)
+    app.echo(f"installed {installed.name} ({installed.model_id}) in {installed.path}")
+
+
+@models.command("remove")
+@click.argument("name")
+@pass_app
+@handle_errors
+def models_remove(app: AppContext, name: str) -> None:
+    """Remove an installed model."""
+    from dragoman.translate.models import remove_model
+
+    remove_model(app.settings, name)
+    app.echo(f"removed {name}")
+
+
+# -- analyze: entities, quotes, timeline (issue 4) ---------------------------------------------------
+
+
+def _print_table(title: str, columns: list[str], rows: list[list[Any]]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=title, show_lines=False)
+    for column in columns:
+        table.add_column(column, overflow="fold")
+    for row in rows:
+        table.add_row(*["" if v is None else str(v) for v in row])
+    Console().print(table)
+
+
+@main.command()
+@click.option(
+    "--only-missing/--all",
+    "only_missing",
+    default=True,
+    show_default=True,
+    help="Only articles this analyzer version has not analyzed yet (--all re-analyzes).",
+)
+@click.option("--since", help="Only articles published on or after this date (YYYY-MM-DD).")
+@click.option("--outlet", "outlets", multiple=True, help="Only this outlet (repeatable), e.g. iz.ru.")
+@click.option("--limit", type=int, help="Analyze at most this many articles.")
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON on stdout.")
+@pass_app
+@handle_errors
+def analyze(
+    app: AppContext, only_missing: bool, since: str | None, outlets: tuple[str, ...], limit: int | None, as_json: bool
+) -> None:
+    """Find people, bodies, places, quotes, dates and events in stored articles; index them."""
+    from dragoman.analyze import analyze_store
+
+    with app.open_store() as store, progress_bar(app, None, "analyze") as advance:
+        report = analyze_store(
+            store,
+            only_missing=only_missing,
+            since=parse_date(since),
+            outlets=list(outlets) or None,
+            progress=lambda _n, article: advance(article.key_url),
+            limit=limit,
+        )
+    if as_json:
+        click.echo(json.dumps(report.to_dict(), ensure_ascii=False, indent=2))
+    else:
+        app.echo(
+            f"analyzed {report.processed} articles in {report.seconds:.1f}s: {report.entities} entities,"
+            f" {report.quotes} quotes, {report.events} events"
+            + (f"; skipped {_reasons(report.skipped)}" if report.skipped else "")
+            + (f"; failed {len(report.failed)}" if report.failed else "")
+        )
+        for article_id, error in report.failed:
+            app.echo(f"  article {article_id}: {error}")
+    sys.exit(EXIT_FAILED if report.failed else EXIT_OK)
+
+
+@main.command()
+@click.option("--type", "type_", type=click.Choice(["PER", "ORG", "LOC"], case_sensitive=False), help="Only this type.")
+@click.option("--name", help="Only entities whose English or Russian name contains this.")
+@click.option("--limit", type=int, default=50, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="JSON on stdout.")
+@pass_app
+@handle_errors
+def entities(app: AppContext, type_: str | None, name: str | None, limit: int, as_json: bool) -> None:
+    """People, organizations and places in the corpus, by number of articles."""
+    from dragoman.analyze.index import list_entities
+
+    with app.open_store(readonly=True) as store:
+        rows = list_entities(store, type_=type_, name=name, limit=limit)
+    if as_json:
+        click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+        return
+    _print_table("Entities", ["name", "type", "articles", "mentions", "wikidata", "russian", "last seen"],
+                 [[r["name"], r["type"], r["articles"], r["mentions"], r["wikidata"], r["ru"],
+                   (r["last_seen"] or "")[:10]] for r in rows])  # fmt: skip
+
+
+@main.command()
+@click.option("--speaker", help="Only quotes by this person or body (English or Russian name).")
+@click.option("--unnamed/--named", "unnamed", default=None, help="Only unnamed (or only named) sources.")
+@click.option("--outlet", help="Only this outlet.")
+@click.option("--limit", type=int, default=50, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="JSON on stdout.")
+@pass_app
+@handle_errors
+def quotes(app: AppContext, speaker: str | None, unnamed: bool | None, outlet: str | None, limit: int,
+           as_json: bool) -> None:  # fmt: skip
+    """Who said what: quotes and reported speech with speaker, verb and source type."""
+    from dragoman.analyze.index import list_quotes
+
+    with app.open_store(readonly=True) as store:
+        rows = list_quotes(store, speaker=speaker, unnamed=unnamed, outlet=outlet, limit=limit)
+    if as_json:
+        click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+        return
+    _print_table("Quotes", ["date", "speaker", "source", "verb", "quote", "article"],
+                 [[(r["published_at"] or "")[:10], r["speaker_name"] or r["speaker"], r["unnamed_source"] or "named",
+                   r["verb"], _shorten(r["text_en"] or r["text"]), r["url"]] for r in rows])  # fmt: skip
+
+
+def _shorten(text: str | None, width: int = 160) -> str:
+    text = " ".join((text or "").split())
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+@main.command()
+@click.option("--actor", help="Who acts: a state (Russia), body or person, in English.")
+@click.option("--target", help="Whom it is done to; with --actor both directions are listed.")
+@click.option("--since", help="Events on or after this date (YYYY-MM-DD).")
+@click.option("--json", "as_json", is_flag=True, help="JSON on stdout.")
+@pass_app
+@handle_errors
+def timeline(app: AppContext, actor: str | None, target: str | None, since: str | None, as_json: bool) -> None:
+    """Events in date order, merged across articles, each with all its sources."""
+    from dragoman.analyze.index import timeline as build_timeline
+
+    with app.open_store(readonly=True) as store:
+        entries = build_timeline(store, actor=actor, target=target, since=since)
+    if as_json:
+        click.echo(json.dumps([e.to_dict() for e in entries], ensure_ascii=False, indent=2))
+        return
+    _print_table(f"Timeline {actor or ''} {'- ' + target if target else ''}".strip(),
+                 ["date", "event", "actor", "target", "status", "sources", "evidence"],
+                 [[f"{e.date or ''}{' (published)' if e.date_basis == 'published' else ''}",
+                   e.type + (f"/{e.mode}" if e.mode else ""), e.actor, e.target, e.status, len(e.sources),
+                   _shorten(e.evidence_en or e.evidence_ru)] for e in entries])  # fmt: skip
+
+
+# -- databases: migrate, copy between SQLite and PostgreSQL, load backfill shards (issue 7) ----------
+
+
+@main.group()
+def db() -> None:
+    """Database upkeep: migrate, copy between SQLite and PostgreSQL, load Parquet shards."""
+
+
+@db.command("migrate")
+@pass_app
+@handle_errors
+def db_migrate(app: AppContext) -> None:
+    """Apply missing schema migrations to --db (SQLite file or postgresql:// URL) and list them."""
+    from dragoman.scale.cli import migrate_command
+
+    migrate_command(app)
+
+
+@db.command("copy")
+@click.argument("source")
+@click.argument("destination")
+@click.option("--json", "as_json", is_flag=True, help="Print the check as JSON on stdout.")
+@pass_app
+@handle_errors
+def db_copy(app: AppContext, source: str, destination: str, as_json: bool) -> None:
+    """Copy a whole corpus from SOURCE to an empty DESTINATION (SQLite paths or postgresql:// URLs), verified."""
+    from dragoman.scale.cli import copy_command
+
+    copy_command(app, source, destination, as_json)
+
+
+@db.command("load")
+@click.argument("shards", nargs=-1, required=True, type=click.Path(exists=True))
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON on stdout.")
+@pass_app
+@handle_errors
+def db_load(app: AppContext, shards: tuple[str, ...], as_json: bool) -> None:
+    """Import Parquet shards (files or directories) written by `dragoman backfill --output` into --db."""
+    from dragoman.scale.cli import load_command
+
+    load_command(app, [Path(s) for s in shards], as_json)
+
+
+@main.command("import")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.option("--analyze", "do_analyze", is_flag=True, help="Analyze the imported documents as well.")
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON on stdout.")
+@pass_app
+@handle_errors
+def import_(app: AppContext, paths: tuple[str, ...], do_analyze: bool, as_json: bool) -> None:
+    """Import documents in the plain-text format (English documents translated elsewhere)."""
+    from dragoman import pipeline
+
+    with app.open_store() as store:
+        report = pipeline.import_documents(paths, store)
+        if do_analyze and report.article_ids and not report.interrupted:
+            from dragoman.analyze import analyze_store
+
+            report.extra["analysis"] = _report_dict(analyze_store(store, only_missing=True))
+    print_ingest_report(app, report, as_json=as_json)
+    sys.exit(130 if report.interrupted else EXIT_FAILED if report.total_failed else EXIT_OK)
+
+
+def _report_dict(report: Any) -> dict[str, Any]:
+    return report.to_dict() if hasattr(report, "to_dict") else dict(vars(report))
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import sys
 
-from dragoman.acquire.dedupe import StoryIndex, is_story_copy, shingles, story_of
+from dragoman.acquire.dedupe import DEFAULT_THRESHOLD, StoryIndex, is_story_copy, shingles, story_of
 from dragoman.article import Article, Block, BlockKind
 from dragoman.store import SQLiteStore
 
@@ -51,7 +51,7 @@ def test_exact_and_near_copies_join_one_story_and_survive_a_restart(db_path, dat
     with SQLiteStore(db_path) as store:
         index = StoryIndex(store)  # a restart: the LSH index is rebuilt from the database
         near = index.assign(store.ingest(repost).article_id, repost)
-        assert near.kind == "near" and near.story_id == first.story_id and 0.18 <= near.similarity < 1
+        assert near.kind == "near" and near.story_id == first.story_id and DEFAULT_THRESHOLD <= near.similarity < 1
         story = story_of(store, near.article_id)
         assert story["article_count"] == 3 and story["first_article_id"] == first.article_id
         assert is_story_copy(store, near.article_id) and not is_story_copy(store, first.article_id)
@@ -80,5 +80,48 @@ def test_index_forgets_articles_older_than_its_window(db_path):
             copy = make(f"https://x.example/{n}", f"Программа развития {n}", text + f" Выпуск {n}.")
             index.assign(store.ingest(copy).article_id, copy)
         assert len(index) <= 1  # bounded memory: only the newest can still be inside the window
+        # Band keys of articles outside the window are deleted: the band table stays a window's size too.
+        assert store.connection.execute("SELECT count(DISTINCT article_id) FROM story_bands").fetchone()[0] <= 1
         assert store.connection.execute("SELECT count(*) FROM story_members").fetchone()[0] == 5
         assert len(StoryIndex(store)) == 5  # a default (7-day) index reloads them all from the database
+
+
+def test_copies_are_analyzed_once(db_path, data_dir):
+    from dragoman.analyze.pipeline import ANALYZER_VERSION, analyze_store
+
+    pair = labelled_pairs(data_dir, "OK")[0]
+    original = make(pair["INPUT:first_url"], pair["INPUT:first_title"], pair["INPUT:first_text"][:1500])
+    copy = make("https://mirror.example/copy", original.title, original.text)
+    other = labelled_pairs(data_dir, "BAD")[0]
+    unrelated = make(other["INPUT:first_url"], other["INPUT:first_title"], other["INPUT:first_text"][:1500])
+    with SQLiteStore(db_path) as store:
+        index = StoryIndex(store)
+        ids = [index.assign(store.ingest(a).article_id, a).article_id for a in (original, copy, unrelated)]
+        report = analyze_store(store)
+        assert report.processed == 2 and report.skipped["story_copy"] == 1
+        analyzed = store.connection.execute(
+            "SELECT r.article_id FROM analyses n JOIN revisions r ON r.id = n.revision_id"
+            " WHERE n.analyzer_version = ? ORDER BY r.article_id",
+            (ANALYZER_VERSION,),
+        ).fetchall()
+        assert [row[0] for row in analyzed] == [ids[0], ids[2]]  # the copy points to its story instead
+        again = analyze_store(store)
+        assert again.processed == 0 and again.skipped["story_copy"] == 1
+
+
+def test_band_keys_live_in_the_database_and_are_backfilled(db_path):
+    text = "Центробанк сохранил ключевую ставку на уровне 16 процентов и пообещал следить за инфляцией в регионах."
+    original = make("https://a.example/1", "Центробанк сохранил ставку", text)
+    repost = make("https://b.example/1", "ЦБ сохранил ключевую ставку", text + " Подробности позже.")
+    with SQLiteStore(db_path) as store:
+        index = StoryIndex(store)
+        first = index.assign(store.ingest(original).article_id, original)
+        bands = store.connection.execute("SELECT count(*) FROM story_bands").fetchone()[0]
+        assert bands == index.bands and len(index) == 1
+        # A database from before the bands table: the keys are rebuilt from the stored signatures on open.
+        store.connection.execute("DELETE FROM story_bands")
+        store.connection.commit()
+        reopened = StoryIndex(store)
+        assert store.connection.execute("SELECT count(*) FROM story_bands").fetchone()[0] == bands
+        near = reopened.assign(store.ingest(repost).article_id, repost)
+        assert near.kind == "near" and near.story_id == first.story_id

@@ -2,15 +2,19 @@
 
 Exact copies: the same canonical URL is one article already (the store's key); the same content hash under
 another URL joins that article's story. Near copies (wire copy across outlets, lightly edited reposts): MinHash
-LSH (datasketch) over shingles of Snowball-stemmed Russian content words finds candidates, and the estimated
-Jaccard similarity decides. Thresholds are tuned in bench/dedupe_eval.py on the train pool only.
+LSH over shingles of Snowball-stemmed Russian content words finds candidates (datasketch's band layout for a
+looser threshold; the band keys are rows of the indexed ``story_bands`` table, so memory does not grow with the
+articles kept), and the exact Jaccard similarity of the shingle sets, recomputed from the stored candidates,
+decides: the 128-permutation estimate alone is noisy enough near the threshold to cost about 0.05 F1.
+Thresholds are tuned in bench/dedupe_eval.py on the train pool only.
 """
 
 from __future__ import annotations
 
+import hashlib
 import re
 import sqlite3
-from collections import deque
+from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -29,12 +33,19 @@ MINHASH_SCHEME = "affine32"
 # Tuned on ru_train_pool only (bench/dedupe_eval.py): unigram "shingles" of stemmed content words keep
 # rewrites of one story together, where longer shingles only catch verbatim copies.
 DEFAULT_SHINGLE_SIZE = 1
-DEFAULT_THRESHOLD = 0.18
+DEFAULT_THRESHOLD = 0.17
+# LSH only proposes candidates; a looser band threshold keeps pairs whose estimate falls below the true value.
+CANDIDATE_FACTOR = 0.7
+# Exact verification reads each candidate back from the store: the best few by estimate are enough.
+MAX_VERIFIED_CANDIDATES = 8
+# Candidates per article: the newest members of each matching band, then those sharing the most bands.
+NEWEST_PER_BAND = 16
+MAX_LSH_CANDIDATES = 64
 # News is written top-down: the title and lead carry the story, later paragraphs drift into background
 # that same-topic but different stories share. Only the first words are compared (tuned on train as well).
-DEFAULT_MAX_WORDS = 120
-# Copies of a story appear within days; older articles leave the in-memory LSH index (exact-hash matching
-# through the database has no window).
+DEFAULT_MAX_WORDS = 80
+# Copies of a story appear within days; older articles stop being near-copy candidates and their band keys
+# are deleted (exact-hash matching through the database has no window).
 DEFAULT_WINDOW_DAYS = 7.0
 
 _WORD = re.compile(r"[0-9a-zа-яё]+", re.IGNORECASE)
@@ -95,10 +106,12 @@ class StoryAssignment:
 
 
 class StoryIndex:
-    """Assigns each stored article to a story; the LSH index is rebuilt from the database when opened.
+    """Assigns each stored article to a story; the LSH bands live in the database, not in memory.
 
     Use it as an intake hook: ``StoryIndex(store)(article_id, article, result)``. Assigning an article
     that already has a story returns the stored assignment, so a rerun after a crash changes nothing.
+    Memory stays flat however many articles arrive: each article's LSH band keys are rows of
+    ``story_bands`` (indexed), candidates are looked up there, and only articles inside the window count.
     """
 
     def __init__(
@@ -118,45 +131,61 @@ class StoryIndex:
         self.max_words = max_words
         self.num_perm = num_perm
         self.window = window_days * 86400.0 if window_days else None
-        self.lsh = MinHashLSH(threshold=threshold, num_perm=num_perm)
-        # Only the hash values are kept (a MinHash object also carries 2 KB of permutations).
-        self._hashvalues: dict[int, np.ndarray] = {}
-        self._story_of: dict[int, int] = {}
-        self._in_lsh: set[int] = set()
-        self._order: deque[tuple[float, int]] = deque()  # (added, article id), oldest first, for eviction
-        cutoff = "" if self.window is None else _iso_ago(self.window)
+        # datasketch picks the bands (b) and rows per band (r) that fit the candidate threshold best.
+        layout = MinHashLSH(threshold=max(0.05, threshold * CANDIDATE_FACTOR), num_perm=num_perm)
+        self.bands, self.rows = int(layout.b), int(layout.r)
+        self._next_prune = 0.0
+        self._backfill()
+
+    def _backfill(self) -> None:
+        """Band keys for members inside the window that have none (a database from before story_bands)."""
         rows = self.conn.execute(
-            "SELECT article_id, story_id, minhash, added_at FROM story_members WHERE added_at >= ? ORDER BY added_at",
-            (cutoff,),
-        )
-        for row in rows:
-            signature = MinHash(
-                num_perm=num_perm, hashvalues=np.frombuffer(row[2], dtype=np.uint64), scheme=MINHASH_SCHEME
-            )
-            self._add(int(row[0]), int(row[1]), signature, datetime.fromisoformat(row[3]).timestamp())
-
-    def _add(self, article_id: int, story_id: int, signature: MinHash, added: float) -> None:
-        self._hashvalues[article_id] = signature.hashvalues
-        self._story_of[article_id] = story_id
-        self._order.append((added, article_id))
-        if not signature.is_empty():
-            self.lsh.insert(article_id, signature, check_duplication=False)
-            self._in_lsh.add(article_id)
-
-    def _evict(self, now: float) -> None:
-        """Forget articles older than the window: memory stays bounded however long the monitor runs."""
-        if self.window is None:
+            "SELECT m.article_id, m.minhash FROM story_members m WHERE m.added_at >= ?"
+            " AND NOT EXISTS (SELECT 1 FROM story_bands b WHERE b.article_id = m.article_id)",
+            (self._cutoff(),),
+        ).fetchall()
+        if not rows:
             return
-        while self._order and self._order[0][0] < now - self.window:
-            _, article_id = self._order.popleft()
-            if article_id in self._in_lsh:
-                self.lsh.remove(article_id)
-                self._in_lsh.discard(article_id)
-            self._hashvalues.pop(article_id, None)
-            self._story_of.pop(article_id, None)
+        with self.store.transaction() as conn:
+            for article_id, blob in rows:
+                hashvalues = np.frombuffer(blob, dtype=np.uint64)
+                if not _is_empty(hashvalues):
+                    conn.executemany(
+                        "INSERT INTO story_bands (key, article_id) VALUES (?, ?)",
+                        [(key, int(article_id)) for key in self._band_keys(hashvalues)],
+                    )
+
+    def _band_keys(self, hashvalues: np.ndarray) -> list[int]:
+        """One 64-bit key per band (the band's number is hashed in, so one index serves all bands)."""
+        keys = []
+        for band in range(self.bands):
+            chunk = hashvalues[band * self.rows : (band + 1) * self.rows].astype(np.uint64).tobytes()
+            digest = hashlib.blake2b(band.to_bytes(2, "little") + chunk, digest_size=8).digest()
+            keys.append(int.from_bytes(digest, "little", signed=True))
+        return keys
+
+    def _cutoff(self) -> str:
+        return "" if self.window is None else _iso_ago(self.window)
+
+    def _prune(self, now: float) -> None:
+        """Drop band keys of articles older than the window, at most hourly: the table stays a window's size."""
+        if self.window is None or now < self._next_prune:
+            return
+        self._next_prune = now + min(3600.0, self.window)
+        with self.store.transaction() as conn:
+            conn.execute(
+                "DELETE FROM story_bands WHERE article_id IN (SELECT article_id FROM story_members WHERE added_at < ?)",
+                (self._cutoff(),),
+            )
 
     def __len__(self) -> int:
-        return len(self._hashvalues)
+        """Articles that can be matched as near copies now (inside the window, with a non-empty signature)."""
+        row = self.conn.execute(
+            "SELECT count(DISTINCT b.article_id) FROM story_bands b JOIN story_members m ON m.article_id = b.article_id"
+            " WHERE m.added_at >= ?",
+            (self._cutoff(),),
+        ).fetchone()
+        return int(row[0])
 
     def __call__(self, article_id: int, article: Article, result: IngestResult) -> None:
         self.assign(article_id, article)
@@ -171,7 +200,9 @@ class StoryIndex:
         signature = minhash_of(
             article_text(article), size=self.shingle_size, num_perm=self.num_perm, max_words=self.max_words
         )
-        story_id, kind, similarity = self._match(content_hash, signature)
+        hashvalues = signature.hashvalues.astype(np.uint64)
+        keys = [] if signature.is_empty() else self._band_keys(hashvalues)
+        story_id, kind, similarity = self._match(content_hash, hashvalues, keys, article)
         now = datetime.now(UTC).isoformat()
         try:
             with self.store.transaction() as conn:
@@ -186,39 +217,82 @@ class StoryIndex:
                 conn.execute(
                     "INSERT INTO story_members (article_id, story_id, kind, similarity, content_sha256, minhash,"
                     " added_at) VALUES (?,?,?,?,?,?,?)",
-                    (
-                        article_id,
-                        story_id,
-                        kind,
-                        similarity,
-                        content_hash,
-                        signature.hashvalues.astype(np.uint64).tobytes(),
-                        now,
-                    ),
+                    (article_id, story_id, kind, similarity, content_hash, hashvalues.tobytes(), now),
+                )
+                conn.executemany(
+                    "INSERT INTO story_bands (key, article_id) VALUES (?, ?)", [(key, article_id) for key in keys]
                 )
         except sqlite3.DatabaseError as exc:
             raise StoreError(f"cannot record the story of article {article_id}: {exc}") from exc
-        added = datetime.fromisoformat(now).timestamp()
-        self._add(article_id, story_id, signature, added)
-        self._evict(added)
+        self._prune(datetime.fromisoformat(now).timestamp())
         return StoryAssignment(article_id, story_id, kind, similarity)
 
-    def _match(self, content_hash: str, signature: MinHash) -> tuple[int | None, str, float]:
+    def _candidates(self, hashvalues: np.ndarray, keys: list[int]) -> list[tuple[float, int, int]]:
+        """(estimated Jaccard, article id, story id) of members inside the window sharing a band, best first."""
+        # Per band only its newest members: any member stands for its story, so a story with thousands of
+        # copies (a wire story, a template) costs a bounded lookup per article, not one growing with the story.
+        shared: Counter[int] = Counter()
+        for key in keys:
+            shared.update(
+                int(row[0])
+                for row in self.conn.execute(
+                    "SELECT article_id FROM story_bands WHERE key = ? ORDER BY article_id DESC LIMIT ?",
+                    (key, NEWEST_PER_BAND),
+                )
+            )
+        best_ids = [article_id for article_id, _ in shared.most_common(MAX_LSH_CANDIDATES)]
+        if not best_ids:
+            return []
+        rows = self.conn.execute(
+            "SELECT article_id, story_id, minhash FROM story_members"
+            f" WHERE article_id IN ({','.join('?' * len(best_ids))}) AND added_at >= ?",
+            (*best_ids, self._cutoff()),
+        ).fetchall()
+        found = [
+            (
+                float(np.count_nonzero(hashvalues == np.frombuffer(blob, dtype=np.uint64))) / self.num_perm,
+                int(a),
+                int(s),
+            )
+            for a, s, blob in rows
+        ]
+        return sorted(found, reverse=True)[:MAX_VERIFIED_CANDIDATES]
+
+    def _match(
+        self, content_hash: str, hashvalues: np.ndarray, keys: list[int], article: Article
+    ) -> tuple[int | None, str, float]:
         row = self.conn.execute(
             "SELECT story_id FROM story_members WHERE content_sha256 = ? LIMIT 1", (content_hash,)
         ).fetchone()
         if row is not None:
             return int(row[0]), "exact_hash", 1.0
-        if signature.is_empty():
+        if not keys:
             return None, "first", 1.0
-        best_id, best = None, 0.0
-        for candidate in self.lsh.query(signature):
-            similarity = float(np.count_nonzero(signature.hashvalues == self._hashvalues[candidate])) / self.num_perm
+        candidates = self._candidates(hashvalues, keys)
+        if not candidates:
+            return None, "first", 1.0
+        tokens = shingles(article_text(article), self.shingle_size, self.max_words)
+        best_story, best = None, 0.0
+        for _, candidate, story_id in candidates:
+            stored = self.store.get(candidate)
+            if stored is None:
+                continue
+            similarity = jaccard(tokens, shingles(article_text(stored.article), self.shingle_size, self.max_words))
             if similarity > best:
-                best_id, best = candidate, similarity
-        if best_id is not None and best >= self.threshold:
-            return self._story_of[best_id], "near", round(best, 4)
+                best_story, best = story_id, similarity
+        if best_story is not None and best >= self.threshold:
+            return best_story, "near", round(best, 4)
         return None, "first", 1.0
+
+
+def _is_empty(hashvalues: np.ndarray) -> bool:
+    # datasketch fills an empty signature with its maximum hash value.
+    return bool(np.all(hashvalues == np.uint64(MinHash(num_perm=1, scheme=MINHASH_SCHEME).hashvalues[0])))
+
+
+def jaccard(first: set[str], second: set[str]) -> float:
+    union = len(first | second)
+    return len(first & second) / union if union else 0.0
 
 
 def _iso_ago(seconds: float) -> str:
@@ -258,3 +332,64 @@ def is_story_copy(store: Any, article_id: int) -> bool:
         (article_id,),
     ).fetchone()
     return row is not None and int(row[0]) != article_id
+
+
+def story_id_of(store: Any, article_id: int) -> int | None:
+    """The story id of an article, or None (no story yet, or a database without the stories tables)."""
+    try:
+        row = store.connection.execute(
+            "SELECT story_id FROM story_members WHERE article_id = ?", (article_id,)
+        ).fetchone()
+    except sqlite3.OperationalError:  # the acquire tables are not there: nothing is a copy
+        return None
+    return int(row[0]) if row is not None else None
+
+
+def processed_story_member(
+    store: Any, article_id: int, *, translated_by: str | None = None, analyzed_by: str | None = None
+) -> int | None:
+    """Another member of the article's story already translated by this model (or analyzed by this version).
+
+    The translate and analyze stages skip the article then: a copy points to its story, whose processed
+    member carries the translation and analysis.
+    """
+    story_id = story_id_of(store, article_id)
+    if story_id is None:
+        return None
+    if translated_by is not None:
+        sql = (
+            "SELECT m.article_id FROM story_members m JOIN articles a ON a.id = m.article_id"
+            " JOIN translations t ON t.revision_id = a.current_revision_id"
+            " WHERE m.story_id = ? AND m.article_id != ? AND t.model_id = ? ORDER BY m.article_id LIMIT 1"
+        )
+        value = translated_by
+    elif analyzed_by is not None:
+        sql = (
+            "SELECT m.article_id FROM story_members m JOIN articles a ON a.id = m.article_id"
+            " JOIN analyses n ON n.revision_id = a.current_revision_id"
+            " WHERE m.story_id = ? AND m.article_id != ? AND n.analyzer_version = ? ORDER BY m.article_id LIMIT 1"
+        )
+        value = analyzed_by
+    else:
+        raise ValueError("processed_story_member needs translated_by or analyzed_by")
+    row = store.connection.execute(sql, (story_id, article_id, value)).fetchone()
+    return int(row[0]) if row is not None else None
+
+
+def story_translation(store: Any, article_id: int) -> tuple[int, Any] | None:
+    """(member id, Translation) of the article itself or, for a copy, of its story's translated member."""
+    stored = store.get(article_id)
+    if stored is not None and stored.article.translation is not None:
+        return article_id, stored.article.translation
+    story_id = story_id_of(store, article_id)
+    if story_id is None:
+        return None
+    rows = store.connection.execute(
+        "SELECT article_id FROM story_members WHERE story_id = ? AND article_id != ? ORDER BY article_id",
+        (story_id, article_id),
+    ).fetchall()
+    for row in rows:
+        member = store.get(int(row[0]))
+        if member is not None and member.article.translation is not None:
+            return member.id, member.article.translation
+    return None

@@ -119,4 +119,19 @@ MIGRATIONS = [
         CREATE INDEX alerts_created ON alerts(created_at);
         """,
     ),
+    Migration(
+        403,
+        "story LSH bands on disk",
+        """
+        -- MinHash LSH band keys (one row per band) of the stories' members inside the window: candidates
+        -- are found by an indexed lookup, so the monitor's memory does not grow with the articles it keeps.
+        CREATE TABLE story_bands (
+            key INTEGER NOT NULL,
+            article_id INTEGER NOT NULL REFERENCES story_members(article_id) ON DELETE CASCADE
+        );
+        CREATE INDEX story_bands_key ON story_bands(key, article_id);
+        CREATE INDEX story_bands_article ON story_bands(article_id);
+        CREATE INDEX story_members_added ON story_members(added_at);
+        """,
+    ),
 ]

@@ -39,6 +39,7 @@ class TranslateReport:
     failed: int = 0
     failures: list[tuple[int, str, str]] = field(default_factory=list)  # (article id, url, message)
     failure_reasons: Counter[str] = field(default_factory=Counter)
+    skipped: Counter[str] = field(default_factory=Counter)  # reason -> count (story_copy: its story is translated)
     sentences: int = 0
     memory_hits: int = 0  # sentences not sent to the engine: found in the memory or repeated in the run
     engine_sentences: int = 0
@@ -69,6 +70,7 @@ class TranslateReport:
             "failed": self.failed,
             "failure_reasons": dict(self.failure_reasons),
             "failures": [{"id": i, "url": u, "error": m} for i, u, m in self.failures],
+            "skipped": dict(self.skipped),
             "sentences": self.sentences,
             "memory_hits": self.memory_hits,
             "hit_rate": round(self.hit_rate, 4),
@@ -92,6 +94,8 @@ class TranslateReport:
         if self.flags:
             kinds = ", ".join(f"{k} {v}" for k, v in self.flags.most_common())
             lines.append(f"flagged sentences: {self.flagged_sentences} ({kinds})")
+        for reason, count in self.skipped.most_common():
+            lines.append(f"skipped ({reason}): {count}")
         for reason, count in self.failure_reasons.most_common():
             lines.append(f"failed ({reason}): {count}")
         for article_id, url, message in self.failures[:5]:
@@ -303,6 +307,7 @@ def translate_store(
     Raises ModelNotInstalled (one line, with the install command) when no model is available, and
     TranslateError when the engine fails on everything (e.g. the endpoint is down).
     """
+    from dragoman.acquire.dedupe import processed_story_member, story_id_of
     from dragoman.store import ArticleFilter
 
     started = time.perf_counter()
@@ -329,7 +334,18 @@ def translate_store(
         )
         group: list[Any] = []
         group_size = 0
+        stories_in_run: set[int] = set()
         for stored in store.iter_articles(where):
+            # A copy (exact or near) of a story translated already, or queued in this run, is not translated
+            # again: it points to its story, whose member carries the translation.
+            story_id = story_id_of(store, stored.id)
+            if story_id is not None:
+                if story_id in stories_in_run or processed_story_member(
+                    store, stored.id, translated_by=engine_instance.model_id
+                ):
+                    translator.report.skipped["story_copy"] += 1
+                    continue
+                stories_in_run.add(story_id)
             group.append(stored)
             group_size += _sentence_estimate(stored.article)
             if group_size >= group_sentences:
