@@ -302,7 +302,7 @@ class AlertEngine:
             with self.store.transaction() as conn:
                 conn.execute(
                     "UPDATE alerts SET delivered_to = ?, attempts = attempts + 1, last_error = ?,"
-                    " delivered_at = CASE WHEN ? THEN ? ELSE NULL END WHERE id = ?",
+                    " delivered_at = CASE WHEN ? = 1 THEN ? ELSE NULL END WHERE id = ?",
                     (
                         json.dumps(sorted(done)),
                         "; ".join(errors) or None,

@@ -190,12 +190,16 @@ class StoryIndex:
     def __call__(self, article_id: int, article: Article, result: IngestResult) -> None:
         self.assign(article_id, article)
 
-    def assign(self, article_id: int, article: Article) -> StoryAssignment:
+    def _recorded(self, article_id: int) -> StoryAssignment | None:
         row = self.conn.execute(
             "SELECT story_id, kind, similarity FROM story_members WHERE article_id = ?", (article_id,)
         ).fetchone()
-        if row is not None:
-            return StoryAssignment(article_id, int(row[0]), row[1], float(row[2]))
+        return None if row is None else StoryAssignment(article_id, int(row[0]), row[1], float(row[2]))
+
+    def assign(self, article_id: int, article: Article) -> StoryAssignment:
+        recorded = self._recorded(article_id)
+        if recorded is not None:
+            return recorded
         content_hash = article.content_sha256 or article.compute_content_hash()
         signature = minhash_of(
             article_text(article), size=self.shingle_size, num_perm=self.num_perm, max_words=self.max_words
@@ -206,6 +210,11 @@ class StoryIndex:
         now = datetime.now(UTC).isoformat()
         try:
             with self.store.transaction() as conn:
+                # Another watcher may have recorded this article since the check above (two processes can
+                # fetch the same item): its record stands, this one adds nothing.
+                recorded = self._recorded(article_id)
+                if recorded is not None:
+                    return recorded
                 if story_id is None:
                     cur = conn.execute(
                         "INSERT INTO stories (first_article_id, title, created_at) VALUES (?,?,?)",
@@ -222,6 +231,12 @@ class StoryIndex:
                 conn.executemany(
                     "INSERT INTO story_bands (key, article_id) VALUES (?, ?)", [(key, article_id) for key in keys]
                 )
+        except sqlite3.IntegrityError as exc:
+            # Two PostgreSQL transactions can both pass the re-check; the loser finds the winner's record.
+            recorded = self._recorded(article_id)
+            if recorded is None:
+                raise StoreError(f"cannot record the story of article {article_id}: {exc}") from exc
+            return recorded
         except sqlite3.DatabaseError as exc:
             raise StoreError(f"cannot record the story of article {article_id}: {exc}") from exc
         self._prune(datetime.fromisoformat(now).timestamp())

@@ -83,11 +83,9 @@ class ItemRow:
 
 
 class CrawlState:
-    """The monitor's tables (see acquire/schema.py), over the store's SQLite connection."""
+    """The monitor's tables (see acquire/schema.py), over the store's connection (SQLite or PostgreSQL)."""
 
     def __init__(self, store: Any, *, clock: Callable[[], float] = time.time) -> None:
-        if getattr(store, "backend", "") != "sqlite":
-            raise DragomanError("the monitor keeps its crawl state in SQLite; use a SQLite database", reason="config")
         self.store = store
         self.conn = store.connection
         self.clock = clock
@@ -165,7 +163,7 @@ class CrawlState:
             conn.execute(
                 "UPDATE monitor_feeds SET etag = coalesce(?, etag), last_modified = coalesce(?, last_modified),"
                 " interval_seconds = ?, next_poll_at = ?, last_polled_at = ?, last_status = ?,"
-                " failures = CASE WHEN ? THEN failures + 1 ELSE 0 END, items_seen = items_seen + ?"
+                " failures = CASE WHEN ? = 1 THEN failures + 1 ELSE 0 END, items_seen = items_seen + ?"
                 " WHERE url = ?",
                 (etag, last_modified, interval, next_poll_at, now, status, failed, new, feed.url),
             )
