@@ -575,9 +575,7 @@ def backfill(
         return
     if not sitemaps or not since:
         raise click.UsageError("give WARC files or URL lists, or --sitemap URL with --since DATE")
-    from dragoman.acquire.feeds import FeedItem
     from dragoman.acquire.monitor import Monitor, MonitorConfig, MonitorReport
-    from dragoman.acquire.sitemaps import SitemapProblem, iter_sitemap
 
     since_date = parse_date(since)
     sinks = _alert_sinks(app, alert_jsonl, webhooks, print_alerts)
@@ -590,18 +588,7 @@ def backfill(
         )
         report = MonitorReport()
         try:
-            for sitemap_url in sitemaps:
-                entries: list[FeedItem] = []
-                for entry in iter_sitemap(monitor.fetcher, sitemap_url, since=since_date):
-                    if isinstance(entry, SitemapProblem):
-                        report.items.record_problem(entry.url, entry.error)
-                        continue
-                    entries.append(
-                        FeedItem(url=entry.url, title=entry.title, published_at=entry.published_at or entry.lastmod)
-                    )
-                    if limit is not None and len(entries) >= limit:
-                        break
-                report.new_items += monitor.state.enqueue(entries, source=sitemap_url)
+            monitor.queue_sitemaps(sitemaps, report, since=since_date, limit=limit)
             with progress_bar(app, None, "backfill") as advance:
                 monitor.process_pending(report, feed_urls=list(sitemaps), on_item=advance)
         except KeyboardInterrupt:

@@ -7,6 +7,7 @@ Prints what it used, a summary, one rendered document and the database path.
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from pathlib import Path
 
@@ -73,7 +74,7 @@ def main(argv: list[str] | None = None) -> int:
 
             tr_report = translate_store(store, settings, only_missing=True)
             translated = True
-            print(f"== translated: {tr_report}")
+            print(f"== translated: {json.dumps(tr_report.to_dict(), ensure_ascii=False)}")
         except ModelNotInstalled as exc:
             print(f"== translation skipped: {exc.message}")
         except ImportError:
@@ -82,7 +83,10 @@ def main(argv: list[str] | None = None) -> int:
             from dragoman.analyze import analyze_store
 
             an_report = analyze_store(store, only_missing=True)
-            print(f"== analyzed: {an_report}")
+            print(
+                f"== analyzed {an_report.processed} articles: {an_report.entities} entities, "
+                f"{an_report.quotes} quotes, {an_report.events} events"
+            )
         except ImportError:
             print("== analysis skipped: the analyze stage is not installed")
         best = None

@@ -535,6 +535,29 @@ class Monitor:
             known.update(r[0] for r in rows)
         return known
 
+    def queue_sitemaps(
+        self, sitemaps: Sequence[str], report: MonitorReport, *, since: datetime | None, limit: int | None = None
+    ) -> None:
+        """Queue the articles of sitemaps (indexes followed) published or modified since ``since``.
+
+        Problems with a sitemap are counted in ``report``; ``process_pending`` then fetches what was queued,
+        and a rerun queues nothing already known.
+        """
+        from dragoman.acquire.sitemaps import SitemapProblem, iter_sitemap
+
+        for sitemap_url in sitemaps:
+            entries: list[FeedItem] = []
+            for entry in iter_sitemap(self.fetcher, sitemap_url, since=since):
+                if isinstance(entry, SitemapProblem):
+                    report.items.record_problem(entry.url, entry.error)
+                    continue
+                entries.append(
+                    FeedItem(url=entry.url, title=entry.title, published_at=entry.published_at or entry.lastmod)
+                )
+                if limit is not None and len(entries) >= limit:
+                    break
+            report.new_items += self.state.enqueue(entries, source=sitemap_url)
+
     # -- articles ----------------------------------------------------------------------------------------
 
     def process_pending(
