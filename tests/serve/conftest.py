@@ -2,25 +2,14 @@
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from serve_corpus import Corpus, build_corpus
+from serve_corpus import TOKEN, Corpus, asgi_client_class, build_corpus
 
 from dragoman.serve.app import create_app
-
-TOKEN = "test-token-5b1f"
-
-
-def asgi_client_class() -> Any:
-    """Starlette's TestClient; its import warns that it prefers the httpx2 package, which we do not use."""
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient`")
-        from fastapi.testclient import TestClient
-    return TestClient
 
 
 @pytest.fixture(scope="session")

@@ -9,6 +9,7 @@ real sentence text.
 from __future__ import annotations
 
 import re
+import warnings
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -165,3 +166,14 @@ def analysis_for(sentences: list[tuple[str, str]], article: Article, *, unnamed:
         "events": [event],
         "unnamed_sources": int(unnamed),
     }
+
+
+TOKEN = "test-token-5b1f"
+
+
+def asgi_client_class() -> Any:
+    """Starlette's TestClient; its import warns that it prefers the httpx2 package, which we do not use."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient`")
+        from fastapi.testclient import TestClient
+    return TestClient

@@ -12,9 +12,8 @@ from typing import Any
 
 import pyarrow.parquet as pq
 import pytest
-from serve_corpus import Corpus, build_corpus
+from serve_corpus import TOKEN, Corpus, asgi_client_class, build_corpus
 
-from conftest import TOKEN, asgi_client_class
 from dragoman.serve.app import CSP, create_app
 from dragoman.store import open_store
 

@@ -9,8 +9,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from serve_corpus import asgi_client_class
 
-from conftest import asgi_client_class
 from dragoman.article import Article, Block, BlockKind, SentencePair, TranslatedSegment, Translation
 from dragoman.serve.app import CSP, create_app
 from dragoman.store import open_store

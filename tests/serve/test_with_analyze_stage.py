@@ -6,9 +6,8 @@ import re
 from datetime import UTC, datetime
 from pathlib import Path
 
-from serve_corpus import build_corpus
+from serve_corpus import asgi_client_class, build_corpus
 
-from conftest import asgi_client_class
 from dragoman.article import Article, Block, BlockKind
 from dragoman.serve.app import create_app
 from dragoman.store import open_store

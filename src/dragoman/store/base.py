@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from enum import StrEnum
+from typing import Any
 
-from dragoman.article import Article
+from dragoman.article import Article, Translation
+from dragoman.errors import StoreError
 
 
 class IngestOutcome(StrEnum):
@@ -42,3 +46,106 @@ class ArticleFilter:
     without_analysis_by: str | None = None  # analyzer version: only articles it has not analyzed yet
     ids: list[int] | None = None
     limit: int | None = None
+
+
+# -- the reading queries both backends share (standard SQL; only the placeholder differs) -------------
+
+# The current revision with its latest translation and analysis, in one round trip per page of articles.
+SELECT_CURRENT = (
+    "SELECT a.id AS article_id, r.id AS revision_id, r.revision, r.record, r.stored_at, a.revision_count,"
+    " (SELECT t.record FROM translations t WHERE t.revision_id = r.id ORDER BY t.translated_at DESC LIMIT 1)"
+    " AS translation,"
+    " (SELECT x.record FROM analyses x WHERE x.revision_id = r.id ORDER BY x.analyzed_at DESC LIMIT 1) AS analysis"
+    " FROM articles a JOIN revisions r ON r.id = a.current_revision_id"
+)
+# All revisions of one article, without results (they belong to the revision they were made from).
+SELECT_REVISIONS = (
+    "SELECT a.id AS article_id, r.id AS revision_id, r.revision, r.record, r.stored_at, a.revision_count,"
+    " NULL AS translation, NULL AS analysis"
+    " FROM revisions r JOIN articles a ON a.id = r.article_id WHERE r.article_id = {p} ORDER BY r.revision"
+)
+
+
+def iso_utc(value: datetime | None) -> str | None:
+    return value.astimezone(UTC).isoformat() if value is not None else None
+
+
+def load_stored(row: Any) -> StoredArticle:
+    """A row of SELECT_CURRENT or SELECT_REVISIONS as a StoredArticle."""
+    try:
+        article = Article.from_json(row["record"])
+    except (ValueError, KeyError) as exc:
+        raise StoreError(f"article {row['article_id']} has an unreadable record: {exc}") from exc
+    if row["translation"] is not None:
+        article.translation = Translation.from_dict(json.loads(row["translation"]))
+    if row["analysis"] is not None:
+        article.analysis = json.loads(row["analysis"])
+    return StoredArticle(
+        id=int(row["article_id"]),
+        revision_id=int(row["revision_id"]),
+        revision=int(row["revision"]),
+        revision_count=int(row["revision_count"]),
+        stored_at=row["stored_at"],
+        article=article,
+    )
+
+
+def filter_sql(where: ArticleFilter, placeholder: str) -> tuple[list[str], list[Any]]:
+    """WHERE clauses (on ``articles a`` and ``revisions r``) and their parameters for a filter."""
+    clauses: list[str] = []
+    params: list[Any] = []
+
+    def one_of(column: str, values: Sequence[Any]) -> None:
+        clauses.append(f"{column} IN ({','.join([placeholder] * len(values)) or 'NULL'})")
+        params.extend(values)
+
+    if where.outlets:
+        one_of("a.outlet", where.outlets)
+    if where.since is not None:
+        clauses.append(f"a.published_at >= {placeholder}")
+        params.append(iso_utc(where.since))
+    if where.until is not None:
+        clauses.append(f"a.published_at < {placeholder}")
+        params.append(iso_utc(where.until))
+    if where.without_translation_by is not None:
+        clauses.append(
+            f"NOT EXISTS (SELECT 1 FROM translations t WHERE t.revision_id = r.id AND t.model_id = {placeholder})"
+        )
+        params.append(where.without_translation_by)
+    if where.without_analysis_by is not None:
+        clauses.append(
+            f"NOT EXISTS (SELECT 1 FROM analyses x WHERE x.revision_id = r.id AND x.analyzer_version = {placeholder})"
+        )
+        params.append(where.without_analysis_by)
+    if where.ids is not None:
+        one_of("a.id", [int(i) for i in where.ids])
+    return clauses, params
+
+
+def iter_current(
+    fetch: Callable[[str, tuple[Any, ...]], list[Any]],
+    placeholder: str,
+    where: ArticleFilter | None,
+    batch_size: int,
+) -> Iterator[StoredArticle]:
+    """Stream matching current revisions in id order by keyset pages; ``fetch(sql, params)`` runs a query."""
+    where = where or ArticleFilter()
+    clauses, params = filter_sql(where, placeholder)
+    sql = (
+        SELECT_CURRENT
+        + f" WHERE a.id > {placeholder}"
+        + "".join(f" AND {c}" for c in clauses)
+        + f" ORDER BY a.id LIMIT {placeholder}"
+    )
+    last_id = 0
+    remaining = where.limit
+    while remaining is None or remaining > 0:
+        page_size = batch_size if remaining is None else min(batch_size, remaining)
+        rows = fetch(sql, (last_id, *params, page_size))
+        if not rows:
+            return
+        for row in rows:
+            yield load_stored(row)
+        last_id = int(rows[-1]["article_id"])
+        if remaining is not None:
+            remaining -= len(rows)

@@ -28,7 +28,17 @@ from psycopg.adapt import Loader
 
 from dragoman.article import Article, Translation
 from dragoman.errors import StoreError
-from dragoman.store.base import ArticleFilter, IngestOutcome, IngestResult, StoredArticle
+from dragoman.store.base import (
+    SELECT_CURRENT,
+    SELECT_REVISIONS,
+    ArticleFilter,
+    IngestOutcome,
+    IngestResult,
+    StoredArticle,
+    iso_utc,
+    iter_current,
+    load_stored,
+)
 from dragoman.store.migrations import Migration, all_migrations
 
 MIGRATION_LOCK_KEY = 0x6472_6167  # "drag": one migrator at a time across processes
@@ -37,10 +47,6 @@ RETRIES = 5  # serialization failures and deadlocks are retried this many times
 
 def _now() -> str:
     return datetime.now(UTC).isoformat()
-
-
-def _iso(value: datetime | None) -> str | None:
-    return value.astimezone(UTC).isoformat() if value is not None else None
 
 
 # -- rows and values as the SQLite code expects them ----------------------------------------------------
@@ -397,7 +403,7 @@ class PostgresStore:
 
         def work(cur: psycopg.Cursor[Any]) -> IngestResult:
             now = _now()
-            fields = (article.url, article.outlet, article.title, article.rubric, _iso(article.published_at))
+            fields = (article.url, article.outlet, article.title, article.rubric, iso_utc(article.published_at))
             claimed = cur.execute(
                 "INSERT INTO articles (key_url, url, outlet, title, rubric, published_at, language,"
                 " first_seen_at, updated_at, revision_count) VALUES (%s,%s,%s,%s,%s,%s,%s,%s,%s,1)"
@@ -443,7 +449,7 @@ class PostgresStore:
                 revision,
                 article.content_sha256,
                 article.raw_sha256,
-                _iso(article.fetched_at),
+                iso_utc(article.fetched_at),
                 now,
                 article.extractor_version or article.extractor,
                 article.url,
@@ -466,7 +472,7 @@ class PostgresStore:
                     revision_id,
                     translation.engine,
                     translation.model_id,
-                    _iso(translation.translated_at),
+                    iso_utc(translation.translated_at),
                     flags,
                     json.dumps(translation.to_dict(), ensure_ascii=False),
                 ),
@@ -493,45 +499,24 @@ class PostgresStore:
     def get(self, ref: int | str) -> StoredArticle | None:
         """An article by numeric id or by URL (canonical or as fetched), with its latest results."""
         if isinstance(ref, int) or (isinstance(ref, str) and ref.isdigit()):
-            row = self.raw.execute(_SELECT_CURRENT + " WHERE a.id = %s", (int(ref),)).fetchone()
+            row = self.raw.execute(SELECT_CURRENT + " WHERE a.id = %s", (int(ref),)).fetchone()
         else:
-            row = self.raw.execute(_SELECT_CURRENT + " WHERE a.key_url = %s", (ref,)).fetchone()
+            row = self.raw.execute(SELECT_CURRENT + " WHERE a.key_url = %s", (ref,)).fetchone()
             if row is None:
                 row = self.raw.execute(
-                    _SELECT_CURRENT
+                    SELECT_CURRENT
                     + " WHERE a.id = (SELECT article_id FROM revisions WHERE source_url = %s ORDER BY id LIMIT 1)",
                     (ref,),
                 ).fetchone()
-        return _load(row) if row is not None else None
+        return load_stored(row) if row is not None else None
 
     def revisions(self, article_id: int) -> list[StoredArticle]:
-        rows = self.raw.execute(
-            "SELECT a.id AS article_id, r.id AS revision_id, r.revision, r.record, r.stored_at, a.revision_count,"
-            " NULL AS translation, NULL AS analysis"
-            " FROM revisions r JOIN articles a ON a.id = r.article_id WHERE r.article_id = %s ORDER BY r.revision",
-            (article_id,),
-        ).fetchall()
-        return [_load(row) for row in rows]
+        rows = self.raw.execute(SELECT_REVISIONS.format(p="%s"), (article_id,)).fetchall()
+        return [load_stored(row) for row in rows]
 
     def iter_articles(self, where: ArticleFilter | None = None, *, batch_size: int = 500) -> Iterator[StoredArticle]:
         """Stream the current revision of matching articles in id order, a page at a time."""
-        where = where or ArticleFilter()
-        clauses, params = _filter_sql(where)
-        last_id = 0
-        remaining = where.limit
-        while True:
-            page_size = batch_size if remaining is None else min(batch_size, remaining)
-            if page_size <= 0:
-                return
-            sql = _SELECT_CURRENT + " WHERE a.id > %s" + "".join(f" AND {c}" for c in clauses)
-            rows = self.raw.execute(sql + " ORDER BY a.id LIMIT %s", (last_id, *params, page_size)).fetchall()
-            if not rows:
-                return
-            for row in rows:
-                yield _load(row)
-            last_id = int(rows[-1]["article_id"])
-            if remaining is not None:
-                remaining -= len(rows)
+        return iter_current(lambda sql, params: self.raw.execute(sql, params).fetchall(), "%s", where, batch_size)
 
     # -- search (see dragoman.store.pgsearch) --------------------------------------------------------
 
@@ -540,59 +525,6 @@ class PostgresStore:
         from dragoman.store.pgsearch import PostgresSearchIndex
 
         return PostgresSearchIndex(self).search(query)
-
-
-# The latest translation and analysis come with the article in one round trip.
-_SELECT_CURRENT = (
-    "SELECT a.id AS article_id, r.id AS revision_id, r.revision, r.record, r.stored_at, a.revision_count,"
-    " (SELECT t.record FROM translations t WHERE t.revision_id = r.id ORDER BY t.translated_at DESC LIMIT 1)"
-    " AS translation,"
-    " (SELECT x.record FROM analyses x WHERE x.revision_id = r.id ORDER BY x.analyzed_at DESC LIMIT 1) AS analysis"
-    " FROM articles a JOIN revisions r ON r.id = a.current_revision_id"
-)
-
-
-def _load(row: Row) -> StoredArticle:
-    try:
-        article = Article.from_json(row["record"])
-    except (ValueError, KeyError) as exc:
-        raise StoreError(f"article {row['article_id']} has an unreadable record: {exc}") from exc
-    if row["translation"] is not None:
-        article.translation = Translation.from_dict(json.loads(row["translation"]))
-    if row["analysis"] is not None:
-        article.analysis = json.loads(row["analysis"])
-    return StoredArticle(
-        id=int(row["article_id"]),
-        revision_id=int(row["revision_id"]),
-        revision=int(row["revision"]),
-        revision_count=int(row["revision_count"]),
-        stored_at=row["stored_at"],
-        article=article,
-    )
-
-
-def _filter_sql(where: ArticleFilter) -> tuple[list[str], list[Any]]:
-    clauses: list[str] = []
-    params: list[Any] = []
-    if where.outlets:
-        clauses.append("a.outlet = ANY(%s)")
-        params.append(list(where.outlets))
-    if where.since is not None:
-        clauses.append("a.published_at >= %s")
-        params.append(_iso(where.since))
-    if where.until is not None:
-        clauses.append("a.published_at < %s")
-        params.append(_iso(where.until))
-    if where.without_translation_by is not None:
-        clauses.append("NOT EXISTS (SELECT 1 FROM translations t WHERE t.revision_id = r.id AND t.model_id = %s)")
-        params.append(where.without_translation_by)
-    if where.without_analysis_by is not None:
-        clauses.append("NOT EXISTS (SELECT 1 FROM analyses x WHERE x.revision_id = r.id AND x.analyzer_version = %s)")
-        params.append(where.without_analysis_by)
-    if where.ids is not None:
-        clauses.append("a.id = ANY(%s)")
-        params.append([int(i) for i in where.ids])
-    return clauses, params
 
 
 def _redact(url: str) -> str:

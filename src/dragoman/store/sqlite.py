@@ -17,16 +17,22 @@ from typing import Any
 
 from dragoman.article import Article, Translation
 from dragoman.errors import StoreError
-from dragoman.store.base import ArticleFilter, IngestOutcome, IngestResult, StoredArticle
+from dragoman.store.base import (
+    SELECT_CURRENT,
+    SELECT_REVISIONS,
+    ArticleFilter,
+    IngestOutcome,
+    IngestResult,
+    StoredArticle,
+    iso_utc,
+    iter_current,
+    load_stored,
+)
 from dragoman.store.migrations import Migration, all_migrations
 
 
 def _now() -> str:
     return datetime.now(UTC).isoformat()
-
-
-def _iso(value: datetime | None) -> str | None:
-    return value.astimezone(UTC).isoformat() if value is not None else None
 
 
 class SQLiteStore:
@@ -131,7 +137,7 @@ class SQLiteStore:
                             article.language,
                             article.title,
                             article.rubric,
-                            _iso(article.published_at),
+                            iso_utc(article.published_at),
                             now,
                             now,
                         ),
@@ -157,7 +163,7 @@ class SQLiteStore:
                         article.outlet,
                         article.title,
                         article.rubric,
-                        _iso(article.published_at),
+                        iso_utc(article.published_at),
                         now,
                         revision_id,
                         revision,
@@ -180,7 +186,7 @@ class SQLiteStore:
                 revision,
                 article.content_sha256,
                 article.raw_sha256,
-                _iso(article.fetched_at),
+                iso_utc(article.fetched_at),
                 now,
                 article.extractor_version or article.extractor,
                 article.url,
@@ -202,7 +208,7 @@ class SQLiteStore:
                         revision_id,
                         translation.engine,
                         translation.model_id,
-                        _iso(translation.translated_at),
+                        iso_utc(translation.translated_at),
                         flags,
                         json.dumps(translation.to_dict(), ensure_ascii=False),
                     ),
@@ -233,101 +239,23 @@ class SQLiteStore:
         if isinstance(ref, int) or (isinstance(ref, str) and ref.isdigit()):
             if not 0 < int(ref) < 2**63:  # SQLite integers are 64-bit; nothing is stored beyond
                 return None
-            row = conn.execute(_SELECT_CURRENT + " WHERE a.id = ?", (int(ref),)).fetchone()
+            row = conn.execute(SELECT_CURRENT + " WHERE a.id = ?", (int(ref),)).fetchone()
         else:
-            row = conn.execute(_SELECT_CURRENT + " WHERE a.key_url = ?", (ref,)).fetchone()
+            row = conn.execute(SELECT_CURRENT + " WHERE a.key_url = ?", (ref,)).fetchone()
             if row is None:
                 row = conn.execute(
-                    _SELECT_CURRENT + " WHERE a.id = (SELECT article_id FROM revisions WHERE source_url = ? LIMIT 1)",
+                    SELECT_CURRENT + " WHERE a.id = (SELECT article_id FROM revisions WHERE source_url = ? LIMIT 1)",
                     (ref,),
                 ).fetchone()
-        return self._load(row) if row is not None else None
+        return load_stored(row) if row is not None else None
 
     def revisions(self, article_id: int) -> list[StoredArticle]:
-        rows = self.connection.execute(
-            "SELECT a.id AS article_id, r.id AS revision_id, r.revision, r.record, r.stored_at, a.revision_count"
-            " FROM revisions r JOIN articles a ON a.id = r.article_id WHERE r.article_id = ? ORDER BY r.revision",
-            (article_id,),
-        ).fetchall()
-        return [self._load(row, with_results=False) for row in rows]
+        rows = self.connection.execute(SELECT_REVISIONS.format(p="?"), (article_id,)).fetchall()
+        return [load_stored(row) for row in rows]
 
     def iter_articles(self, where: ArticleFilter | None = None, *, batch_size: int = 500) -> Iterator[StoredArticle]:
         """Stream the current revision of matching articles in id order, a page at a time."""
-        where = where or ArticleFilter()
-        clauses, params = _filter_sql(where)
-        last_id = 0
-        remaining = where.limit
-        while True:
-            page_size = batch_size if remaining is None else min(batch_size, remaining)
-            if page_size <= 0:
-                return
-            sql = _SELECT_CURRENT + " WHERE a.id > ?" + "".join(f" AND {c}" for c in clauses)
-            rows = self.connection.execute(sql + " ORDER BY a.id LIMIT ?", (last_id, *params, page_size)).fetchall()
-            if not rows:
-                return
-            for row in rows:
-                yield self._load(row)
-            last_id = int(rows[-1]["article_id"])
-            if remaining is not None:
-                remaining -= len(rows)
-
-    def _load(self, row: sqlite3.Row, *, with_results: bool = True) -> StoredArticle:
-        try:
-            article = Article.from_json(row["record"])
-        except (ValueError, KeyError) as exc:
-            raise StoreError(f"article {row['article_id']} has an unreadable record: {exc}") from exc
-        revision_id = int(row["revision_id"])
-        if with_results:
-            tr = self.connection.execute(
-                "SELECT record FROM translations WHERE revision_id = ? ORDER BY translated_at DESC LIMIT 1",
-                (revision_id,),
-            ).fetchone()
-            if tr is not None:
-                article.translation = Translation.from_dict(json.loads(tr["record"]))
-            an = self.connection.execute(
-                "SELECT record FROM analyses WHERE revision_id = ? ORDER BY analyzed_at DESC LIMIT 1",
-                (revision_id,),
-            ).fetchone()
-            if an is not None:
-                article.analysis = json.loads(an["record"])
-        return StoredArticle(
-            id=int(row["article_id"]),
-            revision_id=revision_id,
-            revision=int(row["revision"]),
-            revision_count=int(row["revision_count"]),
-            stored_at=row["stored_at"],
-            article=article,
-        )
-
-
-_SELECT_CURRENT = (
-    "SELECT a.id AS article_id, r.id AS revision_id, r.revision, r.record, r.stored_at, a.revision_count"
-    " FROM articles a JOIN revisions r ON r.id = a.current_revision_id"
-)
-
-
-def _filter_sql(where: ArticleFilter) -> tuple[list[str], list[Any]]:
-    clauses: list[str] = []
-    params: list[Any] = []
-    if where.outlets:
-        clauses.append(f"a.outlet IN ({','.join('?' * len(where.outlets))})")
-        params.extend(where.outlets)
-    if where.since is not None:
-        clauses.append("a.published_at >= ?")
-        params.append(_iso(where.since))
-    if where.until is not None:
-        clauses.append("a.published_at < ?")
-        params.append(_iso(where.until))
-    if where.without_translation_by is not None:
-        clauses.append("NOT EXISTS (SELECT 1 FROM translations t WHERE t.revision_id = r.id AND t.model_id = ?)")
-        params.append(where.without_translation_by)
-    if where.without_analysis_by is not None:
-        clauses.append("NOT EXISTS (SELECT 1 FROM analyses x WHERE x.revision_id = r.id AND x.analyzer_version = ?)")
-        params.append(where.without_analysis_by)
-    if where.ids is not None:
-        clauses.append(f"a.id IN ({','.join('?' * len(where.ids)) or 'NULL'})")
-        params.extend(where.ids)
-    return clauses, params
+        return iter_current(lambda sql, params: self.connection.execute(sql, params).fetchall(), "?", where, batch_size)
 
 
 def _segments(translation: Translation) -> list[Any]:
