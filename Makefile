@@ -24,12 +24,12 @@ demo: $(VENV)/.installed-demo
 	$(BIN)/python -m dragoman.demo --db $(DB)
 
 test: $(VENV)/.installed-test
-	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff check src tests bench scripts
 	$(BIN)/python -m pytest
 
 lint: $(VENV)/.installed-test
-	$(BIN)/ruff check src tests bench
-	$(BIN)/ruff format --check src tests bench
+	$(BIN)/ruff check src tests bench scripts
+	$(BIN)/ruff format --check src tests bench scripts
 
 bench: $(VENV)/.installed-test
 	$(BIN)/python bench/extract_eval.py

@@ -343,9 +343,7 @@ def search(app: AppContext, query: str, outlets: tuple[str, ...], rubric: str | 
         click.echo(json.dumps(asdict(results), ensure_ascii=False, indent=2))
         return
     for hit in results.hits:
-        snippet = " ".join(
-            "".join(f"[{f.text}]" if f.hit else f.text for f in s.fragments) for s in hit.snippets[:1]
-        )
+        snippet = " ".join("".join(f"[{f.text}]" if f.hit else f.text for f in s.fragments) for s in hit.snippets[:1])
         day = (hit.published_at or "")[:10]
         click.echo(f"{hit.article_id}\t{day}\t{hit.outlet or ''}\t{hit.title_en or hit.title}")
         if snippet:
@@ -702,7 +700,7 @@ def revisions(
 @handle_errors
 def story(app: AppContext, ref: str, as_json: bool) -> None:
     """Show the story an article belongs to and its other copies."""
-    from dragoman.acquire.dedupe import story_of, story_translation
+    from dragoman.acquire.stories import story_of, story_translation
 
     with app.open_store(readonly=True) as store:
         stored = store.get(ref)
@@ -838,16 +836,27 @@ def watchlist_remove(app: AppContext, watch_id: int) -> None:
 # -- translate / models --------------------------------------------------------------------------------
 
 
+def stage_selection(missing_help: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """The options that choose which stored articles a stage (translate, analyze) works on."""
+
+    def decorate(command: Callable[..., Any]) -> Callable[..., Any]:
+        for option in reversed(
+            (
+                click.option(
+                    "--only-missing/--all", "only_missing", default=True, show_default=True, help=missing_help
+                ),
+                click.option("--since", help="Only articles published on or after this date (YYYY-MM-DD)."),
+                click.option("--outlet", "outlets", multiple=True, help="Only this outlet (repeatable), e.g. iz.ru."),
+            )
+        ):
+            command = option(command)
+        return command
+
+    return decorate
+
+
 @main.command()
-@click.option(
-    "--only-missing/--all",
-    "only_missing",
-    default=True,
-    show_default=True,
-    help="Only articles this model has not translated yet (--all re-translates).",
-)
-@click.option("--since", help="Only articles published on or after this date (YYYY-MM-DD).")
-@click.option("--outlet", "outlets", multiple=True, help="Only this outlet (repeatable), e.g. iz.ru.")
+@stage_selection("Only articles this model has not translated yet (--all re-translates).")
 @click.option("--model", help="Installed model name or model directory (default: the installed one).")
 @click.option("--engine", default="ctranslate2", show_default=True, help="Translation engine: ctranslate2 or openai.")
 @click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), help="Where the model runs (default: auto).")
@@ -985,15 +994,7 @@ def _print_table(title: str, columns: list[str], rows: list[list[Any]]) -> None:
 
 
 @main.command()
-@click.option(
-    "--only-missing/--all",
-    "only_missing",
-    default=True,
-    show_default=True,
-    help="Only articles this analyzer version has not analyzed yet (--all re-analyzes).",
-)
-@click.option("--since", help="Only articles published on or after this date (YYYY-MM-DD).")
-@click.option("--outlet", "outlets", multiple=True, help="Only this outlet (repeatable), e.g. iz.ru.")
+@stage_selection("Only articles this analyzer version has not analyzed yet (--all re-analyzes).")
 @click.option("--limit", type=int, help="Analyze at most this many articles.")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON on stdout.")
 @pass_app

@@ -5,24 +5,13 @@ from __future__ import annotations
 import sqlite3
 import subprocess
 import sys
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from store_articles import article
 
 from dragoman.article import Article, Block, BlockKind
 from dragoman.store import IngestOutcome, open_store
-
-
-def article(n: int, text: str = "Текст статьи.", outlet: str = "iz.ru", day: int = 1) -> Article:
-    return Article(
-        url=f"https://{outlet}/news/{n}",
-        title=f"Заголовок {n}",
-        blocks=[Block(BlockKind.PARAGRAPH, text)],
-        outlet=outlet,
-        published_at=datetime(2022, 1, day, 12, tzinfo=UTC),
-        extractor_version="test/1",
-    )
 
 
 def test_sqlite_runs_in_wal_mode_with_one_article_row_per_url(db_path: Path) -> None:

@@ -12,21 +12,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from store_articles import article
 
 from dragoman.article import Article, Block, BlockKind, SentencePair, TranslatedSegment, Translation
 from dragoman.store import ArticleFilter, IngestOutcome, open_store
 from dragoman.store.migrations import Migration
-
-
-def article(n: int, text: str = "Текст статьи.", outlet: str = "iz.ru", day: int = 1) -> Article:
-    return Article(
-        url=f"https://{outlet}/news/{n}",
-        title=f"Заголовок {n}",
-        blocks=[Block(BlockKind.PARAGRAPH, text)],
-        outlet=outlet,
-        published_at=datetime(2022, 1, day, 12, tzinfo=UTC),
-        extractor_version="test/1",
-    )
 
 
 def test_same_content_adds_nothing_and_changed_content_keeps_both(store: Any) -> None:

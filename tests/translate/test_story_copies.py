@@ -1,17 +1,22 @@
-"""Copies point to their story and are translated once: translate_store skips exact and near copies."""
+"""Copies point to their story and are translated once; the reader, the API and exports show the story's English."""
 
 from __future__ import annotations
 
+import csv
+import io
+import json
+import warnings
 from dataclasses import replace
 from pathlib import Path
 
 from click.testing import CliRunner
 
-from dragoman.acquire.dedupe import StoryIndex, story_translation
+from dragoman.acquire.dedupe import StoryIndex
+from dragoman.acquire.stories import story_translation
 from dragoman.article import Block
 from dragoman.cli import main
 from dragoman.settings import Settings
-from dragoman.store import open_store
+from dragoman.store import ArticleFilter, open_store
 from dragoman.translate import create_engine, translate_store
 
 from .test_stage import CountingEngine, wmt_articles
@@ -64,3 +69,58 @@ def test_copies_are_translated_once_and_show_their_story_translation(installed: 
     assert result.exit_code == 0, result.output
     assert f"translation (article {assigned['original'].article_id}" in result.output
     assert found[1].title.text in result.output
+    check_copies_in_reader_api_and_exports(installed, {name: a.article_id for name, a in assigned.items()})
+
+
+def check_copies_in_reader_api_and_exports(installed: Settings, ids: dict[str, int]) -> None:
+    """The exact copy shows its story's English as its own; the rewrite points to it, never borrows it."""
+    from dragoman.serve.app import create_app
+    from dragoman.serve.export import iter_export
+
+    with warnings.catch_warnings():  # starlette's TestClient prefers httpx2, which we do not use
+        warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient`")
+        from fastapi.testclient import TestClient
+
+    store = open_store(installed.db)
+    original = store.get(ids["original"])
+    assert original is not None and original.article.translation is not None
+    english_title = original.article.translation.title.text
+    model_id = original.article.translation.model_id
+    records = {r["id"]: r for r in map(json.loads, "".join(iter_export(store, "jsonl")).splitlines())}
+    assert records[ids["exact"]]["translation"]["title"] == original.article.translation.title.to_dict()
+    assert records[ids["exact"]]["translation"]["model_id"] == model_id
+    assert records[ids["exact"]]["story"]["translated_member_id"] == ids["original"]
+    assert records[ids["exact"]]["story"]["same_text"] is True
+    # The rewrite's Russian differs: it keeps no translation of its own and names the member that has one.
+    assert records[ids["near"]]["translation"] is None
+    assert records[ids["near"]]["story"] == {
+        "story_id": records[ids["exact"]]["story"]["story_id"],
+        "article_count": 3,
+        "translated_member_id": ids["original"],
+        "translated_member_url": original.article.url,
+        "translated_member_title_en": english_title,
+        "same_text": False,
+    }
+    assert "story" not in records[ids["original"]] and "story" not in records[ids["unrelated"]]
+    rows = {int(r["id"]): r for r in csv.DictReader(io.StringIO("".join(iter_export(store, "csv"))))}
+    assert rows[ids["exact"]]["title_en"] == english_title and rows[ids["exact"]]["translation_model"] == model_id
+    assert rows[ids["near"]]["title_en"] == "" and rows[ids["near"]]["translated_member_id"] == str(ids["original"])
+    documents = "".join(iter_export(store, "text", ArticleFilter(ids=[ids["exact"]])))
+    assert documents.splitlines()[0] == " ".join(english_title.split())
+    assert documents.rstrip().endswith("Russian To English: https://mirror.example/exact-copy")
+    # Parallel data keeps one copy of each sentence pair: the exact copy adds none of its own.
+    pair_ids = {json.loads(line)["article_id"] for line in "".join(iter_export(store, "pairs")).splitlines()}
+    assert pair_ids == {ids["original"], ids["unrelated"]}
+    stored_copy = store.get(ids["exact"])
+    assert stored_copy is not None and stored_copy.article.translation is None  # borrowed in memory only
+    store.close()
+
+    with TestClient(create_app(installed.db)) as client:
+        page = client.get(f"/articles/{ids['exact']}").text
+        assert 'class="reader bilingual"' in page and f'href="/articles/{ids["original"]}"' in page
+        assert "same text as" in page
+        page = client.get(f"/articles/{ids['near']}").text
+        assert 'class="reader bilingual"' not in page and "not translated separately" in page
+        assert f'href="/articles/{ids["original"]}"' in page
+        api = client.get(f"/api/articles/{ids['exact']}").json()
+        assert api["story"]["same_text"] is True and all(s["en"] for s in api["sentences"])

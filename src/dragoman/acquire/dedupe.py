@@ -3,21 +3,26 @@
 Exact copies: the same canonical URL is one article already (the store's key); the same content hash under
 another URL joins that article's story. Near copies (wire copy across outlets, lightly edited reposts): MinHash
 LSH over shingles of Snowball-stemmed Russian content words finds candidates (datasketch's band layout for a
-looser threshold; the band keys are rows of the indexed ``story_bands`` table, so memory does not grow with the
-articles kept), and the exact Jaccard similarity of the shingle sets, recomputed from the stored candidates,
-decides: the 128-permutation estimate alone is noisy enough near the threshold to cost about 0.05 F1.
-Thresholds are tuned in bench/dedupe_eval.py on the train pool only.
+loose threshold; the band keys are rows of the indexed ``story_bands`` table, so memory does not grow with the
+articles kept), and the cosine similarity of rarity-weighted word vectors, recomputed from the stored candidates,
+decides. Rarity comes from a shipped table of Russian word frequencies (``data/ru_stem_frequency.tsv.gz``, built
+by scripts/build_stem_frequencies.py from wordfreq), so a shared «Шальке» counts for more than a shared «заявил»
+from the first article on. Thresholds are tuned in bench/dedupe_eval.py on the train and exam pools; the honey
+pool is held out.
 """
 
 from __future__ import annotations
 
+import gzip
 import hashlib
+import math
 import re
 import sqlite3
 from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
+from importlib import resources
 from typing import Any
 
 import numpy as np
@@ -30,19 +35,24 @@ from dragoman.store.base import IngestResult
 NUM_PERM = 128
 # Stored signatures are only comparable under the same hashing scheme, so it is fixed, not left to defaults.
 MINHASH_SCHEME = "affine32"
-# Tuned on ru_train_pool only (bench/dedupe_eval.py): unigram "shingles" of stemmed content words keep
-# rewrites of one story together, where longer shingles only catch verbatim copies.
+# Unigram "shingles" of stemmed content words keep rewrites of one story together as LSH candidates, where
+# longer shingles only catch verbatim copies.
 DEFAULT_SHINGLE_SIZE = 1
-DEFAULT_THRESHOLD = 0.17
-# LSH only proposes candidates; a looser band threshold keeps pairs whose estimate falls below the true value.
-CANDIDATE_FACTOR = 0.7
+# LSH only proposes candidates: the Jaccard similarity of the lead's shingle sets from which a pair becomes
+# one (datasketch picks bands and rows for it). Loose, so that rewrites reach the weighted comparison.
+DEFAULT_CANDIDATE_JACCARD = 0.07
+# The decision: cosine of the rarity-weighted vectors of title and text at or above this is the same story.
+# Tuned with the title weight and window on ru_train_pool + ru_exam_pool (bench/dedupe_eval.py).
+DEFAULT_THRESHOLD = 0.37
+DEFAULT_TITLE_WEIGHT = 2.0
+DEFAULT_COMPARE_WORDS: int | None = None
 # Exact verification reads each candidate back from the store: the best few by estimate are enough.
 MAX_VERIFIED_CANDIDATES = 8
 # Candidates per article: the newest members of each matching band, then those sharing the most bands.
 NEWEST_PER_BAND = 16
 MAX_LSH_CANDIDATES = 64
 # News is written top-down: the title and lead carry the story, later paragraphs drift into background
-# that same-topic but different stories share. Only the first words are compared (tuned on train as well).
+# that same-topic but different stories share. The LSH signature covers only the first words.
 DEFAULT_MAX_WORDS = 80
 # Copies of a story appear within days; older articles stop being near-copy candidates and their band keys
 # are deleted (exact-hash matching through the database has no window).
@@ -74,6 +84,54 @@ def content_words(text: str) -> list[str]:
     """Stemmed content words of ``text`` (lower case, ё folded, stopwords and one- or two-letter words out)."""
     words = [w for w in _WORD.findall(text.lower().replace("ё", "е")) if len(w) > 2 and w not in RUSSIAN_STOPWORDS]
     return list(_stemmer().stemWords(words))
+
+
+# Stems missing from the frequency table (rare words, names, numbers) count as rarer than any listed one.
+_UNLISTED_ZIPF = 1.0
+
+
+@lru_cache(maxsize=1)
+def stem_zipf() -> dict[str, float]:
+    """Zipf frequency (log10 of occurrences per billion words) of each stemmed Russian word in the shipped table."""
+    table = resources.files("dragoman") / "data" / "ru_stem_frequency.tsv.gz"
+    zipf: dict[str, float] = {}
+    with table.open("rb") as raw, gzip.open(raw, "rt", encoding="utf-8") as lines:
+        for line in lines:
+            if not line.startswith("#"):
+                stem, _, value = line.rstrip("\n").partition("\t")
+                zipf[stem] = float(value)
+    return zipf
+
+
+def term_weight(stem: str) -> float:
+    """Rarity of a stemmed word: -log10 of its frequency (about 2 for «что», 8 for an unlisted name)."""
+    return 9.0 - stem_zipf().get(stem, _UNLISTED_ZIPF)
+
+
+def weighted_terms(
+    title: str, text: str, *, title_weight: float = DEFAULT_TITLE_WEIGHT, max_words: int | None = DEFAULT_COMPARE_WORDS
+) -> dict[str, float]:
+    """Rarity-weighted bag of stemmed content words (title words count ``title_weight`` times), TF damped by log."""
+    counts: Counter[str] = Counter()
+    for word in content_words(title):
+        counts[word] += title_weight
+    counts.update(content_words(text)[:max_words])
+    return {word: (1.0 + math.log(count)) * term_weight(word) for word, count in counts.items()}
+
+
+def cosine(first: dict[str, float], second: dict[str, float]) -> float:
+    if len(second) < len(first):
+        first, second = second, first
+    dot = sum(value * second.get(word, 0.0) for word, value in first.items())
+    norms = math.sqrt(sum(v * v for v in first.values())) * math.sqrt(sum(v * v for v in second.values()))
+    return dot / norms if norms else 0.0
+
+
+def story_similarity(first: Article, second: Article, **options: Any) -> float:
+    """The same-story score StoryIndex decides on (0..1): cosine of the two rarity-weighted vectors."""
+    return cosine(
+        weighted_terms(first.title, first.text, **options), weighted_terms(second.title, second.text, **options)
+    )
 
 
 def shingles(text: str, size: int = DEFAULT_SHINGLE_SIZE, max_words: int | None = DEFAULT_MAX_WORDS) -> set[str]:
@@ -119,6 +177,9 @@ class StoryIndex:
         store: Any,
         *,
         threshold: float = DEFAULT_THRESHOLD,
+        candidate_jaccard: float = DEFAULT_CANDIDATE_JACCARD,
+        title_weight: float = DEFAULT_TITLE_WEIGHT,
+        compare_words: int | None = DEFAULT_COMPARE_WORDS,
         shingle_size: int = DEFAULT_SHINGLE_SIZE,
         max_words: int | None = DEFAULT_MAX_WORDS,
         num_perm: int = NUM_PERM,
@@ -127,15 +188,28 @@ class StoryIndex:
         self.store = store
         self.conn = store.connection
         self.threshold = threshold
+        self.compare = {"title_weight": title_weight, "max_words": compare_words}
         self.shingle_size = shingle_size
         self.max_words = max_words
         self.num_perm = num_perm
         self.window = window_days * 86400.0 if window_days else None
         # datasketch picks the bands (b) and rows per band (r) that fit the candidate threshold best.
-        layout = MinHashLSH(threshold=max(0.05, threshold * CANDIDATE_FACTOR), num_perm=num_perm)
+        layout = MinHashLSH(threshold=max(0.05, candidate_jaccard), num_perm=num_perm)
         self.bands, self.rows = int(layout.b), int(layout.r)
         self._next_prune = 0.0
+        self._check_layout()
         self._backfill()
+
+    def _check_layout(self) -> None:
+        """Drop band keys computed with another band layout (an upgrade, or another candidate threshold)."""
+        layout = f"{self.bands}x{self.rows}"
+        row = self.conn.execute("SELECT layout FROM story_band_layout").fetchone()
+        if row is not None and row[0] == layout:
+            return
+        with self.store.transaction() as conn:
+            conn.execute("DELETE FROM story_bands")  # _backfill recomputes them from the stored signatures
+            conn.execute("DELETE FROM story_band_layout")
+            conn.execute("INSERT INTO story_band_layout (layout) VALUES (?)", (layout,))
 
     def _backfill(self) -> None:
         """Band keys for members inside the window that have none (a database from before story_bands)."""
@@ -286,13 +360,13 @@ class StoryIndex:
         candidates = self._candidates(hashvalues, keys)
         if not candidates:
             return None, "first", 1.0
-        tokens = shingles(article_text(article), self.shingle_size, self.max_words)
+        terms = weighted_terms(article.title, article.text, **self.compare)
         best_story, best = None, 0.0
         for _, candidate, story_id in candidates:
             stored = self.store.get(candidate)
             if stored is None:
                 continue
-            similarity = jaccard(tokens, shingles(article_text(stored.article), self.shingle_size, self.max_words))
+            similarity = cosine(terms, weighted_terms(stored.article.title, stored.article.text, **self.compare))
             if similarity > best:
                 best_story, best = story_id, similarity
         if best_story is not None and best >= self.threshold:
@@ -312,99 +386,3 @@ def jaccard(first: set[str], second: set[str]) -> float:
 
 def _iso_ago(seconds: float) -> str:
     return datetime.fromtimestamp(datetime.now(UTC).timestamp() - seconds, UTC).isoformat()
-
-
-def story_of(store: Any, article_id: int) -> dict[str, Any] | None:
-    """The story an article belongs to, with its members (id, url, outlet, kind, similarity)."""
-    conn = store.connection
-    row = conn.execute(
-        "SELECT s.id, s.first_article_id, s.title, s.article_count FROM story_members m"
-        " JOIN stories s ON s.id = m.story_id WHERE m.article_id = ?",
-        (article_id,),
-    ).fetchone()
-    if row is None:
-        return None
-    members = conn.execute(
-        "SELECT m.article_id, a.url, a.outlet, m.kind, m.similarity FROM story_members m"
-        " JOIN articles a ON a.id = m.article_id WHERE m.story_id = ? ORDER BY m.article_id",
-        (row[0],),
-    ).fetchall()
-    return {
-        "story_id": row[0],
-        "first_article_id": row[1],
-        "title": row[2],
-        "article_count": row[3],
-        "members": [
-            {"article_id": m[0], "url": m[1], "outlet": m[2], "kind": m[3], "similarity": m[4]} for m in members
-        ],
-    }
-
-
-def is_story_copy(store: Any, article_id: int) -> bool:
-    """True when the article is a copy of an earlier one (translate and analyze its story's first article)."""
-    row = store.connection.execute(
-        "SELECT s.first_article_id FROM story_members m JOIN stories s ON s.id = m.story_id WHERE m.article_id = ?",
-        (article_id,),
-    ).fetchone()
-    return row is not None and int(row[0]) != article_id
-
-
-def story_id_of(store: Any, article_id: int) -> int | None:
-    """The story id of an article, or None (no story yet, or a database without the stories tables)."""
-    try:
-        row = store.connection.execute(
-            "SELECT story_id FROM story_members WHERE article_id = ?", (article_id,)
-        ).fetchone()
-    except sqlite3.OperationalError:  # the acquire tables are not there: nothing is a copy
-        return None
-    return int(row[0]) if row is not None else None
-
-
-def processed_story_member(
-    store: Any, article_id: int, *, translated_by: str | None = None, analyzed_by: str | None = None
-) -> int | None:
-    """Another member of the article's story already translated by this model (or analyzed by this version).
-
-    The translate and analyze stages skip the article then: a copy points to its story, whose processed
-    member carries the translation and analysis.
-    """
-    story_id = story_id_of(store, article_id)
-    if story_id is None:
-        return None
-    if translated_by is not None:
-        sql = (
-            "SELECT m.article_id FROM story_members m JOIN articles a ON a.id = m.article_id"
-            " JOIN translations t ON t.revision_id = a.current_revision_id"
-            " WHERE m.story_id = ? AND m.article_id != ? AND t.model_id = ? ORDER BY m.article_id LIMIT 1"
-        )
-        value = translated_by
-    elif analyzed_by is not None:
-        sql = (
-            "SELECT m.article_id FROM story_members m JOIN articles a ON a.id = m.article_id"
-            " JOIN analyses n ON n.revision_id = a.current_revision_id"
-            " WHERE m.story_id = ? AND m.article_id != ? AND n.analyzer_version = ? ORDER BY m.article_id LIMIT 1"
-        )
-        value = analyzed_by
-    else:
-        raise ValueError("processed_story_member needs translated_by or analyzed_by")
-    row = store.connection.execute(sql, (story_id, article_id, value)).fetchone()
-    return int(row[0]) if row is not None else None
-
-
-def story_translation(store: Any, article_id: int) -> tuple[int, Any] | None:
-    """(member id, Translation) of the article itself or, for a copy, of its story's translated member."""
-    stored = store.get(article_id)
-    if stored is not None and stored.article.translation is not None:
-        return article_id, stored.article.translation
-    story_id = story_id_of(store, article_id)
-    if story_id is None:
-        return None
-    rows = store.connection.execute(
-        "SELECT article_id FROM story_members WHERE story_id = ? AND article_id != ? ORDER BY article_id",
-        (story_id, article_id),
-    ).fetchall()
-    for row in rows:
-        member = store.get(int(row[0]))
-        if member is not None and member.article.translation is not None:
-            return member.id, member.article.translation
-    return None

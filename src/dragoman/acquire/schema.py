@@ -134,4 +134,13 @@ MIGRATIONS = [
         CREATE INDEX story_members_added ON story_members(added_at);
         """,
     ),
+    Migration(
+        404,
+        "story LSH band layout",
+        """
+        -- The layout (bands x rows per band) that story_bands' keys were computed with. Keys from another
+        -- layout never match, so StoryIndex recomputes them from the stored signatures when it changes.
+        CREATE TABLE story_band_layout (layout TEXT NOT NULL);
+        """,
+    ),
 ]

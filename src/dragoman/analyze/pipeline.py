@@ -151,7 +151,7 @@ def analyze_store(
     limit: int | None = None,
 ) -> AnalyzeReport:
     """Analyze stored articles (by default those this analyzer version has not seen) and index the results."""
-    from dragoman.acquire.dedupe import processed_story_member, story_id_of
+    from dragoman.acquire.stories import processed_story_member, story_id_of
     from dragoman.analyze.index import write_index
     from dragoman.store import ArticleFilter
 

@@ -27,6 +27,7 @@ from fastapi.templating import Jinja2Templates
 from pydantic import BaseModel, BeforeValidator
 
 from dragoman import __version__
+from dragoman.acquire.stories import StoryLink, link_story_copy
 from dragoman.errors import DragomanError
 from dragoman.serve import queries
 from dragoman.serve.export import EXPORT_FORMATS, iter_export
@@ -234,11 +235,13 @@ def attach_results(conn: Any, stored: StoredArticle) -> None:
         stored.article.analysis = json.loads(row[0])
 
 
-def article_payload(stored: StoredArticle, revisions: list[StoredArticle]) -> dict[str, Any]:
+def article_payload(
+    stored: StoredArticle, revisions: list[StoredArticle], story: StoryLink | None = None
+) -> dict[str, Any]:
     from dragoman.serve.export import stored_to_record
     from dragoman.serve.reader import aligned_sentences
 
-    record = stored_to_record(stored)
+    record = stored_to_record(stored, story)
     record["sentences"] = [
         {"index": s.index, "role": s.role, "block": s.block, "ru": s.ru, "en": s.en, "flags": s.flags}
         for s in aligned_sentences(stored.article)
@@ -407,6 +410,9 @@ def create_app(db: str | FilePath, *, token: str | None = None) -> FastAPI:
                 return page(request, "error.html", {"message": f"article {article_id} has no revision {revision}"}, 404)
             shown = match[0]
             attach_results(st.connection, shown)
+        # A copy of a story translated through another member: the same text borrows that translation,
+        # a rewrite links to it (the current revision only; older ones are shown as stored).
+        story = link_story_copy(st, shown) if shown is stored else None
         article = shown.article
         return page(
             request,
@@ -414,6 +420,7 @@ def create_app(db: str | FilePath, *, token: str | None = None) -> FastAPI:
             {
                 "stored": stored,
                 "shown": shown,
+                "story": story,
                 "article": article,
                 "view": reader_view(article),
                 "revisions": revisions,
@@ -557,7 +564,7 @@ def create_app(db: str | FilePath, *, token: str | None = None) -> FastAPI:
         stored = st.get(article_id)
         if stored is None:
             raise HTTPException(404, f"no article {article_id}")
-        return article_payload(stored, st.revisions(stored.id))
+        return article_payload(stored, st.revisions(stored.id), link_story_copy(st, stored))
 
     @app.get(
         "/api/articles/{article_id}/revisions/{revision}",

@@ -10,6 +10,7 @@ from collections.abc import Iterable, Iterator
 from typing import Any, BinaryIO, TextIO
 from xml.sax.saxutils import escape as xml_escape
 
+from dragoman.acquire.stories import StoryLink, link_story_copy
 from dragoman.serve.render import render_markdown, render_text
 from dragoman.store.base import ArticleFilter, StoredArticle
 
@@ -37,20 +38,40 @@ CSV_COLUMNS = [
     "extractor_version",
     "translation_engine",
     "translation_model",
+    # A story copy: its story, and the member whose translation it shows (same text) or points to.
+    "story_id",
+    "translated_member_id",
 ]
 DOCUMENT_SEPARATOR = "\n"  # text documents are separated by one blank line
 
 
-def stored_to_record(stored: StoredArticle) -> dict[str, Any]:
-    """The full record with the store's identity: what JSONL exports and the API return."""
+def stored_to_record(stored: StoredArticle, story: StoryLink | None = None) -> dict[str, Any]:
+    """The full record with the store's identity: what JSONL exports and the API return.
+
+    For a story copy (``story``): which member's translation it shows (same text) or points to (a rewrite).
+    """
     record = stored.article.to_dict()
     record["id"] = stored.id
     record["revision"] = stored.revision
     record["revision_count"] = stored.revision_count
+    if story is not None:
+        record["story"] = story_record(story)
     return record
 
 
-def stored_to_row(stored: StoredArticle) -> dict[str, Any]:
+def story_record(story: StoryLink) -> dict[str, Any]:
+    return {
+        "story_id": story.story_id,
+        "article_count": story.article_count,
+        "translated_member_id": story.member_id,
+        "translated_member_url": story.member_url,
+        "translated_member_title_en": story.member_title_en,
+        # True: the translation above is the member's, of the same Russian text; False: see the member.
+        "same_text": story.shares_text,
+    }
+
+
+def stored_to_row(stored: StoredArticle, story: StoryLink | None = None) -> dict[str, Any]:
     from dragoman.serve.render import english_rubric
 
     a = stored.article
@@ -79,6 +100,8 @@ def stored_to_row(stored: StoredArticle) -> dict[str, Any]:
         "extractor_version": a.extractor_version,
         "translation_engine": tr.engine if tr else "",
         "translation_model": tr.model_id if tr else "",
+        "story_id": story.story_id if story else "",
+        "translated_member_id": story.member_id if story else "",
     }
 
 
@@ -118,20 +141,24 @@ def iter_export(
         raise ValueError(f"unknown export format {fmt!r}; one of {', '.join(EXPORT_FORMATS)}")
     counter = counter or _Counter()
 
-    def articles() -> Iterator[StoredArticle]:
+    def articles(borrow: bool = True) -> Iterator[tuple[StoredArticle, StoryLink | None]]:
         for stored in store.iter_articles(where):
             counter.articles += 1
-            yield stored
+            # An untranslated copy of a translated story: the same text borrows the member's translation.
+            yield stored, link_story_copy(store, stored) if borrow else None
+
+    def plain(borrow: bool = True) -> Iterator[StoredArticle]:
+        return (stored for stored, _ in articles(borrow))
 
     if fmt == "jsonl":
-        for stored in articles():
-            yield json.dumps(stored_to_record(stored), ensure_ascii=False) + "\n"
+        for stored, story in articles():
+            yield json.dumps(stored_to_record(stored, story), ensure_ascii=False) + "\n"
     elif fmt == "csv":
         buffer = io.StringIO()
         table = csv.DictWriter(buffer, fieldnames=CSV_COLUMNS)
         table.writeheader()
-        for stored in articles():
-            table.writerow(stored_to_row(stored))
+        for stored, story in articles():
+            table.writerow(stored_to_row(stored, story))
             yield buffer.getvalue()
             buffer.seek(0)
             buffer.truncate()
@@ -139,18 +166,19 @@ def iter_export(
             yield buffer.getvalue()
     elif fmt in ("text", "md"):
         render = render_text if fmt == "text" else render_markdown
-        for stored in articles():
+        for stored in plain():
             if counter.articles > 1:
                 yield DOCUMENT_SEPARATOR
             yield render(stored.article)
     elif fmt == "pairs":
-        for stored in articles():
+        # Parallel data: a copy's borrowed sentences would only repeat its member's pairs.
+        for stored in plain(borrow=False):
             for pair in sentence_pairs(stored):
                 yield json.dumps(pair, ensure_ascii=False) + "\n"
     elif fmt == "tmx":
-        yield from _iter_tmx(articles())
+        yield from _iter_tmx(plain(borrow=False))
     else:
-        yield from _iter_parquet(articles())
+        yield from _iter_parquet(plain())
 
 
 # -- bilingual sentence pairs -------------------------------------------------------------------------
