@@ -30,7 +30,7 @@ from datasketch import MinHash, MinHashLSH
 
 from dragoman.article import Article
 from dragoman.errors import StoreError
-from dragoman.store.base import IngestResult
+from dragoman.store.base import IngestOutcome, IngestResult
 
 NUM_PERM = 128
 # Stored signatures are only comparable under the same hashing scheme, so it is fixed, not left to defaults.
@@ -238,6 +238,15 @@ class StoryIndex:
             keys.append(int.from_bytes(digest, "little", signed=True))
         return keys
 
+    def _signature(self, article: Article) -> tuple[str, np.ndarray, list[int]]:
+        """(content hash, MinHash values, LSH band keys) of an article's text."""
+        signature = minhash_of(
+            article_text(article), size=self.shingle_size, num_perm=self.num_perm, max_words=self.max_words
+        )
+        hashvalues = signature.hashvalues.astype(np.uint64)
+        keys = [] if signature.is_empty() else self._band_keys(hashvalues)
+        return article.content_sha256 or article.compute_content_hash(), hashvalues, keys
+
     def _cutoff(self) -> str:
         return "" if self.window is None else _iso_ago(self.window)
 
@@ -262,7 +271,31 @@ class StoryIndex:
         return int(row[0])
 
     def __call__(self, article_id: int, article: Article, result: IngestResult) -> None:
-        self.assign(article_id, article)
+        if result.outcome == IngestOutcome.REVISED:
+            self.revise(article_id, article)
+        else:
+            self.assign(article_id, article)
+
+    def revise(self, article_id: int, article: Article) -> StoryAssignment:
+        """A stored article changed: it stays in its story, and copies of the new text now match it.
+
+        Its content hash, signature and band keys become the new revision's; an article without a story yet
+        is assigned as usual.
+        """
+        recorded = self._recorded(article_id)
+        if recorded is None:
+            return self.assign(article_id, article)
+        content_hash, hashvalues, keys = self._signature(article)
+        with self.store.transaction() as conn:
+            conn.execute(
+                "UPDATE story_members SET content_sha256 = ?, minhash = ? WHERE article_id = ?",
+                (content_hash, hashvalues.tobytes(), article_id),
+            )
+            conn.execute("DELETE FROM story_bands WHERE article_id = ?", (article_id,))
+            conn.executemany(
+                "INSERT INTO story_bands (key, article_id) VALUES (?, ?)", [(key, article_id) for key in keys]
+            )
+        return recorded
 
     def _recorded(self, article_id: int) -> StoryAssignment | None:
         row = self.conn.execute(
@@ -274,12 +307,7 @@ class StoryIndex:
         recorded = self._recorded(article_id)
         if recorded is not None:
             return recorded
-        content_hash = article.content_sha256 or article.compute_content_hash()
-        signature = minhash_of(
-            article_text(article), size=self.shingle_size, num_perm=self.num_perm, max_words=self.max_words
-        )
-        hashvalues = signature.hashvalues.astype(np.uint64)
-        keys = [] if signature.is_empty() else self._band_keys(hashvalues)
+        content_hash, hashvalues, keys = self._signature(article)
         story_id, kind, similarity = self._match(content_hash, hashvalues, keys, article)
         now = datetime.now(UTC).isoformat()
         try:

@@ -11,29 +11,35 @@ from dataclasses import dataclass
 from typing import Any
 
 
-def story_of(store: Any, article_id: int) -> dict[str, Any] | None:
-    """The story an article belongs to, with its members (id, url, outlet, kind, similarity)."""
+def story_of(store: Any, article_id: int, *, limit: int | None = None) -> dict[str, Any] | None:
+    """The story an article belongs to, with its members (id, url, outlet, title, kind, similarity).
+
+    ``limit`` caps the members listed (oldest first); ``article_count`` always counts them all. None when the
+    article has no story (or the database has no story tables).
+    """
     conn = store.connection
-    row = conn.execute(
-        "SELECT s.id, s.first_article_id, s.title, s.article_count FROM story_members m"
-        " JOIN stories s ON s.id = m.story_id WHERE m.article_id = ?",
-        (article_id,),
-    ).fetchone()
+    try:
+        row = conn.execute(
+            "SELECT s.id, s.first_article_id, s.title, s.article_count FROM story_members m"
+            " JOIN stories s ON s.id = m.story_id WHERE m.article_id = ?",
+            (article_id,),
+        ).fetchone()
+    except sqlite3.OperationalError:  # the acquire tables are not there: no stories
+        return None
     if row is None:
         return None
     members = conn.execute(
-        "SELECT m.article_id, a.url, a.outlet, m.kind, m.similarity FROM story_members m"
-        " JOIN articles a ON a.id = m.article_id WHERE m.story_id = ? ORDER BY m.article_id",
-        (row[0],),
+        "SELECT m.article_id, a.url, a.outlet, a.title, m.kind, m.similarity FROM story_members m"
+        " JOIN articles a ON a.id = m.article_id WHERE m.story_id = ? ORDER BY m.article_id LIMIT ?",
+        (row[0], 2**62 if limit is None else limit),
     ).fetchall()
+    keys = ("article_id", "url", "outlet", "title", "kind", "similarity")
     return {
         "story_id": row[0],
         "first_article_id": row[1],
         "title": row[2],
         "article_count": row[3],
-        "members": [
-            {"article_id": m[0], "url": m[1], "outlet": m[2], "kind": m[3], "similarity": m[4]} for m in members
-        ],
+        "members": [dict(zip(keys, tuple(m), strict=True)) for m in members],
     }
 
 

@@ -27,7 +27,8 @@ from fastapi.templating import Jinja2Templates
 from pydantic import BaseModel, BeforeValidator
 
 from dragoman import __version__
-from dragoman.acquire.stories import StoryLink, link_story_copy
+from dragoman.acquire.revisions import diff_revisions
+from dragoman.acquire.stories import StoryLink, link_story_copy, story_of
 from dragoman.errors import DragomanError
 from dragoman.serve import queries
 from dragoman.serve.export import EXPORT_FORMATS, iter_export
@@ -86,6 +87,8 @@ def _request_store(request: Request) -> Any:
 
 
 StoreDep = Annotated[Any, Depends(_request_store)]
+# The reader lists this many other copies of an article's story; the API pages through the rest.
+STORY_MEMBERS_SHOWN = 20
 ArticleId = Annotated[int, Path(ge=1, le=2**62, description="article id")]  # SQLite integers are 64-bit
 RevisionNo = Annotated[int, Query(ge=1, le=1_000_000)]
 
@@ -413,6 +416,7 @@ def create_app(db: str | FilePath, *, token: str | None = None) -> FastAPI:
         # A copy of a story translated through another member: the same text borrows that translation,
         # a rewrite links to it (the current revision only; older ones are shown as stored).
         story = link_story_copy(st, shown) if shown is stored else None
+        members = story_of(st, stored.id, limit=STORY_MEMBERS_SHOWN + 1)
         article = shown.article
         return page(
             request,
@@ -421,6 +425,7 @@ def create_app(db: str | FilePath, *, token: str | None = None) -> FastAPI:
                 "stored": stored,
                 "shown": shown,
                 "story": story,
+                "members": members,
                 "article": article,
                 "view": reader_view(article),
                 "revisions": revisions,
@@ -428,6 +433,21 @@ def create_app(db: str | FilePath, *, token: str | None = None) -> FastAPI:
                 "rubric_en": english_rubric(article),
             },
         )
+
+    @app.get("/articles/{article_id}/diff", response_class=HTMLResponse, include_in_schema=False)
+    def diff_page(
+        request: Request,
+        st: StoreDep,
+        article_id: ArticleId,
+        old: RevisionNo | None = None,
+        new: RevisionNo | None = None,
+    ) -> HTMLResponse:
+        try:
+            diff = diff_revisions(st, article_id, old, new)
+        except DragomanError as exc:
+            return page(request, "error.html", {"message": exc.message}, 404)
+        stored = st.get(article_id)
+        return page(request, "diff.html", {"diff": diff, "stored": stored, "revisions": st.revisions(article_id)})
 
     @app.get("/entities", response_class=HTMLResponse, include_in_schema=False)
     def entities_page(request: Request, st: StoreDep, q: str | None = None, type: str | None = None) -> HTMLResponse:
@@ -565,6 +585,32 @@ def create_app(db: str | FilePath, *, token: str | None = None) -> FastAPI:
         if stored is None:
             raise HTTPException(404, f"no article {article_id}")
         return article_payload(stored, st.revisions(stored.id), link_story_copy(st, stored))
+
+    @app.get(
+        "/api/articles/{article_id}/diff",
+        summary="What changed between two revisions: title and body (default: the last two)",
+        responses={404: {"description": "no such article or revision, or only one revision"}},
+    )
+    def api_diff(
+        st: StoreDep, article_id: ArticleId, old: RevisionNo | None = None, new: RevisionNo | None = None
+    ) -> dict[str, Any]:
+        try:
+            return diff_revisions(st, article_id, old, new).to_dict()
+        except DragomanError as exc:
+            raise HTTPException(404, exc.message) from exc
+
+    @app.get(
+        "/api/articles/{article_id}/story",
+        summary="The story an article belongs to: its copies in other outlets",
+        responses={404: {"description": "no such article, or it has no story"}},
+    )
+    def api_story(
+        st: StoreDep, article_id: ArticleId, limit: Annotated[int, Query(ge=1, le=1000)] = 100
+    ) -> dict[str, Any]:
+        found = story_of(st, article_id, limit=limit)
+        if found is None:
+            raise HTTPException(404, f"article {article_id} has no story")
+        return found
 
     @app.get(
         "/api/articles/{article_id}/revisions/{revision}",
