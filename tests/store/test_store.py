@@ -236,3 +236,37 @@ def test_a_killed_writer_leaves_postgresql_consistent_and_a_rerun_finishes(postg
             for i in range(160)
         ]
     assert outcomes.count(IngestOutcome.UNCHANGED) == 151 and outcomes.count(IngestOutcome.STORED) == 9
+
+
+def test_story_copies_and_revisions_read_alike_on_both_backends(store: Any) -> None:
+    """Stories are written by StoryIndex and read by the reader and exports through the same SQL on both."""
+    from dragoman.acquire.dedupe import StoryIndex
+    from dragoman.acquire.revisions import diff_revisions
+    from dragoman.acquire.stories import link_story_copy, story_of
+    from dragoman.serve.export import iter_export
+
+    text = "Центробанк сохранил ключевую ставку на уровне 16 процентов и пообещал следить за инфляцией в регионах."
+    original, copy = article(1, text, outlet="tass.ru"), article(2, text, outlet="ria.ru")
+    copy.title = original.title
+    index = StoryIndex(store)
+    first = store.ingest(original)
+    index(first.article_id, original, first)
+    stored_copy = store.ingest(copy)
+    assert index.assign(stored_copy.article_id, copy).kind == "exact_hash"
+    store.save_translation(first.revision_id, translation())
+    loaded = store.get(stored_copy.article_id)
+    link = link_story_copy(store, loaded)
+    assert link is not None and link.member_id == first.article_id and link.shares_text
+    assert loaded.article.translation is not None and loaded.article.translation.model_id == "m1"
+    records = [json.loads(line) for line in "".join(iter_export(store, "jsonl")).splitlines()]
+    assert [r["translation"]["model_id"] for r in records] == ["m1", "m1"]
+    assert story_of(store, first.article_id, limit=1)["article_count"] == 2
+    # A revision keeps the story and replaces the member's signature: a copy of the new text matches exactly.
+    edited = article(1, text + " Следующее заседание в июле.", outlet="tass.ru")
+    revised = store.ingest(edited)
+    index(revised.article_id, edited, revised)
+    diff = diff_revisions(store, first.article_id)
+    assert diff.body_diff[-1] == f"+{text} Следующее заседание в июле."
+    late_copy = article(3, edited.blocks[0].text, outlet="lenta.ru")
+    late_copy.title = edited.title
+    assert index.assign(store.ingest(late_copy).article_id, late_copy).kind == "exact_hash"
