@@ -647,6 +647,56 @@ def ingest_warc(
 
 
 @main.command()
+@click.option("--json", "as_json", is_flag=True, help="JSON on stdout.")
+@pass_app
+@handle_errors
+def feeds(app: AppContext, as_json: bool) -> None:
+    """Crawl health: each followed feed's last status and next poll, items by state, why items failed."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from dragoman.acquire.monitor import CrawlState
+
+    with app.open_store(readonly=True) as store:
+        status = CrawlState(store).status()
+    if as_json:
+        click.echo(json.dumps(status, ensure_ascii=False, indent=2))
+        return
+    if not status["feeds"] and not status["items"]:
+        app.echo("no feeds followed yet (dragoman watch, backfill --sitemap or ingest-warc start them)")
+        return
+    table = Table("feed", "outlet", "kind", "last status", "failures", "items", "polled", "next poll")
+    for feed in status["feeds"]:
+        ago, due = feed["polled_seconds_ago"], feed["next_poll_in_seconds"]
+        table.add_row(
+            feed["url"],
+            feed["outlet"] or "",
+            feed["kind"],
+            feed["last_status"] or "never polled",
+            str(feed["failures"]),
+            str(feed["items_seen"]),
+            "never" if ago is None else f"{_duration(ago)} ago",
+            "due now" if due <= 0 else f"in {_duration(due)}",
+        )
+    console = Console()
+    console.print(table)
+    console.print("items: " + (", ".join(f"{n} {state}" for state, n in sorted(status["items"].items())) or "none"))
+    for row in status["reasons"]:
+        console.print(f"  {row['items']}\t{row['state']}\t{row['reason']}")
+    for row in status["unavailable_hosts"]:
+        console.print(f"unavailable (refused us, not retried): {row['host']}: {row['urls']} URLs")
+
+
+def _duration(seconds: float) -> str:
+    seconds = abs(seconds)
+    if seconds < 120:
+        return f"{seconds:.0f}s"
+    if seconds < 7200:
+        return f"{seconds / 60:.0f}min"
+    return f"{seconds / 3600:.1f}h"
+
+
+@main.command()
 @click.argument("ref", required=False)
 @click.option("--diff", "show_diff", is_flag=True, help="Show what changed between two revisions.")
 @click.option("--from", "old", type=int, help="Older revision number (default: the one before --to).")

@@ -7,7 +7,7 @@ import time
 import pytest
 
 from dragoman.acquire.http import Fetcher
-from dragoman.acquire.monitor import Monitor, MonitorConfig
+from dragoman.acquire.monitor import CrawlState, Monitor, MonitorConfig
 from dragoman.acquire.revisions import diff_revisions
 from dragoman.acquire.sources import FeedSource
 from dragoman.store import SQLiteStore
@@ -169,6 +169,20 @@ def test_refusals_recorded_unavailable_and_never_retried(server, settings, store
     clock.now += 10_000
     monitor.run_once(urls)
     assert server.hits("/forbidden") == 1 and server.hits("/challenge") == 1 and server.hits("/private/page") == 0
+    # What `dragoman feeds` shows: the feed's health, items by state, and why they failed, per reason.
+    status = CrawlState(store, clock=clock).status()
+    (feed,) = status["feeds"]
+    assert (feed["url"], feed["last_status"], feed["failures"], feed["items_seen"]) == (urls[0], "unchanged", 0, 5)
+    assert feed["polled_seconds_ago"] == 0 and feed["next_poll_in_seconds"] > 0
+    assert status["items"] == {"unavailable": 3, "failed": 2}
+    assert {(r["state"], r["reason"], r["items"]) for r in status["reasons"]} == {
+        ("unavailable", "http_403", 1),
+        ("unavailable", "anti_bot", 1),
+        ("unavailable", "robots_disallowed", 1),
+        ("failed", "redirect_loop", 1),
+        ("failed", "http_404", 1),
+    }
+    assert status["unavailable_hosts"] == [{"host": "127.0.0.1", "urls": 3}]
 
 
 def test_transient_failure_retried_later_with_backoff(server, settings, store, real_pages, make_rss):

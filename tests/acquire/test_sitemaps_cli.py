@@ -125,6 +125,13 @@ def test_watch_once_with_alerts_and_revisions_command(server, tmp_path, real_pag
     again = runner.invoke(main, [*base, "watch", "--once", "--feed", server.url("/feed.xml")])
     assert again.exit_code == 0 and "nothing due" in again.output and "ALERT" not in again.output
     assert server.hits("/feed.xml") == 1
+    health = json.loads(runner.invoke(main, ["--db", str(db), "feeds", "--json"]).stdout)
+    assert [(f["url"], f["last_status"], f["items_seen"]) for f in health["feeds"]] == [
+        (server.url("/feed.xml"), "ok", 1)
+    ]
+    assert health["items"] == {"done": 1} and health["reasons"] == []
+    table = runner.invoke(main, ["--db", str(db), "feeds"])
+    assert table.exit_code == 0 and "1 done" in table.stdout and "ok" in table.stdout
     listed = runner.invoke(main, ["--db", str(db), "alerts"])
     assert "Израиль приостановил" in listed.stdout
     # The outlet edits the article; the next ingest keeps both versions and the diff shows the change.

@@ -111,6 +111,51 @@ class CrawlState:
         rows = self.conn.execute(sql + " ORDER BY next_poll_at", params).fetchall()
         return [FeedRow(r[0], r[1], r[2], r[3], r[4], float(r[5]), int(r[6])) for r in rows]
 
+    def status(self, *, reasons: int = 10) -> dict[str, Any]:
+        """Crawl health for people running the monitor: every feed's state, items by state, top failure reasons.
+
+        Feeds: last status, consecutive failures, items announced, seconds since the last poll and until the
+        next one (negative: overdue). Items: counts per state, and per reason for failed, unavailable and
+        skipped ones. Unavailable: refusals per host (403, bot challenges, robots.txt), never evaded.
+        """
+        now = self.clock()
+        feeds = [
+            {
+                "url": r[0],
+                "outlet": r[1],
+                "kind": r[2],
+                "last_status": r[3],
+                "failures": int(r[4]),
+                "items_seen": int(r[5]),
+                "polled_seconds_ago": None if r[6] is None else round(now - float(r[6]), 1),
+                "next_poll_in_seconds": round(float(r[7]) - now, 1),
+                "interval_seconds": float(r[8]),
+            }
+            for r in self.conn.execute(
+                "SELECT url, outlet, kind, last_status, failures, items_seen, last_polled_at, next_poll_at,"
+                " interval_seconds FROM monitor_feeds ORDER BY outlet, url"
+            )
+        ]
+        states = {
+            r[0]: int(r[1]) for r in self.conn.execute("SELECT state, count(*) FROM monitor_items GROUP BY state")
+        }
+        top_reasons = [
+            {"state": r[0], "reason": r[1], "items": int(r[2])}
+            for r in self.conn.execute(
+                "SELECT state, reason, count(*) AS n FROM monitor_items WHERE state IN ('failed', 'unavailable',"
+                " 'skipped') OR (state = 'pending' AND reason IS NOT NULL) GROUP BY state, reason"
+                " ORDER BY n DESC, state, reason LIMIT ?",
+                (reasons,),
+            )
+        ]
+        unavailable = [
+            {"host": r[0], "urls": int(r[1])}
+            for r in self.conn.execute(
+                "SELECT host, count(*) AS n FROM monitor_unavailable GROUP BY host ORDER BY n DESC, host"
+            )
+        ]
+        return {"feeds": feeds, "items": states, "reasons": top_reasons, "unavailable_hosts": unavailable}
+
     def next_wakeup(self, feed_urls: Iterable[str] | None = None) -> float | None:
         """When the next of these feeds (default: all) is due to be polled, or one of their items retried."""
         if feed_urls is None:
