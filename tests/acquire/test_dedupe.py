@@ -129,19 +129,23 @@ def test_copies_are_analyzed_once(db_path, data_dir):
     pair = labelled_pairs(data_dir, "OK")[0]
     original = make(pair["INPUT:first_url"], pair["INPUT:first_title"], pair["INPUT:first_text"][:1500])
     copy = make("https://mirror.example/copy", original.title, original.text)
+    # A light edit joins the story too, but its text differs: it is analyzed itself.
+    edited = make("https://repost.example/edit", original.title, original.text + "\nПодробности позже.")
     other = labelled_pairs(data_dir, "BAD")[0]
     unrelated = make(other["INPUT:first_url"], other["INPUT:first_title"], other["INPUT:first_text"][:1500])
     with SQLiteStore(db_path) as store:
         index = StoryIndex(store)
-        ids = [index.assign(store.ingest(a).article_id, a).article_id for a in (original, copy, unrelated)]
+        assigned = [index.assign(store.ingest(a).article_id, a) for a in (original, copy, edited, unrelated)]
+        assert [a.kind for a in assigned] == ["first", "exact_hash", "near", "first"]
+        ids = [a.article_id for a in assigned]
         report = analyze_store(store)
-        assert report.processed == 2 and report.skipped["story_copy"] == 1
+        assert report.processed == 3 and report.skipped["story_copy"] == 1
         analyzed = store.connection.execute(
             "SELECT r.article_id FROM analyses n JOIN revisions r ON r.id = n.revision_id"
             " WHERE n.analyzer_version = ? ORDER BY r.article_id",
             (ANALYZER_VERSION,),
         ).fetchall()
-        assert [row[0] for row in analyzed] == [ids[0], ids[2]]  # the copy points to its story instead
+        assert [row[0] for row in analyzed] == [ids[0], ids[2], ids[3]]  # the exact copy borrows its story's
         again = analyze_store(store)
         assert again.processed == 0 and again.skipped["story_copy"] == 1
 

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 from serve_corpus import asgi_client_class
 
 from dragoman.acquire.dedupe import StoryIndex
-from dragoman.article import Article, Block, BlockKind
+from dragoman.article import Article, Block, BlockKind, SentencePair, TranslatedSegment, Translation
 from dragoman.serve.app import create_app
 from dragoman.store import open_store
 
@@ -56,9 +57,21 @@ def build(db: Path) -> dict[str, int]:
     return ids
 
 
+def english(title: str) -> Translation:
+    return Translation(
+        engine="ctranslate2",
+        model_id="opus-mt-ru-en@test",
+        translated_at=datetime.now(UTC),
+        title=TranslatedSegment("title", 0, [SentencePair("ЦБ", title)]),
+        blocks=[],
+    )
+
+
 def test_reader_lists_the_story_and_links_what_changed(tmp_path: Path) -> None:
     db = tmp_path / "stories.db"
     ids = build(db)
+    with open_store(db) as store:  # only the first article is translated (as a run cut short leaves it)
+        store.save_translation(store.get(ids["edited"]).revision_id, english(f"Central Bank keeps its rate {HOSTILE}"))
     with asgi_client_class()(create_app(db)) as client:
         page = client.get(f"/articles/{ids['edited']}").text
         assert "changed after it was first stored" in page and f'href="/articles/{ids["edited"]}/diff"' in page
@@ -66,6 +79,13 @@ def test_reader_lists_the_story_and_links_what_changed(tmp_path: Path) -> None:
         assert f'href="/articles/{ids["same"]}"' in page and f'href="/articles/{ids["rewrite"]}"' in page
         assert "same text" in page and "near copy (" in page
         assert HOSTILE not in page and "&lt;script&gt;" in page
+        # The exact copy shows the story's English as its own; the untranslated rewrite links to it.
+        same_page = client.get(f"/articles/{ids['same']}").text
+        assert 'class="reader bilingual"' in same_page and "same text as" in same_page
+        rewrite_page = client.get(f"/articles/{ids['rewrite']}").text
+        assert 'class="reader bilingual"' not in rewrite_page and "not translated separately" in rewrite_page
+        assert f'href="/articles/{ids["edited"]}">Central Bank keeps its rate &lt;script&gt;' in rewrite_page
+        assert HOSTILE not in rewrite_page
 
         diff = client.get(f"/articles/{ids['edited']}/diff")
         assert diff.status_code == 200 and HOSTILE not in diff.text

@@ -42,30 +42,33 @@ def test_copies_are_translated_once_and_show_their_story_translation(installed: 
 
     engine = CountingEngine(create_engine("ctranslate2", installed))
     report = translate_store(store, installed, engine=engine)
-    assert report.articles == 2 and report.failed == 0
-    assert report.skipped["story_copy"] == 2 and report.to_dict()["skipped"] == {"story_copy": 2}
-    assert "skipped (story_copy): 2" in report.summary_lines()
+    # The exact copy is skipped (its text is translated already); the lightly edited repost is translated,
+    # but only its new sentence reaches the engine: the translation memory serves the rest.
+    assert report.articles == 3 and report.failed == 0
+    assert report.skipped["story_copy"] == 1 and report.to_dict()["skipped"] == {"story_copy": 1}
+    assert "skipped (story_copy): 1" in report.summary_lines()
+    assert engine.sentences.count("Подробнее читайте на нашем сайте.") == 1
+    assert len(engine.sentences) == len(set(engine.sentences))  # no sentence of the story translated twice
     rows = store.connection.execute(
         "SELECT r.article_id FROM translations t JOIN revisions r ON r.id = t.revision_id ORDER BY r.article_id"
     ).fetchall()
-    assert [row[0] for row in rows] == [assigned["original"].article_id, assigned["unrelated"].article_id]
-    # Each copy points to its story's translation instead of holding its own.
-    for name in ("exact", "near"):
-        copy_id = assigned[name].article_id
-        stored = store.get(copy_id)
-        assert stored is not None and stored.article.translation is None
-        found = story_translation(store, copy_id)
-        assert found is not None and found[0] == assigned["original"].article_id
-        assert found[1].title.text
+    assert [row[0] for row in rows] == [assigned[n].article_id for n in ("original", "near", "unrelated")]
+    # The exact copy points to its story's translation instead of holding its own.
+    copy_id = assigned["exact"].article_id
+    stored = store.get(copy_id)
+    assert stored is not None and stored.article.translation is None
+    found = story_translation(store, copy_id)
+    assert found is not None and found[0] == assigned["original"].article_id
+    assert found[1].title.text
 
     # A rerun finds nothing to translate: the copies' story is translated already.
     sent_before = len(engine.sentences)
     again = translate_store(store, installed, engine=engine)
-    assert again.articles == 0 and again.skipped["story_copy"] == 2 and len(engine.sentences) == sent_before
+    assert again.articles == 0 and again.skipped["story_copy"] == 1 and len(engine.sentences) == sent_before
     engine.close()
     store.close()
 
-    result = CliRunner().invoke(main, ["--db", str(installed.db), "story", str(assigned["near"].article_id)])
+    result = CliRunner().invoke(main, ["--db", str(installed.db), "story", str(assigned["exact"].article_id)])
     assert result.exit_code == 0, result.output
     assert f"translation (article {assigned['original'].article_id}" in result.output
     assert found[1].title.text in result.output
@@ -73,7 +76,7 @@ def test_copies_are_translated_once_and_show_their_story_translation(installed: 
 
 
 def check_copies_in_reader_api_and_exports(installed: Settings, ids: dict[str, int]) -> None:
-    """The exact copy shows its story's English as its own; the rewrite points to it, never borrows it."""
+    """The exact copy shows its story's English as its own; the edited repost shows its own translation."""
     from dragoman.serve.app import create_app
     from dragoman.serve.export import iter_export
 
@@ -91,26 +94,18 @@ def check_copies_in_reader_api_and_exports(installed: Settings, ids: dict[str, i
     assert records[ids["exact"]]["translation"]["model_id"] == model_id
     assert records[ids["exact"]]["story"]["translated_member_id"] == ids["original"]
     assert records[ids["exact"]]["story"]["same_text"] is True
-    # The rewrite's Russian differs: it keeps no translation of its own and names the member that has one.
-    assert records[ids["near"]]["translation"] is None
-    assert records[ids["near"]]["story"] == {
-        "story_id": records[ids["exact"]]["story"]["story_id"],
-        "article_count": 3,
-        "translated_member_id": ids["original"],
-        "translated_member_url": original.article.url,
-        "translated_member_title_en": english_title,
-        "same_text": False,
-    }
+    # The edited repost has its own translation (its text differs): nothing borrowed, no link needed.
+    assert records[ids["near"]]["translation"]["model_id"] == model_id and "story" not in records[ids["near"]]
     assert "story" not in records[ids["original"]] and "story" not in records[ids["unrelated"]]
     rows = {int(r["id"]): r for r in csv.DictReader(io.StringIO("".join(iter_export(store, "csv"))))}
     assert rows[ids["exact"]]["title_en"] == english_title and rows[ids["exact"]]["translation_model"] == model_id
-    assert rows[ids["near"]]["title_en"] == "" and rows[ids["near"]]["translated_member_id"] == str(ids["original"])
+    assert rows[ids["near"]]["title_en"] and rows[ids["near"]]["translated_member_id"] == ""
     documents = "".join(iter_export(store, "text", ArticleFilter(ids=[ids["exact"]])))
     assert documents.splitlines()[0] == " ".join(english_title.split())
     assert documents.rstrip().endswith("Russian To English: https://mirror.example/exact-copy")
     # Parallel data keeps one copy of each sentence pair: the exact copy adds none of its own.
     pair_ids = {json.loads(line)["article_id"] for line in "".join(iter_export(store, "pairs")).splitlines()}
-    assert pair_ids == {ids["original"], ids["unrelated"]}
+    assert pair_ids == {ids["original"], ids["near"], ids["unrelated"]}
     stored_copy = store.get(ids["exact"])
     assert stored_copy is not None and stored_copy.article.translation is None  # borrowed in memory only
     store.close()
@@ -120,7 +115,6 @@ def check_copies_in_reader_api_and_exports(installed: Settings, ids: dict[str, i
         assert 'class="reader bilingual"' in page and f'href="/articles/{ids["original"]}"' in page
         assert "same text as" in page
         page = client.get(f"/articles/{ids['near']}").text
-        assert 'class="reader bilingual"' not in page and "not translated separately" in page
-        assert f'href="/articles/{ids["original"]}"' in page
+        assert 'class="reader bilingual"' in page and "same text as" not in page
         api = client.get(f"/api/articles/{ids['exact']}").json()
         assert api["story"]["same_text"] is True and all(s["en"] for s in api["sentences"])

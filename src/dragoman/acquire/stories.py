@@ -66,31 +66,33 @@ def story_id_of(store: Any, article_id: int) -> int | None:
 def processed_story_member(
     store: Any, article_id: int, *, translated_by: str | None = None, analyzed_by: str | None = None
 ) -> int | None:
-    """Another member of the article's story already translated by this model (or analyzed by this version).
+    """Another member of the article's story with the same text, already translated by this model (or
+    analyzed by this version).
 
-    The translate and analyze stages skip the article then: a copy points to its story, whose processed
-    member carries the translation and analysis.
+    The translate and analyze stages skip the article then: its story's member carries the translation and
+    analysis of exactly this text, and the reader and exports show them for it. A rewrite or a light edit
+    (different text) is translated itself; the translation memory serves the sentences it shares with the
+    story, so only its own sentences reach the engine.
     """
     story_id = story_id_of(store, article_id)
     if story_id is None:
         return None
     if translated_by is not None:
-        sql = (
-            "SELECT m.article_id FROM story_members m JOIN articles a ON a.id = m.article_id"
-            " JOIN translations t ON t.revision_id = a.current_revision_id"
-            " WHERE m.story_id = ? AND m.article_id != ? AND t.model_id = ? ORDER BY m.article_id LIMIT 1"
-        )
+        done = "JOIN translations t ON t.revision_id = r.id WHERE t.model_id = ?"
         value = translated_by
     elif analyzed_by is not None:
-        sql = (
-            "SELECT m.article_id FROM story_members m JOIN articles a ON a.id = m.article_id"
-            " JOIN analyses n ON n.revision_id = a.current_revision_id"
-            " WHERE m.story_id = ? AND m.article_id != ? AND n.analyzer_version = ? ORDER BY m.article_id LIMIT 1"
-        )
+        done = "JOIN analyses n ON n.revision_id = r.id WHERE n.analyzer_version = ?"
         value = analyzed_by
     else:
         raise ValueError("processed_story_member needs translated_by or analyzed_by")
-    row = store.connection.execute(sql, (story_id, article_id, value)).fetchone()
+    row = store.connection.execute(
+        "SELECT m.article_id FROM story_members m JOIN articles a ON a.id = m.article_id"
+        f" JOIN revisions r ON r.id = a.current_revision_id {done}"
+        " AND m.story_id = ? AND m.article_id != ? AND r.content_sha256 = (SELECT r2.content_sha256 FROM articles a2"
+        " JOIN revisions r2 ON r2.id = a2.current_revision_id WHERE a2.id = ?)"
+        " ORDER BY m.article_id LIMIT 1",
+        (value, story_id, article_id, article_id),
+    ).fetchone()
     return int(row[0]) if row is not None else None
 
 

@@ -163,18 +163,20 @@ def analyze_store(
     )
     # Collect ids first: writing analyses while paging through the same query would skip or repeat rows.
     todo = [(sa.id, sa.revision_id) for sa in store.iter_articles(where)]
-    stories_in_run: set[int] = set()
+    texts_in_run: set[tuple[int, str]] = set()
     for article_id, _revision_id in todo:
-        # A copy (exact or near) of a story analyzed already is not analyzed again: it points to its story.
-        story_id = story_id_of(store, article_id)
-        if story_id is not None:
-            if story_id in stories_in_run or processed_story_member(store, article_id, analyzed_by=ANALYZER_VERSION):
-                report.skipped["story_copy"] += 1
-                continue
-            stories_in_run.add(story_id)
         stored = store.get(article_id)
         if stored is None:
             continue
+        # A copy of a story with the same text as a member analyzed already (or queued in this run) is not
+        # analyzed again: that member's analysis is this text's. Rewrites are analyzed themselves.
+        story_id = story_id_of(store, article_id)
+        if story_id is not None:
+            text_key = (story_id, stored.article.content_sha256)
+            if text_key in texts_in_run or processed_story_member(store, article_id, analyzed_by=ANALYZER_VERSION):
+                report.skipped["story_copy"] += 1
+                continue
+            texts_in_run.add(text_key)
         article = stored.article
         try:
             analysis = analyze_article(article, registry=registry)

@@ -334,18 +334,20 @@ def translate_store(
         )
         group: list[Any] = []
         group_size = 0
-        stories_in_run: set[int] = set()
+        texts_in_run: set[tuple[int, str]] = set()
         for stored in store.iter_articles(where):
-            # A copy (exact or near) of a story translated already, or queued in this run, is not translated
-            # again: it points to its story, whose member carries the translation.
+            # A copy of a story with the same text as a member translated already, or queued in this run, is
+            # not translated again: that member's translation is this text's. Rewrites are translated, the
+            # translation memory serving the sentences they share with the story.
             story_id = story_id_of(store, stored.id)
             if story_id is not None:
-                if story_id in stories_in_run or processed_story_member(
+                text_key = (story_id, stored.article.content_sha256)
+                if text_key in texts_in_run or processed_story_member(
                     store, stored.id, translated_by=engine_instance.model_id
                 ):
                     translator.report.skipped["story_copy"] += 1
                     continue
-                stories_in_run.add(story_id)
+                texts_in_run.add(text_key)
             group.append(stored)
             group_size += _sentence_estimate(stored.article)
             if group_size >= group_sentences:
