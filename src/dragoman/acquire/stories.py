@@ -43,6 +43,15 @@ def story_of(store: Any, article_id: int, *, limit: int | None = None) -> dict[s
     }
 
 
+def has_copies(store: Any) -> bool:
+    """Whether any story has more than one member: when none has, no article can borrow a translation."""
+    try:
+        row = store.connection.execute("SELECT 1 FROM stories WHERE article_count > 1 LIMIT 1").fetchone()
+    except sqlite3.OperationalError:  # the acquire tables are not there: no stories
+        return False
+    return row is not None
+
+
 def is_story_copy(store: Any, article_id: int) -> bool:
     """True when the article is a copy of an earlier one (translate and analyze its story's first article)."""
     row = store.connection.execute(

@@ -10,7 +10,7 @@ from collections.abc import Iterable, Iterator
 from typing import Any, BinaryIO, TextIO
 from xml.sax.saxutils import escape as xml_escape
 
-from dragoman.acquire.stories import StoryLink, link_story_copy
+from dragoman.acquire.stories import StoryLink, has_copies, link_story_copy
 from dragoman.serve.render import render_markdown, render_text
 from dragoman.store.base import ArticleFilter, StoredArticle
 
@@ -142,6 +142,7 @@ def iter_export(
     counter = counter or _Counter()
 
     def articles(borrow: bool = True) -> Iterator[tuple[StoredArticle, StoryLink | None]]:
+        borrow = borrow and has_copies(store)  # checked once: a corpus without copies costs no lookups
         for stored in store.iter_articles(where):
             counter.articles += 1
             # An untranslated copy of a translated story: the same text borrows the member's translation.
