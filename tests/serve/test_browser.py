@@ -10,6 +10,7 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,7 @@ import pytest
 import uvicorn
 from serve_corpus import Corpus
 
+from dragoman.acquire.dedupe import StoryIndex
 from dragoman.article import Article, Block, BlockKind, SentencePair, TranslatedSegment, Translation
 from dragoman.serve.app import create_app
 from dragoman.store import open_store
@@ -155,7 +157,16 @@ def test_hostile_article_stays_text_in_the_browser(browser: Any, tmp_path: Path)
     store = open_store(tmp_path / "d.db")
     article = Article(url="javascript:alert(3)", title=title, blocks=[Block(BlockKind.PARAGRAPH, f"Текст {script}.")],
                       published_at=datetime(2022, 1, 1, tzinfo=UTC))  # fmt: skip
-    result = store.ingest(article)
+    first = store.ingest(article)
+    index = StoryIndex(store)
+    index(first.article_id, article, first)
+    # The outlet edits it (a second revision, more markup) and a mirror copies the edited text (its story).
+    edited = replace(article, title=f"{title} (обновлено)", content_sha256="")  # ingest hashes the new content
+    result = store.ingest(edited)
+    index(result.article_id, edited, result)
+    mirror = replace(edited, url="https://mirror.example/1")
+    mirrored = store.ingest(mirror)
+    assert index.assign(mirrored.article_id, mirror).kind == "exact_hash"
     store.save_translation(
         result.revision_id,
         Translation(engine="t", model_id="m", translated_at=datetime(2022, 1, 2, tzinfo=UTC),
@@ -168,13 +179,19 @@ def test_hostile_article_stays_text_in_the_browser(browser: Any, tmp_path: Path)
     dialogs: list[str] = []
     page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
     with serving(tmp_path / "d.db") as url:
-        for path in (f"/articles/{result.article_id}", "/?q=взрыв", "/?q=blast"):
+        pages = (f"/articles/{result.article_id}", f"/articles/{result.article_id}/diff")
+        for path in (*pages, f"/articles/{mirrored.article_id}", "/?q=взрыв", "/?q=blast"):
             page.goto(url + path)
             page.wait_for_load_state("load")
             assert page.evaluate("document.scripts.length") == 1, path  # only /static/app.js
             assert page.evaluate("document.images.length") == 0, path
+        page.goto(f"{url}/articles/{result.article_id}/diff")
+        assert script in page.locator("pre.diff-lines .add").first.inner_text()
+        page.goto(f"{url}/articles/{mirrored.article_id}")  # the copy shows its story's English as text
+        assert script in page.locator("h1.en").inner_text()
         page.goto(f"{url}/articles/{result.article_id}")
         assert script in page.locator("h1.en").inner_text()
+        assert script in page.locator(".story-members a").first.inner_text()
         assert page.locator("a[href^='javascript:']").count() == 0
         page.locator(".unsafe-url").click()  # the URL is plain text: clicking it does nothing
     assert dialogs == []
