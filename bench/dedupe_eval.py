@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import random
 import sys
 import tempfile
 import time
@@ -63,6 +64,17 @@ def scores(pairs: list[tuple[Article, Article, bool]], predictions: list[bool]) 
     recall = tp / (tp + fn) if tp + fn else 0.0
     f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
     return {"precision": precision, "recall": recall, "f1": f1, "pairs": len(pairs)}
+
+
+def bootstrap_f1(pairs, predictions: list[bool], rounds: int = 2000, seed: int = 7) -> tuple[float, float]:
+    """95% interval of F1 over pairs resampled with replacement: how much the figure owes to which pairs."""
+    rng = random.Random(seed)
+    values = []
+    for _ in range(rounds):
+        sample = [rng.randrange(len(pairs)) for _ in pairs]
+        values.append(scores([pairs[i] for i in sample], [predictions[i] for i in sample])["f1"])
+    values.sort()
+    return values[int(0.025 * rounds)], values[int(0.975 * rounds) - 1]
 
 
 def predict_via_store(
@@ -134,10 +146,11 @@ def main() -> None:
         options = {"title_weight": title_weight, "max_words": compare_words or None}
         direct = [story_similarity(a, b, **options) >= threshold for a, b, _ in pools[name]]
         missed = sum(1 for d, p in zip(direct, predictions, strict=True) if d and not p)
+        low, high = bootstrap_f1(pools[name], predictions)
         print(
             f"{name:6s} P {result['precision']:.3f}  R {result['recall']:.3f}  F1 {result['f1']:.3f}"
-            f"  ({result['pairs']} pairs, {elapsed:.1f}s through StoryIndex + SQLite;"
-            f" {missed} pairs above the threshold never became LSH candidates)"
+            f" (95% bootstrap interval {low:.3f}-{high:.3f}; {result['pairs']} pairs, {elapsed:.1f}s through"
+            f" StoryIndex + SQLite; {missed} pairs above the threshold never became LSH candidates)"
         )
     if args.signals:
         study_signals(pools)
