@@ -18,6 +18,7 @@ def test_precedence_defaults_file_env_flags(tmp_path: Path) -> None:
     assert settings.allow_private is True
     assert settings.with_overrides(db="flag.db", host_delay=None).db == "flag.db"
     assert Settings().max_bytes == 10_000_000
+    assert load_settings(None, env={"DRAGOMAN_STORY_THRESHOLD": "0.5"}).story_threshold == 0.5
 
 
 def test_bad_config_is_a_config_error(tmp_path: Path) -> None:

@@ -389,7 +389,7 @@ def _alert_sinks(app: AppContext, alert_jsonl: str | None, webhooks: tuple[str, 
     return sinks
 
 
-def _monitor_hooks(store: Any, sinks: list[Any], *, stories: bool) -> list[Any]:
+def _monitor_hooks(app: AppContext, store: Any, sinks: list[Any], *, stories: bool) -> list[Any]:
     from dragoman.acquire.alerts import AlertEngine
 
     try:
@@ -400,7 +400,7 @@ def _monitor_hooks(store: Any, sinks: list[Any], *, stories: bool) -> list[Any]:
             " or pass --no-stories"
         ) from exc
 
-    hooks: list[Any] = [StoryIndex(store)] if stories else []
+    hooks: list[Any] = [StoryIndex(store, threshold=app.settings.story_threshold)] if stories else []
     hooks.append(AlertEngine(store, sinks))
     return hooks
 
@@ -477,7 +477,7 @@ def watch(
     )
     sinks = _alert_sinks(app, alert_jsonl, webhooks, print_alerts)
     with app.open_store() as store:
-        hooks = _monitor_hooks(store, sinks, stories=not no_stories)
+        hooks = _monitor_hooks(app, store, sinks, stories=not no_stories)
         monitor = Monitor(store, app.settings, config=config, hooks=hooks)
         urls = monitor.add_feeds(feeds)
         app.echo(
@@ -568,7 +568,7 @@ def backfill(
         options = {"model": scale_model, "analyze": scale_analyze, "workers": workers, "translators": translators}
         options |= {"ray_address": ray_address, "output": output, "retry_failed": retry_failed}
         sinks = _alert_sinks(app, alert_jsonl, webhooks, print_alerts)
-        options["hooks"] = lambda store: _monitor_hooks(store, sinks, stories=not no_stories)
+        options["hooks"] = lambda store: _monitor_hooks(app, store, sinks, stories=not no_stories)
         run_backfill_command(app, list(inputs), sitemaps, parse_date(since), limit, engine or "local", options, as_json)
         return
     if not sitemaps or not since:
@@ -582,7 +582,7 @@ def backfill(
             store,
             app.settings,
             config=MonitorConfig(concurrency=max(1, concurrency)),
-            hooks=_monitor_hooks(store, sinks, stories=not no_stories),
+            hooks=_monitor_hooks(app, store, sinks, stories=not no_stories),
         )
         report = MonitorReport()
         try:
@@ -633,7 +633,7 @@ def ingest_warc(
 
     sinks = _alert_sinks(app, alert_jsonl, webhooks, print_alerts)
     with app.open_store() as store, progress_bar(app, None, "warc") as advance:
-        intake = Intake(store, _monitor_hooks(store, sinks, stories=not no_stories))
+        intake = Intake(store, _monitor_hooks(app, store, sinks, stories=not no_stories))
         report = run(
             files,
             intake,

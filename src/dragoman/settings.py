@@ -14,6 +14,10 @@ from typing import Any
 
 from dragoman.errors import ConfigError
 
+# The cosine of rarity-weighted word vectors from which StoryIndex joins two articles into one story: tuned in
+# bench/dedupe_eval.py on crowd-labelled pairs (train + exam pools; held-out honey F1 0.80).
+DEFAULT_STORY_THRESHOLD = 0.37
+
 
 def _user_data_dir() -> Path:
     base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
@@ -42,6 +46,10 @@ class Settings:
         metadata={"help": "where translation models are installed"},
     )
     device: str = field(default="auto", metadata={"help": "translation device: auto, cpu or cuda"})
+    story_threshold: float = field(
+        default=DEFAULT_STORY_THRESHOLD,
+        metadata={"help": "similarity (0-1] from which two articles are one story; higher joins only closer copies"},
+    )
 
     @property
     def full_user_agent(self) -> str:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import csv
 import sys
 
+import pytest
+
 from dragoman.acquire.dedupe import (
     DEFAULT_THRESHOLD,
     StoryIndex,
@@ -173,3 +175,26 @@ def test_band_keys_live_in_the_database_and_are_backfilled(db_path):
         assert tuple(keys) == (2 * loose.bands, 2)
         layouts = [row[0] for row in store.connection.execute("SELECT layout FROM story_band_layout")]
         assert layouts == [f"{loose.bands}x{loose.rows}"]
+
+
+def test_story_threshold_is_a_setting_with_a_checked_range(db_path, tmp_path):
+    from click.testing import CliRunner
+
+    from dragoman.cli import main
+    from dragoman.errors import ConfigError
+
+    text = "Центробанк сохранил ключевую ставку на уровне 16 процентов и пообещал следить за инфляцией в регионах."
+    original = make("https://a.example/1", "Центробанк сохранил ставку", text)
+    edited = make("https://b.example/1", "Центробанк сохранил ставку", text + "\nАналитики ждали снижения.")
+    with SQLiteStore(db_path) as store:
+        strict = StoryIndex(store, threshold=0.99)  # only near-identical texts are one story
+        first = strict.assign(store.ingest(original).article_id, original)
+        assert strict.assign(store.ingest(edited).article_id, edited).story_id != first.story_id
+        with pytest.raises(ConfigError, match="story threshold"):
+            StoryIndex(store, threshold=1.5)
+    result = CliRunner().invoke(
+        main,
+        ["--db", str(tmp_path / "w.db"), "watch", "--once", "--feed", "http://127.0.0.1:9/feed.xml"],
+        env={"DRAGOMAN_STORY_THRESHOLD": "2"},
+    )
+    assert result.exit_code != 0 and "story threshold must be in (0, 1], not 2.0" in result.output

@@ -29,7 +29,8 @@ import numpy as np
 from datasketch import MinHash, MinHashLSH
 
 from dragoman.article import Article
-from dragoman.errors import StoreError
+from dragoman.errors import ConfigError, StoreError
+from dragoman.settings import DEFAULT_STORY_THRESHOLD
 from dragoman.store.base import IngestOutcome, IngestResult
 
 NUM_PERM = 128
@@ -42,8 +43,8 @@ DEFAULT_SHINGLE_SIZE = 1
 # one (datasketch picks bands and rows for it). Loose, so that rewrites reach the weighted comparison.
 DEFAULT_CANDIDATE_JACCARD = 0.07
 # The decision: cosine of the rarity-weighted vectors of title and text at or above this is the same story.
-# Tuned with the title weight and window on ru_train_pool + ru_exam_pool (bench/dedupe_eval.py).
-DEFAULT_THRESHOLD = 0.37
+# Tuned with the title weight and window on ru_train_pool + ru_exam_pool (bench/dedupe_eval.py); a setting.
+DEFAULT_THRESHOLD = DEFAULT_STORY_THRESHOLD
 DEFAULT_TITLE_WEIGHT = 2.0
 DEFAULT_COMPARE_WORDS: int | None = None
 # Exact verification reads each candidate back from the store: the best few by estimate are enough.
@@ -185,6 +186,8 @@ class StoryIndex:
         num_perm: int = NUM_PERM,
         window_days: float | None = DEFAULT_WINDOW_DAYS,
     ) -> None:
+        if not 0.0 < threshold <= 1.0:
+            raise ConfigError(f"story threshold must be in (0, 1], not {threshold}")
         self.store = store
         self.conn = store.connection
         self.threshold = threshold
