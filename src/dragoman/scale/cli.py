@@ -177,6 +177,6 @@ def load_command(app: Any, shards: list[Path], as_json: bool) -> None:
 
     with app.open_store() as store:
         # Stories and alerts as at ingest; alerts wait in the outbox for `dragoman alerts --deliver`.
-        report = load_shards(shards, store, hooks=_monitor_hooks(store, [], stories=True))
+        report = load_shards(shards, store, hooks=_monitor_hooks(app, store, [], stories=True))
     print_backfill_report(app, report, as_json)
     sys.exit(130 if report.interrupted else EXIT_OK)
