@@ -52,15 +52,6 @@ def has_copies(store: Any) -> bool:
     return row is not None
 
 
-def is_story_copy(store: Any, article_id: int) -> bool:
-    """True when the article is a copy of an earlier one (translate and analyze its story's first article)."""
-    row = store.connection.execute(
-        "SELECT s.first_article_id FROM story_members m JOIN stories s ON s.id = m.story_id WHERE m.article_id = ?",
-        (article_id,),
-    ).fetchone()
-    return row is not None and int(row[0]) != article_id
-
-
 def story_id_of(store: Any, article_id: int) -> int | None:
     """The story id of an article, or None (no story yet, or a database without the stories tables)."""
     try:
