@@ -122,6 +122,26 @@ def filter_sql(where: ArticleFilter, placeholder: str) -> tuple[list[str], list[
     return clauses, params
 
 
+def get_current(
+    fetch_one: Callable[[str, tuple[Any, ...]], Any], placeholder: str, ref: int | str
+) -> StoredArticle | None:
+    """An article by numeric id or by URL (its key URL, else the first revision fetched from it), with its
+    latest results; ``fetch_one(sql, params)`` runs a query and returns one row or None."""
+    if isinstance(ref, int) or (isinstance(ref, str) and ref.isdigit()):
+        if not 0 < int(ref) < 2**63:  # ids are 64-bit integers on both backends; nothing is stored beyond
+            return None
+        row = fetch_one(SELECT_CURRENT + f" WHERE a.id = {placeholder}", (int(ref),))
+    else:
+        row = fetch_one(SELECT_CURRENT + f" WHERE a.key_url = {placeholder}", (ref,))
+        if row is None:
+            row = fetch_one(
+                SELECT_CURRENT + " WHERE a.id = (SELECT article_id FROM revisions"
+                f" WHERE source_url = {placeholder} ORDER BY id LIMIT 1)",
+                (ref,),
+            )
+    return load_stored(row) if row is not None else None
+
+
 def iter_current(
     fetch: Callable[[str, tuple[Any, ...]], list[Any]],
     placeholder: str,

@@ -29,12 +29,12 @@ from psycopg.adapt import Loader
 from dragoman.article import Article, Translation
 from dragoman.errors import StoreError
 from dragoman.store.base import (
-    SELECT_CURRENT,
     SELECT_REVISIONS,
     ArticleFilter,
     IngestOutcome,
     IngestResult,
     StoredArticle,
+    get_current,
     iso_utc,
     iter_current,
     load_stored,
@@ -498,17 +498,7 @@ class PostgresStore:
 
     def get(self, ref: int | str) -> StoredArticle | None:
         """An article by numeric id or by URL (canonical or as fetched), with its latest results."""
-        if isinstance(ref, int) or (isinstance(ref, str) and ref.isdigit()):
-            row = self.raw.execute(SELECT_CURRENT + " WHERE a.id = %s", (int(ref),)).fetchone()
-        else:
-            row = self.raw.execute(SELECT_CURRENT + " WHERE a.key_url = %s", (ref,)).fetchone()
-            if row is None:
-                row = self.raw.execute(
-                    SELECT_CURRENT
-                    + " WHERE a.id = (SELECT article_id FROM revisions WHERE source_url = %s ORDER BY id LIMIT 1)",
-                    (ref,),
-                ).fetchone()
-        return load_stored(row) if row is not None else None
+        return get_current(lambda sql, params: self.raw.execute(sql, params).fetchone(), "%s", ref)
 
     def revisions(self, article_id: int) -> list[StoredArticle]:
         rows = self.raw.execute(SELECT_REVISIONS.format(p="%s"), (article_id,)).fetchall()

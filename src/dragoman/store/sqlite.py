@@ -18,12 +18,12 @@ from typing import Any
 from dragoman.article import Article, Translation
 from dragoman.errors import StoreError
 from dragoman.store.base import (
-    SELECT_CURRENT,
     SELECT_REVISIONS,
     ArticleFilter,
     IngestOutcome,
     IngestResult,
     StoredArticle,
+    get_current,
     iso_utc,
     iter_current,
     load_stored,
@@ -235,19 +235,7 @@ class SQLiteStore:
 
     def get(self, ref: int | str) -> StoredArticle | None:
         """An article by numeric id or by URL (canonical or as fetched), with its latest results."""
-        conn = self.connection
-        if isinstance(ref, int) or (isinstance(ref, str) and ref.isdigit()):
-            if not 0 < int(ref) < 2**63:  # SQLite integers are 64-bit; nothing is stored beyond
-                return None
-            row = conn.execute(SELECT_CURRENT + " WHERE a.id = ?", (int(ref),)).fetchone()
-        else:
-            row = conn.execute(SELECT_CURRENT + " WHERE a.key_url = ?", (ref,)).fetchone()
-            if row is None:
-                row = conn.execute(
-                    SELECT_CURRENT + " WHERE a.id = (SELECT article_id FROM revisions WHERE source_url = ? LIMIT 1)",
-                    (ref,),
-                ).fetchone()
-        return load_stored(row) if row is not None else None
+        return get_current(lambda sql, params: self.connection.execute(sql, params).fetchone(), "?", ref)
 
     def revisions(self, article_id: int) -> list[StoredArticle]:
         rows = self.connection.execute(SELECT_REVISIONS.format(p="?"), (article_id,)).fetchall()
