@@ -103,12 +103,8 @@ class CrawlState:
             "SELECT url, outlet, kind, etag, last_modified, interval_seconds, failures FROM monitor_feeds"
             " WHERE next_poll_at <= ?"
         )
-        params: list[Any] = [self.clock()]
-        if urls is not None:
-            wanted = list(urls)
-            sql += f" AND url IN ({','.join('?' * len(wanted)) or 'NULL'})"
-            params.extend(wanted)
-        rows = self.conn.execute(sql + " ORDER BY next_poll_at", params).fetchall()
+        condition, wanted = _among("url", urls)
+        rows = self.conn.execute(sql + condition + " ORDER BY next_poll_at", [self.clock(), *wanted]).fetchall()
         return [FeedRow(r[0], r[1], r[2], r[3], r[4], float(r[5]), int(r[6])) for r in rows]
 
     def status(self, *, reasons: int = 10) -> dict[str, Any]:
@@ -158,20 +154,13 @@ class CrawlState:
 
     def next_wakeup(self, feed_urls: Iterable[str] | None = None) -> float | None:
         """When the next of these feeds (default: all) is due to be polled, or one of their items retried."""
-        if feed_urls is None:
-            row = self.conn.execute(
-                "SELECT min(t) FROM (SELECT min(next_poll_at) AS t FROM monitor_feeds UNION ALL"
-                " SELECT min(not_before) FROM monitor_items WHERE state = 'pending')"
-            ).fetchone()
-        else:
-            wanted = list(feed_urls)
-            marks = ",".join("?" * len(wanted)) or "NULL"
-            row = self.conn.execute(
-                f"SELECT min(t) FROM (SELECT min(next_poll_at) AS t FROM monitor_feeds WHERE url IN ({marks})"
-                f" UNION ALL SELECT min(not_before) FROM monitor_items WHERE state = 'pending'"
-                f" AND feed_url IN ({marks}))",
-                [*wanted, *wanted],
-            ).fetchone()
+        feeds, wanted = _among("url", feed_urls)
+        items, _ = _among("feed_url", feed_urls)
+        row = self.conn.execute(
+            f"SELECT min(t) FROM (SELECT min(next_poll_at) AS t FROM monitor_feeds WHERE 1 = 1{feeds}"
+            f" UNION ALL SELECT min(not_before) FROM monitor_items WHERE state = 'pending'{items})",
+            [*wanted, *wanted],
+        ).fetchone()
         return float(row[0]) if row and row[0] is not None else None
 
     def record_poll(
@@ -241,12 +230,10 @@ class CrawlState:
             "SELECT url, feed_url, outlet, title, published_at, full_text, attempts FROM monitor_items"
             " WHERE state = 'pending' AND not_before <= ?"
         )
-        params: list[Any] = [self.clock()]
-        if feed_urls is not None:
-            wanted = list(feed_urls)
-            sql += f" AND feed_url IN ({','.join('?' * len(wanted)) or 'NULL'})"
-            params.extend(wanted)
-        rows = self.conn.execute(sql + " ORDER BY first_seen_at, url LIMIT ?", (*params, limit)).fetchall()
+        condition, wanted = _among("feed_url", feed_urls)
+        rows = self.conn.execute(
+            sql + condition + " ORDER BY first_seen_at, url LIMIT ?", (self.clock(), *wanted, limit)
+        ).fetchall()
         return [ItemRow(*r) for r in rows]
 
     def stored_article_id(self, url: str) -> int | None:
@@ -721,6 +708,14 @@ class Monitor:
                 yield message
             for future in futures:
                 future.result()  # a bug in a worker surfaces here instead of vanishing
+
+
+def _among(column: str, values: Iterable[str] | None) -> tuple[str, list[str]]:
+    """(" AND column IN (?, ...)", values) to restrict a query to some feeds; ("", []) when all are wanted."""
+    if values is None:
+        return "", []
+    wanted = list(values)
+    return f" AND {column} IN ({','.join('?' * len(wanted)) or 'NULL'})", wanted
 
 
 def _host(url: str) -> str:
