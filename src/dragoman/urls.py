@@ -1,0 +1,55 @@
+"""What a URL stored in a record may look like.
+
+Scraped pages, feeds and researchers' records all hand us URLs that later reach a web page, a Markdown
+file, a CSV cell or a terminal. A URL with spaces, angle brackets, quotes or control characters is never a
+real address (browsers percent-encode them); it is how markup gets smuggled into an export. Such a URL is
+refused where a record is built, so every later stage can rely on it.
+"""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import urlsplit
+
+# Characters that a URL never carries unencoded and that change meaning in HTML, Markdown, CSV or a terminal.
+_FORBIDDEN = re.compile(r"[\x00-\x20\x7f-\x9f<>\"'`\\{}|^\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+MAX_URL_LENGTH = 8192
+WEB_SCHEMES = frozenset({"http", "https"})
+RECORD_SCHEMES = frozenset({"http", "https", "file"})
+
+
+def check_url(value: object, *, schemes: frozenset[str] = WEB_SCHEMES, field: str = "url") -> str:
+    """``value`` as a clean absolute URL, or ValueError saying what is wrong with it.
+
+    Leading and trailing whitespace is dropped; anything else that a URL cannot hold unencoded is refused.
+    """
+    if not isinstance(value, str):
+        raise ValueError(f"{field} must be a string, not {type(value).__name__}")
+    url = value.strip()
+    if not url:
+        raise ValueError(f"{field} is empty")
+    if len(url) > MAX_URL_LENGTH:
+        raise ValueError(f"{field} is longer than {MAX_URL_LENGTH} characters")
+    bad = _FORBIDDEN.search(url)
+    if bad is not None:
+        raise ValueError(f"{field} contains a character a URL cannot hold ({bad.group()!r})")
+    try:
+        parts = urlsplit(url)
+    except ValueError as exc:
+        raise ValueError(f"{field} is not a URL: {exc}") from exc
+    scheme = parts.scheme.lower()
+    if scheme not in schemes:
+        allowed = ", ".join(sorted(schemes))
+        raise ValueError(f"{field} must start with one of {allowed}: {url[:80]!r}")
+    if scheme != "file" and not parts.netloc:
+        raise ValueError(f"{field} has no host: {url[:80]!r}")
+    return url
+
+
+def is_clean_url(value: object, *, schemes: frozenset[str] = WEB_SCHEMES) -> bool:
+    """True when :func:`check_url` accepts ``value``."""
+    try:
+        check_url(value, schemes=schemes)
+    except ValueError:
+        return False
+    return True
