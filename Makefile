@@ -23,7 +23,9 @@ $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 demo: $(VENV)/.installed-demo
 	$(BIN)/python -m dragoman.demo --db $(DB)
 
+# scripts/test-deps.sh installs Chromium and PostgreSQL as root, or says how (those tests then skip).
 test: $(VENV)/.installed-test
+	scripts/test-deps.sh
 	$(BIN)/ruff check src tests bench scripts
 	$(BIN)/python -m pytest
 

@@ -23,6 +23,7 @@ from dragoman.acquire.dedupe import StoryIndex
 from dragoman.article import Article, Block, BlockKind, SentencePair, TranslatedSegment, Translation
 from dragoman.serve.app import create_app
 from dragoman.store import open_store
+from system_packages import missing_system_package
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
@@ -61,7 +62,7 @@ def server(corpus: Corpus) -> Iterator[str]:
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
     if not CHROMIUM.exists():
-        pytest.fail("Chromium is not installed at /usr/bin/chromium (apt-get install chromium)")
+        missing_system_package("the real-browser test", "chromium")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:

@@ -18,6 +18,8 @@ from typing import Any
 
 import pytest
 
+from system_packages import missing_system_package
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 POSTGRES_SCRIPT = REPO_ROOT / ".ci" / "postgres.sh"
 
@@ -30,7 +32,7 @@ def postgres_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         yield url
         return
     if not glob("/usr/lib/postgresql/*/bin/initdb"):
-        pytest.skip("PostgreSQL tests need DRAGOMAN_TEST_POSTGRES or Debian's server (apt-get install postgresql)")
+        missing_system_package("the PostgreSQL test (or set DRAGOMAN_TEST_POSTGRES to a server URL)", "postgresql")
     directory = Path("/tmp") / f"dragoman-test-pg-{uuid.uuid4().hex[:8]}"  # owned by the postgres user as root
     started = subprocess.run(
         [str(POSTGRES_SCRIPT), "start", str(directory)], capture_output=True, text=True, timeout=120
