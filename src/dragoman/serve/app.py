@@ -485,6 +485,7 @@ def create_app(
                 "outlets": cache.get("outlets", lambda: SearchIndex(st).outlets()),
                 "stats": cache.get("overview", lambda: queries.overview(st.connection)),
             },
+            400 if error else 200,  # the form, with the message, so the query can be corrected
         )
 
     @app.get("/articles/{article_id}", response_class=HTMLResponse, include_in_schema=False)
