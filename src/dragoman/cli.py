@@ -418,7 +418,7 @@ def serve(app: AppContext, host: str, port: int, token: str | None, token_file: 
     ):
         click.echo(warning, err=True)
     app.echo(f"serving {db} on http://{host}:{port}/")
-    run_server(db, host=host, port=port, token=token or None, read_token=read_token or None, allowed_hosts=extra_hosts)
+    run_server(db, host=host, port=port, token=token or None, read_token=read_token or None, extra_hosts=extra_hosts)
 
 
 # -- monitoring: watch, backfill, WARC, stories, revisions, alerts (issue 6) ---------------------------

@@ -879,10 +879,10 @@ def serve(
     port: int = 8080,
     token: str | None = None,
     read_token: str | None = None,
-    allowed_hosts: Iterable[str] = (),
+    extra_hosts: Iterable[str] = (),
 ) -> None:
     """Run the web app with uvicorn (blocking), answering only the Host names of ``allowed_hosts_for``."""
     import uvicorn
 
-    app = create_app(db, token=token, read_token=read_token, allowed_hosts=allowed_hosts_for(host, allowed_hosts))
+    app = create_app(db, token=token, read_token=read_token, allowed_hosts=allowed_hosts_for(host, extra_hosts))
     uvicorn.run(app, host=host, port=port, log_level="info")
