@@ -421,7 +421,7 @@ def create_app(
         if not given:
             return False
         # every secret is compared, each in constant time: the answer time says nothing about the token
-        matches = [hmac.compare_digest(given.encode(), secret) for secret in read_secrets]
+        matches = [hmac.compare_digest(given.encode("utf-8", "replace"), secret) for secret in read_secrets]
         return any(matches)
 
     @app.middleware("http")
