@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import click
+from click.core import ParameterSource
 
 from dragoman import __version__
 from dragoman.errors import ConfigError, DragomanError
@@ -328,7 +329,7 @@ def search(app: AppContext, query: str, outlets: tuple[str, ...], rubric: str | 
            until: str | None, entities: tuple[str, ...], unnamed: bool, qa: bool, sort: str, limit: int,
            as_json: bool) -> None:  # fmt: skip
     """Search Russian originals and English translations: words, "phrases", AND/OR/NOT, -word, prefix*."""
-    from dragoman.serve.search import SearchIndex, SearchQuery
+    from dragoman.serve.search import QueryError, SearchIndex, SearchQuery
 
     request = SearchQuery(text=query, outlets=list(outlets), rubric=rubric, since=parse_date(since),
                           until=parse_date(until), entities=list(entities), unnamed_sources=unnamed,
@@ -336,7 +337,10 @@ def search(app: AppContext, query: str, outlets: tuple[str, ...], rubric: str | 
     with app.open_store() as store:
         index = SearchIndex(store)
         index.sync()  # everything stored so far, not only the web's bounded share per request
-        results = index.search(request)
+        try:
+            results = index.search(request)
+        except QueryError as exc:  # the query is bad usage: exit 2, like a bad flag
+            raise ConfigError(f"bad query: {exc.message}", reason=exc.reason) from exc
     if as_json:
         from dataclasses import asdict
 
@@ -351,6 +355,17 @@ def search(app: AppContext, query: str, outlets: tuple[str, ...], rubric: str | 
     app.echo(f"{results.total:,}{'+' if results.total_is_capped else ''} articles")
 
 
+def read_secret_file(path: str, what: str) -> str:
+    """A token kept in a file (first line, surrounding spaces dropped): unlike a flag, not visible in `ps`."""
+    try:
+        secret = Path(path).read_text(encoding="utf-8").strip()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"cannot read the {what} file {path}: {exc}") from exc
+    if not secret:
+        raise ConfigError(f"the {what} file {path} is empty")
+    return secret
+
+
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind (keep 127.0.0.1 by default).")
 @click.option("--port", default=8080, show_default=True, type=int, help="Port to listen on.")
@@ -358,19 +373,52 @@ def search(app: AppContext, query: str, outlets: tuple[str, ...], rubric: str | 
     "--token",
     envvar="DRAGOMAN_TOKEN",
     default=None,
-    help="Token for endpoints that change data (env DRAGOMAN_TOKEN); without it they are off.",
+    help="Token for endpoints that change data (env DRAGOMAN_TOKEN); without it they are off. A flag is visible "
+    "to other users in `ps`: prefer the environment or --token-file.",
+)
+@click.option(
+    "--token-file", type=click.Path(dir_okay=False), help="Read the token for endpoints that change data from a file."
+)
+@click.option(
+    "--read-token-file",
+    type=click.Path(dir_okay=False),
+    help="Read a token that every request must carry from a file (or set DRAGOMAN_READ_TOKEN).",
+)
+@click.option(
+    "--allowed-host",
+    "allowed_hosts",
+    multiple=True,
+    help="Also answer requests for this Host name (repeatable); others get 400. Default: the bound host, and "
+    "localhost, 127.0.0.1 and ::1 for a loopback bind.",
 )
 @pass_app
 @handle_errors
-def serve(app: AppContext, host: str, port: int, token: str | None) -> None:
+def serve(app: AppContext, host: str, port: int, token: str | None, token_file: str | None,
+          read_token_file: str | None, allowed_hosts: tuple[str, ...]) -> None:  # fmt: skip
     """Run the web reader and JSON API (search, reader, entities, quotes, timeline, outlets, exports)."""
+    from dragoman.serve.app import allowed_hosts_for, exposure_warnings
     from dragoman.serve.app import serve as run_server
 
     db = str(app.settings.db)
     if not db.startswith(("postgres", "sqlite:")) and not Path(db).exists():
         raise ConfigError(f"no database at {db}; run `dragoman ingest` first or pass --db")
+    if token_file:
+        token = read_secret_file(token_file, "token")
+    elif token and click.get_current_context().get_parameter_source("token") == ParameterSource.COMMANDLINE:
+        click.echo(
+            "warning: --token on the command line is visible to other users of this machine (ps); "
+            "set DRAGOMAN_TOKEN or use --token-file instead",
+            err=True,
+        )
+    read_token = read_secret_file(read_token_file, "read token") if read_token_file else app.settings.read_token
+    extra_hosts = [*app.settings.allowed_hosts.split(","), *allowed_hosts]
+    # Said even with --quiet: these are about who can read the corpus.
+    for warning in exposure_warnings(
+        host, port, read_token=read_token or None, allowed_hosts=allowed_hosts_for(host, extra_hosts)
+    ):
+        click.echo(warning, err=True)
     app.echo(f"serving {db} on http://{host}:{port}/")
-    run_server(db, host=host, port=port, token=token or None)
+    run_server(db, host=host, port=port, token=token or None, read_token=read_token or None, extra_hosts=extra_hosts)
 
 
 # -- monitoring: watch, backfill, WARC, stories, revisions, alerts (issue 6) ---------------------------

@@ -46,6 +46,15 @@ class Settings:
         metadata={"help": "where translation models are installed"},
     )
     device: str = field(default="auto", metadata={"help": "translation device: auto, cpu or cuda"})
+    read_token: str = field(
+        default="",
+        repr=False,  # a secret: never in logs or reprs
+        metadata={"help": "token every web request must carry (serve); prefer the environment or a file to a flag"},
+    )
+    allowed_hosts: str = field(
+        default="",
+        metadata={"help": "extra Host names the web server answers, comma separated (serve)"},
+    )
     story_threshold: float = field(
         default=DEFAULT_STORY_THRESHOLD,
         metadata={"help": "similarity (0-1] from which two articles are one story; higher joins only closer copies"},

@@ -39,7 +39,7 @@ def test_search_page_finds_russian_and_english_words_with_counts(client: Any, co
 
 def test_search_page_reports_a_bad_query_without_failing(client: Any) -> None:
     page = client.get("/", params={"q": "-Путин"})
-    assert page.status_code == 200
+    assert page.status_code == 400  # the search form with the message (was 200 before issue 13, item 6)
     assert 'class="error"' in page.text and "at least one word" in page.text
     api = client.get("/api/search", params={"q": "-Путин"})
     assert api.status_code == 400 and "at least one word" in api.json()["detail"]

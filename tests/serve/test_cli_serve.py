@@ -102,4 +102,4 @@ def test_search_command(corpus: Corpus) -> None:
     lines = [line for line in stdout.splitlines() if not line.startswith("\t")]
     assert code == 0 and len(lines) == 2 and "[Putin]" in stdout
     code, _, err = run(corpus.db, "search", "--", "-Putin")
-    assert code == 1 and "at least one word" in err
+    assert code == 2 and "at least one word" in err  # a bad query is bad usage (README: exit 2)

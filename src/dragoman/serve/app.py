@@ -4,27 +4,34 @@ Every page has a JSON twin under /api (documented at /openapi.json and listed at
 is untrusted: templates autoescape, links are kept only for http(s) URLs, and every response carries a
 strict Content-Security-Policy (no inline scripts or styles anywhere, so the policy can forbid them).
 Endpoints that change data need the token (``--token`` / ``DRAGOMAN_TOKEN``); without one they are off.
+``serve`` checks the Host header against an allow-list (a DNS-rebinding page cannot read a loopback server)
+and, with a read token, asks every request for it (see README, "Web reader").
 """
 
 from __future__ import annotations
 
 import copy
 import hmac
+import ipaddress
 import math
 import threading
 import time as time_module
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections import OrderedDict
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from contextlib import asynccontextmanager
 from datetime import UTC, date, datetime, time
 from pathlib import Path as FilePath
 from typing import Annotated, Any
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from fastapi import Depends, FastAPI, Header, HTTPException, Path, Query, Request
-from fastapi.responses import HTMLResponse, JSONResponse, Response, StreamingResponse
+from fastapi.exception_handlers import request_validation_exception_handler
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response, StreamingResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from pydantic import BaseModel, BeforeValidator
+from starlette.middleware.trustedhost import TrustedHostMiddleware
 
 from dragoman import __version__
 from dragoman.acquire.revisions import diff_revisions
@@ -91,30 +98,51 @@ StoreDep = Annotated[Any, Depends(_request_store)]
 STORY_MEMBERS_SHOWN = 20
 ArticleId = Annotated[int, Path(ge=1, le=2**62, description="article id")]  # SQLite integers are 64-bit
 RevisionNo = Annotated[int, Query(ge=1, le=1_000_000)]
+# Page numbers are bounded so that (page - 1) * size stays a small SQLite integer (issue 13, item 6).
+MAX_PAGE = 500
+PageNo = Annotated[int, Query(alias="page", ge=1, le=MAX_PAGE, description="page number")]
+# A request that breaks one of these declared bounds (a number out of range, a string too long) gets 400 with
+# the bound in the message; other malformed values keep FastAPI's 422.
+OUT_OF_RANGE_ERRORS = frozenset(
+    {"less_than", "less_than_equal", "greater_than", "greater_than_equal", "string_too_long", "too_long"}
+)
 
 
 # Corpus counts, the outlets page and the entity list aggregate the whole corpus (a second at 1M articles);
 # they change slowly, so each process recomputes them at most this often.
 OVERVIEW_TTL_SECONDS = 30.0
+# The entity list is cached per search text, which a client chooses: the cache keeps the most recently used
+# keys only, so distinct queries cannot grow the process without bound (issue 13, item 11).
+OVERVIEW_CACHE_ENTRIES = 128
 
 
 class TTLCache:
-    """A few values recomputed at most every ``ttl`` seconds (shared by the worker threads)."""
+    """Values recomputed at most every ``ttl`` seconds, the ``max_entries`` most recently used kept
+    (shared by the worker threads)."""
 
-    def __init__(self, ttl: float) -> None:
+    def __init__(self, ttl: float, max_entries: int = OVERVIEW_CACHE_ENTRIES) -> None:
         self.ttl = ttl
-        self._values: dict[str, tuple[float, Any]] = {}
+        self.max_entries = max_entries
+        self._values: OrderedDict[str, tuple[float, Any]] = OrderedDict()
         self._lock = threading.Lock()
+
+    def __len__(self) -> int:
+        return len(self._values)
 
     def get(self, key: str, compute: Callable[[], Any]) -> Any:
         now = time_module.monotonic()
         with self._lock:
             hit = self._values.get(key)
+            if hit is not None:
+                self._values.move_to_end(key)
         if hit is not None and now - hit[0] < self.ttl:
             return hit[1]
         value = compute()
         with self._lock:
             self._values[key] = (now, value)
+            self._values.move_to_end(key)
+            while len(self._values) > self.max_entries:
+                self._values.popitem(last=False)
         return value
 
 
@@ -197,8 +225,11 @@ def _day_start(value: date | None) -> datetime | None:
 
 
 def _day_after(value: date | None) -> datetime | None:
+    """The end (exclusive) of the day ``value``; the last representable day ends at datetime.max."""
     if value is None:
         return None
+    if value == date.max:  # 9999-12-31 has no next day (issue 13, item 6): it means "no upper limit"
+        return datetime.max.replace(tzinfo=UTC)
     return datetime.combine(date.fromordinal(value.toordinal() + 1), time.min, tzinfo=UTC)
 
 
@@ -270,7 +301,7 @@ class SearchParams:
         unnamed: Annotated[bool, Query(description="only articles citing unnamed sources")] = False,
         qa: Annotated[bool, Query(description="only articles with QA-flagged sentences")] = False,
         sort: Annotated[str, Query(pattern="^(newest|relevance)$")] = "newest",
-        page: Annotated[int, Query(ge=1, le=500)] = 1,
+        page: PageNo = 1,
     ) -> None:
         self.q, self.outlet, self.rubric = q, outlet or [], rubric
         self.since, self.until = since, until
@@ -323,8 +354,19 @@ class SearchParams:
 # -- the application ----------------------------------------------------------------------------------
 
 
-def create_app(db: str | FilePath, *, token: str | None = None) -> FastAPI:
-    """The web app over the database at ``db``; ``token`` enables the endpoints that change data."""
+def create_app(
+    db: str | FilePath,
+    *,
+    token: str | None = None,
+    read_token: str | None = None,
+    allowed_hosts: Iterable[str] | None = None,
+) -> FastAPI:
+    """The web app over the database at ``db``; ``token`` enables the endpoints that change data.
+
+    ``read_token``: every request but /static needs it (or ``token``), see ``read_token_gate``.
+    ``allowed_hosts``: the Host header values answered (others get 400); None checks none, for in-process
+    use: ``serve`` always passes the list from ``allowed_hosts_for``.
+    """
     pool = StorePool(db)
     pool.open_new().close()  # migrations run and a bad path fails at start, not on the first request
 
@@ -348,6 +390,7 @@ def create_app(db: str | FilePath, *, token: str | None = None) -> FastAPI:
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
     app.state.pool = pool
     cache = TTLCache(OVERVIEW_TTL_SECONDS)
+    app.state.cache = cache
 
     @app.middleware("http")
     async def security_headers(request: Request, call_next: Callable[..., Any]) -> Response:
@@ -367,6 +410,52 @@ def create_app(db: str | FilePath, *, token: str | None = None) -> FastAPI:
 
     def page(request: Request, name: str, context: dict[str, Any], status_code: int = 200) -> HTMLResponse:
         return templates.TemplateResponse(request, name, context, status_code=status_code)
+
+    def is_api(request: Request) -> bool:
+        return request.url.path.startswith("/api/") or request.url.path == "/openapi.json"
+
+    # Credentials a read needs when a read token is set; the write token reads too (POST /api/reindex).
+    read_secrets = [secret.encode() for secret in (read_token, token) if secret] if read_token else []
+
+    def is_read_secret(given: str | None) -> bool:
+        if not given:
+            return False
+        # every secret is compared, each in constant time: the answer time says nothing about the token
+        matches = [hmac.compare_digest(given.encode("utf-8", "replace"), secret) for secret in read_secrets]
+        return any(matches)
+
+    @app.middleware("http")
+    async def read_token_gate(request: Request, call_next: Callable[..., Any]) -> Response:
+        """With a read token, a request needs it: scripts send ``Authorization: Bearer <token>``; a browser
+        opens ``/?token=<token>`` once, which sets an HttpOnly cookie and redirects to the address without it."""
+        if not read_secrets or request.url.path.startswith("/static/"):
+            return await call_next(request)
+        bearer = request.headers.get("authorization", "").removeprefix("Bearer ").strip()
+        if is_read_secret(bearer) or is_read_secret(request.cookies.get(READ_COOKIE)):
+            return await call_next(request)
+        offered = request.query_params.get("token")
+        if request.method == "GET" and is_read_secret(offered):
+            kept = [(k, v) for k, v in parse_qsl(request.url.query, keep_blank_values=True) if k != "token"]
+            # "/" + the path without its leading slashes: "//host/..." would be a redirect to another site
+            target = "/" + request.url.path.lstrip("/") + ("?" + urlencode(kept) if kept else "")
+            response = RedirectResponse(target, status_code=303)
+            response.set_cookie(READ_COOKIE, str(offered), httponly=True, samesite="strict", path="/")
+            return response
+        message = "this server needs its read token: Authorization: Bearer <token>, or open /?token=<token> once"
+        if is_api(request):
+            return JSONResponse({"detail": message}, status_code=401, headers={"WWW-Authenticate": "Bearer"})
+        return page(request, "error.html", {"heading": "Token needed", "message": message}, 401)
+
+    @app.exception_handler(RequestValidationError)
+    async def parameter_out_of_range(request: Request, exc: RequestValidationError) -> Response:
+        """A bound broken (page too high, query too long) is a bad request, 400, with the bound in the message."""
+        errors = exc.errors()
+        if not errors or any(e.get("type") not in OUT_OF_RANGE_ERRORS for e in errors):
+            return await request_validation_exception_handler(request, exc)
+        message = "; ".join(f"bad parameter {e['loc'][-1]}: {e['msg']}" for e in errors)
+        if is_api(request):
+            return JSONResponse({"detail": message}, status_code=400)
+        return page(request, "error.html", {"heading": "Bad request", "message": message}, 400)
 
     def run_search(st: Any, params: SearchParams) -> SearchResults:
         try:
@@ -396,6 +485,7 @@ def create_app(db: str | FilePath, *, token: str | None = None) -> FastAPI:
                 "outlets": cache.get("outlets", lambda: SearchIndex(st).outlets()),
                 "stats": cache.get("overview", lambda: queries.overview(st.connection)),
             },
+            400 if error else 200,  # the form, with the message, so the query can be corrected
         )
 
     @app.get("/articles/{article_id}", response_class=HTMLResponse, include_in_schema=False)
@@ -450,7 +540,12 @@ def create_app(db: str | FilePath, *, token: str | None = None) -> FastAPI:
         return page(request, "diff.html", {"diff": diff, "stored": stored, "revisions": st.revisions(article_id)})
 
     @app.get("/entities", response_class=HTMLResponse, include_in_schema=False)
-    def entities_page(request: Request, st: StoreDep, q: str | None = None, type: str | None = None) -> HTMLResponse:
+    def entities_page(
+        request: Request,
+        st: StoreDep,
+        q: Annotated[str | None, Query(max_length=200)] = None,
+        type: Annotated[str | None, Query(max_length=40)] = None,
+    ) -> HTMLResponse:
         SearchIndex(st).sync_quietly()
         return page(
             request,
@@ -482,7 +577,7 @@ def create_app(db: str | FilePath, *, token: str | None = None) -> FastAPI:
         speaker: str | None = None,
         outlet: str | None = None,
         unnamed: bool | None = None,
-        page_no: Annotated[int, Query(alias="page", ge=1)] = 1,
+        page_no: PageNo = 1,
     ) -> HTMLResponse:
         SearchIndex(st).sync_quietly()
         rows = queries.quotes(
@@ -720,11 +815,74 @@ def create_app(db: str | FilePath, *, token: str | None = None) -> FastAPI:
     async def dragoman_error(request: Request, exc: DragomanError) -> JSONResponse:
         return JSONResponse({"detail": str(exc)}, status_code=500)
 
+    if allowed_hosts is not None:
+        # Added last, so outermost: a request for another name is refused before anything else runs.
+        app.add_middleware(TrustedHostMiddleware, allowed_hosts=list(allowed_hosts), www_redirect=False)
     return app
 
 
-def serve(db: str | FilePath, *, host: str = "127.0.0.1", port: int = 8080, token: str | None = None) -> None:
-    """Run the web app with uvicorn (blocking)."""
+# -- exposure: which Host names are answered, and what to warn about at start ---------------------------
+
+READ_COOKIE = "dragoman_read"
+LOOPBACK_NAMES = ("localhost", "127.0.0.1", "::1")
+WILDCARD_BINDS = ("0.0.0.0", "::", "")
+
+
+def is_loopback(host: str) -> bool:
+    name = host.strip().strip("[]").lower()
+    if name == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(name).is_loopback
+    except ValueError:
+        return False
+
+
+def host_pattern(host: str) -> str:
+    """A host name as a Host header carries it: lower case, IPv6 literals in brackets."""
+    name = host.strip().lower()
+    return f"[{name}]" if ":" in name and not name.startswith("[") else name
+
+
+def allowed_hosts_for(bind_host: str, extra: Iterable[str] = ()) -> list[str]:
+    """The Host header values the server answers, so that a DNS-rebinding page (evil.example resolving to
+    127.0.0.1) cannot read it: the bound host, the loopback names when it is a loopback address, and
+    ``extra``. A wildcard bind (0.0.0.0, ::) without ``extra`` answers any name: it cannot know its names."""
+    added = [host_pattern(h) for h in extra if h.strip()]
+    loopback = [host_pattern(h) for h in LOOPBACK_NAMES]
+    if bind_host.strip().strip("[]") in WILDCARD_BINDS:
+        return list(dict.fromkeys([*loopback, *added])) if added else ["*"]
+    hosts = [host_pattern(bind_host), *(loopback if is_loopback(bind_host) else []), *added]
+    return list(dict.fromkeys(hosts))
+
+
+def exposure_warnings(bind_host: str, port: int, *, read_token: str | None, allowed_hosts: list[str]) -> list[str]:
+    """What ``serve`` says before it starts when the corpus may be readable by others."""
+    warnings: list[str] = []
+    if not is_loopback(bind_host):
+        warning = (
+            f"warning: listening on {bind_host or '*'}:{port}, not a loopback address: anyone who can reach this "
+            "port can read the whole corpus and export it"
+        )
+        if not read_token:
+            warning += "; set a read token (DRAGOMAN_READ_TOKEN or --read-token-file) so that every request needs it"
+        warnings.append(warning)
+    if "*" in allowed_hosts:
+        warnings.append("warning: any Host header is answered; name this server's host names with --allowed-host")
+    return warnings
+
+
+def serve(
+    db: str | FilePath,
+    *,
+    host: str = "127.0.0.1",
+    port: int = 8080,
+    token: str | None = None,
+    read_token: str | None = None,
+    extra_hosts: Iterable[str] = (),
+) -> None:
+    """Run the web app with uvicorn (blocking), answering only the Host names of ``allowed_hosts_for``."""
     import uvicorn
 
-    uvicorn.run(create_app(db, token=token), host=host, port=port, log_level="info")
+    app = create_app(db, token=token, read_token=read_token, allowed_hosts=allowed_hosts_for(host, extra_hosts))
+    uvicorn.run(app, host=host, port=port, log_level="info")

@@ -45,6 +45,12 @@ class QueryError(DragomanError):
     reason = "bad_query"
 
 
+# Limits on what one query may ask for: the parser and the tree walkers recurse once per nesting level, so an
+# unbounded depth ends in RecursionError (issue 13, item 6); the length cap matches the web form's.
+MAX_QUERY_CHARS = 2000
+MAX_QUERY_DEPTH = 32
+
+
 # -- text normalization and stemming ------------------------------------------------------------------
 
 
@@ -124,7 +130,10 @@ _QUERY_TOKEN = re.compile(r'\s*(?:(?P<phrase>"[^"]*"?)|(?P<paren>[()])|(?P<word>
 
 
 def parse_query(query: str) -> Any | None:
-    """Parse the user's query into a small tree; None for an empty query. Raises QueryError."""
+    """Parse the user's query into a small tree; None for an empty query. Raises QueryError, also for a query
+    longer than MAX_QUERY_CHARS or with parentheses nested deeper than MAX_QUERY_DEPTH."""
+    if len(query) > MAX_QUERY_CHARS:
+        raise QueryError(f"the query is {len(query):,} characters long; the limit is {MAX_QUERY_CHARS:,}")
     tokens: list[tuple[str, str]] = []
     for match in _QUERY_TOKEN.finditer(query):
         if match["phrase"] is not None:
@@ -138,6 +147,7 @@ def parse_query(query: str) -> Any | None:
             else:
                 tokens.append(("word", word))
     pos = 0
+    depth = 0
 
     def peek() -> str | None:
         return tokens[pos][0] if pos < len(tokens) else None
@@ -183,9 +193,14 @@ def parse_query(query: str) -> Any | None:
         return items[0] if len(items) == 1 else And(tuple(items))
 
     def parse_unary() -> Any:
+        nonlocal depth
         kind, value = take()
         if kind == "(":
+            depth += 1
+            if depth > MAX_QUERY_DEPTH:
+                raise QueryError(f"the query nests parentheses more than {MAX_QUERY_DEPTH} deep")
             inner = parse_or()
+            depth -= 1
             if peek() == ")":
                 take()
             return inner
@@ -204,13 +219,15 @@ def parse_query(query: str) -> Any | None:
             return Not(term) if negate else term
         return None  # a stray operator
 
-    tree = parse_or()
+    parts = [parse_or()]
     while pos < len(tokens):  # unbalanced ")": read on
         take()
-        more = parse_or()
-        if more is not None:
-            tree = more if tree is None else And((tree, more))
-    return tree
+        parts.append(parse_or())
+    # One flat And, not one level per stray ")": the tree walkers recurse per level.
+    found = [p for p in parts if p is not None]
+    if not found:
+        return None
+    return found[0] if len(found) == 1 else And(tuple(found))
 
 
 def _lang_words(text: str, lang: str) -> list[str]:
