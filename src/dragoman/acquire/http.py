@@ -99,6 +99,7 @@ def resolve_host(host: str) -> list[str]:
 
 # Ranges that carry an IPv4 address inside an IPv6 one; the embedded address must be public too.
 _NAT64_WELL_KNOWN = ipaddress.IPv6Network("64:ff9b::/96")
+_NAT64_LOCAL = ipaddress.IPv6Network("64:ff9b:1::/48")  # RFC 8215: translates into the local network
 _IPV4_COMPATIBLE = ipaddress.IPv6Network("::/96")  # deprecated ::a.b.c.d form
 _LINK_LOCAL = (ipaddress.IPv4Network("169.254.0.0/16"), ipaddress.IPv6Network("fe80::/10"))
 
@@ -114,13 +115,14 @@ def is_public_address(address: str) -> bool:
     """True only for a globally routable unicast address (``is_global``), embedded IPv4 addresses included.
 
     ``is_global`` alone still counts 6to4 (2002::/16), NAT64 (64:ff9b::/96) and IPv4-compatible addresses as
-    global whatever IPv4 address they carry, and fec0::/10 site-local as global; those are checked here.
+    global whatever IPv4 address they carry, and local-use NAT64 and fec0::/10 site-local as global; those are
+    checked here.
     """
     ip = _ip(address)
     if not ip.is_global or ip.is_multicast:
         return False
     if isinstance(ip, ipaddress.IPv6Address):
-        if ip.is_site_local or ip in _IPV4_COMPATIBLE:
+        if ip.is_site_local or ip in _IPV4_COMPATIBLE or ip in _NAT64_LOCAL:
             return False
         if ip.sixtofour is not None:
             return is_public_address(str(ip.sixtofour))
@@ -605,11 +607,14 @@ class Fetcher:
     @staticmethod
     def _read_body(response: httpx.Response, url: str, max_bytes: int, deadline: float) -> bytes:
         """The decoded body, decoded here (not by httpx) a bounded piece at a time and counted against the cap."""
-        decoder = _decoder_for(response.headers.get("content-encoding"), url)
         chunks: list[bytes] = []
         size = 0
 
         def pieces() -> Iterator[bytes]:
+            if response.is_stream_consumed:  # an injected transport's in-memory response, read by httpx already
+                yield response.content
+                return
+            decoder = _decoder_for(response.headers.get("content-encoding"), url)
             for raw in response.iter_raw():
                 yield from decoder.decode(raw)
             yield from decoder.finish()
