@@ -16,12 +16,14 @@ import ipaddress
 import random
 import re
 import socket
+import ssl
 import threading
 import time
 import zlib
 from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
+from typing import Any
 from urllib.parse import urljoin, urlsplit
 from urllib.robotparser import RobotFileParser
 
@@ -94,7 +96,7 @@ def resolve_host(host: str) -> list[str]:
         infos = socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)
     except socket.gaierror as exc:
         raise FetchError(f"cannot resolve host {host}: {exc.strerror}", reason="dns") from exc
-    return sorted({str(info[4][0]) for info in infos})
+    return list(dict.fromkeys(str(info[4][0]) for info in infos))  # the system's preference order, once each
 
 
 # Ranges that carry an IPv4 address inside an IPv6 one; the embedded address must be public too.
@@ -272,10 +274,12 @@ class _DeadlineStream(httpcore.NetworkStream):
     def close(self) -> None:
         self._stream.close()
 
-    def start_tls(self, ssl_context, server_hostname: str | None = None, timeout: float | None = None):  # type: ignore[no-untyped-def]
+    def start_tls(
+        self, ssl_context: ssl.SSLContext, server_hostname: str | None = None, timeout: float | None = None
+    ) -> httpcore.NetworkStream:
         return _DeadlineStream(self._stream.start_tls(ssl_context, server_hostname, _within_deadline(timeout)))
 
-    def get_extra_info(self, info: str):  # type: ignore[no-untyped-def]
+    def get_extra_info(self, info: str) -> Any:
         return self._stream.get_extra_info(info)
 
 
@@ -284,11 +288,11 @@ class PinnedBackend(httpcore.NetworkBackend):
 
     httpcore hands over the URL's host; TLS still uses that name for SNI and certificate checks and the Host
     header is untouched, only the TCP connection goes to the pinned address (a rebinding DNS server gets one
-    answer, and it is the one we checked). ``connect`` is injectable for tests.
+    answer, and it is the one we checked).
     """
 
-    def __init__(self, connect: httpcore.NetworkBackend | None = None) -> None:
-        self._connect = connect or httpcore.SyncBackend()
+    def __init__(self) -> None:
+        self._connect = httpcore.SyncBackend()
         self._pins: dict[str, list[str]] = {}
         self._lock = threading.Lock()
 
@@ -302,7 +306,7 @@ class PinnedBackend(httpcore.NetworkBackend):
         port: int,
         timeout: float | None = None,
         local_address: str | None = None,
-        socket_options: Iterable[tuple] | None = None,  # type: ignore[type-arg]
+        socket_options: Iterable[Any] | None = None,
     ) -> httpcore.NetworkStream:
         with self._lock:
             addresses = list(self._pins.get(host, ()))
@@ -321,7 +325,9 @@ class PinnedBackend(httpcore.NetworkBackend):
         assert error is not None
         raise error
 
-    def connect_unix_socket(self, path: str, timeout: float | None = None, socket_options=None):  # type: ignore[no-untyped-def]
+    def connect_unix_socket(
+        self, path: str, timeout: float | None = None, socket_options: Iterable[Any] | None = None
+    ) -> httpcore.NetworkStream:
         raise httpcore.ConnectError("unix sockets are not used by dragoman")
 
     def sleep(self, seconds: float) -> None:
@@ -435,10 +441,11 @@ class Fetcher:
         if host not in self._allow.hosts:
             blocked = [a for a in addresses if not address_allowed(a, self._allow)]
             if blocked or not addresses:
+                named = blocked[0] if blocked else host
                 raise FetchError(
                     f"refusing to fetch an address that is not public ({', '.join(blocked) or host}); "
-                    "allow it with --allow-private NETWORK (e.g. --allow-private 10.0.0.0/8) "
-                    "or DRAGOMAN_ALLOW_NETWORKS",
+                    f"if it is yours, allow it with --allow-private {named} (a network or host name; "
+                    "or DRAGOMAN_ALLOW_NETWORKS)",
                     reason="private_address",
                     source=url,
                 )
