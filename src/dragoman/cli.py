@@ -77,12 +77,38 @@ def parse_date(value: str | None) -> datetime | None:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+# The value a bare --allow-private stands for: loopback and private networks (settings.PRIVATE_NETWORKS).
+_BARE_ALLOW_PRIVATE = "private"
+
+
+class _MainGroup(click.Group):
+    """``--allow-private`` takes an optional value; before a command name it is the bare flag, not its value."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        args = list(args)
+        for index, arg in enumerate(args[:-1]):
+            if arg in self.commands:
+                break
+            if arg == "--allow-private" and args[index + 1] in self.commands:
+                args[index] = f"--allow-private={_BARE_ALLOW_PRIVATE}"
+                break
+        return super().parse_args(ctx, args)
+
+
+@click.group(cls=_MainGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="dragoman")
 @click.option("--db", envvar="DRAGOMAN_DB", help="SQLite file (default ./dragoman.db) or postgresql:// URL.")
 @click.option("--config", "config_path", type=click.Path(dir_okay=False), help="TOML settings file.")
 @click.option(
-    "--allow-private", is_flag=True, default=None, help="Allow requests to private, loopback and link-local addresses."
+    "--allow-private",
+    "allow_private",
+    is_flag=False,
+    flag_value=_BARE_ALLOW_PRIVATE,
+    multiple=True,
+    metavar="[NETWORK]",
+    help="Allow fetching these networks or hosts although not public (repeatable or comma-separated: "
+    "--allow-private 127.0.0.1/8,intranet.example). Bare: loopback and private networks. Link-local addresses "
+    "(169.254.0.0/16, fe80::/10, cloud metadata) only when a network inside them is named.",
 )
 @click.option("--host-delay", type=float, help="Seconds between two requests to one host.")
 @click.option("--debug", is_flag=True, help="Show tracebacks.")
@@ -92,15 +118,19 @@ def main(
     ctx: click.Context,
     db: str | None,
     config_path: str | None,
-    allow_private: bool | None,
+    allow_private: tuple[str, ...],
     host_delay: float | None,
     debug: bool,
     quiet: bool,
 ) -> None:
     """dragoman: Russian-language news into a searchable, traceable English corpus."""
+    named = [value for value in allow_private if value != _BARE_ALLOW_PRIVATE]
     try:
         settings = load_settings(config_path).with_overrides(
-            db=db, allow_private=allow_private or None, host_delay=host_delay
+            db=db,
+            allow_private=True if _BARE_ALLOW_PRIVATE in allow_private else None,
+            allow_networks=",".join(named) or None,
+            host_delay=host_delay,
         )
     except ConfigError as exc:
         raise click.UsageError(str(exc)) from exc

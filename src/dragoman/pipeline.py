@@ -103,6 +103,13 @@ def extract_page(page: RawPage) -> Article:
         raise ExtractError(
             f"extraction failed: {type(exc).__name__}: {exc}", reason="extract_crash", source=page.source or page.url
         ) from exc
+    except MemoryError as exc:
+        # A page built to exhaust memory fails alone; the batch goes on once its objects are freed.
+        from dragoman.errors import ExtractError
+
+        raise ExtractError(
+            "extraction ran out of memory", reason="out_of_memory", source=page.source or page.url
+        ) from exc
 
 
 def iter_articles(

@@ -6,7 +6,9 @@ below; the environment variable of a setting is ``DRAGOMAN_`` + its name in capi
 
 from __future__ import annotations
 
+import ipaddress
 import os
+import re
 import tomllib
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
@@ -17,6 +19,41 @@ from dragoman.errors import ConfigError
 # The cosine of rarity-weighted word vectors from which StoryIndex joins two articles into one story: tuned in
 # bench/dedupe_eval.py on crowd-labelled pairs (train + exam pools; held-out honey F1 0.80).
 DEFAULT_STORY_THRESHOLD = 0.37
+
+
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+# What a bare --allow-private (allow_private = true) opens: loopback and private networks, never link-local.
+PRIVATE_NETWORKS: tuple[Network, ...] = tuple(
+    ipaddress.ip_network(n)
+    for n in ("127.0.0.0/8", "::1/128", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10", "fc00::/7")
+)
+_HOST_NAME = re.compile(r"[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*\.?")
+
+
+@dataclass(frozen=True, slots=True)
+class AllowList:
+    networks: tuple[Network, ...] = ()
+    hosts: frozenset[str] = frozenset()
+
+
+def parse_allow_list(text: str) -> AllowList:
+    """``"127.0.0.1/8, 10.1.2.3, intranet.example"`` -> networks and host names; ConfigError on anything else."""
+    networks: list[Network] = []
+    hosts: set[str] = set()
+    for entry in (e.strip() for e in text.split(",")):
+        if not entry:
+            continue
+        try:
+            networks.append(ipaddress.ip_network(entry.strip("[]"), strict=False))
+            continue
+        except ValueError:
+            pass
+        name = entry.lower()
+        if not _HOST_NAME.fullmatch(name) or "/" in name:
+            raise ConfigError(f"setting allow_networks: {entry!r} is neither a network (10.0.0.0/8) nor a host name")
+        hosts.add(name.rstrip("."))
+    return AllowList(tuple(networks), frozenset(hosts))
 
 
 def _user_data_dir() -> Path:
@@ -37,7 +74,22 @@ class Settings:
     max_bytes: int = field(default=10_000_000, metadata={"help": "largest page accepted, in bytes"})
     max_redirects: int = field(default=5, metadata={"help": "redirects followed per request"})
     allow_private: bool = field(
-        default=False, metadata={"help": "allow requests to private, loopback and link-local addresses"}
+        default=False,
+        metadata={
+            "help": "allow loopback and private networks (127.0.0.0/8, ::1, 10/8, 172.16/12, 192.168/16, "
+            "100.64/10, fc00::/7); never link-local"
+        },
+    )
+    allow_networks: str = field(
+        default="",
+        metadata={
+            "help": "comma-separated networks (127.0.0.1/8, 10.1.2.3) or host names that may be fetched although "
+            "not public; link-local (169.254.0.0/16, fe80::/10) only when a network inside it is named"
+        },
+    )
+    fetch_deadline: float = field(
+        default=120.0,
+        metadata={"help": "seconds one request may take in all, headers and body (read_timeout is per read)"},
     )
     respect_robots: bool = field(default=True, metadata={"help": "obey robots.txt"})
     host_delay: float = field(default=9.0, metadata={"help": "seconds between requests to one host"})
@@ -59,6 +111,21 @@ class Settings:
         default=DEFAULT_STORY_THRESHOLD,
         metadata={"help": "similarity (0-1] from which two articles are one story; higher joins only closer copies"},
     )
+
+    def __post_init__(self) -> None:
+        parse_allow_list(self.allow_networks)  # a typo in a network is a usage error now, not a refusal later
+        if not self.fetch_deadline > 0:
+            raise ConfigError(
+                f"setting fetch_deadline: must be a positive number of seconds, not {self.fetch_deadline}"
+            )
+
+    @property
+    def private_allow_list(self) -> AllowList:
+        """What may be fetched although not public: the named networks and hosts, plus the bare flag's set."""
+        named = parse_allow_list(self.allow_networks)
+        if not self.allow_private:
+            return named
+        return AllowList(named.networks + PRIVATE_NETWORKS, named.hosts)
 
     @property
     def full_user_agent(self) -> str:

@@ -41,7 +41,7 @@ Hook = Callable[[int, Article, IngestResult], None]
 
 UNAVAILABLE_REASONS = frozenset({"http_403", "http_401", "http_451", "anti_bot", "robots_disallowed"})
 TRANSIENT_REASONS = frozenset(
-    {"timeout", "connection", "http_429", "http_500", "http_502", "http_503", "http_504", "dns"}
+    {"timeout", "deadline", "connection", "http_429", "http_500", "http_502", "http_503", "http_504", "dns"}
 )
 FEED_EXTRACTOR_VERSION = "dragoman-feed/1"
 
@@ -639,6 +639,10 @@ class Monitor:
         except DragomanError as exc:
             exc.source = exc.source or item.url
             return exc
+        except MemoryError:
+            # Fetch and extract turn their own MemoryErrors into errors; this catches the rest (the feed's
+            # text). One such item fails and counts an attempt; the feed's other items still get stored.
+            return ExtractError("ran out of memory building the article", reason="out_of_memory", source=item.url)
 
     def _finish_stored(self, item: ItemRow, article_id: int, report: MonitorReport) -> None:
         stored = self.intake.store.get(article_id)
