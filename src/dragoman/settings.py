@@ -17,6 +17,8 @@ from dragoman.errors import ConfigError
 # The cosine of rarity-weighted word vectors from which StoryIndex joins two articles into one story: tuned in
 # bench/dedupe_eval.py on crowd-labelled pairs (train + exam pools; held-out honey F1 0.80).
 DEFAULT_STORY_THRESHOLD = 0.37
+# The largest model `dragoman models install` unpacks: NLLB-200 3.3B in float16 is about 6.6 GB.
+DEFAULT_MAX_MODEL_BYTES = 10_000_000_000
 
 
 def _user_data_dir() -> Path:
@@ -46,6 +48,9 @@ class Settings:
         metadata={"help": "where translation models are installed"},
     )
     device: str = field(default="auto", metadata={"help": "translation device: auto, cpu or cuda"})
+    max_model_bytes: int = field(
+        default=DEFAULT_MAX_MODEL_BYTES, metadata={"help": "largest translation model installed, in bytes unpacked"}
+    )
     story_threshold: float = field(
         default=DEFAULT_STORY_THRESHOLD,
         metadata={"help": "similarity (0-1] from which two articles are one story; higher joins only closer copies"},
