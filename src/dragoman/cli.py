@@ -508,7 +508,7 @@ def watch(
                 when = f" for {wake - monitor.clock():.0f}s" if wake is not None else ""
                 app.echo(f"nothing due: no feed needs polling{when} (--poll-interval sets how often)")
 
-        delivery = None
+        delivery: DeliveryThread | None = None
         try:
             if once:
                 report = monitor.run_once(urls)
@@ -522,8 +522,14 @@ def watch(
                     app.open_store, sinks, on_report=lambda r: app.echo(r.summary()), on_error=app.echo
                 )
                 delivery.start()
+
+            def after_pass(report: Any) -> None:
+                summarize(report)
+                if delivery is not None:
+                    delivery.wake()
+
             try:
-                monitor.run_forever(urls, on_pass=summarize)
+                monitor.run_forever(urls, on_pass=after_pass)
             except KeyboardInterrupt:
                 monitor.stop_event.set()
                 app.echo("stopped")
@@ -590,6 +596,7 @@ def backfill(
         options |= {"ray_address": ray_address, "output": output, "retry_failed": retry_failed}
         sinks = _alert_sinks(app, alert_jsonl, webhooks, print_alerts)
         options["hooks"] = lambda store: _monitor_hooks(app, store, sinks, stories=not no_stories)
+        options["after_batch"] = lambda store: _deliver_alerts(app, store, sinks)
         run_backfill_command(app, list(inputs), sitemaps, parse_date(since), limit, engine or "local", options, as_json)
         return
     if not sitemaps or not since:

@@ -12,6 +12,7 @@ import shutil
 import sqlite3
 import stat
 import threading
+import time
 import zipfile
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -23,7 +24,7 @@ import httpx
 import pytest
 from click.testing import CliRunner, Result
 
-from dragoman.acquire.alerts import AlertEngine, WebhookSink, add_watch
+from dragoman.acquire.alerts import AlertEngine, DeliveryThread, WebhookSink, add_watch
 from dragoman.acquire.monitor import Intake
 from dragoman.article import Article, Block, BlockKind
 from dragoman.cli import main
@@ -181,6 +182,43 @@ def test_dead_webhook_alert_is_failed_after_the_attempt_cap(tmp_path: Path, hook
         rows = store.connection.execute("SELECT state, attempts FROM alerts").fetchall()
     assert [tuple(r) for r in rows] == [("failed", 3), ("failed", 3)]
     assert hooks.post_count("/dead") == 6  # 2 alerts x 3 attempts, then nothing more
+
+
+def test_delivery_run_caps_and_the_watch_delivery_thread(tmp_path: Path, hooks: HookServer) -> None:
+    """Item 7: one delivery run is capped (alerts, seconds), and `watch`'s delivery thread sends alerts from its
+    own connection while the storing thread goes on."""
+    url = hooks.hook("/ok", 200)
+    db = tmp_path / "t.db"
+    with SQLiteStore(db) as store:
+        add_watch(store, "outlet", "tass.ru")
+        sink = WebhookSink(url)
+        engine = AlertEngine(store, [sink])
+        intake = Intake(store, [engine])
+        for n in range(4):
+            intake.take(_tass_article(n))
+        assert engine.deliver_pending(max_seconds=0).deferred == 4 and hooks.post_count("/ok") == 0
+        assert engine.deliver_pending(max_alerts=3).delivered == 3 and hooks.post_count("/ok") == 3
+        delivery = DeliveryThread(lambda: SQLiteStore(db), [sink], interval=0.05)
+        delivery.start()
+        for n in range(4, 8):
+            intake.take(_tass_article(n))
+        for _ in range(200):
+            if hooks.post_count("/ok") == 8:
+                break
+            time.sleep(0.05)
+        delivery.stop()
+        sink.close()
+    assert hooks.post_count("/ok") == 8
+    assert {r["state"] for r in _alert_rows(db)} == {"delivered"}
+
+
+def _tass_article(n: int) -> Article:
+    return Article(
+        url=f"https://tass.ru/{n}",
+        title=f"Новость {n}",
+        outlet="tass.ru",
+        blocks=[Block(BlockKind.PARAGRAPH, "Текст.")],
+    )
 
 
 def test_healthy_webhook_gets_exactly_one_post_per_alert(tmp_path: Path, hooks: HookServer) -> None:

@@ -455,8 +455,8 @@ def _redacted_sink_name(name: str) -> str:
 
 
 class DeliveryThread(threading.Thread):
-    """Delivers the outbox every ``interval`` seconds on its own thread and database connection, so that
-    `watch` keeps storing articles while a webhook is slow or down."""
+    """Delivers the outbox on its own thread and database connection, so that `watch` keeps storing articles
+    while a webhook is slow or down: after each pass (``wake``) and every ``interval`` seconds."""
 
     def __init__(
         self,
@@ -474,11 +474,17 @@ class DeliveryThread(threading.Thread):
         self.on_report = on_report
         self.on_error = on_error
         self.stop_event = threading.Event()
+        self._wake = threading.Event()
+
+    def wake(self) -> None:
+        """Deliver now (the watch just stored a batch)."""
+        self._wake.set()
 
     def run(self) -> None:
         with self.open_store() as store:
             engine = AlertEngine(store, self.sinks)
-            while True:
+            while not self.stop_event.is_set():
+                self._wake.clear()
                 try:
                     report = engine.deliver_pending()
                 except (DragomanError, sqlite3.Error) as exc:
@@ -488,11 +494,11 @@ class DeliveryThread(threading.Thread):
                 else:
                     if report and self.on_report is not None:
                         self.on_report(report)
-                if self.stop_event.wait(self.interval):
-                    return
+                self._wake.wait(self.interval)
 
     def stop(self, timeout: float = DELIVERY_MAX_SECONDS + 15.0) -> None:
         self.stop_event.set()
+        self._wake.set()
         self.join(timeout)
 
 
