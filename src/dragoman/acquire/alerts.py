@@ -40,7 +40,7 @@ _WORD = re.compile(r"[0-9a-zа-яё]+", re.IGNORECASE)
 _CYRILLIC = re.compile(r"[а-яё]", re.IGNORECASE)
 
 # Delivery policy of the outbox: an alert is tried at most this many times, the n-th retry after about
-# RETRY_BASE * 2^n seconds (capped), so a webhook that is down for up to about two hours loses nothing.
+# RETRY_BASE * 2^n seconds (jittered, capped), so a webhook that is down for an hour or so loses nothing.
 MAX_DELIVERY_ATTEMPTS = 8
 RETRY_BASE_SECONDS = 60.0
 RETRY_CAP_SECONDS = 3600.0
@@ -481,7 +481,12 @@ class DeliveryThread(threading.Thread):
         self._wake.set()
 
     def run(self) -> None:
-        with self.open_store() as store:
+        try:
+            store = self.open_store()
+        except DragomanError as exc:
+            self._report_error(exc)
+            return
+        with store:
             engine = AlertEngine(store, self.sinks)
             while not self.stop_event.is_set():
                 self._wake.clear()
@@ -489,12 +494,15 @@ class DeliveryThread(threading.Thread):
                     report = engine.deliver_pending()
                 except (DragomanError, sqlite3.Error) as exc:
                     # A locked or lost database is retried next round; the watch itself goes on.
-                    if self.on_error is not None:
-                        self.on_error(f"alert delivery: {redact_text(str(exc))}")
+                    self._report_error(exc)
                 else:
                     if report and self.on_report is not None:
                         self.on_report(report)
                 self._wake.wait(self.interval)
+
+    def _report_error(self, exc: Exception) -> None:
+        if self.on_error is not None:
+            self.on_error(f"alert delivery: {redact_text(str(exc))}")
 
     def stop(self, timeout: float = DELIVERY_MAX_SECONDS + 15.0) -> None:
         self.stop_event.set()

@@ -27,6 +27,7 @@ import shutil
 import stat
 import tempfile
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
@@ -292,10 +293,16 @@ def install_model(settings: Any, source: Path, *, name: str | None = None, valid
         }
         (unpacked / MANIFEST).write_text(json.dumps(manifest, indent=2), encoding="utf-8")
         target = root / name
+        replaced = staging / "replaced"
         if target.exists() or target.is_symlink():
             # Move the old model aside first: at every moment `name` is either the old model or the new one.
-            target.rename(staging / "replaced")
-        unpacked.rename(target)
+            target.rename(replaced)
+        try:
+            unpacked.rename(target)
+        except OSError:
+            if replaced.exists():
+                replaced.rename(target)  # put the old model back before the staging folder is removed
+            raise
     except OSError as exc:
         raise TranslateError(f"cannot install {source}: {exc.strerror or exc}") from exc
     finally:
@@ -431,8 +438,10 @@ def _unpack_argos(archive: Path, destination: Path, max_bytes: int) -> Path:
                 # Headers can lie about sizes; the budget counts the bytes actually decompressed.
                 with package.open(member) as reader:
                     budget.copy(reader, target)
-    except zipfile.BadZipFile as exc:
+    except (zipfile.BadZipFile, EOFError, zlib.error) as exc:
         raise TranslateError(f"cannot install {archive}: corrupt archive ({exc})") from exc
+    except (RuntimeError, NotImplementedError) as exc:  # zipfile's words for encrypted entries, unknown methods
+        raise TranslateError(f"cannot install {archive}: unreadable archive ({exc})") from exc
     except (FileExistsError, NotADirectoryError) as exc:
         raise UnsafeModelError(f"cannot install {archive}: an entry collides with another ({exc.filename})") from exc
     children = [c for c in destination.iterdir() if not c.name.startswith("__MACOSX")]
