@@ -479,8 +479,18 @@ def _monitor_hooks(app: AppContext, store: Any, sinks: list[Any], *, stories: bo
         ) from exc
 
     hooks: list[Any] = [StoryIndex(store, threshold=app.settings.story_threshold)] if stories else []
-    hooks.append(AlertEngine(store, sinks))
+    hooks.append(AlertEngine(store, sinks))  # records alerts only; _deliver_alerts hands them over
     return hooks
+
+
+def _deliver_alerts(app: AppContext, store: Any, sinks: list[Any]) -> None:
+    """Deliver the alert outbox after a batch: the articles are stored already, so a slow or dead webhook
+    only delays the end of the command, by at most the delivery run's time cap."""
+    from dragoman.acquire.alerts import AlertEngine
+
+    report = AlertEngine(store, sinks).deliver_pending()
+    if report:
+        app.echo(report.summary())
 
 
 def _alert_options(func: F) -> F:
@@ -541,6 +551,7 @@ def watch(
     """Follow outlets' feeds: store every new article once, group copies into stories, raise alerts."""
     import signal
 
+    from dragoman.acquire.alerts import DeliveryThread
     from dragoman.acquire.monitor import Monitor, MonitorConfig
     from dragoman.acquire.sources import FeedSource, load_sources, polled_feeds
 
@@ -575,18 +586,34 @@ def watch(
                 when = f" for {wake - monitor.clock():.0f}s" if wake is not None else ""
                 app.echo(f"nothing due: no feed needs polling{when} (--poll-interval sets how often)")
 
+        delivery: DeliveryThread | None = None
         try:
             if once:
                 report = monitor.run_once(urls)
                 summarize(report)
+                _deliver_alerts(app, store, sinks)
                 sys.exit(EXIT_FAILED if report.items.total_failed else EXIT_OK)
             signal.signal(signal.SIGTERM, lambda *_: monitor.stop_event.set())
+            if sinks:
+                # Alerts go out on their own thread and connection: polling and storing never wait for a webhook.
+                delivery = DeliveryThread(
+                    app.open_store, sinks, on_report=lambda r: app.echo(r.summary()), on_error=app.echo
+                )
+                delivery.start()
+
+            def after_pass(report: Any) -> None:
+                summarize(report)
+                if delivery is not None:
+                    delivery.wake()
+
             try:
-                monitor.run_forever(urls, on_pass=summarize)
+                monitor.run_forever(urls, on_pass=after_pass)
             except KeyboardInterrupt:
                 monitor.stop_event.set()
                 app.echo("stopped")
         finally:
+            if delivery is not None:
+                delivery.stop()
             monitor.close()
 
 
@@ -647,6 +674,7 @@ def backfill(
         options |= {"ray_address": ray_address, "output": output, "retry_failed": retry_failed}
         sinks = _alert_sinks(app, alert_jsonl, webhooks, print_alerts)
         options["hooks"] = lambda store: _monitor_hooks(app, store, sinks, stories=not no_stories)
+        options["after_batch"] = lambda store: _deliver_alerts(app, store, sinks)
         run_backfill_command(app, list(inputs), sitemaps, parse_date(since), limit, engine or "local", options, as_json)
         return
     if not sitemaps or not since:
@@ -667,6 +695,7 @@ def backfill(
             monitor.queue_sitemaps(sitemaps, report, since=since_date, limit=limit)
             with progress_bar(app, None, "backfill") as advance:
                 monitor.process_pending(report, feed_urls=list(sitemaps), on_item=advance)
+            _deliver_alerts(app, store, sinks)
         except KeyboardInterrupt:
             report.items.interrupted = True
         finally:
@@ -720,6 +749,8 @@ def ingest_warc(
             state=CrawlState(store),
             on_item=advance,
         )
+        if not report.interrupted:
+            _deliver_alerts(app, store, sinks)
     print_ingest_report(app, report, as_json=as_json)
     sys.exit(130 if report.interrupted else EXIT_FAILED if report.total_failed else EXIT_OK)
 
@@ -866,8 +897,13 @@ def story(app: AppContext, ref: str, as_json: bool) -> None:
 
 @main.command()
 @click.option("--limit", type=int, default=50, show_default=True, help="How many, newest first.")
-@click.option("--undelivered", is_flag=True, help="Only alerts not yet delivered to every sink.")
-@click.option("--deliver", is_flag=True, help="Retry delivering undelivered alerts to the given sinks.")
+@click.option("--undelivered", is_flag=True, help="Only alerts not yet delivered to every sink (pending or failed).")
+@click.option(
+    "--deliver",
+    is_flag=True,
+    help="Deliver pending alerts to the given sinks now, without waiting out their backoff (attempts stay capped).",
+)
+@click.option("--retry-failed", is_flag=True, help="With --deliver: also retry alerts that used up their attempts.")
 @_alert_options
 @click.option("--json", "as_json", is_flag=True, help="JSON lines on stdout.")
 @pass_app
@@ -877,25 +913,33 @@ def alerts(
     limit: int,
     undelivered: bool,
     deliver: bool,
+    retry_failed: bool,
     alert_jsonl: str | None,
     webhooks: tuple[str, ...],
     print_alerts: bool,
     no_stories: bool,
     as_json: bool,
 ) -> None:
-    """List recent alerts (newest first); --deliver retries the undelivered ones."""
+    """List recent alerts (newest first); --deliver delivers the pending ones (webhook URLs are shown redacted)."""
     from dragoman.acquire.alerts import AlertEngine, recent_alerts
 
+    if retry_failed and not deliver:
+        raise click.UsageError("--retry-failed goes with --deliver")
     with app.open_store() as store:
         if deliver:
-            delivered, failed = AlertEngine(store, _alert_sinks(app, alert_jsonl, webhooks, False)).deliver_pending()
-            app.echo(f"delivered {delivered}, still failing {failed}")
+            sinks = _alert_sinks(app, alert_jsonl, webhooks, False)
+            if not sinks:
+                raise click.UsageError("--deliver needs somewhere to deliver to: --webhook URL or --alert-jsonl FILE")
+            engine = AlertEngine(store, sinks)
+            if retry_failed:
+                engine.retry_failed()
+            app.echo(engine.deliver_pending(due_only=False).summary())
         rows = recent_alerts(store, limit=limit, undelivered_only=undelivered)
     for row in rows:
         if as_json:
             click.echo(json.dumps(row, ensure_ascii=False))
         else:
-            state = "delivered" if row["delivered_at"] else f"undelivered ({row['last_error'] or 'pending'})"
+            state = f"{row['state']} ({row['last_error']})" if row["last_error"] else row["state"]
             click.echo(
                 f"{row['created_at'][:19]}\t[{row['matched']}]\t{row.get('outlet') or '-'}\t{row['title']}"
                 f"\t{row['url']}\t{state}"

@@ -19,6 +19,8 @@ from dragoman.errors import ConfigError
 # The cosine of rarity-weighted word vectors from which StoryIndex joins two articles into one story: tuned in
 # bench/dedupe_eval.py on crowd-labelled pairs (train + exam pools; held-out honey F1 0.80).
 DEFAULT_STORY_THRESHOLD = 0.37
+# The largest model `dragoman models install` unpacks: NLLB-200 3.3B in float16 is about 6.6 GB.
+DEFAULT_MAX_MODEL_BYTES = 10_000_000_000
 
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -106,6 +108,9 @@ class Settings:
     allowed_hosts: str = field(
         default="",
         metadata={"help": "extra Host names the web server answers, comma separated (serve)"},
+    )
+    max_model_bytes: int = field(
+        default=DEFAULT_MAX_MODEL_BYTES, metadata={"help": "largest translation model installed, in bytes unpacked"}
     )
     story_threshold: float = field(
         default=DEFAULT_STORY_THRESHOLD,

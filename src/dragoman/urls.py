@@ -9,7 +9,7 @@ refused where a record is built, so every later stage can rely on it.
 from __future__ import annotations
 
 import re
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 
 # Characters that a URL never carries unencoded and that change meaning in HTML, Markdown, CSV or a terminal.
 _FORBIDDEN = re.compile(r"[\x00-\x20\x7f-\x9f<>\"'`\\{}|^\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069]")
@@ -53,3 +53,51 @@ def is_clean_url(value: object, *, schemes: frozenset[str] = WEB_SCHEMES) -> boo
     except ValueError:
         return False
     return True
+
+
+# -- secrets in URLs -----------------------------------------------------------------------------------
+
+REDACTED = "REDACTED"
+# Query parameters that carry credentials in webhook and API URLs (?token=, ?api_key=, ?sig=, ?password= ...).
+_SECRET_PARAM = re.compile(r"token|key|secret|pass|pwd|sig|auth|credential|session|hmac|code", re.IGNORECASE)
+_URL_IN_TEXT = re.compile(r"\b[a-z][a-z0-9+.-]*://[^\s'\"<>()\[\]]+", re.IGNORECASE)
+_LETTER = re.compile(r"[a-z]", re.IGNORECASE)
+_DIGIT = re.compile(r"[0-9]")
+
+
+def _secret_path_segment(segment: str) -> bool:
+    """Slack and Discord put the secret in the path (``/services/T0/B0/<24 chars>``): long random tokens."""
+    return len(segment) >= 32 or (len(segment) >= 16 and bool(_LETTER.search(segment)) and bool(_DIGIT.search(segment)))
+
+
+def redact_url(url: str) -> str:
+    """``url`` with its secrets replaced by REDACTED: user:password@, credential-like query values, long random
+    path segments and the fragment. For showing or storing a URL a user gave us (a webhook), never for fetching.
+    """
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return REDACTED
+    netloc = parts.netloc
+    if "@" in netloc:
+        netloc = f"{REDACTED}@{netloc.rsplit('@', 1)[1]}"
+    query = "&".join(
+        f"{name}={REDACTED}" if sep and _SECRET_PARAM.search(name) else f"{name}{sep}{value}"
+        for name, sep, value in (piece.partition("=") for piece in parts.query.split("&"))
+    )
+    path = "/".join(REDACTED if _secret_path_segment(segment) else segment for segment in parts.path.split("/"))
+    return urlunsplit((parts.scheme, netloc, path, query, REDACTED if parts.fragment else ""))
+
+
+def redact_text(text: str, *urls: str) -> str:
+    """``text`` (an error message, say) with every URL in it redacted, the given ``urls`` first, verbatim."""
+    for url in urls:
+        if url:
+            text = text.replace(url, redact_url(url))
+    return _URL_IN_TEXT.sub(_redact_match, text)
+
+
+def _redact_match(match: re.Match[str]) -> str:
+    url = match.group()
+    trailing = len(url) - len(url.rstrip(".,;:!?"))  # punctuation of the sentence, not of the URL
+    return redact_url(url[: len(url) - trailing]) + url[len(url) - trailing :]

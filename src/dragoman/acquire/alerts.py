@@ -2,8 +2,14 @@
 
 Terms match on Snowball stems (Russian terms against the Russian text, English terms against the English
 translation when there is one, and Latin-script words of the Russian text), so «санкциям» matches «санкции».
-Alerts are an outbox in the database: each is inserted once per (watch, article), then handed to every sink
-(console, JSONL file, webhook POST with retries) until each took it, so a crash or a dead webhook loses none.
+Alerts are an outbox in the database: storing an article only inserts its alerts (once per watch and article,
+state ``pending``); delivery to the sinks (console, JSONL file, webhook POST) is a separate step that `watch`
+runs on its own thread, `watch --once` and the batch commands run after their batch, and `dragoman alerts
+--deliver` runs on demand. So a slow or dead webhook never holds up ingest. Each delivery run is capped (alerts
+and seconds); an alert that a sink refuses is tried again after an exponential backoff (``next_attempt_at``)
+and marked ``failed`` after ``MAX_DELIVERY_ATTEMPTS``; a sink that fails is not tried again in the same run.
+Webhook URLs often carry a secret (``?token=``, ``user:pass@``, a Slack path): what is stored or printed
+about a sink or its errors is redacted (``dragoman.urls.redact_url``).
 A watch applies to articles first seen after it was created.
 """
 
@@ -11,6 +17,8 @@ from __future__ import annotations
 
 import json
 import re
+import sqlite3
+import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -25,14 +33,30 @@ from dragoman.acquire.http import backoff_delay
 from dragoman.article import Article
 from dragoman.errors import ConfigError, DragomanError
 from dragoman.store.base import IngestResult
+from dragoman.urls import check_url, redact_text, redact_url
 
 WATCH_KINDS = ("term", "entity", "outlet")
 _WORD = re.compile(r"[0-9a-zа-яё]+", re.IGNORECASE)
 _CYRILLIC = re.compile(r"[а-яё]", re.IGNORECASE)
 
+# Delivery policy of the outbox: an alert is tried at most this many times, the n-th retry after about
+# RETRY_BASE * 2^n seconds (jittered, capped), so a webhook that is down for an hour or so loses nothing.
+MAX_DELIVERY_ATTEMPTS = 8
+RETRY_BASE_SECONDS = 60.0
+RETRY_CAP_SECONDS = 3600.0
+# One delivery run hands over at most this many alerts and stops starting new ones after this many seconds.
+DELIVERY_MAX_ALERTS = 200
+DELIVERY_MAX_SECONDS = 30.0
+
 
 class AlertDeliveryError(DragomanError):
+    """A sink did not take an alert; ``retryable`` is False when trying again cannot help (HTTP 4xx)."""
+
     reason = "alert_delivery"
+
+    def __init__(self, message: str, *, source: str | None = None, retryable: bool = True) -> None:
+        super().__init__(message, source=source)
+        self.retryable = retryable
 
 
 @dataclass(frozen=True, slots=True)
@@ -189,24 +213,30 @@ class JsonlSink:
 
 
 class WebhookSink:
-    """POSTs each alert as JSON; retries with backoff on errors and 5xx/429.
+    """POSTs each alert as JSON, once per delivery attempt (the outbox retries later, with backoff).
 
     A webhook is the user's own endpoint, not a site we crawl, so it is called with a plain httpx client
     (timeouts, no redirects) rather than the crawler's Fetcher with its robots.txt and address rules.
+    Its URL may hold a secret, so the sink's name and every error it raises carry the redacted URL.
     """
 
     def __init__(
         self,
         url: str,
         *,
-        retries: int = 3,
+        retries: int = 0,
         timeout: float = 10.0,
         retry_base: float = 0.5,
         transport: httpx.BaseTransport | None = None,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
+        try:
+            check_url(url)
+        except ValueError as exc:
+            raise ConfigError(f"webhook {redact_url(url)}: {redact_text(str(exc), url)}") from exc
         self.url = url
-        self.name = f"webhook:{url}"
+        self.shown_url = redact_url(url)
+        self.name = f"webhook:{self.shown_url}"
         self.retries = retries
         self.retry_base = retry_base
         self.sleep = sleep
@@ -217,38 +247,81 @@ class WebhookSink:
 
     def send(self, payload: dict[str, Any]) -> None:
         last = ""
+        retryable = True
         for attempt in range(self.retries + 1):
             try:
                 response = self.client.post(self.url, json=payload)
             except httpx.HTTPError as exc:
-                last = f"{type(exc).__name__}: {exc}"
+                # httpx puts the request URL into some messages: never let the secret through.
+                last = f"{type(exc).__name__}: {redact_text(str(exc), self.url)}"
             else:
                 if response.status_code < 300:
                     return
                 last = f"HTTP {response.status_code}"
                 if response.status_code < 500 and response.status_code != 429:
-                    break  # the receiver rejects this payload; retrying will not help
+                    retryable = False  # the receiver rejects this payload; retrying will not help
+                    break
             if attempt < self.retries:
                 self.sleep(backoff_delay(attempt, self.retry_base, 30.0))
-        raise AlertDeliveryError(f"webhook did not accept the alert ({last})", source=self.url)
+        raise AlertDeliveryError(
+            f"webhook did not accept the alert ({last})", source=self.shown_url, retryable=retryable
+        )
 
 
 # -- the engine ----------------------------------------------------------------------------------------
 
 
-class AlertEngine:
-    """An intake hook: records alerts for matching watches and delivers undelivered ones to the sinks."""
+@dataclass(slots=True)
+class DeliveryReport:
+    """One delivery run over the outbox."""
 
-    def __init__(self, store: Any, sinks: Sequence[Any] = ()) -> None:
+    delivered: int = 0  # every sink took the alert
+    retrying: int = 0  # a sink refused it; tried again after the backoff
+    failed: int = 0  # attempts used up (or the receiver rejected it for good): state "failed"
+    deferred: int = 0  # not tried in this run: its sink already failed once, or the run's cap was reached
+
+    def __bool__(self) -> bool:
+        return bool(self.delivered or self.retrying or self.failed or self.deferred)
+
+    def summary(self) -> str:
+        return (
+            f"alerts: delivered {self.delivered}, retrying later {self.retrying}, failed {self.failed},"
+            f" not tried yet {self.deferred}"
+        )
+
+
+class AlertEngine:
+    """An intake hook that records alerts for matching watches; ``deliver_pending`` hands them to the sinks.
+
+    Recording is all the hook does, so storing articles never waits for a sink.
+    """
+
+    def __init__(
+        self,
+        store: Any,
+        sinks: Sequence[Any] = (),
+        *,
+        max_attempts: int = MAX_DELIVERY_ATTEMPTS,
+        retry_base: float = RETRY_BASE_SECONDS,
+        retry_cap: float = RETRY_CAP_SECONDS,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
         self.store = store
         self.sinks = list(sinks)
+        names = [sink.name for sink in self.sinks]
+        if len(names) != len(set(names)):
+            # Two webhooks that differ only in their (redacted) secret would share one delivery record.
+            raise ConfigError("two alert sinks have the same name (webhook URLs that differ only in a secret?)")
+        self.max_attempts = max(1, max_attempts)
+        self.retry_base = retry_base
+        self.retry_cap = retry_cap
+        self.clock = clock
 
     def __call__(self, article_id: int, article: Article, result: IngestResult) -> None:
         self.check(article_id, article)
-        self.deliver_pending()
 
     def check(self, article_id: int, article: Article) -> int:
-        """Record an alert for each watch ``article`` matches; returns how many were new."""
+        """Record an alert for each watch ``article`` matches (state pending); returns how many were new."""
         watches = list_watches(self.store)
         if not watches:
             return 0
@@ -272,57 +345,176 @@ class AlertEngine:
             }
             with self.store.transaction() as conn:
                 cur = conn.execute(
-                    "INSERT INTO alerts (watch_id, article_id, created_at, payload) VALUES (?,?,?,?)"
-                    " ON CONFLICT (watch_id, article_id) DO NOTHING",
-                    (watch.id, article_id, datetime.now(UTC).isoformat(), json.dumps(payload, ensure_ascii=False)),
+                    "INSERT INTO alerts (watch_id, article_id, created_at, payload, state, next_attempt_at)"
+                    " VALUES (?,?,?,?,'pending',?) ON CONFLICT (watch_id, article_id) DO NOTHING",
+                    (
+                        watch.id,
+                        article_id,
+                        datetime.now(UTC).isoformat(),
+                        json.dumps(payload, ensure_ascii=False),
+                        self.clock(),
+                    ),
                 )
                 new += cur.rowcount
         return new
 
-    def deliver_pending(self, limit: int = 1000) -> tuple[int, int]:
-        """Hand undelivered alerts to the sinks that have not taken them; returns (delivered, failed)."""
+    def deliver_pending(
+        self,
+        *,
+        max_alerts: int = DELIVERY_MAX_ALERTS,
+        max_seconds: float = DELIVERY_MAX_SECONDS,
+        due_only: bool = True,
+    ) -> DeliveryReport:
+        """Hand pending alerts to the sinks that have not taken them, oldest first, within the run's caps.
+
+        ``due_only=False`` also tries alerts still waiting out their backoff (an explicit ``alerts --deliver``);
+        the attempt cap holds either way. A sink that fails is skipped for the rest of the run, so a dead
+        webhook costs one request per run, not one per alert.
+        """
+        report = DeliveryReport()
+        if not self.sinks:
+            return report  # nowhere to deliver: the alerts wait in the outbox
+        started = time.monotonic()
+        now = self.clock()
+        sql = "SELECT id, created_at, payload, delivered_to, attempts FROM alerts WHERE state = 'pending'"
+        params: list[Any] = []
+        if due_only:
+            sql += " AND next_attempt_at <= ?"
+            params.append(now)
         rows = self.store.connection.execute(
-            "SELECT id, created_at, payload, delivered_to FROM alerts WHERE delivered_at IS NULL ORDER BY id LIMIT ?",
-            (limit,),
+            sql + " ORDER BY next_attempt_at, id LIMIT ?", (*params, max(0, max_alerts))
         ).fetchall()
-        delivered = failed = 0
-        for alert_id, created_at, payload_text, delivered_to in rows:
+        broken: set[str] = set()
+        for index, (alert_id, created_at, payload_text, delivered_to, attempts) in enumerate(rows):
+            if time.monotonic() - started >= max_seconds:
+                report.deferred += len(rows) - index
+                break
             payload = {"alert_id": alert_id, "created_at": created_at, **json.loads(payload_text)}
-            done = set(json.loads(delivered_to))
-            errors = []
+            # Names stored before redaction existed are matched (and rewritten) in their redacted form.
+            done = {_redacted_sink_name(name) for name in json.loads(delivered_to)}
+            errors: list[str] = []
+            give_up = False
             for sink in self.sinks:
-                if sink.name in done:
+                if sink.name in done or sink.name in broken:
                     continue
                 try:
                     sink.send(payload)
                 except AlertDeliveryError as exc:
-                    errors.append(str(exc))
+                    errors.append(redact_text(str(exc)))
+                    broken.add(sink.name)
+                    give_up = give_up or not exc.retryable
                 else:
                     done.add(sink.name)
-            with self.store.transaction() as conn:
-                conn.execute(
-                    "UPDATE alerts SET delivered_to = ?, attempts = attempts + 1, last_error = ?,"
-                    " delivered_at = CASE WHEN ? = 1 THEN ? ELSE NULL END WHERE id = ?",
-                    (
-                        json.dumps(sorted(done)),
-                        "; ".join(errors) or None,
-                        not errors,
-                        datetime.now(UTC).isoformat(),
-                        alert_id,
-                    ),
-                )
-            if errors:
-                failed += 1
-            else:
-                delivered += 1
-        return delivered, failed
+            self._record(alert_id, attempts, done, errors, give_up, now, report)
+        return report
+
+    def _record(
+        self,
+        alert_id: int,
+        attempts: int,
+        done: set[str],
+        errors: list[str],
+        give_up: bool,
+        now: float,
+        report: DeliveryReport,
+    ) -> None:
+        """Write one alert's outcome: delivered, retry after a backoff, failed, or untouched (deferred)."""
+        delivered_to = json.dumps(sorted(done))
+        if all(sink.name in done for sink in self.sinks):
+            sql = "UPDATE alerts SET state = 'delivered', delivered_to = ?, delivered_at = ?, last_error = NULL"
+            values: tuple[Any, ...] = (delivered_to, datetime.now(UTC).isoformat())
+            report.delivered += 1
+        elif not errors:
+            # Only sinks that already failed in this run are left: not an attempt for this alert.
+            sql, values = "UPDATE alerts SET delivered_to = ?", (delivered_to,)
+            report.deferred += 1
+        elif give_up or attempts + 1 >= self.max_attempts:
+            sql = "UPDATE alerts SET state = 'failed', delivered_to = ?, attempts = attempts + 1, last_error = ?"
+            values = (delivered_to, "; ".join(errors))
+            report.failed += 1
+        else:
+            delay = backoff_delay(attempts, self.retry_base, self.retry_cap)
+            sql = "UPDATE alerts SET delivered_to = ?, attempts = attempts + 1, last_error = ?, next_attempt_at = ?"
+            values = (delivered_to, "; ".join(errors), now + delay)
+            report.retrying += 1
+        with self.store.transaction() as conn:
+            conn.execute(sql + " WHERE id = ?", (*values, alert_id))
+
+    def retry_failed(self) -> int:
+        """Put failed alerts back in the outbox with fresh attempts (after the webhook is fixed)."""
+        with self.store.transaction() as conn:
+            return conn.execute(
+                "UPDATE alerts SET state = 'pending', attempts = 0, next_attempt_at = ? WHERE state = 'failed'",
+                (self.clock(),),
+            ).rowcount
+
+
+def _redacted_sink_name(name: str) -> str:
+    kind, sep, target = name.partition(":")
+    return f"{kind}:{redact_url(target)}" if sep and kind == "webhook" else name
+
+
+class DeliveryThread(threading.Thread):
+    """Delivers the outbox on its own thread and database connection, so that `watch` keeps storing articles
+    while a webhook is slow or down: after each pass (``wake``) and every ``interval`` seconds."""
+
+    def __init__(
+        self,
+        open_store: Callable[[], Any],
+        sinks: Sequence[Any],
+        *,
+        interval: float = 10.0,
+        on_report: Callable[[DeliveryReport], None] | None = None,
+        on_error: Callable[[str], None] | None = None,
+    ) -> None:
+        super().__init__(name="alert-delivery", daemon=True)
+        self.open_store = open_store
+        self.sinks = list(sinks)
+        self.interval = interval
+        self.on_report = on_report
+        self.on_error = on_error
+        self.stop_event = threading.Event()
+        self._wake = threading.Event()
+
+    def wake(self) -> None:
+        """Deliver now (the watch just stored a batch)."""
+        self._wake.set()
+
+    def run(self) -> None:
+        try:
+            store = self.open_store()
+        except DragomanError as exc:
+            self._report_error(exc)
+            return
+        with store:
+            engine = AlertEngine(store, self.sinks)
+            while not self.stop_event.is_set():
+                self._wake.clear()
+                try:
+                    report = engine.deliver_pending()
+                except (DragomanError, sqlite3.Error) as exc:
+                    # A locked or lost database is retried next round; the watch itself goes on.
+                    self._report_error(exc)
+                else:
+                    if report and self.on_report is not None:
+                        self.on_report(report)
+                self._wake.wait(self.interval)
+
+    def _report_error(self, exc: Exception) -> None:
+        if self.on_error is not None:
+            self.on_error(f"alert delivery: {redact_text(str(exc))}")
+
+    def stop(self, timeout: float = DELIVERY_MAX_SECONDS + 15.0) -> None:
+        self.stop_event.set()
+        self._wake.set()
+        self.join(timeout)
 
 
 def recent_alerts(store: Any, *, limit: int = 50, undelivered_only: bool = False) -> list[dict[str, Any]]:
     """The newest alerts first, as the payloads the sinks received plus delivery state."""
-    sql = "SELECT id, created_at, payload, delivered_at, attempts, last_error FROM alerts"
+    sql = "SELECT id, created_at, payload, delivered_at, attempts, last_error, state, next_attempt_at FROM alerts"
     if undelivered_only:
-        sql += " WHERE delivered_at IS NULL"
+        sql += " WHERE state <> 'delivered'"
     rows = store.connection.execute(sql + " ORDER BY id DESC LIMIT ?", (limit,)).fetchall()
     return [
         {
@@ -331,7 +523,10 @@ def recent_alerts(store: Any, *, limit: int = 50, undelivered_only: bool = False
             **json.loads(r[2]),
             "delivered_at": r[3],
             "attempts": r[4],
-            "last_error": r[5],
+            # Redacted again on the way out, for errors recorded before redaction existed.
+            "last_error": redact_text(r[5]) if r[5] else None,
+            "state": r[6],
+            "next_attempt_at": datetime.fromtimestamp(r[7], UTC).isoformat() if r[6] == "pending" and r[7] else None,
         }
         for r in rows
     ]

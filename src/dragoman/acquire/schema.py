@@ -2,7 +2,7 @@
 
 Crawl state lives in the database, not in memory, so a monitor killed at any moment resumes where it was:
 a feed's validators and its new items are written in one transaction, an item is marked done only after
-its article is stored, and alerts are an outbox delivered until acknowledged.
+its article is stored, and alerts are an outbox delivered (off the ingest path) until acknowledged or given up.
 """
 
 from __future__ import annotations
@@ -141,6 +141,38 @@ MIGRATIONS = [
         -- The layout (bands x rows per band) that story_bands' keys were computed with. Keys from another
         -- layout never match, so StoryIndex recomputes them from the stored signatures when it changes.
         CREATE TABLE story_band_layout (layout TEXT NOT NULL);
+        """,
+    ),
+    Migration(
+        405,
+        "alert outbox delivery state",
+        """
+        -- pending until every sink took the alert (delivered) or its attempts ran out (failed); a pending alert
+        -- is not tried again before next_attempt_at (unix time), which grows exponentially with its attempts.
+        ALTER TABLE alerts ADD COLUMN state TEXT NOT NULL DEFAULT 'pending';
+        ALTER TABLE alerts ADD COLUMN next_attempt_at REAL NOT NULL DEFAULT 0;
+        UPDATE alerts SET state = 'delivered' WHERE delivered_at IS NOT NULL;
+        -- Errors and sink names written before this version held webhook URLs verbatim, secrets (?token=)
+        -- included: the errors go (the next attempt records a redacted one), delivered alerts forget their
+        -- sinks, and pending ones forget the webhooks that took them (at worst a webhook gets one alert twice).
+        UPDATE alerts SET last_error = NULL WHERE last_error IS NOT NULL;
+        UPDATE alerts SET delivered_to = '[]' WHERE state = 'delivered';
+        UPDATE alerts SET delivered_to = (
+            SELECT json_group_array(value) FROM json_each(alerts.delivered_to) WHERE value NOT LIKE 'webhook:%'
+        ) WHERE state = 'pending' AND delivered_to LIKE '%webhook:%';
+        CREATE INDEX alerts_due ON alerts(state, next_attempt_at);
+        """,
+        postgres="""
+        ALTER TABLE alerts ADD COLUMN state TEXT NOT NULL DEFAULT 'pending';
+        ALTER TABLE alerts ADD COLUMN next_attempt_at DOUBLE PRECISION NOT NULL DEFAULT 0;
+        UPDATE alerts SET state = 'delivered' WHERE delivered_at IS NOT NULL;
+        UPDATE alerts SET last_error = NULL WHERE last_error IS NOT NULL;
+        UPDATE alerts SET delivered_to = '[]' WHERE state = 'delivered';
+        UPDATE alerts SET delivered_to = (
+            SELECT coalesce(json_agg(value), '[]'::json)::text
+            FROM json_array_elements_text(alerts.delivered_to::json) AS sinks(value) WHERE value NOT LIKE 'webhook:%'
+        ) WHERE state = 'pending' AND delivered_to LIKE '%webhook:%';
+        CREATE INDEX alerts_due ON alerts(state, next_attempt_at);
         """,
     ),
 ]

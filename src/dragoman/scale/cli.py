@@ -53,6 +53,8 @@ def run_backfill_command(
             with app.open_store() as store:
                 hooks = options["hooks"](store) if options.get("hooks") else []
                 report = run_backfill(config, app.settings, store=store, engine=engine, hooks=hooks)
+                if options.get("after_batch") and not report.interrupted:
+                    options["after_batch"](store)  # e.g. deliver the alerts the hooks recorded
     print_backfill_report(app, report, as_json)
     sys.exit(130 if report.interrupted else EXIT_FAILED if report.failed else EXIT_OK)
 

@@ -11,6 +11,11 @@ A model is a CTranslate2 directory plus SentencePiece model(s), in one of these 
 
 Installed models live in ``settings.models_dir`` (``$DRAGOMAN_MODELS`` overrides), one directory each,
 with a ``dragoman-model.json`` that records the name, layout, checksum and origin.
+
+A model may come from anyone, so installing one copies regular files only: symlinks, hardlinks, devices and
+FIFOs (in a directory or an archive) are refused rather than followed, paths may not leave the model, and the
+unpacked size is capped (``settings.max_model_bytes``) both from the archive's headers and while writing.
+The model is unpacked beside its final place and renamed into it, so a failed install leaves nothing behind.
 """
 
 from __future__ import annotations
@@ -19,14 +24,17 @@ import hashlib
 import json
 import os
 import shutil
+import stat
 import tempfile
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from pathlib import Path
-from typing import Any
+from pathlib import Path, PurePosixPath
+from typing import Any, BinaryIO
 
 from dragoman.errors import ConfigError, ModelNotInstalled, TranslateError
+from dragoman.settings import DEFAULT_MAX_MODEL_BYTES
 
 INSTALL_HINT = (
     "install one with `dragoman models install PATH` (a CTranslate2 model directory or .argosmodel file)"
@@ -34,6 +42,11 @@ INSTALL_HINT = (
 )
 MANIFEST = "dragoman-model.json"
 _SPM_NAMES = ("sentencepiece.bpe.model", "sentencepiece.model", "spm.model", "source.spm")
+# Real models have a few dozen files; an install of more is an inode bomb, not a model.
+MAX_MODEL_FILES = 10_000
+# A model directory nested deeper than this is not a model layout we know.
+MAX_MODEL_DEPTH = 16
+_COPY_CHUNK = 1 << 20
 
 # Models `dragoman models download` knows: name -> Hugging Face repository and the files to copy.
 DOWNLOADABLE = {
@@ -63,6 +76,16 @@ class ModelLayout:
     def model_id(self) -> str:
         """What is recorded with every translation: the model name and a checksum of its weights."""
         return f"{self.name}@{self.checksum[:12]}" if self.checksum else self.name
+
+
+class UnsafeModelError(TranslateError):
+    """A model to install holds something we refuse to copy: a link, a device, a path out, too many bytes."""
+
+    reason = "unsafe_model"
+
+
+def max_model_bytes(settings: Any) -> int:
+    return int(getattr(settings, "max_model_bytes", DEFAULT_MAX_MODEL_BYTES))
 
 
 def models_dir(settings: Any) -> Path:
@@ -220,23 +243,40 @@ def _with_checksum(layout: ModelLayout) -> ModelLayout:
 
 
 def install_model(settings: Any, source: Path, *, name: str | None = None, validate: bool = True) -> InstalledModel:
-    """Copy a model directory or unpack an .argosmodel into the models directory, after checking it loads."""
+    """Copy a model directory or unpack an .argosmodel into the models directory, after checking it loads.
+
+    Only regular files are copied; links, devices, FIFOs, paths out of the model and more than
+    ``settings.max_model_bytes`` are refused with :class:`UnsafeModelError`, and nothing is left installed.
+    """
     source = Path(source).expanduser()
-    if not source.exists():
-        raise TranslateError(f"cannot install {source}: no such file or directory")
+    try:
+        source_mode = source.lstat().st_mode
+    except OSError as exc:
+        raise TranslateError(f"cannot install {source}: {exc.strerror or 'no such file or directory'}") from exc
+    if stat.S_ISLNK(source_mode):
+        # The path the user named may be a link (a shared models folder); what it points to is checked below.
+        try:
+            source = source.resolve(strict=True)
+        except (OSError, RuntimeError) as exc:  # a link loop or a dangling link
+            raise UnsafeModelError(f"cannot install {source}: a symbolic link that leads nowhere ({exc})") from exc
+        source_mode = source.lstat().st_mode
+    limit = max_model_bytes(settings)
     root = models_dir(settings)
     root.mkdir(parents=True, exist_ok=True)
+    # Unpacked beside the target (same file system), so the final step is one rename.
     staging = Path(tempfile.mkdtemp(prefix=".install-", dir=root))
     try:
-        if source.is_file():
+        unpacked = staging / "unpacked"
+        if stat.S_ISREG(source_mode):
             if not zipfile.is_zipfile(source):
                 raise TranslateError(f"cannot install {source}: not a model directory or .argosmodel (zip) file")
-            unpacked = _unpack_argos(source, staging / "unpacked")
+            unpacked = _unpack_argos(source, unpacked, limit)
             default_name = _argos_name(unpacked) or source.stem
-        else:
-            unpacked = staging / "unpacked"
-            shutil.copytree(source, unpacked)
+        elif stat.S_ISDIR(source_mode):
+            _copy_model_dir(source, unpacked, limit)
             default_name = source.name
+        else:
+            raise UnsafeModelError(f"cannot install {source}: not a directory or a regular file ({_kind(source_mode)})")
         name = name or default_name
         _check_name(name)
         layout = detect_layout(unpacked, name=name)
@@ -253,9 +293,18 @@ def install_model(settings: Any, source: Path, *, name: str | None = None, valid
         }
         (unpacked / MANIFEST).write_text(json.dumps(manifest, indent=2), encoding="utf-8")
         target = root / name
-        if target.exists():
-            shutil.rmtree(target)
-        unpacked.rename(target)
+        replaced = staging / "replaced"
+        if target.exists() or target.is_symlink():
+            # Move the old model aside first: at every moment `name` is either the old model or the new one.
+            target.rename(replaced)
+        try:
+            unpacked.rename(target)
+        except OSError:
+            if replaced.exists():
+                replaced.rename(target)  # put the old model back before the staging folder is removed
+            raise
+    except OSError as exc:
+        raise TranslateError(f"cannot install {source}: {exc.strerror or exc}") from exc
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return next(m for m in list_models(settings) if m.path == target)
@@ -266,22 +315,159 @@ def _check_name(name: str) -> None:
         raise ConfigError(f"invalid model name {name!r}")
 
 
-def _unpack_argos(archive: Path, destination: Path) -> Path:
-    """Unpack an Argos package safely (no paths outside ``destination``); returns its package directory."""
+def _kind(mode: int) -> str:
+    if stat.S_ISLNK(mode):
+        return "a symbolic link"
+    if stat.S_ISFIFO(mode):
+        return "a FIFO"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device file"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    return "not a regular file"
+
+
+class _Budget:
+    """Bytes and files an install may still write; counted as they are written, not as they are declared."""
+
+    def __init__(self, source: Path, max_bytes: int) -> None:
+        self.source = source
+        self.max_bytes = max_bytes
+        self.bytes = 0
+        self.files = 0
+
+    def add_file(self) -> None:
+        self.files += 1
+        if self.files > MAX_MODEL_FILES:
+            raise UnsafeModelError(f"cannot install {self.source}: more than {MAX_MODEL_FILES} files")
+
+    def add_bytes(self, count: int) -> None:
+        self.bytes += count
+        if self.bytes > self.max_bytes:
+            raise UnsafeModelError(
+                f"cannot install {self.source}: it unpacks to more than {self.max_bytes:,} bytes"
+                " (the max_model_bytes setting, DRAGOMAN_MAX_MODEL_BYTES, raises the limit)"
+            )
+
+    def copy(self, reader: BinaryIO, target: Path) -> None:
+        """Write ``reader`` to a new file ``target`` (never through an existing file or link)."""
+        self.add_file()
+        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
+        with os.fdopen(os.open(target, flags, 0o644), "wb") as out:
+            while block := reader.read(_COPY_CHUNK):
+                self.add_bytes(len(block))
+                out.write(block)
+
+
+def _copy_model_dir(source: Path, destination: Path, max_bytes: int) -> None:
+    """Copy the regular files and directories under ``source``; any link, device or FIFO is refused.
+
+    Walks with lstat (``follow_symlinks=False``), so a link to ``/`` or a link loop is never entered.
+    """
+    budget = _Budget(source, max_bytes)
+    planned = 0
+    # First pass: refuse anything but files and directories, and add up the sizes before writing a byte.
+    stack: list[tuple[Path, int]] = [(source, 0)]
+    while stack:
+        folder, depth = stack.pop()
+        if depth > MAX_MODEL_DEPTH:
+            raise UnsafeModelError(f"cannot install {source}: directories nested deeper than {MAX_MODEL_DEPTH}")
+        with os.scandir(folder) as entries:
+            for entry in entries:
+                info = entry.stat(follow_symlinks=False)
+                relative = Path(entry.path).relative_to(source)
+                if stat.S_ISDIR(info.st_mode):
+                    stack.append((Path(entry.path), depth + 1))
+                elif not stat.S_ISREG(info.st_mode):
+                    what = _kind(info.st_mode)
+                    raise UnsafeModelError(
+                        f"cannot install {source}: {relative} is {what}; a model holds regular files only"
+                    )
+                elif info.st_nlink > 1:
+                    raise UnsafeModelError(
+                        f"cannot install {source}: {relative} is a hard link; copy the model with `cp -r` first"
+                    )
+                else:
+                    planned += info.st_size
+    if planned > max_bytes:
+        budget.add_bytes(planned)  # raises with the limit in the message
+    # Second pass: copy. Files are opened without following links and re-checked, since the folder may change.
+    destination.mkdir()
+    for folder, subfolders, files in os.walk(source, followlinks=False):
+        here = destination / Path(folder).relative_to(source)
+        for sub in subfolders:
+            (here / sub).mkdir()
+        for file in files:
+            path = Path(folder) / file
+            relative = path.relative_to(source)
+            flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
+            try:
+                fd = os.open(path, flags)
+            except OSError as exc:
+                raise UnsafeModelError(
+                    f"cannot install {source}: cannot open {path.relative_to(source)} safely"
+                ) from exc
+            with os.fdopen(fd, "rb") as reader:
+                if not stat.S_ISREG(os.fstat(fd).st_mode):
+                    raise UnsafeModelError(f"cannot install {source}: {relative} is not a regular file")
+                budget.copy(reader, here / file)
+
+
+def _unpack_argos(archive: Path, destination: Path, max_bytes: int) -> Path:
+    """Unpack an Argos package safely (regular files only, no paths outside ``destination``, size capped);
+    returns its package directory."""
     destination.mkdir(parents=True)
+    budget = _Budget(archive, max_bytes)
     try:
         with zipfile.ZipFile(archive) as package:
-            for member in package.infolist():
-                target = (destination / member.filename).resolve()
-                if not target.is_relative_to(destination.resolve()):
-                    raise TranslateError(f"cannot install {archive}: unsafe path {member.filename!r} in the archive")
-            package.extractall(destination)
-    except zipfile.BadZipFile as exc:
+            members = package.infolist()
+            if len(members) > MAX_MODEL_FILES:
+                raise UnsafeModelError(f"cannot install {archive}: more than {MAX_MODEL_FILES} entries")
+            declared = 0
+            for member in members:
+                _check_member(archive, member)
+                declared += member.file_size
+            if declared > max_bytes:
+                budget.add_bytes(declared)  # refused from the headers, before anything is written
+            for member in members:
+                target = destination.joinpath(*PurePosixPath(member.filename).parts)
+                if member.is_dir():
+                    target.mkdir(parents=True, exist_ok=True)
+                    continue
+                target.parent.mkdir(parents=True, exist_ok=True)
+                # Headers can lie about sizes; the budget counts the bytes actually decompressed.
+                with package.open(member) as reader:
+                    budget.copy(reader, target)
+    except (zipfile.BadZipFile, EOFError, zlib.error) as exc:
         raise TranslateError(f"cannot install {archive}: corrupt archive ({exc})") from exc
+    except (RuntimeError, NotImplementedError) as exc:  # zipfile's words for encrypted entries, unknown methods
+        raise TranslateError(f"cannot install {archive}: unreadable archive ({exc})") from exc
+    except (FileExistsError, NotADirectoryError) as exc:
+        raise UnsafeModelError(f"cannot install {archive}: an entry collides with another ({exc.filename})") from exc
     children = [c for c in destination.iterdir() if not c.name.startswith("__MACOSX")]
     if len(children) == 1 and children[0].is_dir():
         return children[0]
     return destination
+
+
+def _check_member(archive: Path, member: zipfile.ZipInfo) -> None:
+    """Refuse an archive entry that is not a plain file or directory inside the package."""
+    name = member.filename
+    parts = PurePosixPath(name).parts
+    if (
+        not parts
+        or name.startswith(("/", "\\"))
+        or "\\" in name
+        or "\x00" in name
+        or any(part in ("..", ".") for part in parts)
+        or (len(parts[0]) >= 2 and parts[0][1] == ":")
+    ):
+        raise UnsafeModelError(f"cannot install {archive}: unsafe path {name!r} in the archive")
+    mode = member.external_attr >> 16  # Unix mode, when the archiver recorded one (file type bits 0: none)
+    if stat.S_IFMT(mode) and not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
+        raise UnsafeModelError(
+            f"cannot install {archive}: entry {name!r} is {_kind(mode)}; a model holds regular files only"
+        )
 
 
 def _argos_name(package_dir: Path) -> str | None:
