@@ -173,7 +173,7 @@ class LeftOutModel(BaseModel):
 
 class ReindexModel(BaseModel):
     indexed: int
-    left_out: list[LeftOutModel] = []
+    left_out: list[LeftOutModel] | None = None  # only when some article could not be indexed
 
 
 # -- helpers ------------------------------------------------------------------------------------------
@@ -695,6 +695,7 @@ def create_app(db: str | FilePath, *, token: str | None = None) -> FastAPI:
     @app.post(
         "/api/reindex",
         response_model=ReindexModel,
+        response_model_exclude_none=True,
         summary="Rebuild the search index (needs the token)",
         dependencies=[Depends(require_token)],
         responses={401: {"description": "bad token"}, 403: {"description": "no token configured"}},
@@ -703,7 +704,7 @@ def create_app(db: str | FilePath, *, token: str | None = None) -> FastAPI:
         index = SearchIndex(st)
         processed = index.reindex()
         left_out = [{"article_id": x.article_id, "reason": x.reason, "message": x.message} for x in index.left_out]
-        return {"indexed": processed - len(left_out), "left_out": left_out}
+        return {"indexed": processed - len(left_out), "left_out": left_out or None}
 
     def export_response(
         fmt: str, outlet: list[str] | None, since: date | None, until: date | None
