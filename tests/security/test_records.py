@@ -187,6 +187,37 @@ def test_a_poisoned_stored_record_is_left_out_and_reported(tmp_path: Path, db_pa
         assert [(x["article_id"], x["reason"]) for x in reindexed.json()["left_out"]] == [(1, "bad_record")]
 
 
+@pytest.mark.slow
+def test_translate_goes_on_past_a_poisoned_stored_record(
+    tmp_path: Path, db_path: Path, data_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Item 2: ``dragoman translate`` over a database holding an unreadable record translates the others
+    and names the bad one (it used to stop at it). The model is a tiny random-weight CTranslate2 model, as
+    in tests/translate."""
+    from dragoman.translate.random_model import build_random_marian_model, russian_sentences, train_sentencepiece
+
+    sentences = russian_sentences([data_dir / "wmt_ru_en" / "newstest2019.ru-en.ru"], limit=2000)
+    (tmp_path / "spm").mkdir()
+    spm = train_sentencepiece(sentences, tmp_path / "spm" / "ru", vocab_size=800)
+    model = build_random_marian_model(tmp_path / "tiny-opus", spm, seed=1)
+    monkeypatch.setenv("DRAGOMAN_MODELS", str(tmp_path / "models"))
+    monkeypatch.delenv("DRAGOMAN_GLOSSARY", raising=False)
+    assert run(db_path, "models", "install", str(model), "--name", "tiny")[0] == 0
+    lines = [json.dumps(good_record(n), ensure_ascii=False) for n in (1, 2)]
+    assert run(db_path, "ingest", str(write_jsonl(tmp_path / "good.jsonl", lines)))[0] == 0
+    poison(db_path, 1, lead=5)
+    code, out, _ = run(db_path, "translate", "--json", "--device", "cpu", "--beam", "1")
+    summary = json.loads(out)
+    assert code == 1 and summary["articles"] == 1, summary
+    assert summary["failed"] == 1 and "lead must be a string" in json.dumps(summary, ensure_ascii=False)
+    with sqlite3.connect(db_path) as conn:
+        translated = conn.execute(
+            "SELECT a.id FROM translations t JOIN revisions r ON r.id = t.revision_id JOIN articles a"
+            " ON a.id = r.article_id"
+        ).fetchall()
+    assert translated == [(2,)]
+
+
 def test_an_article_that_breaks_indexing_is_left_out_alone(
     tmp_path: Path, db_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
