@@ -218,6 +218,29 @@ def test_translate_goes_on_past_a_poisoned_stored_record(
     assert translated == [(2,)]
 
 
+def test_db_load_refuses_a_badly_typed_row_alone(tmp_path: Path, db_path: Path) -> None:
+    """Item 2: ``dragoman db load`` (Parquet shards, another way records come in) stopped at a row whose
+    article has ``lead: 5``; the row now fails alone with bad_record and the other rows are stored."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from dragoman.scale.stages import arrow_schema, new_row
+
+    def row(n: int, **changes: Any) -> dict[str, Any]:
+        record = json.loads(full_record(url=f"https://iz.ru/shard/{n}", **changes))
+        return new_row(key=f"https://iz.ru/shard/{n}", url=f"https://iz.ru/shard/{n}", article=json.dumps(record))
+
+    shard = tmp_path / "part-0-00000.parquet"
+    table = pa.Table.from_pylist([row(1, lead=5), row(2)], schema=arrow_schema())
+    pq.write_table(table, shard)
+    code, out, err = run(db_path, "db", "load", str(shard), "--json")
+    assert code == 0, err
+    summary = json.loads(out)
+    assert summary["stored"] == 1 and summary["failed"] == {"bad_record": 1}
+    assert any("lead must be a string" in p for p in summary["problems"])
+    assert stored_urls(db_path) == {"https://iz.ru/shard/2"}
+
+
 def test_an_article_that_breaks_indexing_is_left_out_alone(
     tmp_path: Path, db_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
