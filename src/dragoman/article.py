@@ -89,9 +89,11 @@ class Block:
     def from_dict(cls, data: dict[str, Any], where: str = "block.") -> Block:
         data = _object(data, where.rstrip("."))
         kind = required_str(data, "kind", where)
-        if kind not in BlockKind.__members__.values():
-            raise RecordError(f"{where}kind is not one of {', '.join(BlockKind)}: {kind[:40]!r}")
-        return cls(kind=BlockKind(kind), text=required_str(data, "text", where))
+        try:
+            block_kind = BlockKind(kind)
+        except ValueError as exc:
+            raise RecordError(f"{where}kind is not one of {', '.join(BlockKind)}: {kind[:40]!r}") from exc
+        return cls(kind=block_kind, text=required_str(data, "text", where))
 
 
 @dataclass(slots=True)
