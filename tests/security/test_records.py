@@ -94,6 +94,8 @@ BADLY_TYPED = {
     "full_timezone_number": (full_record(timezone=5), "timezone"),
     "full_timezone_unknown": (full_record(timezone="Mars/Olympus_Mons"), "timezone"),
     "full_url_number": (full_record(url=5), "url"),
+    "full_published_year_1": (full_record(published_at="0001-01-01T00:00:00+00:00"), "published_at"),
+    "full_published_not_a_date": (full_record(published_at="yesterday"), "published_at"),
     "full_translation_title": (
         full_record(translation={"engine": "e", "model_id": "m", "title": 5}),
         "translation.title",
