@@ -312,18 +312,25 @@ def export(
     from dragoman.store import ArticleFilter
 
     where = ArticleFilter(outlets=list(outlets) or None, since=parse_date(since), until=parse_date(until))
+    unreadable: list[str] = []
+
+    def skipped(_article_id: int, exc: DragomanError) -> None:
+        unreadable.append(exc.message)
+        click.echo(f"skipped: {exc.message} [{exc.reason}]", err=True)
+
     with app.open_store(readonly=True) as store:
         if fmt == "parquet":
             if not output:
                 raise ConfigError("Parquet is binary: name a file with -o/--output")
             with open(output, "wb") as binary:
-                count = export_articles(store, binary, fmt, where)
+                count = export_articles(store, binary, fmt, where, on_unreadable=skipped)
         elif output:
             with open(output, "w", encoding="utf-8", newline="") as handle:
-                count = export_articles(store, handle, fmt, where)
+                count = export_articles(store, handle, fmt, where, on_unreadable=skipped)
         else:
-            count = export_articles(store, sys.stdout, fmt, where)
-    app.echo(f"exported {count} articles")
+            count = export_articles(store, sys.stdout, fmt, where, on_unreadable=skipped)
+    app.echo(f"exported {count} articles" + (f", skipped {len(unreadable)} unreadable" if unreadable else ""))
+    sys.exit(EXIT_FAILED if unreadable else EXIT_OK)
 
 
 # -- search index and web app (issue 5) ----------------------------------------------------------------
@@ -337,8 +344,20 @@ def reindex(app: AppContext) -> None:
     from dragoman.serve.search import SearchIndex
 
     with app.open_store() as store, progress_bar(app, store.count(), "reindex") as advance:
-        count = SearchIndex(store).reindex(on_batch=lambda n: [advance("") for _ in range(n)])
-    app.echo(f"indexed {count} articles")
+        index = SearchIndex(store)
+        count = index.reindex(on_batch=lambda n: [advance("") for _ in range(n)])
+    print_left_out(app, index.left_out)
+    app.echo(
+        f"indexed {count - len(index.left_out)} articles"
+        + (f", left out {len(index.left_out)}" if index.left_out else "")
+    )
+    sys.exit(EXIT_FAILED if index.left_out else EXIT_OK)
+
+
+def print_left_out(app: AppContext, left_out: list[Any]) -> None:
+    """One line per article the search index could not take (always shown: the user must know)."""
+    for item in left_out:
+        click.echo(f"left out of the search index: {item}", err=True)
 
 
 @main.command()
@@ -371,6 +390,7 @@ def search(app: AppContext, query: str, outlets: tuple[str, ...], rubric: str | 
             results = index.search(request)
         except QueryError as exc:  # the query is bad usage: exit 2, like a bad flag
             raise ConfigError(f"bad query: {exc.message}", reason=exc.reason) from exc
+    print_left_out(app, index.left_out)
     if as_json:
         from dataclasses import asdict
 
@@ -1326,7 +1346,7 @@ def import_(app: AppContext, paths: tuple[str, ...], do_analyze: bool, as_json: 
     from dragoman import pipeline
 
     with app.open_store() as store:
-        report = pipeline.import_documents(paths, store)
+        report = pipeline.import_documents(paths, store, max_bytes=app.settings.max_bytes)
         if do_analyze and report.article_ids and not report.interrupted:
             from dragoman.analyze import analyze_store
 

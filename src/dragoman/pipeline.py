@@ -20,6 +20,7 @@ from dragoman.settings import Settings
 from dragoman.store.base import IngestOutcome, IngestResult
 
 MAX_LISTED_PROBLEMS = 200
+DEFAULT_MAX_BYTES = Settings().max_bytes
 
 
 @dataclass(slots=True)
@@ -162,34 +163,41 @@ def ingest(
     return report
 
 
-def iter_text_documents(path: str) -> Iterator[Article | Failure]:
-    """Documents in the plain-text format from a file; several documents are separated by blank lines."""
+def iter_text_documents(path: str, max_bytes: int = DEFAULT_MAX_BYTES) -> Iterator[Article | Failure]:
+    """Documents in the plain-text format from a file; several documents are separated by blank lines.
+
+    Only a regular file of at most ``max_bytes`` is read (a FIFO would block for ever); a document whose
+    source URL or date is impossible is refused like any other record from outside (``check_incoming``).
+    """
     from pathlib import Path
 
-    from dragoman.errors import ExtractError, FetchError
+    from dragoman.acquire.files import check_regular_file, read_capped
+    from dragoman.article import check_incoming
+    from dragoman.errors import ExtractError
     from dragoman.serve.render import parse_text_document
 
     try:
-        text = Path(path).read_text(encoding="utf-8-sig", errors="replace")
-    except OSError as exc:
-        yield Failure(path, FetchError(f"cannot read file: {exc.strerror or exc}", reason="unreadable", source=path))
+        check_regular_file(Path(path))
+        text = read_capped(Path(path), max_bytes).decode("utf-8-sig", errors="replace")
+    except DragomanError as exc:
+        yield Failure(path, exc)
         return
     chunks = [c for c in text.replace("\r\n", "\n").split("\n\n") if c.strip()]
     for number, chunk in enumerate(chunks, start=1):
         source = f"{path}#{number}" if len(chunks) > 1 else path
         try:
-            yield parse_text_document(chunk)
-        except ValueError as exc:
+            yield check_incoming(parse_text_document(chunk))
+        except (ValueError, OverflowError) as exc:  # OverflowError: a date at the edge of what datetime holds
             yield Failure(source, ExtractError(f"not a text document: {exc}", reason="bad_document", source=source))
 
 
-def import_documents(paths: Iterable[str], store: Any) -> IngestReport:
+def import_documents(paths: Iterable[str], store: Any, *, max_bytes: int = DEFAULT_MAX_BYTES) -> IngestReport:
     """Store documents that arrive already translated (the plain-text format), one transaction each."""
     report = IngestReport()
     started = time.perf_counter()
     try:
         for path in paths:
-            for item in iter_text_documents(path):
+            for item in iter_text_documents(path, max_bytes):
                 if isinstance(item, Failure):
                     report.record_problem(item.source, item.error)
                     continue

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from dragoman.acquire.files import (
+    check_regular_file,
     is_jsonl_path,
     iter_directory,
     iter_jsonl_articles,
@@ -65,6 +66,7 @@ def iter_inputs(
 
 def _iter_file(path: Path, settings: Settings) -> Iterator[RawPage | Article | Failure]:
     try:
+        check_regular_file(path)
         if is_jsonl_path(path):
             for item in iter_jsonl_articles(path, settings.max_bytes):
                 if isinstance(item, DragomanError):

@@ -17,7 +17,7 @@ from dragoman.analyze.registry import Registry, load_registry
 from dragoman.analyze.sentences import Sentence, article_sentences, joined_text
 from dragoman.analyze.translit import STANDARD as TRANSLITERATION
 from dragoman.article import Article
-from dragoman.errors import AnalyzeError, DragomanError, SkipArticle
+from dragoman.errors import AnalyzeError, DragomanError, SkipArticle, StoreError
 
 ANALYZER_VERSION = "dragoman-analyze/0.1"
 
@@ -57,7 +57,10 @@ def _published_date(article: Article) -> date | None:
 def analyze_article(article: Article, *, registry: Registry | None = None) -> dict[str, Any]:
     """Entities, quotes, dates, quantities and events of one article (Russian, or English when language=en)."""
     registry = registry or load_registry()
-    sentences = article_sentences(article)
+    try:
+        sentences = article_sentences(article)
+    except (TypeError, ValueError, AttributeError) as exc:  # a malformed record must name itself, not end a batch
+        raise AnalyzeError(f"cannot split into sentences: {type(exc).__name__}: {exc}", source=article.key_url) from exc
     if not sentences:
         raise SkipArticle(f"{article.key_url}: nothing to analyze (no title or text)", reason="empty")
     try:
@@ -162,10 +165,18 @@ def analyze_store(
         without_analysis_by=ANALYZER_VERSION if only_missing else None, since=since, outlets=outlets, limit=limit
     )
     # Collect ids first: writing analyses while paging through the same query would skip or repeat rows.
-    todo = [(sa.id, sa.revision_id) for sa in store.iter_articles(where)]
+    # An unreadable record (stored before records were checked) fails alone, named, and the batch goes on.
+    todo = [
+        (sa.id, sa.revision_id)
+        for sa in store.iter_articles(where, on_unreadable=lambda i, exc: report.failed.append((i, str(exc))))
+    ]
     texts_in_run: set[tuple[int, str]] = set()
     for article_id, _revision_id in todo:
-        stored = store.get(article_id)
+        try:
+            stored = store.get(article_id)
+        except StoreError as exc:
+            report.failed.append((article_id, str(exc)))
+            continue
         if stored is None:
             continue
         # A copy of a story with the same text as a member analyzed already (or queued in this run) is not

@@ -270,12 +270,12 @@ def write_row(store: Any, row: dict[str, Any], hooks: Sequence[Any] = ()) -> str
     its intake does, and mark the input done; returns the outcome. A hook's failure is noted on the row."""
     outcome: str | None = None
     article_id: int | None = None
-    if row["article"] and not row["reason"]:
-        article = Article.from_json(row["article"])
+    article, translation = _row_article(row) if row["article"] and not row["reason"] else (None, None)
+    if article is not None:
         result = store.ingest(article)
         outcome, article_id = result.outcome.value, result.article_id
-        if row["translation"]:
-            article.translation = Translation.from_dict(json.loads(row["translation"]))
+        if translation is not None:
+            article.translation = translation
             store.save_translation(result.revision_id, article.translation)
         if row["analysis"]:
             from dragoman.analyze.index import write_index
@@ -293,6 +293,20 @@ def write_row(store: Any, row: dict[str, Any], hooks: Sequence[Any] = ()) -> str
             store, [(row["key"], outcome or ("skipped" if row["skipped"] else "failed"), row["reason"], article_id)]
         )
     return outcome
+
+
+def _row_article(row: dict[str, Any]) -> tuple[Article | None, Translation | None]:
+    """The row's article and translation; (None, None), with the row marked failed, when either is unreadable.
+
+    A shard is a file from outside like any other record: a badly typed row fails alone, not the load.
+    """
+    try:
+        article = Article.from_json(row["article"])
+        translation = Translation.from_dict(json.loads(row["translation"])) if row["translation"] else None
+    except (ValueError, RecursionError) as exc:
+        row.update(reason="bad_record", message=f"not a usable article record: {exc}", skipped="")
+        return None, None
+    return article, translation
 
 
 def key_source(key: str) -> str | None:

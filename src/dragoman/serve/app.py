@@ -193,8 +193,15 @@ class StatsModel(BaseModel):
     version: str
 
 
+class LeftOutModel(BaseModel):
+    article_id: int
+    reason: str
+    message: str
+
+
 class ReindexModel(BaseModel):
     indexed: int
+    left_out: list[LeftOutModel] | None = None  # only when some article could not be indexed
 
 
 # -- helpers ------------------------------------------------------------------------------------------
@@ -783,12 +790,16 @@ def create_app(
     @app.post(
         "/api/reindex",
         response_model=ReindexModel,
+        response_model_exclude_none=True,
         summary="Rebuild the search index (needs the token)",
         dependencies=[Depends(require_token)],
         responses={401: {"description": "bad token"}, 403: {"description": "no token configured"}},
     )
     def api_reindex(st: StoreDep) -> dict[str, Any]:
-        return {"indexed": SearchIndex(st).reindex()}
+        index = SearchIndex(st)
+        processed = index.reindex()
+        left_out = [{"article_id": x.article_id, "reason": x.reason, "message": x.message} for x in index.left_out]
+        return {"indexed": processed - len(left_out), "left_out": left_out or None}
 
     def export_response(
         fmt: str, outlet: list[str] | None, since: date | None, until: date | None

@@ -6,11 +6,12 @@ import csv
 import io
 import json
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any, BinaryIO, TextIO
 from xml.sax.saxutils import escape as xml_escape
 
 from dragoman.acquire.stories import StoryLink, has_copies, link_story_copy
+from dragoman.errors import StoreError
 from dragoman.serve.render import render_markdown, render_text
 from dragoman.store.base import ArticleFilter, StoredArticle
 
@@ -118,13 +119,21 @@ BINARY_FORMATS = {"parquet"}
 PARQUET_ROWS_PER_GROUP = 2000
 
 
-def export_articles(store: Any, out: TextIO | BinaryIO, fmt: str, where: ArticleFilter | None = None) -> int:
+def export_articles(
+    store: Any,
+    out: TextIO | BinaryIO,
+    fmt: str,
+    where: ArticleFilter | None = None,
+    *,
+    on_unreadable: Callable[[int, StoreError], None] | None = None,
+) -> int:
     """Write every matching article to ``out`` in ``fmt`` (see EXPORT_FORMATS); returns the article count.
 
-    ``out`` is a text stream, or a binary one for Parquet.
+    ``out`` is a text stream, or a binary one for Parquet. An unreadable stored record is left out and
+    handed to ``on_unreadable``.
     """
     counter = _Counter()
-    for chunk in iter_export(store, fmt, where, counter=counter):
+    for chunk in iter_export(store, fmt, where, counter=counter, on_unreadable=on_unreadable):
         out.write(chunk)  # type: ignore[arg-type]
     return counter.articles
 
@@ -134,16 +143,25 @@ class _Counter:
 
 
 def iter_export(
-    store: Any, fmt: str, where: ArticleFilter | None = None, *, counter: _Counter | None = None
+    store: Any,
+    fmt: str,
+    where: ArticleFilter | None = None,
+    *,
+    counter: _Counter | None = None,
+    on_unreadable: Callable[[int, StoreError], None] | None = None,
 ) -> Iterator[str | bytes]:
-    """The export as a stream of chunks (str, or bytes for Parquet), one article at a time from the store."""
+    """The export as a stream of chunks (str, or bytes for Parquet), one article at a time from the store.
+
+    An unreadable stored record is left out (and handed to ``on_unreadable`` when given): a stream that is
+    already being written cannot fail half-way without leaving a broken file.
+    """
     if fmt not in EXPORT_FORMATS:
         raise ValueError(f"unknown export format {fmt!r}; one of {', '.join(EXPORT_FORMATS)}")
     counter = counter or _Counter()
 
     def articles(borrow: bool = True) -> Iterator[tuple[StoredArticle, StoryLink | None]]:
         borrow = borrow and has_copies(store)  # checked once: a corpus without copies costs no lookups
-        for stored in store.iter_articles(where):
+        for stored in store.iter_articles(where, on_unreadable=on_unreadable or (lambda _id, _exc: None)):
             counter.articles += 1
             # An untranslated copy of a translated story: the same text borrows the member's translation.
             yield stored, link_story_copy(store, stored) if borrow else None

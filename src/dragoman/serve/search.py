@@ -356,6 +356,18 @@ class SearchResults:
 # -- the index ----------------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True, slots=True)
+class LeftOut:
+    """An article the index could not take (its record is unreadable or breaks indexing), with the reason."""
+
+    article_id: int
+    reason: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"article {self.article_id}: {self.message} [{self.reason}]"
+
+
 class SearchIndex:
     """The search index of one store; cheap to create (one per request is fine)."""
 
@@ -370,6 +382,9 @@ class SearchIndex:
     def __init__(self, store: Any) -> None:
         self.store = store
         self.conn: sqlite3.Connection = store.connection
+        # Articles that could not be indexed in this object's syncs: left out and off the queue, not retried
+        # until they are stored again or reindexed, so one bad record never blocks the rest.
+        self.left_out: list[LeftOut] = []
 
     # indexing
 
@@ -435,10 +450,21 @@ class SearchIndex:
                 conn.execute(f"DELETE FROM {table} WHERE article_id = ?", (article_id,))
             try:
                 stored = self.store.get(article_id)
-            except DragomanError:
-                stored = None  # an unreadable record is left out of the index rather than stopping it
-            if stored is not None:
+            except DragomanError as exc:
+                # An unreadable record (say from before records were checked) is left out, not fatal.
+                self.left_out.append(LeftOut(article_id, "bad_record", exc.message))
+                continue
+            if stored is None:
+                continue
+            # A savepoint per article: a record that breaks indexing half-way leaves none of its rows behind.
+            conn.execute("SAVEPOINT index_article")
+            try:
                 fts_rows.append(self._index_rows(conn, stored))
+            except (TypeError, ValueError, AttributeError, KeyError, IndexError, OverflowError, RecursionError,
+                    sqlite3.InterfaceError, sqlite3.ProgrammingError) as exc:  # fmt: skip
+                conn.execute("ROLLBACK TO index_article")
+                self.left_out.append(LeftOut(article_id, "index_crash", f"{type(exc).__name__}: {exc}"))
+            conn.execute("RELEASE index_article")
         fts_rows.sort()
         conn.executemany(
             "INSERT INTO search_fts (rowid, title_ru, body_ru, title_en, body_en, facets) VALUES (?,?,?,?,?,?)",

@@ -74,10 +74,10 @@ def load_stored(row: Any) -> StoredArticle:
     """A row of SELECT_CURRENT or SELECT_REVISIONS as a StoredArticle."""
     try:
         article = Article.from_json(row["record"])
-    except (ValueError, KeyError) as exc:
-        raise StoreError(f"article {row['article_id']} has an unreadable record: {exc}") from exc
-    if row["translation"] is not None:
-        article.translation = Translation.from_dict(json.loads(row["translation"]))
+        if row["translation"] is not None:
+            article.translation = Translation.from_dict(json.loads(row["translation"]))
+    except (ValueError, KeyError, RecursionError) as exc:
+        raise StoreError(f"article {row['article_id']} has an unreadable record: {exc}", reason="bad_record") from exc
     if row["analysis"] is not None:
         article.analysis = json.loads(row["analysis"])
     return StoredArticle(
@@ -147,8 +147,14 @@ def iter_current(
     placeholder: str,
     where: ArticleFilter | None,
     batch_size: int,
+    on_unreadable: Callable[[int, StoreError], None] | None = None,
 ) -> Iterator[StoredArticle]:
-    """Stream matching current revisions in id order by keyset pages; ``fetch(sql, params)`` runs a query."""
+    """Stream matching current revisions in id order by keyset pages; ``fetch(sql, params)`` runs a query.
+
+    An unreadable record (a bad one stored before records were checked) raises StoreError, or, when
+    ``on_unreadable`` is given, is handed to it with its id and skipped, so that one such record does not end
+    a batch over all the others.
+    """
     where = where or ArticleFilter()
     clauses, params = filter_sql(where, placeholder)
     sql = (
@@ -165,7 +171,14 @@ def iter_current(
         if not rows:
             return
         for row in rows:
-            yield load_stored(row)
+            try:
+                stored = load_stored(row)
+            except StoreError as exc:
+                if on_unreadable is None:
+                    raise
+                on_unreadable(int(row["article_id"]), exc)
+                continue
+            yield stored
         last_id = int(rows[-1]["article_id"])
         if remaining is not None:
             remaining -= len(rows)

@@ -17,7 +17,7 @@ import json
 import re
 import sqlite3
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
@@ -504,9 +504,18 @@ class PostgresStore:
         rows = self.raw.execute(SELECT_REVISIONS.format(p="%s"), (article_id,)).fetchall()
         return [load_stored(row) for row in rows]
 
-    def iter_articles(self, where: ArticleFilter | None = None, *, batch_size: int = 500) -> Iterator[StoredArticle]:
-        """Stream the current revision of matching articles in id order, a page at a time."""
-        return iter_current(lambda sql, params: self.raw.execute(sql, params).fetchall(), "%s", where, batch_size)
+    def iter_articles(
+        self,
+        where: ArticleFilter | None = None,
+        *,
+        batch_size: int = 500,
+        on_unreadable: Callable[[int, StoreError], None] | None = None,
+    ) -> Iterator[StoredArticle]:
+        """Stream the current revision of matching articles in id order, a page at a time (see ``iter_current``
+        for ``on_unreadable``)."""
+        return iter_current(
+            lambda sql, params: self.raw.execute(sql, params).fetchall(), "%s", where, batch_size, on_unreadable
+        )
 
     # -- search (see dragoman.store.pgsearch) --------------------------------------------------------
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -241,9 +241,18 @@ class SQLiteStore:
         rows = self.connection.execute(SELECT_REVISIONS.format(p="?"), (article_id,)).fetchall()
         return [load_stored(row) for row in rows]
 
-    def iter_articles(self, where: ArticleFilter | None = None, *, batch_size: int = 500) -> Iterator[StoredArticle]:
-        """Stream the current revision of matching articles in id order, a page at a time."""
-        return iter_current(lambda sql, params: self.connection.execute(sql, params).fetchall(), "?", where, batch_size)
+    def iter_articles(
+        self,
+        where: ArticleFilter | None = None,
+        *,
+        batch_size: int = 500,
+        on_unreadable: Callable[[int, StoreError], None] | None = None,
+    ) -> Iterator[StoredArticle]:
+        """Stream the current revision of matching articles in id order, a page at a time (see ``iter_current``
+        for ``on_unreadable``)."""
+        return iter_current(
+            lambda sql, params: self.connection.execute(sql, params).fetchall(), "?", where, batch_size, on_unreadable
+        )
 
 
 def _segments(translation: Translation) -> list[Any]:

@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from dragoman.article import Article, SentencePair, TranslatedSegment, Translation
-from dragoman.errors import DragomanError, TranslateError
+from dragoman.errors import DragomanError, StoreError, TranslateError
 from dragoman.translate import quality
 from dragoman.translate.batching import DEFAULT_BATCH_TOKENS, translate_texts
 from dragoman.translate.engine import Engine, create_engine
@@ -335,7 +335,14 @@ def translate_store(
         group: list[Any] = []
         group_size = 0
         texts_in_run: set[tuple[int, str]] = set()
-        for stored in store.iter_articles(where):
+
+        def unreadable(article_id: int, exc: StoreError) -> None:
+            # A record stored before records were checked fails alone; the batch goes on.
+            translator.report.failed += 1
+            translator.report.failures.append((article_id, "", exc.message))
+            translator.report.failure_reasons[exc.reason] += 1
+
+        for stored in store.iter_articles(where, on_unreadable=unreadable):
             # A copy of a story with the same text as a member translated already, or queued in this run, is
             # not translated again: that member's translation is this text's. Rewrites are translated, the
             # translation memory serving the sentences they share with the story.
