@@ -63,11 +63,11 @@ def untrusted(value: object) -> Text:
     return Text(strip_controls("" if value is None else str(value)))
 
 
-def echo_untrusted(line: str) -> None:
+def echo_untrusted(line: str, *, err: bool = False) -> None:
     """``click.echo`` for a line that carries scraped text: control characters (terminal escapes) dropped."""
     from dragoman.serve.render import strip_controls
 
-    click.echo(strip_controls(line))
+    click.echo(strip_controls(line), err=err)
 
 
 def handle_errors(func: F) -> F:
@@ -238,7 +238,7 @@ def print_ingest_report(app: AppContext, report: Any, *, as_json: bool) -> None:
         return
     for problem in report.problems:
         kind = "skipped" if problem.skipped else "failed"
-        click.echo(f"{kind}: {problem.source}: {problem.message} [{problem.reason}]", err=True)
+        echo_untrusted(f"{kind}: {problem.source}: {problem.message} [{problem.reason}]", err=True)
     parts = [f"stored {report.stored}", f"unchanged {report.unchanged}", f"new revisions {report.revised}"]
     parts.append(f"skipped {report.total_skipped}" + _reasons(report.skipped))
     parts.append(f"failed {report.total_failed}" + _reasons(report.failed))
@@ -403,7 +403,7 @@ def serve(app: AppContext, host: str, port: int, token: str | None) -> None:
 def _alert_sinks(app: AppContext, alert_jsonl: str | None, webhooks: tuple[str, ...], print_alerts: bool) -> list[Any]:
     from dragoman.acquire.alerts import JsonlSink, PrintSink, WebhookSink
 
-    sinks: list[Any] = [PrintSink(lambda line: click.echo(line))] if print_alerts else []
+    sinks: list[Any] = [PrintSink(echo_untrusted)] if print_alerts else []
     if alert_jsonl:
         sinks.append(JsonlSink(alert_jsonl))
     for url in webhooks:

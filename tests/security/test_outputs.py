@@ -307,8 +307,8 @@ def test_quotes_command_prints_markup_as_text_and_no_escapes(hostile_db: Path) -
     assert "\x1b" not in result.stdout and "\x07" not in result.stdout
 
 
-def test_show_and_revisions_print_no_terminal_escapes(hostile_db: Path) -> None:
-    """Item 13: `ESC]0;...BEL` (and CSI, NUL) in a title or text never reach the terminal through `show`."""
+def test_show_revisions_and_search_print_no_terminal_escapes(hostile_db: Path) -> None:
+    """Item 13: `ESC]0;...BEL` (CSI, NUL) in a title or text never reaches the terminal (show, revisions, search)."""
     for fmt, title in (("text", "Санкции ]0;pwnedпродлены[2J на год"), ("md", r"Санкции \]0;pwnedпродлены\[2J на год")):
         code, out, _ = run(hostile_db, "show", "https://iz.ru/2/escape", "--format", fmt)
         assert code == 0
@@ -316,6 +316,8 @@ def test_show_and_revisions_print_no_terminal_escapes(hostile_db: Path) -> None:
         assert title in out  # the text itself stays
     code, out, _ = run(hostile_db, "revisions", "2")
     assert code == 0 and "\x1b" not in out and "Санкции" in out
+    code, out, _ = run(hostile_db, "search", "Санкции")
+    assert code == 0 and "\x1b" not in out and "\x07" not in out and "Санкции ]0;pwnedпродлены[2J на год" in out
 
 
 def test_text_and_markdown_exports_drop_nul_and_escape(hostile_db: Path) -> None:
