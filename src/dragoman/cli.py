@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 from click.core import ParameterSource
@@ -20,6 +20,9 @@ from click.core import ParameterSource
 from dragoman import __version__
 from dragoman.errors import ConfigError, DragomanError
 from dragoman.settings import Settings, load_settings
+
+if TYPE_CHECKING:
+    from rich.text import Text
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -45,6 +48,27 @@ class AppContext:
     def echo(self, message: str = "", *, err: bool = True) -> None:
         if not self.quiet:
             click.echo(message, err=err)
+
+
+def untrusted(value: object) -> Text:
+    """Scraped (or user-typed) text as a Rich renderable: no markup is read in it, no control character printed.
+
+    A quote containing ``[/bold]`` would crash Rich's markup parser, ``[link=...]`` would become a terminal
+    hyperlink, and ESC sequences would drive the terminal; a ``Text`` is printed as it is, once the
+    controls are gone.
+    """
+    from rich.text import Text
+
+    from dragoman.serve.render import strip_controls
+
+    return Text(strip_controls("" if value is None else str(value)))
+
+
+def echo_untrusted(line: str, *, err: bool = False) -> None:
+    """``click.echo`` for a line that carries scraped text: control characters (terminal escapes) dropped."""
+    from dragoman.serve.render import strip_controls
+
+    click.echo(strip_controls(line), err=err)
 
 
 def handle_errors(func: F) -> F:
@@ -245,7 +269,7 @@ def print_ingest_report(app: AppContext, report: Any, *, as_json: bool) -> None:
         return
     for problem in report.problems:
         kind = "skipped" if problem.skipped else "failed"
-        click.echo(f"{kind}: {problem.source}: {problem.message} [{problem.reason}]", err=True)
+        echo_untrusted(f"{kind}: {problem.source}: {problem.message} [{problem.reason}]", err=True)
     parts = [f"stored {report.stored}", f"unchanged {report.unchanged}", f"new revisions {report.revised}"]
     parts.append(f"skipped {report.total_skipped}" + _reasons(report.skipped))
     parts.append(f"failed {report.total_failed}" + _reasons(report.failed))
@@ -399,9 +423,9 @@ def search(app: AppContext, query: str, outlets: tuple[str, ...], rubric: str | 
     for hit in results.hits:
         snippet = " ".join("".join(f"[{f.text}]" if f.hit else f.text for f in s.fragments) for s in hit.snippets[:1])
         day = (hit.published_at or "")[:10]
-        click.echo(f"{hit.article_id}\t{day}\t{hit.outlet or ''}\t{hit.title_en or hit.title}")
+        echo_untrusted(f"{hit.article_id}\t{day}\t{hit.outlet or ''}\t{hit.title_en or hit.title}")
         if snippet:
-            click.echo(f"\t{snippet}")
+            echo_untrusted(f"\t{snippet}")
     app.echo(f"{results.total:,}{'+' if results.total_is_capped else ''} articles")
 
 
@@ -477,7 +501,7 @@ def serve(app: AppContext, host: str, port: int, token: str | None, token_file: 
 def _alert_sinks(app: AppContext, alert_jsonl: str | None, webhooks: tuple[str, ...], print_alerts: bool) -> list[Any]:
     from dragoman.acquire.alerts import JsonlSink, PrintSink, WebhookSink
 
-    sinks: list[Any] = [PrintSink(lambda line: click.echo(line))] if print_alerts else []
+    sinks: list[Any] = [PrintSink(echo_untrusted)] if print_alerts else []
     if alert_jsonl:
         sinks.append(JsonlSink(alert_jsonl))
     for url in webhooks:
@@ -798,8 +822,8 @@ def feeds(app: AppContext, as_json: bool) -> None:
     for feed in status["feeds"]:
         ago, due = feed["polled_seconds_ago"], feed["next_poll_in_seconds"]
         table.add_row(
-            feed["url"],
-            feed["outlet"] or "",
+            untrusted(feed["url"]),
+            untrusted(feed["outlet"]),
             feed["kind"],
             feed["last_status"] or "never polled",
             str(feed["failures"]),
@@ -811,9 +835,9 @@ def feeds(app: AppContext, as_json: bool) -> None:
     console.print(table)
     console.print("items: " + (", ".join(f"{n} {state}" for state, n in sorted(status["items"].items())) or "none"))
     for row in status["reasons"]:
-        console.print(f"  {row['items']}\t{row['state']}\t{row['reason']}")
+        console.print(untrusted(f"  {row['items']}\t{row['state']}\t{row['reason']}"))
     for row in status["unavailable_hosts"]:
-        console.print(f"unavailable (refused us, not retried): {row['host']}: {row['urls']} URLs")
+        console.print(untrusted(f"unavailable (refused us, not retried): {row['host']}: {row['urls']} URLs"))
 
 
 def _duration(seconds: float) -> str:
@@ -845,11 +869,14 @@ def revisions(
             if as_json:
                 click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
             for row in [] if as_json else rows:
-                click.echo(f"{row['id']}\t{row['revision_count']} revisions\t{row['updated_at']}\t{row['title']}")
+                echo_untrusted(f"{row['id']}\t{row['revision_count']} revisions\t{row['updated_at']}\t{row['title']}")
             return
         if show_diff or old is not None or new is not None:
             diff = diff_revisions(store, ref, old, new)
-            click.echo(json.dumps(diff.to_dict(), ensure_ascii=False, indent=2) if as_json else diff.to_text())
+            if as_json:
+                click.echo(json.dumps(diff.to_dict(), ensure_ascii=False, indent=2))
+            else:
+                echo_untrusted(diff.to_text())
             return
         stored = store.get(ref)
         if stored is None:
@@ -867,7 +894,7 @@ def revisions(
             click.echo(json.dumps(listing, ensure_ascii=False, indent=2))
             return
         for item in listing:
-            click.echo(f"{item['revision']}\t{item['stored_at']}\t{item['content_sha256'][:12]}\t{item['title']}")
+            echo_untrusted(f"{item['revision']}\t{item['stored_at']}\t{item['content_sha256'][:12]}\t{item['title']}")
         if len(listing) > 1:
             app.echo(f"changed after publication: `dragoman revisions {ref} --diff` shows how")
 
@@ -903,16 +930,16 @@ def story(app: AppContext, ref: str, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(found, ensure_ascii=False, indent=2))
         return
-    click.echo(f"story {found['story_id']}: {found['title']} ({found['article_count']} articles)")
+    echo_untrusted(f"story {found['story_id']}: {found['title']} ({found['article_count']} articles)")
     for member in found["members"]:
-        click.echo(f"  {member['article_id']}\t{member['kind']}\t{member['similarity']:.2f}\t{member['url']}")
+        echo_untrusted(f"  {member['article_id']}\t{member['kind']}\t{member['similarity']:.2f}\t{member['url']}")
     if translated is not None:
         member_id, translation = translated
         click.echo(f"translation (article {member_id}, {translation.model_id}):")
-        click.echo(f"  {translation.title.text}")
+        echo_untrusted(f"  {translation.title.text}")
         for segment in [translation.lead, *translation.blocks]:
             if segment is not None and segment.text:
-                click.echo(f"  {segment.text}")
+                echo_untrusted(f"  {segment.text}")
 
 
 @main.command()
@@ -1177,11 +1204,11 @@ def _print_table(title: str, columns: list[str], rows: list[list[Any]]) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    table = Table(title=title, show_lines=False)
+    table = Table(title=untrusted(title), show_lines=False)
     for column in columns:
         table.add_column(column, overflow="fold")
     for row in rows:
-        table.add_row(*["" if v is None else str(v) for v in row])
+        table.add_row(*[untrusted(v) for v in row])
     Console().print(table)
 
 

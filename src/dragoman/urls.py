@@ -9,7 +9,7 @@ refused where a record is built, so every later stage can rely on it.
 from __future__ import annotations
 
 import re
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import quote, urlsplit, urlunsplit
 
 # Characters that a URL never carries unencoded and that change meaning in HTML, Markdown, CSV or a terminal.
 _FORBIDDEN = re.compile(r"[\x00-\x20\x7f-\x9f<>\"'`\\{}|^\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069]")
@@ -53,6 +53,15 @@ def is_clean_url(value: object, *, schemes: frozenset[str] = WEB_SCHEMES) -> boo
     except ValueError:
         return False
     return True
+
+
+def escape_url(url: str) -> str:
+    """``url`` with every character :func:`check_url` refuses percent-encoded, for writing it out.
+
+    The last defence where a stored URL is printed into Markdown, a text document or a terminal: spaces,
+    angle brackets, quotes and control characters come out as inert ``%XX`` and cannot open markup.
+    """
+    return _FORBIDDEN.sub(lambda found: quote(found.group(), safe="", errors="replace"), url)
 
 
 # -- secrets in URLs -----------------------------------------------------------------------------------

@@ -361,8 +361,16 @@ def parse_feed_page(page: RawPage, kind: str, max_bytes: int) -> list[FeedItem]:
     """Items of a fetched feed or news sitemap; ExtractError when it is not readable."""
     body = gunzip_capped(page.body, max_bytes, source=page.url)
     if kind == "rss":
+        from dragoman.extract.outlets import same_site
+
         body = _declare_charset(body, page.content_type)
-        return parse_feed(body, source=page.url)
+        items = parse_feed(body, source=page.url)
+        for item in items:
+            # A feed speaks for its own site only: its full text for another site's URL would be stored as
+            # that article (a new revision of it), so such an item is fetched from its own address instead.
+            if item.full_text and not same_site(item.url, page.url):
+                item.full_text = None
+        return items
     sitemap = parse_sitemap(body, source=page.url)
     if sitemap.is_index:
         raise ExtractError(

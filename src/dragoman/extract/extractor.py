@@ -22,8 +22,9 @@ from dragoman.extract import body as body_mod
 from dragoman.extract import dates
 from dragoman.extract.encoding import decode_html
 from dragoman.extract.metadata import PageMetadata, clean_title, read_metadata
-from dragoman.extract.outlets import Outlet, lookup_outlet, outlet_by_key, registered_domain
+from dragoman.extract.outlets import Outlet, lookup_outlet, outlet_by_key, registered_domain, same_site
 from dragoman.extract.sniff import binary_kind, detect_language, looks_like_html
+from dragoman.urls import is_clean_url
 
 EXTRACTOR_VERSION = f"dragoman-extract/1.0 trafilatura/{trafilatura.__version__}"
 
@@ -99,7 +100,7 @@ def _page_publication_time(page: RawPage, outlet_hint: str | None) -> tuple[date
     decoded = decode_html(raw[:MAX_INPUT_BYTES], page.content_type)
     tree = _parse(decoded.text)
     meta = read_metadata(tree)
-    canonical = _absolute_http(meta.canonical, page.url) or _absolute_http(meta.url, page.url)
+    canonical, _ = _canonical_url(meta, page.url or "")
     outlet = _resolve_outlet([u for u in (canonical, page.url) if u], outlet_hint)
     zone = outlet.timezone if outlet else ("Europe/Moscow" if _russian_domain(canonical or page.url) else None)
     when, shown_zone, _ = _publication_time(meta, tree, canonical or page.url, zone)
@@ -163,6 +164,26 @@ def _absolute_http(url: str | None, base: str) -> str | None:
     if path in ("", "/") and not urlsplit(url).query:
         return None
     return url
+
+
+def _canonical_url(meta: PageMetadata, page_url: str) -> tuple[str | None, str | None]:
+    """(canonical URL to store the article under, a canonical the page claimed but may not have).
+
+    The canonical URL is the article's key in the store, so a page may only name an address on its own
+    registered domain or on another domain of the same outlet (outlets.toml aliases); otherwise any page
+    could overwrite another outlet's article by claiming its URL. A page read from a local file (or with
+    no URL) has no site of its own: it is the user's own saved copy, and its canonical says where it was
+    published, so it is trusted. URLs that could carry markup (check_url) are never taken.
+    """
+    claimed = None
+    for candidate in (meta.canonical, meta.url):
+        url = _absolute_http(candidate, page_url)
+        if url is None or not is_clean_url(url):
+            continue
+        if not page_url.startswith(("http://", "https://")) or same_site(url, page_url):
+            return url, None
+        claimed = claimed or url
+    return None, claimed
 
 
 def _rubric(meta: PageMetadata, title: str | None, site_names: list[str]) -> str | None:
@@ -278,7 +299,7 @@ def _extract(page: RawPage, outlet_hint: str | None, languages: tuple[str, ...] 
     meta = read_metadata(tree)
 
     base_url = page.url or ""
-    canonical = _absolute_http(meta.canonical, base_url) or _absolute_http(meta.url, base_url)
+    canonical, claimed_canonical = _canonical_url(meta, base_url)
     outlet = _resolve_outlet([u for u in (canonical, base_url) if u], outlet_hint)
     site_names = [n for n in (meta.site_name, outlet.name if outlet else None) if n]
     title = clean_title(meta.title, meta.h1, site_names)
@@ -339,6 +360,9 @@ def _extract(page: RawPage, outlet_hint: str | None, languages: tuple[str, ...] 
         source="html",
     )
     article.extra["extract"] = {"encoding": decoded.encoding, "encoding_method": decoded.method, "date": date_method}
+    if claimed_canonical:
+        # Kept for the record only: the page is stored under the URL it was fetched from.
+        article.extra["extract"]["claimed_canonical_url"] = claimed_canonical
     article.content_sha256 = article.compute_content_hash()
     return article
 

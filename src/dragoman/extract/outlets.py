@@ -6,19 +6,10 @@ import tomllib
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
+from ipaddress import ip_address
 from urllib.parse import urlsplit
 
-# Second-level public suffixes seen among Russian-language outlets; enough to find the registered
-# domain without a public-suffix-list dependency (unknown ones fall back to the last two labels).
-_TWO_LEVEL_SUFFIXES = frozenset(
-    {
-        "com.ua", "org.ua", "net.ua", "in.ua", "kiev.ua", "kyiv.ua", "gov.ua",
-        "com.ru", "org.ru", "net.ru", "msk.ru", "spb.ru", "pp.ru",
-        "com.kz", "org.kz", "gov.kz", "com.by", "gov.by",
-        "co.uk", "org.uk", "ac.uk", "gov.uk", "co.il", "org.il", "com.au", "net.au",
-        "co.jp", "com.br", "com.cn", "com.tr", "co.in", "co.nz", "co.za",
-    }
-)  # fmt: skip
+from publicsuffixlist import PublicSuffixList
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,15 +68,41 @@ def hostname(url: str) -> str:
     return host
 
 
+@lru_cache(maxsize=1)
+def _public_suffixes() -> PublicSuffixList:
+    # The Public Suffix List as shipped inside the package: nothing is fetched at run time.
+    return PublicSuffixList()
+
+
 def registered_domain(url: str) -> str | None:
-    """The registered domain of ``url`` ("oren.mk.ru" -> "mk.ru", "www.unn.com.ua" -> "unn.com.ua")."""
+    """The registered domain of ``url`` ("oren.mk.ru" -> "mk.ru", "www.unn.com.ua" -> "unn.com.ua").
+
+    Public-suffix aware (the Public Suffix List, private section included): "a.github.io" and "b.github.io"
+    are different sites. An IP address is its own domain; a host that is itself a public suffix is returned
+    as it is.
+    """
     host = hostname(url)
-    if not host or host.replace(".", "").isdigit():
-        return host or None
-    labels = host.split(".")
-    if len(labels) >= 3 and ".".join(labels[-2:]) in _TWO_LEVEL_SUFFIXES:
-        return ".".join(labels[-3:])
-    return ".".join(labels[-2:])
+    if not host:
+        return None
+    try:
+        ip_address(host.strip("[]"))
+    except ValueError:
+        pass
+    else:
+        return host
+    return _public_suffixes().privatesuffix(host) or host
+
+
+def same_site(url: str, other: str) -> bool:
+    """True when both URLs are on one registered domain, or on domains the outlet table gives one outlet.
+
+    What lets a page name another URL as its canonical address: a page may speak for its own site only.
+    """
+    domain = registered_domain(url)
+    if domain is not None and domain == registered_domain(other):
+        return True
+    outlet = lookup_outlet(url)
+    return outlet is not None and outlet == lookup_outlet(other)
 
 
 def lookup_outlet(url: str) -> Outlet | None:

@@ -44,6 +44,8 @@ CSV_COLUMNS = [
     "translated_member_id",
 ]
 DOCUMENT_SEPARATOR = "\n"  # text documents are separated by one blank line
+# A cell starting with one of these is a formula to Excel, LibreOffice and Google Sheets (OWASP, CSV injection).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def stored_to_record(stored: StoredArticle, story: StoryLink | None = None) -> dict[str, Any]:
@@ -174,10 +176,10 @@ def iter_export(
             yield json.dumps(stored_to_record(stored, story), ensure_ascii=False) + "\n"
     elif fmt == "csv":
         buffer = io.StringIO()
-        table = csv.DictWriter(buffer, fieldnames=CSV_COLUMNS)
+        table = csv.DictWriter(buffer, fieldnames=CSV_COLUMNS, quoting=csv.QUOTE_ALL)
         table.writeheader()
         for stored, story in articles():
-            table.writerow(stored_to_row(stored, story))
+            table.writerow({name: csv_cell(value) for name, value in stored_to_row(stored, story).items()})
             yield buffer.getvalue()
             buffer.seek(0)
             buffer.truncate()
@@ -198,6 +200,17 @@ def iter_export(
         yield from _iter_tmx(plain(borrow=False))
     else:
         yield from _iter_parquet(plain())
+
+
+def csv_cell(value: Any) -> Any:
+    """``value`` safe to open in a spreadsheet: text a spreadsheet would run as a formula gets a leading ``'``.
+
+    OWASP's rule for CSV injection; scraped titles, authors and text are written by anyone. Every cell is
+    also quoted by the writer. The quote is part of the cell: strip one leading ``'`` to get the text back.
+    """
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
 
 
 # -- bilingual sentence pairs -------------------------------------------------------------------------

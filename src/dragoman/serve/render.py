@@ -21,6 +21,7 @@ from datetime import UTC, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 from dragoman.article import Article, Block, BlockKind
+from dragoman.urls import escape_url
 
 MONTHS = [
     "January", "February", "March", "April", "May", "June",
@@ -28,6 +29,18 @@ MONTHS = [
 ]  # fmt: skip
 TRANSLATED_PREFIX = "Translated from Original Document: Russian To English: "
 ORIGINAL_PREFIX = "Original Document: Russian: "
+# C0 and C1 control characters but newline and tab, and lone surrogates (broken Unicode from scraped pages).
+_CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
+_AUTOLINK_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]{1,31}:")
+
+
+def strip_controls(text: str) -> str:
+    """``text`` without control characters (newline and tab kept) and lone surrogates.
+
+    Scraped text is written by anyone: NUL or ESC sequences in a title would reach a file or a terminal
+    (an ESC]0;...BEL retitles the terminal window, others move the cursor or rewrite what was printed).
+    """
+    return _CONTROLS.sub("", text)
 
 
 def english_rubric(article: Article) -> str | None:
@@ -58,8 +71,12 @@ def format_local_time(article: Article) -> str:
 
 
 def _english_view(article: Article) -> tuple[str, str | None, list[str], list[tuple[BlockKind, str]], str]:
-    """(title, rubric, authors, blocks, last line) in the language the document is rendered in."""
+    """(title, rubric, authors, blocks, last line) in the language the document is rendered in.
+
+    The source URL in the last line is escaped (``escape_url``): it never carries spaces or markup.
+    """
     tr = article.translation
+    source_url = escape_url(article.source_url)
     if tr is not None:
         by_index = {seg.index: seg.text for seg in tr.blocks}
         blocks = [(b.kind, by_index.get(i, "")) for i, b in enumerate(article.blocks)]
@@ -67,18 +84,16 @@ def _english_view(article: Article) -> tuple[str, str | None, list[str], list[tu
         if lead:
             blocks.insert(0, (BlockKind.PARAGRAPH, lead))
         rubric = english_rubric(article)
-        return tr.title.text, rubric, tr.authors or article.authors, blocks, TRANSLATED_PREFIX + article.source_url
+        return tr.title.text, rubric, tr.authors or article.authors, blocks, TRANSLATED_PREFIX + source_url
     blocks = [(b.kind, b.text) for b in article.blocks]
     if article.lead:
         blocks.insert(0, (BlockKind.PARAGRAPH, article.lead))
     if article.language == "en":
         last = (
-            TRANSLATED_PREFIX + article.source_url
-            if article.source == "text"
-            else f"Original Document: English: {article.source_url}"
+            TRANSLATED_PREFIX + source_url if article.source == "text" else f"Original Document: English: {source_url}"
         )
         return article.title, article.rubric, article.authors, blocks, last
-    return article.title, article.rubric, article.authors, blocks, ORIGINAL_PREFIX + article.source_url
+    return article.title, article.rubric, article.authors, blocks, ORIGINAL_PREFIX + source_url
 
 
 def _one_line(text: str) -> str:
@@ -93,7 +108,7 @@ def render_text(article: Article) -> str:
     lines = [title, dateline, byline]
     lines.extend(_one_line(text) for _kind, text in blocks if text.strip())
     lines.append(last)
-    return "\n".join(lines) + "\n"
+    return strip_controls("\n".join(lines) + "\n")
 
 
 def render_markdown(article: Article) -> str:
@@ -115,8 +130,10 @@ def render_markdown(article: Article) -> str:
         else:
             out += [text, ""]
     prefix, _, url = last.rpartition(": ")
-    out += ["", f"{prefix}: <{url}>", ""]
-    return "\n".join(out)
+    # An autolink only for a URL with a scheme: "<anything else>" would be an HTML tag to a Markdown renderer.
+    source = f"<{url}>" if _AUTOLINK_SCHEME.match(url) else _md_escape(url)
+    out += ["", f"{prefix}: {source}", ""]
+    return strip_controls("\n".join(out))
 
 
 def render_json(article: Article) -> str:
