@@ -987,7 +987,7 @@ def alerts(
             click.echo(json.dumps(row, ensure_ascii=False))
         else:
             state = f"{row['state']} ({row['last_error']})" if row["last_error"] else row["state"]
-            click.echo(
+            echo_untrusted(  # titles and URLs come from scraped pages
                 f"{row['created_at'][:19]}\t[{row['matched']}]\t{row.get('outlet') or '-'}\t{row['title']}"
                 f"\t{row['url']}\t{state}"
             )

@@ -366,3 +366,22 @@ def test_web_reader_isolates_right_to_left_overrides(hostile_db: Path) -> None:
     assert "<dt>Outlet</dt><dd><bdi>Известия \u202e</bdi>" in page
     assert re.search(rf'<a dir="auto" href="/entities/PER%3A%D0%B8%D0%B2%D0%B0%D0%BD">{HOSTILE_SPEAKER}</a>', quotes)
     assert re.search(r'<a class="title" href="/articles/3" dir="auto">Курс рубля \u202eлоб 001\u202c вырос</a>', search)
+
+
+def test_alerts_list_prints_no_terminal_escapes(tmp_path: Path) -> None:
+    """Item 13: an alert's scraped title and URL reach `dragoman alerts` without ESC, BEL or NUL."""
+    from dragoman.acquire.alerts import AlertEngine, add_watch
+    from dragoman.acquire.monitor import Intake
+    from dragoman.store import SQLiteStore
+
+    db = tmp_path / "alerts.db"
+    title = "Санкции \x1b]0;pwned\x07продлены\x1b[2J\x00 на год"
+    with SQLiteStore(db) as store:
+        add_watch(store, "term", "санкции")
+        Intake(store, [AlertEngine(store, [])]).take(
+            Article(url="https://iz.ru/2/alert", title=title, blocks=[Block(BlockKind.PARAGRAPH, "Санкции продлены.")])
+        )
+    code, out, _ = run(db, "alerts")
+    assert code == 0
+    assert "Санкции ]0;pwnedпродлены[2J на год" in out  # the alert is listed, its text kept
+    assert not any(ch in out for ch in ("\x1b", "\x07", "\x00"))
