@@ -183,6 +183,11 @@ def test_a_poisoned_stored_record_is_left_out_and_reported(tmp_path: Path, db_pa
             assert client.get(page).status_code == 200, page
         hits = client.get("/api/search", params={"q": "Санкции"}).json()["hits"]
         assert [h["article_id"] for h in hits] == [2]
+        reader = client.get("/articles/1")  # the poisoned one: a page in the site's layout naming the fault
+        assert reader.status_code == 500 and reader.headers["content-type"].startswith("text/html")
+        assert "unreadable record" in reader.text and "Back to search" in reader.text
+        assert client.get("/api/articles/1").json()["detail"].startswith("article 1 has an unreadable record")
+        assert client.get("/articles/2").status_code == 200
         reindexed = client.post("/api/reindex", headers={"Authorization": f"Bearer {TOKEN}"})
         assert reindexed.status_code == 200
         assert reindexed.json()["indexed"] == 1

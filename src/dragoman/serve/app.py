@@ -823,8 +823,11 @@ def create_app(
         return StreamingResponse(chunks(), media_type=media, headers=headers)
 
     @app.exception_handler(DragomanError)
-    async def dragoman_error(request: Request, exc: DragomanError) -> JSONResponse:
-        return JSONResponse({"detail": str(exc)}, status_code=500)
+    async def dragoman_error(request: Request, exc: DragomanError) -> Response:
+        """A failure we can name (an unreadable stored record, say): its one line, as JSON or a page."""
+        if is_api(request):
+            return JSONResponse({"detail": str(exc)}, status_code=500)
+        return page(request, "error.html", {"heading": "This page cannot be shown", "message": str(exc)}, 500)
 
     if allowed_hosts is not None:
         # Added last, so outermost: a request for another name is refused before anything else runs.
