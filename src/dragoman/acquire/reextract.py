@@ -66,18 +66,26 @@ class ReextractReport:
 
 
 def version_key(version: str) -> tuple[int, ...] | None:
-    """The numeric version of an extractor version string (``dragoman-extract/1.2 trafilatura/2.0`` -> (1, 2))."""
-    match = _VERSION_NUMBER.search(version.split()[0] if version.strip() else "")
+    """The numeric version of the HTML extractor (``dragoman-extract/1.2 trafilatura/2.0`` -> (1, 2)); a bare
+    number is taken as one; other extractors (JSONL records, feed text) have none."""
+    head = version.strip().split()[0] if version.strip() else ""
+    head = head.removeprefix("dragoman-extract/")
+    if "/" in head:
+        return None
+    match = _VERSION_NUMBER.fullmatch(head)
     return tuple(int(part) for part in match.group(1).split(".")) if match else None
 
 
 def is_older(version: str, than: str) -> bool:
-    """Whether an article's extractor version is older than ``than``; an unreadable version counts as older."""
+    """Whether an article's extractor version is older than ``than``; an unknown version counts as older."""
     limit = version_key(than)
     if limit is None:
         raise ValueError(f"{than!r} names no version number (e.g. 1.1 or dragoman-extract/1.1)")
     mine = version_key(version)
-    return mine is None or mine < limit
+    if mine is None:
+        return True
+    width = max(len(mine), len(limit))  # 1 and 1.0 are the same version
+    return mine + (0,) * (width - len(mine)) < limit + (0,) * (width - len(limit))
 
 
 def reextract_store(

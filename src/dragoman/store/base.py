@@ -200,8 +200,7 @@ def write_reextraction(conn: Any, stored: StoredArticle, article: Article, now: 
     changed metadata alone rewrites the current revision's record (the text, and so its translation, stay);
     nothing changed writes nothing, so running it twice changes nothing the second time.
     """
-    if not article.content_sha256:
-        article.content_sha256 = article.compute_content_hash()
+    article.content_sha256 = article.compute_content_hash()  # of what is in hand: the comparison rests on it
     row = conn.execute("SELECT current_revision_id, revision_count FROM articles WHERE id = ?", (stored.id,)).fetchone()
     if row is None or int(row[0]) != stored.revision_id:
         raise StoreError(f"article {stored.id} changed while it was re-extracted; run reextract again")
