@@ -132,6 +132,27 @@ def test_original_of_a_fetched_page_keeps_status_headers_and_bytes(
     assert kept.original.fetched_at is not None
 
 
+def test_the_monitor_keeps_the_page_it_fetched(
+    server: LocalServer, settings: Settings, real_pages: dict[str, bytes], make_rss
+) -> None:
+    """Issue 16 §2: articles the monitor fetches from a feed keep their page; full-text feed items, which
+    have no page, keep none."""
+    from dragoman.acquire.http import Fetcher
+    from dragoman.acquire.monitor import Monitor, MonitorConfig
+    from dragoman.acquire.sources import FeedSource
+
+    server.routes["/news/tass"] = Reply(200, real_pages["tass"], {"Content-Type": "text/html; charset=utf-8"})
+    feed = make_rss([{"title": "t", "link": server.url("/news/tass")}])
+    server.routes["/feed.xml"] = Reply(200, feed, {"Content-Type": "application/rss+xml"})
+    with SQLiteStore(settings.db) as store, Fetcher(settings, retries=1) as fetcher:
+        monitor = Monitor(store, settings, config=MonitorConfig(min_interval=60.0), fetcher=fetcher)
+        report = monitor.run_once(monitor.add_feeds([FeedSource(server.url("/feed.xml"), "rss", "test")]))
+        assert report.items.stored == 1 and report.items.archive == {"stored": 1}
+        kept = store.original(report.items.article_ids[0])
+    assert kept is not None and kept.original.body == real_pages["tass"]
+    assert (kept.original.kind, kept.original.url) == ("http", server.url("/news/tass"))
+
+
 def write_warc(path: Path, records: list[tuple[str, bytes, list[tuple[str, str]]]]) -> None:
     with path.open("wb") as handle:
         writer = WARCWriter(handle, gzip=True)
