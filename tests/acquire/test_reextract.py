@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import shutil
 import sqlite3
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -78,6 +79,21 @@ def translate_and_analyze(db: Path, *, expect: int) -> None:
     assert (translated.articles, analyzed.processed) == (expect, expect)
 
 
+def read_in_the_reader(db: Path, ident: int) -> tuple[str, str, dict[str, object]]:
+    """The article page, its what-changed page and its API record, from the web reader in-process."""
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "serve"))
+    from serve_corpus import asgi_client_class
+
+    from dragoman.serve.app import create_app
+
+    with asgi_client_class()(create_app(db)) as client:
+        return (
+            client.get(f"/articles/{ident}").text,
+            client.get(f"/articles/{ident}/diff").text,
+            client.get(f"/api/articles/{ident}").json(),
+        )
+
+
 def improve_extractor(monkeypatch: pytest.MonkeyPatch) -> None:
     """A better extractor, as far as two pages are concerned: it drops the mk.ru page's last paragraph
     (say, a footer it used to keep) and finds the aif.ru page's rubric. Every other page comes out as before."""
@@ -133,6 +149,11 @@ def test_reextract_revises_exactly_the_changed_article_and_is_idempotent(
     assert "re-extraction: the stored page read again by a newer extractor" in out
     code, out, _ = run(db_path, "revisions")  # articles the outlets changed: a re-extraction is not one
     assert out.strip() == ""
+
+    reader_page, diff_page, api = read_in_the_reader(db_path, changed)
+    assert "re-extracted" in reader_page and "changed after it was first stored" not in reader_page
+    assert "re-extraction" in diff_page and "the outlet did not edit it" in diff_page
+    assert [r["origin"] for r in api["revisions"]] == ["acquired", "reextract"]
 
     translate_and_analyze(db_path, expect=1)
     with SQLiteStore(db_path) as store:

@@ -257,7 +257,12 @@ def article_payload(
         for s in aligned_sentences(stored.article)
     ]
     record["revisions"] = [
-        {"revision": r.revision, "stored_at": r.stored_at, "content_sha256": r.article.content_sha256}
+        {
+            "revision": r.revision,
+            "stored_at": r.stored_at,
+            "content_sha256": r.article.content_sha256,
+            "origin": r.origin,  # reextract: the stored page read again by a newer extractor, not an edit
+        }
         for r in revisions
     ]
     return record
