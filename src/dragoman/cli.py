@@ -220,6 +220,12 @@ def print_ingest_report(app: AppContext, report: Any, *, as_json: bool) -> None:
     parts.append(f"failed {report.total_failed}" + _reasons(report.failed))
     head = "interrupted after" if report.interrupted else "done in"
     click.echo(f"{head} {report.elapsed:.1f}s: " + ", ".join(parts), err=True)
+    if report.archive.get("over_cap"):
+        click.echo(
+            f"archive full: the original pages of {report.archive['over_cap']} articles were not kept"
+            " (raise archive_max_bytes to keep them)",
+            err=True,
+        )
 
 
 def _reasons(counter: Any) -> str:
@@ -313,7 +319,11 @@ def export_warc_file(app: AppContext, where: Any, output: str | None) -> None:
 
     with app.open_store(readonly=True) as store:
         if output:
-            with open(output, "wb") as binary:
+            try:
+                binary = open(output, "wb")  # noqa: SIM115 - closed below; opening is what may fail
+            except OSError as exc:
+                raise DragomanError(f"cannot write {output}: {exc.strerror or exc}", reason="unwritable") from exc
+            with binary:
                 report = export_warc(store, binary, where, gzipped=output.endswith(".gz"))
         else:
             stream = binary_stdout("WARC")
@@ -357,7 +367,10 @@ def original(app: AppContext, ref: str, revision: int | None, output: str | None
         raise DragomanError(f"no original page is stored for revision {shown}: {why}", reason="no_original", source=ref)
     body = kept.original.body
     if output:
-        Path(output).write_bytes(body)
+        try:
+            Path(output).write_bytes(body)
+        except OSError as exc:
+            raise DragomanError(f"cannot write {output}: {exc.strerror or exc}", reason="unwritable") from exc
     else:
         stream = binary_stdout("the original page")
         stream.write(body)

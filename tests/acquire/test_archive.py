@@ -295,6 +295,11 @@ def test_archive_off_and_capped(saved: dict[str, Path], db_path: Path, tmp_path:
     with SQLiteStore(capped) as store:
         assert store.archive_stats()["stored_bytes"] <= 40000
         assert store.count() == 2
+    page = tmp_path / "third.html"  # another file (its own article), other bytes: the archive is full
+    page.write_bytes(saved["html"].read_bytes().replace(b"<title>", b"<title>3. ", 1))
+    result = CliRunner().invoke(main, ["--db", str(capped), "--config", str(config), "ingest", str(page)])
+    assert result.exit_code == 0
+    assert "archive full: the original pages of 1 articles were not kept" in result.stderr
 
 
 @pytest.fixture
