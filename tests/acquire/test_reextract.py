@@ -79,6 +79,12 @@ def translate_and_analyze(db: Path, *, expect: int) -> None:
     assert (translated.articles, analyzed.processed) == (expect, expect)
 
 
+def search_rubric(db: Path, rubric: str) -> list[int]:
+    code, out, err = run(db, "search", "--rubric", rubric, "--json")
+    assert code == 0, err
+    return [hit["article_id"] for hit in json.loads(out)["hits"]]
+
+
 def read_in_the_reader(db: Path, ident: int) -> tuple[str, str, dict[str, object]]:
     """The article page, its what-changed page and its API record, from the web reader in-process."""
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "serve"))
@@ -121,6 +127,7 @@ def test_reextract_revises_exactly_the_changed_article_and_is_idempotent(
     analyze pick up the new revision; a second run changes nothing."""
     improve_extractor(monkeypatch)
     changed, rubric_only = corpus[CHANGED_PAGE], corpus[RUBRIC_PAGE]
+    assert search_rubric(db_path, "Общество") == []
     code, out, err = run(db_path, "reextract", "--json")
     assert code == 0, err
     report = json.loads(out)
@@ -141,6 +148,7 @@ def test_reextract_revises_exactly_the_changed_article_and_is_idempotent(
             else:
                 assert len(revisions) == 1, name
         assert store.get(rubric_only).article.rubric == "Общество"
+    assert search_rubric(db_path, "Общество") == [rubric_only]  # the search index took the correction
 
     code, out, _ = run(db_path, "revisions", str(changed))
     assert code == 0

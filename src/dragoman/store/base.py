@@ -212,9 +212,12 @@ def write_reextraction(conn: Any, stored: StoredArticle, article: Article, now: 
             "UPDATE revisions SET record = ?, extractor_version = ? WHERE id = ?",
             (article.to_json(), article.extractor_version or article.extractor, stored.revision_id),
         )
+        # current_revision_id is set (to itself) so that what indexes the current revision (the search
+        # index's triggers on that column) takes the corrected record.
         conn.execute(
-            "UPDATE articles SET title = ?, rubric = ?, published_at = ?, updated_at = ? WHERE id = ?",
-            (article.title, article.rubric, iso_utc(article.published_at), now, stored.id),
+            "UPDATE articles SET title = ?, rubric = ?, published_at = ?, updated_at = ?, current_revision_id = ?"
+            " WHERE id = ?",
+            (article.title, article.rubric, iso_utc(article.published_at), now, stored.revision_id, stored.id),
         )
         return ReextractOutcome.UPDATED
     older = conn.execute(
