@@ -59,7 +59,8 @@ def test_originals_round_trip_once_per_sha256(store: Any) -> None:
 def test_archive_cap_and_no_original(store: Any) -> None:
     """Issue 16 §2: past archive_max_bytes new bytes are not kept and the article is stored all the same."""
     kept = store.ingest(article(1), original(PAGE.encode()), archive_max_bytes=10_000)
-    over = store.ingest(article(2), original(PAGE.encode() + random.Random(1).randbytes(20_000)), archive_max_bytes=10_000)
+    noise = random.Random(1).randbytes(20_000)  # incompressible: this page passes the cap
+    over = store.ingest(article(2), original(PAGE.encode() + noise), archive_max_bytes=10_000)
     plain = store.ingest(article(3))
     assert (kept.archived, over.archived, plain.archived) == ("stored", "over_cap", None)
     assert store.count() == 3
@@ -92,11 +93,20 @@ def test_reextraction_revision_metadata_update_and_idempotence(store: Any) -> No
     same = copy.deepcopy(stored.article)
     assert store.record_reextraction(stored, same) is ReextractOutcome.UNCHANGED
 
+    store.save_analysis(stored.revision_id, {"entities": []}, "analyzer/1")
     better_rubric = copy.deepcopy(stored.article)
     better_rubric.rubric = "Политика"
     assert store.record_reextraction(stored, better_rubric) is ReextractOutcome.UPDATED
     stored = store.get(result.article_id)
     assert stored.article.rubric == "Политика" and stored.revision == 1
+    assert stored.article.analysis == {"entities": []}  # a rubric does not change what analysis found
+
+    better_date = copy.deepcopy(stored.article)
+    better_date.published_at = datetime(2022, 1, 2, 9, tzinfo=UTC)
+    assert store.record_reextraction(stored, better_date) is ReextractOutcome.UPDATED
+    stored = store.get(result.article_id)
+    assert stored.article.published_at == datetime(2022, 1, 2, 9, tzinfo=UTC)
+    assert stored.article.analysis is None  # relative dates were resolved against the old time: redo it
 
     better_text = copy.deepcopy(stored.article)
     better_text.blocks.append(Block(BlockKind.PARAGRAPH, "Абзац, который прежний экстрактор терял."))

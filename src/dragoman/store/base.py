@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
@@ -197,10 +197,13 @@ def write_reextraction(conn: Any, stored: StoredArticle, article: Article, now: 
     """Record what today's extractor makes of a stored revision's original, inside the caller's transaction.
 
     Changed text becomes a new current revision with origin ``reextract`` (pointing to the same original);
-    changed metadata alone rewrites the current revision's record (the text, and so its translation, stay);
+    changed metadata alone rewrites the current revision's record (the text, and so its translation, stay;
+    a changed publication time makes its analysis pending again);
     nothing changed writes nothing, so running it twice changes nothing the second time.
     """
     article.content_sha256 = article.compute_content_hash()  # of what is in hand: the comparison rests on it
+    # The record is the Russian side only: results belong to their revision's rows, never to the record.
+    record = replace(article, translation=None, analysis=None).to_json()
     row = conn.execute("SELECT current_revision_id, revision_count FROM articles WHERE id = ?", (stored.id,)).fetchone()
     if row is None or int(row[0]) != stored.revision_id:
         raise StoreError(f"article {stored.id} changed while it was re-extracted; run reextract again")
@@ -210,7 +213,7 @@ def write_reextraction(conn: Any, stored: StoredArticle, article: Article, now: 
             return ReextractOutcome.UNCHANGED
         conn.execute(
             "UPDATE revisions SET record = ?, extractor_version = ? WHERE id = ?",
-            (article.to_json(), article.extractor_version or article.extractor, stored.revision_id),
+            (record, article.extractor_version or article.extractor, stored.revision_id),
         )
         # current_revision_id is set (to itself) so that what indexes the current revision (the search
         # index's triggers on that column) takes the corrected record.
@@ -219,6 +222,10 @@ def write_reextraction(conn: Any, stored: StoredArticle, article: Article, now: 
             " WHERE id = ?",
             (article.title, article.rubric, iso_utc(article.published_at), now, stored.revision_id, stored.id),
         )
+        if iso_utc(article.published_at) != iso_utc(current.published_at):
+            # The analysis resolved relative dates ("вчера") against the old publication time: it is made
+            # pending again (the next `analyze` redoes it); the translation, of the same text, stays.
+            conn.execute("DELETE FROM analyses WHERE revision_id = ?", (stored.revision_id,))
         return ReextractOutcome.UPDATED
     older = conn.execute(
         "SELECT revision FROM revisions WHERE article_id = ? AND content_sha256 = ?",
@@ -239,7 +246,7 @@ def write_reextraction(conn: Any, stored: StoredArticle, article: Article, now: 
             now,
             article.extractor_version or article.extractor,
             article.url,
-            article.to_json(),
+            record,
             "reextract",
         ),
     )
