@@ -67,7 +67,7 @@ def key_source(kind: str, path: str) -> str | None:
 class StoreSink:
     """Rows into the store (with the monitor's hooks: stories, alerts); progress in ``backfill_done``."""
 
-    def __init__(self, store: Any, hooks: Sequence[Any] = (), *, archive: Any = None) -> None:
+    def __init__(self, store: Any, hooks: Sequence[Any] = (), *, archive: ArchivePolicy | None = None) -> None:
         self.store = store
         self.hooks = list(hooks)
         self.archive = archive  # an ArchivePolicy (None: keep originals, no cap)
@@ -327,7 +327,7 @@ def load_shards(
     store: Any,
     on_row: Callable[[dict[str, Any]], None] | None = None,
     hooks: Sequence[Any] = (),
-    archive: Any = None,
+    archive: ArchivePolicy | None = None,
 ) -> BackfillReport:
     """Import Parquet shards written by ``backfill --output`` into the store (idempotent, streaming); the
     original pages they carry go to the archive as ``archive`` (an ArchivePolicy) says (shards of older

@@ -16,11 +16,15 @@ import json
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from dragoman.article import Article, Translation
 from dragoman.errors import DragomanError, SkipArticle
+
+if TYPE_CHECKING:  # imported where used: the stages run in Ray workers that load only what they call
+    from dragoman.pipeline import ArchivePolicy
+    from dragoman.store.archive import Original
 
 ROW_FIELDS = (
     "key",  # what marks this input done: "file.warc.gz@offset" or the URL
@@ -65,7 +69,7 @@ def original_meta(page: Any, kind: str) -> str:
     )
 
 
-def original_from_row(row: dict[str, Any]) -> Any:
+def original_from_row(row: dict[str, Any]) -> Original | None:
     """The row's original for the archive, or None (archive off at extraction, or shards of older versions)."""
     from datetime import datetime
 
@@ -312,7 +316,9 @@ class BackfillReport:
         }
 
 
-def write_row(store: Any, row: dict[str, Any], hooks: Sequence[Any] = (), *, archive: Any = None) -> str | None:
+def write_row(
+    store: Any, row: dict[str, Any], hooks: Sequence[Any] = (), *, archive: ArchivePolicy | None = None
+) -> str | None:
     """Store one finished row (article, translation, analysis), run the monitor's hooks (stories, alerts) as
     its intake does, and mark the input done; returns the outcome. A hook's failure is noted on the row."""
     outcome: str | None = None
