@@ -112,6 +112,8 @@ CORE_MIGRATIONS: list[Migration] = [
             PRIMARY KEY (revision_id)
         );
         CREATE INDEX revision_originals_sha256 ON revision_originals(sha256);
+        -- archive_max_bytes sums stored_size before each new original: from this small index, not the blobs.
+        CREATE INDEX originals_stored_size ON originals(stored_size);
         -- How a revision arose: 'acquired' (fetched, read or imported) or 'reextract' (the current extractor run
         -- again over the stored original; not an edit by the outlet).
         ALTER TABLE revisions ADD COLUMN origin TEXT NOT NULL DEFAULT 'acquired';
