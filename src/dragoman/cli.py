@@ -275,6 +275,12 @@ def print_ingest_report(app: AppContext, report: Any, *, as_json: bool) -> None:
     parts.append(f"failed {report.total_failed}" + _reasons(report.failed))
     head = "interrupted after" if report.interrupted else "done in"
     click.echo(f"{head} {report.elapsed:.1f}s: " + ", ".join(parts), err=True)
+    if report.archive.get("over_cap"):
+        click.echo(
+            f"archive full: the original pages of {report.archive['over_cap']} articles were not kept"
+            " (raise archive_max_bytes to keep them)",
+            err=True,
+        )
 
 
 def _reasons(counter: Any) -> str:
@@ -317,10 +323,11 @@ def show(app: AppContext, ref: str, fmt: str, revision: int | None) -> None:
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(["jsonl", "csv", "text", "md", "parquet", "tmx", "pairs"]),
+    type=click.Choice(["jsonl", "csv", "text", "md", "parquet", "tmx", "pairs", "warc"]),
     default="jsonl",
     show_default=True,
-    help="pairs: aligned Russian/English sentences as JSONL; tmx: the same as a TMX 1.4 memory.",
+    help="pairs: aligned Russian/English sentences as JSONL; tmx: the same as a TMX 1.4 memory; "
+    "warc: the kept original pages as WARC/1.1 (gzipped per record when the file name ends in .gz).",
 )
 @click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), help="File (default stdout).")
 @click.option("--outlet", "outlets", multiple=True, help="Only this outlet (repeatable), e.g. iz.ru.")
@@ -331,11 +338,15 @@ def show(app: AppContext, ref: str, fmt: str, revision: int | None) -> None:
 def export(
     app: AppContext, fmt: str, output: str | None, outlets: tuple[str, ...], since: str | None, until: str | None
 ) -> None:
-    """Stream stored articles as JSONL, CSV, plain text, Markdown, Parquet, or sentence pairs (JSONL, TMX)."""
+    """Stream stored articles as JSONL, CSV, plain text, Markdown, Parquet, sentence pairs (JSONL, TMX), or
+    their original pages as WARC."""
     from dragoman.serve.export import export_articles
     from dragoman.store import ArticleFilter
 
     where = ArticleFilter(outlets=list(outlets) or None, since=parse_date(since), until=parse_date(until))
+    if fmt == "warc":
+        export_warc_file(app, where, output)
+        return
     unreadable: list[str] = []
 
     def skipped(_article_id: int, exc: DragomanError) -> None:
@@ -355,6 +366,132 @@ def export(
             count = export_articles(store, sys.stdout, fmt, where, on_unreadable=skipped)
     app.echo(f"exported {count} articles" + (f", skipped {len(unreadable)} unreadable" if unreadable else ""))
     sys.exit(EXIT_FAILED if unreadable else EXIT_OK)
+
+
+def binary_stdout(what: str) -> Any:
+    """stdout for bytes; refused when it is a terminal (bytes there garble it and help nobody)."""
+    stream = sys.stdout.buffer
+    if stream.isatty():
+        raise ConfigError(f"{what} is binary: name a file with -o/--output or redirect stdout")
+    return stream
+
+
+def export_warc_file(app: AppContext, where: Any, output: str | None) -> None:
+    from dragoman.serve.warc_export import export_warc
+
+    with app.open_store(readonly=True) as store:
+        if output:
+            try:
+                binary = open(output, "wb")  # noqa: SIM115 - closed below; opening is what may fail
+            except OSError as exc:
+                raise DragomanError(f"cannot write {output}: {exc.strerror or exc}", reason="unwritable") from exc
+            with binary:
+                report = export_warc(store, binary, where, gzipped=output.endswith(".gz"))
+        else:
+            stream = binary_stdout("WARC")
+            report = export_warc(store, stream, where)
+            stream.flush()
+    app.echo(
+        f"exported {report.originals} original pages of {report.articles} articles as {report.records} WARC records"
+        + (f"; {report.without_original} articles have no kept original" if report.without_original else "")
+    )
+
+
+@main.command()
+@click.argument("ref")
+@click.option("--revision", type=int, help="The original of this revision (default: the current one).")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), help="File (default stdout).")
+@pass_app
+@handle_errors
+def original(app: AppContext, ref: str, revision: int | None, output: str | None) -> None:
+    """Write the page an article (ID or URL) was extracted from, byte for byte.
+
+    The bytes are those the extractor read: a fetched body as decoded from its Content-Encoding, a saved
+    file as read, a .html.gz file's page decompressed, a WARC record's HTTP payload.
+    """
+    with app.open_store(readonly=True) as store:
+        stored = store.get(ref)
+        if stored is None:
+            raise DragomanError("no such article in the database", reason="not_found", source=ref)
+        numbers = [r.revision for r in store.revisions(stored.id)]
+        if revision is not None and revision not in numbers:
+            raise DragomanError(
+                f"article has no revision {revision} (it has {numbers})", reason="not_found", source=ref
+            )
+        kept = store.original(stored.id, revision)
+    shown = revision if revision is not None else stored.revision
+    if kept is None:
+        why = (
+            "it was imported as an extracted record (JSONL or text), which has no page"
+            if stored.article.source in ("jsonl", "text")
+            else "it was stored before the archive existed, with archive_originals off, or past archive_max_bytes"
+        )
+        raise DragomanError(f"no original page is stored for revision {shown}: {why}", reason="no_original", source=ref)
+    body = kept.original.body
+    if output:
+        try:
+            Path(output).write_bytes(body)
+        except OSError as exc:
+            raise DragomanError(f"cannot write {output}: {exc.strerror or exc}", reason="unwritable") from exc
+    else:
+        stream = binary_stdout("the original page")
+        stream.write(body)
+        stream.flush()
+    when = kept.original.fetched_at.isoformat() if kept.original.fetched_at else "unknown"
+    app.echo(
+        f"article {stored.id} revision {shown}: {len(body):,} bytes, sha256 {kept.sha256},"
+        f" {kept.original.kind} {kept.original.url}, fetched {when}"
+    )
+
+
+@main.command()
+@click.option("--since", help="Only articles published on or after this date (YYYY-MM-DD).")
+@click.option("--outlet", "outlets", multiple=True, help="Only this outlet (repeatable), e.g. lenta.ru.")
+@click.option(
+    "--extractor-older-than",
+    "older_than",
+    metavar="VERSION",
+    help="Only articles extracted by an extractor version older than this (e.g. 1.1).",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON on stdout.")
+@pass_app
+@handle_errors
+def reextract(
+    app: AppContext, since: str | None, outlets: tuple[str, ...], older_than: str | None, as_json: bool
+) -> None:
+    """Run today's extractor again over the stored original pages; changed text becomes a new revision
+    marked as a re-extraction, which the next translate and analyze runs pick up."""
+    from dragoman.acquire.reextract import is_older, reextract_store
+
+    if older_than is not None:
+        try:
+            is_older("", older_than)
+        except ValueError as exc:
+            raise click.BadParameter(str(exc), param_hint="--extractor-older-than") from exc
+    with app.open_store() as store, progress_bar(app, None, "reextract") as advance:
+        report = reextract_store(
+            store,
+            since=parse_date(since),
+            outlets=list(outlets) or None,
+            older_than=older_than,
+            on_item=lambda stored: advance(str(stored.id)),
+        )
+    summary = report.to_dict()
+    if as_json:
+        click.echo(json.dumps(summary, ensure_ascii=False, indent=2))
+    elif not app.quiet:
+        for problem in report.problems:
+            kind = "skipped" if problem.skipped else "failed"
+            click.echo(f"{kind}: {problem.source}: {problem.message} [{problem.reason}]", err=True)
+        head = "interrupted after" if report.interrupted else "done in"
+        click.echo(
+            f"{head} {report.elapsed:.1f}s: new revisions {summary['revised']}, metadata corrected"
+            f" {summary['updated']}, unchanged {summary['unchanged']}, same as an older revision"
+            f" {summary['same_as_older']}, skipped {sum(report.skipped.values())}{_reasons(report.skipped)},"
+            f" failed {report.total_failed}{_reasons(report.failed)}",
+            err=True,
+        )
+    sys.exit(130 if report.interrupted else EXIT_FAILED if report.total_failed else EXIT_OK)
 
 
 # -- search index and web app (issue 5) ----------------------------------------------------------------
@@ -776,6 +913,7 @@ def ingest_warc(
     """Store the Russian-language articles of WARC files (e.g. Common Crawl CC-NEWS)."""
     from dragoman.acquire.monitor import CrawlState, Intake
     from dragoman.acquire.warc import ingest_warc as run
+    from dragoman.pipeline import ArchivePolicy
 
     try:
         import fastwarc  # noqa: F401
@@ -784,7 +922,11 @@ def ingest_warc(
 
     sinks = _alert_sinks(app, alert_jsonl, webhooks, print_alerts)
     with app.open_store() as store, progress_bar(app, None, "warc") as advance:
-        intake = Intake(store, _monitor_hooks(app, store, sinks, stories=not no_stories))
+        intake = Intake(
+            store,
+            _monitor_hooks(app, store, sinks, stories=not no_stories),
+            archive=ArchivePolicy.from_settings(app.settings),
+        )
         report = run(
             files,
             intake,
@@ -886,6 +1028,8 @@ def revisions(
                 "revision": r.revision,
                 "stored_at": r.stored_at,
                 "content_sha256": r.article.content_sha256,
+                "origin": r.origin,
+                "extractor_version": r.article.extractor_version,
                 "title": r.article.title,
             }
             for r in store.revisions(stored.id)
@@ -894,7 +1038,11 @@ def revisions(
             click.echo(json.dumps(listing, ensure_ascii=False, indent=2))
             return
         for item in listing:
-            echo_untrusted(f"{item['revision']}\t{item['stored_at']}\t{item['content_sha256'][:12]}\t{item['title']}")
+            # A re-extraction is our extractor reading the same page better, not the outlet editing it.
+            origin = "re-extraction" if item["origin"] == "reextract" else "as acquired"
+            echo_untrusted(
+                f"{item['revision']}\t{item['stored_at']}\t{item['content_sha256'][:12]}\t{origin}\t{item['title']}"
+            )
         if len(listing) > 1:
             app.echo(f"changed after publication: `dragoman revisions {ref} --diff` shows how")
 

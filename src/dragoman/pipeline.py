@@ -17,6 +17,7 @@ from dragoman.acquire import Failure, Fetcher, RawPage, iter_inputs
 from dragoman.article import Article
 from dragoman.errors import DragomanError, SkipArticle
 from dragoman.settings import Settings
+from dragoman.store.archive import Original
 from dragoman.store.base import IngestOutcome, IngestResult
 
 MAX_LISTED_PROBLEMS = 200
@@ -41,6 +42,7 @@ class IngestReport:
     elapsed: float = 0.0
     interrupted: bool = False
     extra: dict[str, Any] = field(default_factory=dict)  # later stages' reports (translate, analyze)
+    archive: Counter[str] = field(default_factory=Counter)  # what happened to the originals (ArchiveOutcome)
 
     @property
     def stored(self) -> int:
@@ -66,6 +68,10 @@ class IngestReport:
     def processed(self) -> int:
         return sum(self.outcomes.values()) + self.total_skipped + self.total_failed
 
+    def record_archive(self, result: IngestResult) -> None:
+        if result.archived is not None:
+            self.archive[result.archived] += 1
+
     def record_problem(self, source: str, error: DragomanError) -> None:
         skipped = isinstance(error, SkipArticle)
         (self.skipped if skipped else self.failed)[error.reason] += 1
@@ -81,6 +87,7 @@ class IngestReport:
             "failed": dict(self.failed),
             "elapsed_seconds": round(self.elapsed, 3),
             "interrupted": self.interrupted,
+            "archive": dict(self.archive),
             "problems": [
                 {"source": p.source, "reason": p.reason, "message": p.message, "skipped": p.skipped}
                 for p in self.problems
@@ -113,18 +120,64 @@ def extract_page(page: RawPage) -> Article:
         ) from exc
 
 
+@dataclass(frozen=True, slots=True)
+class ArchivePolicy:
+    """Whether originals are kept (``archive_originals``) and the cap on the archive (``archive_max_bytes``)."""
+
+    enabled: bool = True
+    max_bytes: int = 0
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> ArchivePolicy:
+        return cls(enabled=settings.archive_originals, max_bytes=max(0, settings.archive_max_bytes))
+
+    def original(self, page: RawPage | None, kind: str | None = None) -> Original | None:
+        """The original to keep for an article extracted from ``page`` (None when off or there is no page).
+
+        The bytes are the ones the extractor read: a fetched body as decoded from its Content-Encoding, a
+        local file's bytes, a ``.html.gz`` file's decompressed page, a WARC record's HTTP payload.
+        """
+        if not self.enabled or page is None:
+            return None
+        return Original(
+            body=page.body,
+            kind=kind or ("http" if page.status is not None else "file"),
+            url=page.url,
+            fetched_at=page.fetched_at,
+            status=page.status,
+            content_type=page.content_type,
+            headers=dict(page.headers),
+        )
+
+    def store(self, store: Any, article: Article, page: RawPage | None, kind: str | None = None) -> IngestResult:
+        """``store.ingest`` with the original of ``page`` kept (or not) as this policy says."""
+        result: IngestResult = store.ingest(article, self.original(page, kind), archive_max_bytes=self.max_bytes)
+        return result
+
+
+def iter_extracted(
+    specs: Iterable[str], settings: Settings, *, fetcher: Fetcher | None = None
+) -> Iterator[tuple[Article, RawPage | None] | Failure]:
+    """Articles from the inputs with the page each was extracted from (None for JSONL records), or a Failure
+    for each input that could not become one."""
+    for item in iter_inputs(specs, settings, fetcher=fetcher):
+        if isinstance(item, RawPage):
+            try:
+                yield extract_page(item), item
+            except DragomanError as exc:
+                yield Failure(item.source or item.url, exc)
+        elif isinstance(item, Article):
+            yield item, None
+        else:
+            yield item
+
+
 def iter_articles(
     specs: Iterable[str], settings: Settings, *, fetcher: Fetcher | None = None
 ) -> Iterator[Article | Failure]:
     """Articles from the inputs, or a Failure for each input that could not become one."""
-    for item in iter_inputs(specs, settings, fetcher=fetcher):
-        if isinstance(item, RawPage):
-            try:
-                yield extract_page(item)
-            except DragomanError as exc:
-                yield Failure(item.source or item.url, exc)
-        else:
-            yield item
+    for item in iter_extracted(specs, settings, fetcher=fetcher):
+        yield item if isinstance(item, Failure) else item[0]
 
 
 def ingest(
@@ -137,25 +190,28 @@ def ingest(
 ) -> IngestReport:
     """Store every article from ``specs``; returns what happened to each, counted by outcome and reason."""
     report = IngestReport()
+    policy = ArchivePolicy.from_settings(settings)
     started = time.perf_counter()
     try:
-        for item in iter_articles(specs, settings, fetcher=fetcher):
+        for item in iter_extracted(specs, settings, fetcher=fetcher):
             if isinstance(item, Failure):
                 report.record_problem(item.source, item.error)
                 if on_item:
                     on_item(item.source, None)
                 continue
+            article, page = item
             try:
-                result = store.ingest(item)
+                result = policy.store(store, article, page)
             except DragomanError as exc:
-                report.record_problem(item.url, exc)
+                report.record_problem(article.url, exc)
                 if on_item:
-                    on_item(item.url, None)
+                    on_item(article.url, None)
                 continue
             report.outcomes[result.outcome] += 1
+            report.record_archive(result)
             report.article_ids.append(result.article_id)
             if on_item:
-                on_item(item.url, result)
+                on_item(article.url, result)
     except KeyboardInterrupt:
         report.interrupted = True
     finally:

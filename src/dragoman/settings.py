@@ -116,6 +116,16 @@ class Settings:
         default=DEFAULT_STORY_THRESHOLD,
         metadata={"help": "similarity (0-1] from which two articles are one story; higher joins only closer copies"},
     )
+    archive_originals: bool = field(
+        default=True,
+        metadata={"help": "keep the bytes every revision was extracted from (dragoman original, reextract)"},
+    )
+    archive_max_bytes: int = field(
+        default=0,
+        metadata={
+            "help": "cap on the archive's compressed size in bytes; past it new originals are not kept (0: none)"
+        },
+    )
 
     def __post_init__(self) -> None:
         parse_allow_list(self.allow_networks)  # a typo in a network is a usage error now, not a refusal later

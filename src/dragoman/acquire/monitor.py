@@ -32,7 +32,7 @@ from dragoman.acquire.sitemaps import gunzip_capped, parse_sitemap
 from dragoman.acquire.sources import FeedSource
 from dragoman.article import Article, Block, BlockKind
 from dragoman.errors import DragomanError, ExtractError, SkipArticle
-from dragoman.pipeline import IngestReport, extract_page
+from dragoman.pipeline import ArchivePolicy, IngestReport, extract_page
 from dragoman.settings import Settings
 from dragoman.store.base import IngestResult
 
@@ -292,12 +292,23 @@ class CrawlState:
 class Intake:
     """Stores an article and runs the hooks (stories, alerts); the same path for feeds, sitemaps, WARC."""
 
-    def __init__(self, store: Any, hooks: Sequence[Hook] = ()) -> None:
+    def __init__(self, store: Any, hooks: Sequence[Hook] = (), *, archive: ArchivePolicy | None = None) -> None:
         self.store = store
         self.hooks = list(hooks)
+        self.archive = archive or ArchivePolicy()
 
-    def take(self, article: Article, report: IngestReport | None = None) -> IngestResult:
-        result: IngestResult = self.store.ingest(article)
+    def take(
+        self,
+        article: Article,
+        report: IngestReport | None = None,
+        *,
+        page: RawPage | None = None,
+        kind: str | None = None,
+    ) -> IngestResult:
+        """Store ``article`` (with the original of ``page``, the archive permitting) and run the hooks."""
+        result = self.archive.store(self.store, article, page, kind)
+        if report is not None:
+            report.record_archive(result)
         for hook in self.hooks:
             try:
                 hook(result.article_id, article, result)
@@ -442,7 +453,7 @@ class Monitor:
         self._own_fetcher = fetcher is None
         self.fetcher = fetcher or Fetcher(settings, retries=2)
         self.fetcher.permanent_redirects.update(self.state.redirects())
-        self.intake = Intake(store, hooks)
+        self.intake = Intake(store, hooks, archive=ArchivePolicy.from_settings(settings))
         self.stop_event = threading.Event()
 
     def close(self) -> None:
@@ -634,16 +645,16 @@ class Monitor:
                 if on_item:
                     on_item(item.url)
 
-    def _acquire_item(self, item: ItemRow) -> Article | DragomanError:
+    def _acquire_item(self, item: ItemRow) -> tuple[Article, RawPage | None] | DragomanError:
         """Runs on a worker thread: fetch and extract (or build from the feed's text); no database access."""
         try:
             if item.full_text:
-                return article_from_feed_item(item)
+                return article_from_feed_item(item), None
             page = self.fetcher.fetch(item.url)
             article = extract_page(page)
             if not article.title and item.title:
                 article.title = item.title
-            return article
+            return article, page
         except DragomanError as exc:
             exc.source = exc.source or item.url
             return exc
@@ -660,10 +671,13 @@ class Monitor:
         self.state.finish_item(item.url, "done", article_id=article_id)
         report.already_stored += 1
 
-    def _record_item(self, item: ItemRow, outcome: Article | DragomanError, report: MonitorReport) -> None:
-        if isinstance(outcome, Article):
+    def _record_item(
+        self, item: ItemRow, outcome: tuple[Article, RawPage | None] | DragomanError, report: MonitorReport
+    ) -> None:
+        if isinstance(outcome, tuple):
+            article, page = outcome
             try:
-                result = self.intake.take(outcome, report.items)
+                result = self.intake.take(article, report.items, page=page)
             except DragomanError as exc:
                 outcome = exc
             else:

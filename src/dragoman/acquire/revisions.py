@@ -23,6 +23,11 @@ class RevisionDiff:
     new_stored_at: str
     title_diff: list[str] = field(default_factory=list)  # empty when the title did not change
     body_diff: list[str] = field(default_factory=list)  # unified diff, one paragraph per line
+    new_origin: str = "acquired"  # reextract: the newer revision is our extractor reading the same page again
+
+    @property
+    def reextracted(self) -> bool:
+        return self.new_origin == "reextract"
 
     @property
     def changed(self) -> bool:
@@ -34,6 +39,8 @@ class RevisionDiff:
             f" -> revision {self.new_revision} ({self.new_stored_at})"
         )
         parts = [head]
+        if self.reextracted:
+            parts.append("re-extraction: the stored page read again by a newer extractor, not an edit by the outlet")
         if self.title_diff:
             parts.append("title:\n" + "\n".join(self.title_diff))
         if self.body_diff:
@@ -52,6 +59,7 @@ class RevisionDiff:
             "new_stored_at": self.new_stored_at,
             "title_diff": self.title_diff,
             "body_diff": self.body_diff,
+            "new_origin": self.new_origin,
         }
 
 
@@ -91,15 +99,28 @@ def diff_revisions(store: Any, ref: int | str, old: int | None = None, new: int 
     before, after = revisions[old], revisions[new]
     title_diff, body_diff = diff_articles(before.article, after.article)
     return RevisionDiff(
-        stored.id, stored.article.url, old, new, before.stored_at, after.stored_at, title_diff, body_diff
+        stored.id,
+        stored.article.url,
+        old,
+        new,
+        before.stored_at,
+        after.stored_at,
+        title_diff,
+        body_diff,
+        new_origin=after.origin,
     )
 
 
 def changed_articles(store: Any, limit: int = 50) -> list[dict[str, Any]]:
-    """Articles stored in more than one revision, the most recently changed first."""
+    """Articles stored in more than one revision, the most recently changed first.
+
+    Re-extractions (our extractor reading the same page again) do not make an article "changed": only
+    articles with more than one revision as acquired from the outlet are listed.
+    """
     rows = store.connection.execute(
         "SELECT id, url, outlet, title, revision_count, first_seen_at, updated_at FROM articles"
-        " WHERE revision_count > 1 ORDER BY updated_at DESC LIMIT ?",
+        " WHERE revision_count > 1 AND (SELECT count(*) FROM revisions r WHERE r.article_id = articles.id"
+        " AND r.origin = 'acquired') > 1 ORDER BY updated_at DESC LIMIT ?",
         (limit,),
     ).fetchall()
     keys = ("id", "url", "outlet", "title", "revision_count", "first_seen_at", "updated_at")

@@ -158,7 +158,7 @@ def ingest_warc(
                         article = extract_page(page)
                         if detect_language(f"{article.title}\n{article.text}") != "ru":
                             raise SkipArticle("article text is not Russian", reason="not_russian", source=page.url)
-                        result = intake.take(article, report)
+                        result = intake.take(article, report, page=page, kind="warc")
                     except DragomanError as exc:
                         report.record_problem(page.url, exc)
                         continue

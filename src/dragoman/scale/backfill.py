@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from dragoman.errors import ConfigError
+from dragoman.pipeline import ArchivePolicy
 from dragoman.scale import stages
 from dragoman.scale.stages import BackfillReport
 
@@ -66,15 +67,16 @@ def key_source(kind: str, path: str) -> str | None:
 class StoreSink:
     """Rows into the store (with the monitor's hooks: stories, alerts); progress in ``backfill_done``."""
 
-    def __init__(self, store: Any, hooks: Sequence[Any] = ()) -> None:
+    def __init__(self, store: Any, hooks: Sequence[Any] = (), *, archive: ArchivePolicy | None = None) -> None:
         self.store = store
         self.hooks = list(hooks)
+        self.archive = archive  # an ArchivePolicy (None: keep originals, no cap)
 
     def done(self, source: str | None, retry_failed: bool) -> set[str]:
         return stages.done_keys(self.store, source=source, retry_failed=retry_failed)
 
     def write(self, row: dict[str, Any]) -> str | None:
-        return stages.write_row(self.store, row, self.hooks)
+        return stages.write_row(self.store, row, self.hooks, archive=self.archive)
 
     def close(self) -> None:
         return None
@@ -83,7 +85,9 @@ class StoreSink:
 class ParquetSink:
     """Rows into Parquet shards (articles with their translation and analysis) plus ``_done.tsv``."""
 
-    COLUMNS = ("key", "url", "article", "translation", "analysis", "message")
+    # body and original: the page's bytes and how they were obtained, for the archive of originals (shards of
+    # versions before it lack both; they load without originals).
+    COLUMNS = ("key", "url", "article", "translation", "analysis", "message", "body", "original")
 
     def __init__(self, directory: Path) -> None:
         self.directory = directory
@@ -122,7 +126,7 @@ class ParquetSink:
         import pyarrow.parquet as pq
 
         if self.rows:
-            schema = pa.schema([(c, pa.string()) for c in self.COLUMNS])
+            schema = pa.schema([(c, pa.binary() if c == "body" else pa.string()) for c in self.COLUMNS])
             final = self.directory / f"part-{self.run}-{self.shards:05d}.parquet"
             partial = final.with_suffix(".tmp")
             pq.write_table(pa.Table.from_pylist(self.rows, schema=schema), partial, compression="zstd")
@@ -157,7 +161,11 @@ def run_backfill(
     plan = [(input_kind(path), path) for path in config.inputs]
     if config.output is None and store is None:
         raise ConfigError("a backfill writes to a store or to --output DIR")
-    sink: Any = ParquetSink(config.output) if config.output is not None else StoreSink(store, hooks)
+    sink: Any = (
+        ParquetSink(config.output)
+        if config.output is not None
+        else StoreSink(store, hooks, archive=ArchivePolicy.from_settings(settings))
+    )
     report = BackfillReport()
     started = time.perf_counter()
     try:
@@ -319,8 +327,11 @@ def load_shards(
     store: Any,
     on_row: Callable[[dict[str, Any]], None] | None = None,
     hooks: Sequence[Any] = (),
+    archive: ArchivePolicy | None = None,
 ) -> BackfillReport:
-    """Import Parquet shards written by ``backfill --output`` into the store (idempotent, streaming)."""
+    """Import Parquet shards written by ``backfill --output`` into the store (idempotent, streaming); the
+    original pages they carry go to the archive as ``archive`` (an ArchivePolicy) says (shards of older
+    versions carry none)."""
     import pyarrow.parquet as pq
 
     files: list[Path] = []
@@ -334,7 +345,7 @@ def load_shards(
         for file in files:
             for batch in pq.ParquetFile(file).iter_batches(batch_size=256):
                 for row in _rows(batch):
-                    outcome = stages.write_row(store, row, hooks)
+                    outcome = stages.write_row(store, row, hooks, archive=archive)
                     report.count(row, outcome)
                     if on_row is not None:
                         on_row(row)

@@ -175,10 +175,16 @@ def copy_command(app: Any, source: str, destination: str, as_json: bool) -> None
 
 def load_command(app: Any, shards: list[Path], as_json: bool) -> None:
     from dragoman.cli import _monitor_hooks
+    from dragoman.pipeline import ArchivePolicy
     from dragoman.scale.backfill import load_shards
 
     with app.open_store() as store:
         # Stories and alerts as at ingest; alerts wait in the outbox for `dragoman alerts --deliver`.
-        report = load_shards(shards, store, hooks=_monitor_hooks(app, store, [], stories=True))
+        report = load_shards(
+            shards,
+            store,
+            hooks=_monitor_hooks(app, store, [], stories=True),
+            archive=ArchivePolicy.from_settings(app.settings),
+        )
     print_backfill_report(app, report, as_json)
     sys.exit(130 if report.interrupted else EXIT_OK)

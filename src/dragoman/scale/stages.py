@@ -16,18 +16,23 @@ import json
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from dragoman.article import Article, Translation
 from dragoman.errors import DragomanError, SkipArticle
 
+if TYPE_CHECKING:  # imported where used: the stages run in Ray workers that load only what they call
+    from dragoman.pipeline import ArchivePolicy
+    from dragoman.store.archive import Original
+
 ROW_FIELDS = (
     "key",  # what marks this input done: "file.warc.gz@offset" or the URL
     "url",
-    "body",  # raw HTML bytes until extracted, then dropped
+    "body",  # raw HTML bytes until extracted, then kept only for the archive of originals
     "fetched_at",
     "content_type",
+    "original",  # JSON: how the body was obtained (kind, url, status, headers), for the archive of originals
     "article",  # Article JSON (Russian side)
     "translation",  # Translation JSON
     "analysis",  # analysis JSON
@@ -47,6 +52,41 @@ def new_row(**values: Any) -> dict[str, Any]:
     row: dict[str, Any] = dict.fromkeys(ROW_FIELDS)
     row.update(values)
     return row
+
+
+def original_meta(page: Any, kind: str) -> str:
+    """What the archive keeps beside a page's bytes (see ``dragoman.store.archive``), as row JSON."""
+    return json.dumps(
+        {
+            "kind": kind,
+            "url": page.url,
+            "status": page.status,
+            "content_type": page.content_type,
+            "headers": dict(page.headers),
+            "fetched_at": page.fetched_at.isoformat(),
+        },
+        ensure_ascii=False,
+    )
+
+
+def original_from_row(row: dict[str, Any]) -> Original | None:
+    """The row's original for the archive, or None (archive off at extraction, or shards of older versions)."""
+    from datetime import datetime
+
+    from dragoman.store.archive import Original
+
+    if not row.get("original") or row.get("body") is None:
+        return None
+    meta = json.loads(row["original"])
+    return Original(
+        body=bytes(row["body"]),
+        kind=meta["kind"],
+        url=meta["url"],
+        fetched_at=datetime.fromisoformat(meta["fetched_at"]) if meta.get("fetched_at") else None,
+        status=meta.get("status"),
+        content_type=meta.get("content_type"),
+        headers=dict(meta.get("headers") or {}),
+    )
 
 
 def problem_row(row: dict[str, Any], error: DragomanError) -> dict[str, Any]:
@@ -92,6 +132,7 @@ def read_warc(
                 body=page.body,
                 fetched_at=page.fetched_at.isoformat(),
                 content_type=page.content_type,
+                original=original_meta(page, "warc"),
             )
             host = urlsplit(page.url).hostname or ""
             if not host_listed(host, hosts) and not looks_russian(page.body, _charset(page.content_type)):
@@ -141,6 +182,7 @@ def extract_rows(rows: Sequence[dict[str, Any]], settings: Any) -> list[dict[str
 
                         fetcher = Fetcher(settings)
                     page = fetcher.fetch(row["url"])
+                    row = {**row, "original": original_meta(page, "http")}
                 else:
                     page = RawPage(
                         url=row["url"],
@@ -156,7 +198,16 @@ def extract_rows(rows: Sequence[dict[str, Any]], settings: Any) -> list[dict[str
             except DragomanError as exc:
                 out.append(problem_row(row, exc))
                 continue
-            out.append({**row, "body": None, "url": article.url, "article": article.to_json()})
+            keep = bool(getattr(settings, "archive_originals", True)) and bool(row.get("original"))
+            out.append(
+                {
+                    **row,
+                    "body": page.body if keep else None,  # the bytes the extractor read, for the archive
+                    "original": row["original"] if keep else None,
+                    "url": article.url,
+                    "article": article.to_json(),
+                }
+            )
     finally:
         if fetcher is not None:
             fetcher.close()
@@ -265,14 +316,20 @@ class BackfillReport:
         }
 
 
-def write_row(store: Any, row: dict[str, Any], hooks: Sequence[Any] = ()) -> str | None:
+def write_row(
+    store: Any, row: dict[str, Any], hooks: Sequence[Any] = (), *, archive: ArchivePolicy | None = None
+) -> str | None:
     """Store one finished row (article, translation, analysis), run the monitor's hooks (stories, alerts) as
     its intake does, and mark the input done; returns the outcome. A hook's failure is noted on the row."""
     outcome: str | None = None
     article_id: int | None = None
     article, translation = _row_article(row) if row["article"] and not row["reason"] else (None, None)
     if article is not None:
-        result = store.ingest(article)
+        from dragoman.pipeline import ArchivePolicy
+
+        policy = archive or ArchivePolicy()
+        original = original_from_row(row) if policy.enabled else None
+        result = store.ingest(article, original, archive_max_bytes=policy.max_bytes)
         outcome, article_id = result.outcome.value, result.article_id
         if translation is not None:
             article.translation = translation

@@ -257,6 +257,13 @@ def _hit_dict(hit: Any) -> dict[str, Any]:
     }
 
 
+def original_filename(kept: Any) -> str:
+    """A download name that says what it is: article, revision, the start of its SHA-256."""
+    content_type = (kept.original.content_type or "text/html").lower()
+    suffix = "html" if "html" in content_type else "bin"
+    return f"dragoman-{kept.article_id}-r{kept.revision}-{kept.sha256[:12]}.{suffix}"
+
+
 def attach_results(conn: Any, stored: StoredArticle) -> None:
     """The translation and analysis of an older revision (the store's revision list carries only the text)."""
     import json
@@ -288,7 +295,12 @@ def article_payload(
         for s in aligned_sentences(stored.article)
     ]
     record["revisions"] = [
-        {"revision": r.revision, "stored_at": r.stored_at, "content_sha256": r.article.content_sha256}
+        {
+            "revision": r.revision,
+            "stored_at": r.stored_at,
+            "content_sha256": r.article.content_sha256,
+            "origin": r.origin,  # reextract: the stored page read again by a newer extractor, not an edit
+        }
         for r in revisions
     ]
     return record
@@ -402,7 +414,8 @@ def create_app(
     @app.middleware("http")
     async def security_headers(request: Request, call_next: Callable[..., Any]) -> Response:
         response: Response = await call_next(request)
-        response.headers["Content-Security-Policy"] = CSP
+        # A route may set a stricter policy of its own (the original-page download sets a sandbox).
+        response.headers.setdefault("Content-Security-Policy", CSP)
         response.headers["X-Content-Type-Options"] = "nosniff"
         response.headers["Referrer-Policy"] = "no-referrer"
         response.headers["X-Frame-Options"] = "DENY"
@@ -526,8 +539,41 @@ def create_app(
                 "article": article,
                 "view": reader_view(article),
                 "revisions": revisions,
+                "has_original": st.has_original(stored.id, shown.revision),
                 "local_time": format_local_time(article),
                 "rubric_en": english_rubric(article),
+            },
+        )
+
+    @app.get("/articles/{article_id}/original", include_in_schema=False)
+    def original_download(
+        request: Request, st: StoreDep, article_id: ArticleId, revision: RevisionNo | None = None
+    ) -> Response:
+        """The page as fetched, byte for byte, as a download: never rendered in the app's origin, where its
+        scripts would run with the reader's rights."""
+        stored = st.get(article_id)
+        if stored is None:
+            return page(request, "error.html", {"message": f"no article {article_id}"}, 404)
+        if revision is not None and revision not in {r.revision for r in st.revisions(stored.id)}:
+            return page(request, "error.html", {"message": f"article {article_id} has no revision {revision}"}, 404)
+        try:
+            kept = st.original(stored.id, revision)
+        except DragomanError as exc:
+            return page(request, "error.html", {"message": exc.message}, 500)
+        number = revision if revision is not None else stored.revision
+        if kept is None:
+            message = f"no original page is stored for article {article_id} revision {number}"
+            return page(request, "error.html", {"message": message}, 404)
+        return Response(
+            content=kept.original.body,
+            media_type="application/octet-stream",
+            headers={
+                "Content-Disposition": f'attachment; filename="{original_filename(kept)}"',
+                "X-Content-Type-Options": "nosniff",
+                # Should a browser render it anyway: no scripts, no plugins, no same-origin rights.
+                "Content-Security-Policy": "sandbox; default-src 'none'",
+                "X-Original-SHA256": kept.sha256,
+                "Cache-Control": "private, no-transform",
             },
         )
 

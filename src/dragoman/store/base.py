@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
@@ -25,6 +25,18 @@ class IngestResult:
     article_id: int
     revision_id: int
     revision: int
+    archived: str | None = None  # what happened to the original's bytes (ArchiveOutcome), None: none given
+
+
+class ReextractOutcome(StrEnum):
+    REVISED = "revised"  # the text changed: a new revision marked as a re-extraction
+    UPDATED = "updated"  # only metadata changed (rubric, date, authors ...): the current revision's record
+    UNCHANGED = "unchanged"  # the extractor finds what is stored
+    SAME_AS_OLDER = "same_as_older"  # the text equals an older revision's: nothing written
+
+
+# What a re-extraction compares besides the text: the fields the extractor fills from the page.
+EXTRACTED_FIELDS = ("title", "lead", "rubric", "published_at", "authors", "agency", "language", "timezone", "outlet")
 
 
 @dataclass(slots=True)
@@ -35,6 +47,7 @@ class StoredArticle:
     revision_count: int
     stored_at: str
     article: Article
+    origin: str = "acquired"  # acquired | reextract (see migration 3)
 
 
 @dataclass(slots=True)
@@ -52,7 +65,7 @@ class ArticleFilter:
 
 # The current revision with its latest translation and analysis, in one round trip per page of articles.
 SELECT_CURRENT = (
-    "SELECT a.id AS article_id, r.id AS revision_id, r.revision, r.record, r.stored_at, a.revision_count,"
+    "SELECT a.id AS article_id, r.id AS revision_id, r.revision, r.record, r.stored_at, a.revision_count, r.origin,"
     " (SELECT t.record FROM translations t WHERE t.revision_id = r.id ORDER BY t.translated_at DESC LIMIT 1)"
     " AS translation,"
     " (SELECT x.record FROM analyses x WHERE x.revision_id = r.id ORDER BY x.analyzed_at DESC LIMIT 1) AS analysis"
@@ -60,7 +73,7 @@ SELECT_CURRENT = (
 )
 # All revisions of one article, without results (they belong to the revision they were made from).
 SELECT_REVISIONS = (
-    "SELECT a.id AS article_id, r.id AS revision_id, r.revision, r.record, r.stored_at, a.revision_count,"
+    "SELECT a.id AS article_id, r.id AS revision_id, r.revision, r.record, r.stored_at, a.revision_count, r.origin,"
     " NULL AS translation, NULL AS analysis"
     " FROM revisions r JOIN articles a ON a.id = r.article_id WHERE r.article_id = {p} ORDER BY r.revision"
 )
@@ -87,6 +100,7 @@ def load_stored(row: Any) -> StoredArticle:
         revision_count=int(row["revision_count"]),
         stored_at=row["stored_at"],
         article=article,
+        origin=row["origin"] or "acquired",
     )
 
 
@@ -182,3 +196,87 @@ def iter_current(
         last_id = int(rows[-1]["article_id"])
         if remaining is not None:
             remaining -= len(rows)
+
+
+# -- re-extraction (the SQL is SQLite-flavoured: PostgreSQL's PgConnection translates it) ----------------
+
+
+def extracted_fields(article: Article) -> dict[str, Any]:
+    data = article.to_dict()
+    return {name: data.get(name) for name in EXTRACTED_FIELDS}
+
+
+def write_reextraction(conn: Any, stored: StoredArticle, article: Article, now: str) -> ReextractOutcome:
+    """Record what today's extractor makes of a stored revision's original, inside the caller's transaction.
+
+    Changed text becomes a new current revision with origin ``reextract`` (pointing to the same original);
+    changed metadata alone rewrites the current revision's record (the text, and so its translation, stay;
+    a changed publication time makes its analysis pending again);
+    nothing changed writes nothing, so running it twice changes nothing the second time.
+    """
+    article.content_sha256 = article.compute_content_hash()  # of what is in hand: the comparison rests on it
+    # The record is the Russian side only: results belong to their revision's rows, never to the record.
+    record = replace(article, translation=None, analysis=None).to_json()
+    row = conn.execute("SELECT current_revision_id, revision_count FROM articles WHERE id = ?", (stored.id,)).fetchone()
+    if row is None or int(row[0]) != stored.revision_id:
+        raise StoreError(f"article {stored.id} changed while it was re-extracted; run reextract again")
+    current = stored.article
+    if article.content_sha256 == current.content_sha256:
+        if extracted_fields(article) == extracted_fields(current):
+            return ReextractOutcome.UNCHANGED
+        conn.execute(
+            "UPDATE revisions SET record = ?, extractor_version = ? WHERE id = ?",
+            (record, article.extractor_version or article.extractor, stored.revision_id),
+        )
+        # current_revision_id is set (to itself) so that what indexes the current revision (the search
+        # index's triggers on that column) takes the corrected record.
+        conn.execute(
+            "UPDATE articles SET title = ?, rubric = ?, published_at = ?, updated_at = ?, current_revision_id = ?"
+            " WHERE id = ?",
+            (article.title, article.rubric, iso_utc(article.published_at), now, stored.revision_id, stored.id),
+        )
+        if iso_utc(article.published_at) != iso_utc(current.published_at):
+            # The analysis resolved relative dates ("вчера") against the old publication time: it is made
+            # pending again (the next `analyze` redoes it); the translation, of the same text, stays.
+            conn.execute("DELETE FROM analyses WHERE revision_id = ?", (stored.revision_id,))
+        return ReextractOutcome.UPDATED
+    older = conn.execute(
+        "SELECT revision FROM revisions WHERE article_id = ? AND content_sha256 = ?",
+        (stored.id, article.content_sha256),
+    ).fetchone()
+    if older is not None:
+        return ReextractOutcome.SAME_AS_OLDER
+    revision = int(row[1]) + 1
+    conn.execute(
+        "INSERT INTO revisions (article_id, revision, content_sha256, raw_sha256, fetched_at, stored_at,"
+        " extractor_version, source_url, record, origin) VALUES (?,?,?,?,?,?,?,?,?,?)",
+        (
+            stored.id,
+            revision,
+            article.content_sha256,
+            article.raw_sha256,
+            iso_utc(article.fetched_at),
+            now,
+            article.extractor_version or article.extractor,
+            article.url,
+            record,
+            "reextract",
+        ),
+    )
+    revision_id = int(
+        conn.execute(
+            "SELECT id FROM revisions WHERE article_id = ? AND revision = ?", (stored.id, revision)
+        ).fetchone()[0]
+    )
+    conn.execute(
+        "INSERT INTO revision_originals (revision_id, sha256, kind, url, status, content_type, headers, fetched_at)"
+        " SELECT ?, sha256, kind, url, status, content_type, headers, fetched_at FROM revision_originals"
+        " WHERE revision_id = ?",
+        (revision_id, stored.revision_id),
+    )
+    conn.execute(
+        "UPDATE articles SET title = ?, rubric = ?, published_at = ?, updated_at = ?, current_revision_id = ?,"
+        " revision_count = ? WHERE id = ?",
+        (article.title, article.rubric, iso_utc(article.published_at), now, revision_id, revision, stored.id),
+    )
+    return ReextractOutcome.REVISED

@@ -85,6 +85,40 @@ CORE_MIGRATIONS: list[Migration] = [
         );
         """,
     ),
+    Migration(
+        3,
+        "archive of originals and revision origin",
+        """
+        -- The bytes each revision was extracted from, zlib-compressed, stored once per SHA-256 of the raw
+        -- bytes (see dragoman.store.archive).
+        CREATE TABLE originals (
+            sha256 TEXT PRIMARY KEY,           -- of the raw bytes
+            size INTEGER NOT NULL,             -- raw bytes
+            stored_size INTEGER NOT NULL,      -- compressed bytes (what archive_max_bytes caps)
+            compression TEXT NOT NULL,         -- zlib
+            data BLOB NOT NULL,
+            stored_at TEXT NOT NULL
+        );
+        -- Which original a revision came from, with what came with the bytes.
+        CREATE TABLE revision_originals (
+            revision_id INTEGER NOT NULL REFERENCES revisions(id) ON DELETE CASCADE,
+            sha256 TEXT NOT NULL REFERENCES originals(sha256),
+            kind TEXT NOT NULL,                -- http | file | warc
+            url TEXT NOT NULL,                 -- as fetched (after redirects), file:// or the WARC target URI
+            status INTEGER,
+            content_type TEXT,
+            headers TEXT NOT NULL DEFAULT '{}', -- JSON object of the response headers
+            fetched_at TEXT,                   -- ISO 8601, UTC
+            PRIMARY KEY (revision_id)
+        );
+        CREATE INDEX revision_originals_sha256 ON revision_originals(sha256);
+        -- archive_max_bytes sums stored_size before each new original: from this small index, not the blobs.
+        CREATE INDEX originals_stored_size ON originals(stored_size);
+        -- How a revision arose: 'acquired' (fetched, read or imported) or 'reextract' (the current extractor run
+        -- again over the stored original; not an edit by the outlet).
+        ALTER TABLE revisions ADD COLUMN origin TEXT NOT NULL DEFAULT 'acquired';
+        """,
+    ),
 ]
 
 # Each stage keeps its own tables in a ``schema`` module that defines ``MIGRATIONS``; the store imports

@@ -28,16 +28,27 @@ from psycopg.adapt import Loader
 
 from dragoman.article import Article, Translation
 from dragoman.errors import StoreError
+from dragoman.store.archive import (
+    Original,
+    StoredOriginal,
+    archive_stats,
+    has_original,
+    keep_original,
+    load_original,
+    load_originals,
+)
 from dragoman.store.base import (
     SELECT_REVISIONS,
     ArticleFilter,
     IngestOutcome,
     IngestResult,
+    ReextractOutcome,
     StoredArticle,
     get_current,
     iso_utc,
     iter_current,
     load_stored,
+    write_reextraction,
 )
 from dragoman.store.migrations import Migration, all_migrations
 
@@ -395,7 +406,8 @@ class PostgresStore:
 
     # -- writing --------------------------------------------------------------------------------------
 
-    def ingest(self, article: Article) -> IngestResult:
+    def ingest(self, article: Article, original: Original | None = None, *, archive_max_bytes: int = 0) -> IngestResult:
+        """Store an article and, when given, its original (see ``dragoman.store.archive``), in one transaction."""
         if not article.content_sha256:
             article.content_sha256 = article.compute_content_hash()
         key = article.key_url
@@ -414,7 +426,8 @@ class PostgresStore:
                 article_id = int(claimed[0])
                 revision_id = self._insert_revision(cur, article_id, 1, article, record, now)
                 cur.execute("UPDATE articles SET current_revision_id = %s WHERE id = %s", (revision_id, article_id))
-                return IngestResult(IngestOutcome.STORED, article_id, revision_id, 1)
+                archived = self._keep_original(revision_id, original, now, archive_max_bytes)
+                return IngestResult(IngestOutcome.STORED, article_id, revision_id, 1, archived)
             # Someone stored this URL before: lock its row so concurrent revisions queue behind us.
             row = cur.execute(
                 "SELECT id, revision_count FROM articles WHERE key_url = %s FOR UPDATE", (key,)
@@ -425,7 +438,9 @@ class PostgresStore:
                 (article_id, article.content_sha256),
             ).fetchone()
             if same is not None:
-                return IngestResult(IngestOutcome.UNCHANGED, article_id, int(same[0]), int(same[1]))
+                # A revision stored before the archive (or with it off) gets these bytes: they extract to it.
+                archived = self._keep_original(int(same[0]), original, now, archive_max_bytes)
+                return IngestResult(IngestOutcome.UNCHANGED, article_id, int(same[0]), int(same[1]), archived)
             revision = int(row[1]) + 1
             revision_id = self._insert_revision(cur, article_id, revision, article, record, now)
             cur.execute(
@@ -433,9 +448,26 @@ class PostgresStore:
                 " updated_at = %s, current_revision_id = %s, revision_count = %s WHERE id = %s",
                 (*fields, now, revision_id, revision, article_id),
             )
-            return IngestResult(IngestOutcome.REVISED, article_id, revision_id, revision)
+            archived = self._keep_original(revision_id, original, now, archive_max_bytes)
+            return IngestResult(IngestOutcome.REVISED, article_id, revision_id, revision, archived)
 
         return self._retrying(work, key)
+
+    def _keep_original(self, revision_id: int, original: Original | None, now: str, max_bytes: int) -> str | None:
+        """The archive's SQL through the SQLite-style connection, inside the caller's transaction."""
+        try:
+            return keep_original(self.connection, revision_id, original, now, max_bytes)
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"cannot keep the original of revision {revision_id}: {exc}") from exc
+
+    def record_reextraction(self, stored: StoredArticle, article: Article) -> ReextractOutcome:
+        """What today's extractor made of ``stored``'s original (see ``store.base.write_reextraction``)."""
+        try:
+            with self.transaction() as conn:
+                conn.execute("SELECT id FROM articles WHERE id = ? FOR UPDATE", (stored.id,))
+                return write_reextraction(conn, stored, article, _now())
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"cannot store the re-extraction of article {stored.id}: {exc}") from exc
 
     @staticmethod
     def _insert_revision(
@@ -499,6 +531,26 @@ class PostgresStore:
     def get(self, ref: int | str) -> StoredArticle | None:
         """An article by numeric id or by URL (canonical or as fetched), with its latest results."""
         return get_current(lambda sql, params: self.raw.execute(sql, params).fetchone(), "%s", ref)
+
+    def original(self, article_id: int, revision: int | None = None) -> StoredOriginal | None:
+        """The bytes an article's revision (default: the current one) was extracted from, if kept."""
+        try:
+            return load_original(self.connection, article_id, revision)
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"cannot read the original of article {article_id}: {exc}") from exc
+
+    def has_original(self, article_id: int, revision: int) -> bool:
+        return has_original(self.connection, article_id, revision)
+
+    def originals(self, article_id: int) -> list[StoredOriginal]:
+        """Every kept original of an article, by revision (a re-extraction shares its revision's)."""
+        try:
+            return load_originals(self.connection, article_id)
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"cannot read the originals of article {article_id}: {exc}") from exc
+
+    def archive_stats(self) -> dict[str, int]:
+        return archive_stats(self.connection)
 
     def revisions(self, article_id: int) -> list[StoredArticle]:
         rows = self.raw.execute(SELECT_REVISIONS.format(p="%s"), (article_id,)).fetchall()

@@ -17,16 +17,27 @@ from typing import Any
 
 from dragoman.article import Article, Translation
 from dragoman.errors import StoreError
+from dragoman.store.archive import (
+    Original,
+    StoredOriginal,
+    archive_stats,
+    has_original,
+    keep_original,
+    load_original,
+    load_originals,
+)
 from dragoman.store.base import (
     SELECT_REVISIONS,
     ArticleFilter,
     IngestOutcome,
     IngestResult,
+    ReextractOutcome,
     StoredArticle,
     get_current,
     iso_utc,
     iter_current,
     load_stored,
+    write_reextraction,
 )
 from dragoman.store.migrations import Migration, all_migrations
 
@@ -117,7 +128,9 @@ class SQLiteStore:
 
     # -- writing --------------------------------------------------------------------------------------
 
-    def ingest(self, article: Article) -> IngestResult:
+    def ingest(self, article: Article, original: Original | None = None, *, archive_max_bytes: int = 0) -> IngestResult:
+        """Store an article (a new one, a new revision, or nothing when its content is known) and, when given,
+        the original it was extracted from (see ``dragoman.store.archive``), in one transaction."""
         if not article.content_sha256:
             article.content_sha256 = article.compute_content_hash()
         key = article.key_url
@@ -145,14 +158,19 @@ class SQLiteStore:
                     article_id = int(cur.lastrowid or 0)
                     revision_id = self._insert_revision(conn, article_id, 1, article, record, now)
                     conn.execute("UPDATE articles SET current_revision_id = ? WHERE id = ?", (revision_id, article_id))
-                    return IngestResult(IngestOutcome.STORED, article_id, revision_id, 1)
+                    archived = keep_original(conn, revision_id, original, now, archive_max_bytes)
+                    return IngestResult(IngestOutcome.STORED, article_id, revision_id, 1, archived)
                 article_id = int(row["id"])
                 same = conn.execute(
                     "SELECT id, revision FROM revisions WHERE article_id = ? AND content_sha256 = ?",
                     (article_id, article.content_sha256),
                 ).fetchone()
                 if same is not None:
-                    return IngestResult(IngestOutcome.UNCHANGED, article_id, int(same["id"]), int(same["revision"]))
+                    # A revision stored before the archive (or with it off) gets these bytes: they extract to it.
+                    archived = keep_original(conn, int(same["id"]), original, now, archive_max_bytes)
+                    return IngestResult(
+                        IngestOutcome.UNCHANGED, article_id, int(same["id"]), int(same["revision"]), archived
+                    )
                 revision = int(row["revision_count"]) + 1
                 revision_id = self._insert_revision(conn, article_id, revision, article, record, now)
                 conn.execute(
@@ -170,7 +188,8 @@ class SQLiteStore:
                         article_id,
                     ),
                 )
-                return IngestResult(IngestOutcome.REVISED, article_id, revision_id, revision)
+                archived = keep_original(conn, revision_id, original, now, archive_max_bytes)
+                return IngestResult(IngestOutcome.REVISED, article_id, revision_id, revision, archived)
         except sqlite3.DatabaseError as exc:
             raise StoreError(f"cannot store {key}: {exc}") from exc
 
@@ -228,7 +247,35 @@ class SQLiteStore:
         except sqlite3.DatabaseError as exc:
             raise StoreError(f"cannot store analysis of revision {revision_id}: {exc}") from exc
 
+    def record_reextraction(self, stored: StoredArticle, article: Article) -> ReextractOutcome:
+        """What today's extractor made of ``stored``'s original (see ``store.base.write_reextraction``)."""
+        try:
+            with self.transaction() as conn:
+                return write_reextraction(conn, stored, article, _now())
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"cannot store the re-extraction of article {stored.id}: {exc}") from exc
+
     # -- reading --------------------------------------------------------------------------------------
+
+    def original(self, article_id: int, revision: int | None = None) -> StoredOriginal | None:
+        """The bytes an article's revision (default: the current one) was extracted from, if kept."""
+        try:
+            return load_original(self.connection, article_id, revision)
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"cannot read the original of article {article_id}: {exc}") from exc
+
+    def has_original(self, article_id: int, revision: int) -> bool:
+        return has_original(self.connection, article_id, revision)
+
+    def originals(self, article_id: int) -> list[StoredOriginal]:
+        """Every kept original of an article, by revision (a re-extraction shares its revision's)."""
+        try:
+            return load_originals(self.connection, article_id)
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"cannot read the originals of article {article_id}: {exc}") from exc
+
+    def archive_stats(self) -> dict[str, int]:
+        return archive_stats(self.connection)
 
     def count(self) -> int:
         return int(self.connection.execute("SELECT count(*) FROM articles").fetchone()[0])
