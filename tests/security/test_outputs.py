@@ -362,6 +362,7 @@ def test_web_reader_isolates_right_to_left_overrides(hostile_db: Path) -> None:
         quotes = client.get("/quotes").text
         search = client.get("/", params={"q": "рубля"}).text
     assert re.search(r'<h1 class="ru" dir="auto"[^>]*><span[^>]*>Курс рубля \u202eлоб 001\u202c вырос</span>', page)
+    assert "<title>Курс рубля лоб 001 вырос · dragoman</title>" in page  # a tab title cannot isolate: removed
     assert f"<dt>Authors</dt><dd><bdi>{HOSTILE_SPEAKER}</bdi></dd>" in page
     assert "<dt>Outlet</dt><dd><bdi>Известия \u202e</bdi>" in page
     assert re.search(rf'<a dir="auto" href="/entities/PER%3A%D0%B8%D0%B2%D0%B0%D0%BD">{HOSTILE_SPEAKER}</a>', quotes)

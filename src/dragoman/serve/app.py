@@ -223,6 +223,14 @@ def clip(value: Any, limit: int = LIST_TITLE_CHARS) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+_BIDI_CONTROLS = dict.fromkeys(map(ord, "\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"))
+
+
+def without_bidi_controls(value: Any) -> str:
+    """Text for a place that cannot isolate it (the browser tab's <title>): direction overrides removed."""
+    return ("" if value is None else str(value)).translate(_BIDI_CONTROLS)
+
+
 # The search form sends empty fields (since=&until=): an empty value means no limit.
 EmptyIsNone = BeforeValidator(lambda value: None if value == "" else value)
 
@@ -405,6 +413,7 @@ def create_app(
     templates = Jinja2Templates(directory=str(HERE / "templates"))
     templates.env.filters["safe_url"] = safe_url
     templates.env.filters["clip"] = clip
+    templates.env.filters["without_bidi_controls"] = without_bidi_controls
     templates.env.globals["version"] = __version__
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
     app.state.pool = pool
