@@ -20,6 +20,7 @@ from dragoman.acquire.feeds import parse_feed
 from dragoman.acquire.monitor import CrawlState
 from dragoman.acquire.page import RawPage
 from dragoman.acquire.sitemaps import parse_sitemap
+from dragoman.extract.extractor import extract
 from dragoman.serve.search import QueryError, SearchQuery
 from dragoman.store import SQLiteStore
 
@@ -65,6 +66,16 @@ def test_extract_on_random_bytes_ends_in_an_article_or_a_stated_reason(page: Raw
 def test_extract_on_mutated_real_pages_ends_in_an_article_or_a_stated_reason(page: RawPage) -> None:
     """Issue 13 property tests: real outlet pages cut, flipped, spliced, nested 20,000 deep, re-encoded."""
     targets.extract_page(page)
+
+
+def test_page_with_an_unparseable_canonical_is_still_extracted() -> None:
+    """Issue 13 property tests, crash found by bench/fuzz.py: ``<link rel="canonical" href="http://[::1">`` made
+    urlsplit raise ValueError inside extract, which the catch-all turned into ExtractError(reason="extract"): the
+    article was lost. A canonical that is not a URL is now ignored and the page's og:url is used, as when none."""
+    body = (strategies.SHARED_DATA / "outlet_pages" / "02-lenta.html").read_bytes()
+    article = extract(RawPage(url="https://lenta.ru/news/x/", body=b'<link rel="canonical" href="http://[::1">' + body))
+    assert article.canonical_url == "https://lenta.ru/news/2015/12/15/american/"
+    assert article.title.startswith("ТАСС объяснило сбой при стыковке «Союза» с МКС")
 
 
 # -- feeds and sitemaps -------------------------------------------------------------------------------
