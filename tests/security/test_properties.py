@@ -165,7 +165,8 @@ def test_search_answers_any_query_or_says_it_is_bad(searcher: targets.Searcher, 
 @pytest.mark.parametrize("text", ["a NOT", "a AND NOT", "(a NOT"])
 def test_query_ending_in_not_is_answered_or_refused(searcher: targets.Searcher, text: str) -> None:
     """Issue 13 property tests, crash found by bench/fuzz.py: a query that ends in NOT ran past the last token
-    (IndexError, which the web app does not turn into a 400). Either reading is fine: ignore the dangling NOT or say it is bad."""
+    (IndexError, which the web app does not turn into a 400). Either reading is fine: ignore the dangling NOT,
+    or say what is wrong with the query."""
     try:
         results = searcher.index.search(SearchQuery(text=text))
     except QueryError as error:
