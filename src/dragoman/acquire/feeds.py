@@ -64,14 +64,26 @@ def _child_text(node: etree._Element, name: str) -> str | None:
 
 
 def _parse_date(value: str | None) -> datetime | None:
+    """An RFC 822 or ISO 8601 time with a zone (UTC when none is given); None when it is not a usable time.
+
+    Feeds are written by anyone: a zone offset too large for a C int (``+99999999999999999999``) overflows the
+    email parser, and a time at the edge of the calendar (``0001-01-01T00:00:00+01:00``) parses but cannot be
+    moved to UTC, which the monitor and the store do with every date. Both are treated as no date at all.
+    """
     if not value:
         return None
     value = value.strip()
     try:
         parsed = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         try:
             parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
         except ValueError:
             return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    try:
+        parsed.astimezone(UTC)
+    except OverflowError:
+        return None
+    return parsed

@@ -160,8 +160,11 @@ def _absolute_http(url: str | None, base: str) -> str | None:
         url = "/".join(base.split("/", 3)[:3]) + url
     if not url.startswith(("http://", "https://")):
         return None
-    path = urlsplit(url).path
-    if path in ("", "/") and not urlsplit(url).query:
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # "http://[::1": a page's broken canonical is no canonical, not a lost article
+        return None
+    if parts.path in ("", "/") and not parts.query:
         return None
     return url
 
