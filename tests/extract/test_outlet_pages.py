@@ -18,7 +18,7 @@ FLOORS = {
     "title": 6,
     "date": 6,
     "authors": 6,
-    "rubric": 1,
+    "rubric": 6,
     "lead": 3,
     "first": 4,
     "last": 6,

@@ -23,6 +23,7 @@ from dragoman.extract import dates
 from dragoman.extract.encoding import decode_html
 from dragoman.extract.metadata import PageMetadata, clean_title, read_metadata
 from dragoman.extract.outlets import Outlet, lookup_outlet, outlet_by_key, registered_domain
+from dragoman.extract.rubrics import find_rubric
 from dragoman.extract.sniff import binary_kind, detect_language, looks_like_html
 
 EXTRACTOR_VERSION = f"dragoman-extract/1.0 trafilatura/{trafilatura.__version__}"
@@ -163,15 +164,6 @@ def _absolute_http(url: str | None, base: str) -> str | None:
     if path in ("", "/") and not urlsplit(url).query:
         return None
     return url
-
-
-def _rubric(meta: PageMetadata, title: str | None, site_names: list[str]) -> str | None:
-    if meta.section:
-        return meta.section.strip()
-    crumbs = [c for c in meta.breadcrumb if c and c != title]
-    skip = {s.casefold() for s in site_names if s} | {"главная", "главная страница", "home", "новости"}
-    crumbs = [c for c in crumbs if c.casefold() not in skip and not any(s in c.casefold() for s in skip if s)]
-    return crumbs[-1] if crumbs else None
 
 
 def _publication_time(
@@ -316,6 +308,9 @@ def _extract(page: RawPage, outlet_hint: str | None, languages: tuple[str, ...] 
     published_at, shown_zone, date_method = _publication_time(meta, tree, canonical or base_url, zone)
 
     agency = agency or _dateline_agency(blocks, lead)
+    rubric, rubric_source = find_rubric(
+        meta, tree, canonical or base_url, title=title, site_names=site_names, outlet=outlet
+    )
 
     key = outlet.key if outlet else registered_domain(canonical or base_url)
     article = Article(
@@ -328,7 +323,7 @@ def _extract(page: RawPage, outlet_hint: str | None, languages: tuple[str, ...] 
         fetched_at=page.fetched_at.astimezone(UTC) if page.fetched_at else None,
         raw_sha256=page.sha256,
         language=language if language in ("ru", "uk", "be", "kk") else (meta.html_lang or language)[:8],
-        rubric=_rubric(meta, title, site_names),
+        rubric=rubric,
         published_at=published_at,
         timezone=shown_zone,
         authors=people,
@@ -338,7 +333,12 @@ def _extract(page: RawPage, outlet_hint: str | None, languages: tuple[str, ...] 
         extractor_version=EXTRACTOR_VERSION,
         source="html",
     )
-    article.extra["extract"] = {"encoding": decoded.encoding, "encoding_method": decoded.method, "date": date_method}
+    article.extra["extract"] = {
+        "encoding": decoded.encoding,
+        "encoding_method": decoded.method,
+        "date": date_method,
+        "rubric": rubric_source,
+    }
     article.content_sha256 = article.compute_content_hash()
     return article
 
