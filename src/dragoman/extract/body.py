@@ -330,8 +330,30 @@ def clean_blocks(
 _LEAD_ELEMENTS = etree.XPath(
     "//*[self::p or self::div or self::h2 or self::h3 or self::span]"
     "[contains(@class, 'intro') or contains(@class, 'lead') or contains(@class, 'subtitle')"
-    " or contains(@class, 'announce') or contains(@class, 'anons') or contains(@class, 'summary')]"
+    " or contains(@class, 'announce') or contains(@class, 'anons') or contains(@class, 'summary')"
+    # rbc.ru marks its overview paragraph <div class="article__text__overview"> (the dev-set page 09-rbc).
+    " or contains(@class, 'overview')]"
 )
+
+
+def marked_lead_texts(tree: lxml_html.HtmlElement) -> frozenset[str]:
+    """Normalised texts of the elements the page marks as a lead (intro, lead, announce, overview...).
+
+    Taken before the body is extracted: a description that repeats the first paragraph makes that paragraph
+    a lead only when the page marks it so (a news item whose description is its first paragraph keeps it).
+    """
+    texts = set()
+    for checked, element in enumerate(_LEAD_ELEMENTS(tree)):
+        if checked >= 20:
+            break
+        text = _norm(" ".join(element.text_content().split()))
+        if 30 <= len(text) <= 1500:
+            texts.add(text)
+    return frozenset(texts)
+
+
+def _is_marked(text_key: str, marked: frozenset[str]) -> bool:
+    return any(text_key == m or text_key.startswith(m[:80]) or m.startswith(text_key[:80]) for m in marked)
 
 
 def lead_element_text(tree: lxml_html.HtmlElement, descriptions: list[str | None]) -> str | None:
@@ -360,12 +382,18 @@ def repeated_in(text: str, blocks: list[Block]) -> bool:
 
 
 def split_lead(
-    blocks: list[Block], descriptions: list[str | None], *, bold_texts: frozenset[str] = frozenset()
+    blocks: list[Block],
+    descriptions: list[str | None],
+    *,
+    bold_texts: frozenset[str] = frozenset(),
+    marked: frozenset[str] | None = None,
 ) -> tuple[str | None, list[Block]]:
     """Take the lead out of the blocks: a subtitle or first paragraph the page's description repeats.
 
     A fully bold first paragraph counts as the lead too. A description that is not on the page is not
-    made into a lead (it may be a teaser written for search engines).
+    made into a lead (it may be a teaser written for search engines). With ``marked`` (the page's lead
+    elements, ``marked_lead_texts``), a first paragraph is a lead only when the page marks it as one:
+    news sites fill the description with the first paragraph of items that have no lead.
     """
     keys = [_norm(d) for d in descriptions if d]
     keys = [k.removesuffix("...").strip() for k in keys if len(k) >= 20]
@@ -379,6 +407,8 @@ def split_lead(
             if text_key == key or (0 <= position <= 80 and len(key) >= 30):
                 if block.kind is BlockKind.PARAGRAPH and index > 0:
                     break  # a paragraph lead must be the first block
+                if block.kind is BlockKind.PARAGRAPH and marked is not None and not _is_marked(text_key, marked):
+                    break  # the description only repeats the first paragraph: it stays a paragraph
                 return block.text, blocks[:index] + blocks[index + 1 :]
     if blocks and blocks[0].kind is BlockKind.PARAGRAPH and len(blocks) > 1 and _norm(blocks[0].text) in bold_texts:
         return blocks[0].text, blocks[1:]

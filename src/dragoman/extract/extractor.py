@@ -277,12 +277,13 @@ def _extract(page: RawPage, outlet_hint: str | None, languages: tuple[str, ...] 
 
     descriptions = [meta.description, meta.meta_description]
     lead_on_page = body_mod.lead_element_text(tree, descriptions)
+    marked_leads = body_mod.marked_lead_texts(tree)
     extraction_url = canonical or (base_url if base_url.startswith("http") else None)
     result = body_mod.run_trafilatura(tree, extraction_url, html_text=text)
     people, agency = authors_mod.clean_authors([*meta.authors, *meta.author_orgs], exclude=site_names)
     blocks = body_mod.clean_blocks(result.blocks, title=title, captions=meta.captions, authors=people)
     body_blocks = list(blocks)
-    lead, blocks = body_mod.split_lead(blocks, descriptions, bold_texts=result.bold_texts)
+    lead, blocks = body_mod.split_lead(blocks, descriptions, bold_texts=result.bold_texts, marked=marked_leads)
     if lead is None and lead_on_page and not body_mod.repeated_in(lead_on_page, blocks):
         lead = lead_on_page
     body_text = "\n".join([lead or "", *(b.text for b in blocks)]).strip()
