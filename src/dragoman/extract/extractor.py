@@ -22,7 +22,7 @@ from dragoman.extract import body as body_mod
 from dragoman.extract import dates
 from dragoman.extract.encoding import decode_html
 from dragoman.extract.metadata import PageMetadata, clean_title, read_metadata
-from dragoman.extract.outlets import Outlet, lookup_outlet, outlet_by_key, registered_domain
+from dragoman.extract.outlets import Outlet, is_english_site, lookup_outlet, outlet_by_key, registered_domain
 from dragoman.extract.rubrics import find_rubric
 from dragoman.extract.sniff import binary_kind, detect_language, looks_like_html
 
@@ -291,7 +291,14 @@ def _extract(page: RawPage, outlet_hint: str | None, languages: tuple[str, ...] 
     if not title and not body_text:
         raise SkipArticle("no title and no text found", reason="empty")
     language = detect_language(f"{title or ''}\n{body_text}")
-    if languages is not None and language not in languages and len(body_text) >= MIN_FLASH_CHARS:
+    # English pages of an outlet in the table (tass.com, www.rt.com) are stored as English articles, as
+    # imported English documents are: what Russian outlets tell English readers is tracked too; translate
+    # leaves them as they are.
+    english_site = language == "latn" and is_english_site(outlet, canonical or base_url)
+    if english_site:
+        language = "en"
+    refused = languages is not None and language not in languages and not english_site
+    if refused and len(body_text) >= MIN_FLASH_CHARS:
         raise SkipArticle(f"page is not in Russian (it reads as {_LANGUAGE_NAMES[language]})", reason="not_russian")
     if len(body_text) < MIN_ARTICLE_CHARS:
         article_signal = meta.is_article and bool(meta.published)
@@ -302,7 +309,7 @@ def _extract(page: RawPage, outlet_hint: str | None, languages: tuple[str, ...] 
     elif not body_mod.is_prose(body_text) or (not meta.is_article and _looks_like_listing(body_blocks)):
         raise SkipArticle("no article body on the page (a list of links or headlines)", reason="no_article")
 
-    if languages is not None and language not in languages:
+    if refused:
         raise SkipArticle(f"page is not in Russian (it reads as {_LANGUAGE_NAMES[language]})", reason="not_russian")
 
     zone = outlet.timezone if outlet else ("Europe/Moscow" if _russian_domain(canonical or base_url) else None)
@@ -323,7 +330,7 @@ def _extract(page: RawPage, outlet_hint: str | None, languages: tuple[str, ...] 
         outlet_name=outlet.name if outlet else meta.site_name,
         fetched_at=page.fetched_at.astimezone(UTC) if page.fetched_at else None,
         raw_sha256=page.sha256,
-        language=language if language in ("ru", "uk", "be", "kk") else (meta.html_lang or language)[:8],
+        language=language if language in ("ru", "uk", "be", "kk", "en") else (meta.html_lang or language)[:8],
         rubric=rubric,
         published_at=published_at,
         timezone=shown_zone,
@@ -340,6 +347,8 @@ def _extract(page: RawPage, outlet_hint: str | None, languages: tuple[str, ...] 
         "date": date_method,
         "rubric": rubric_source,
     }
+    if english_site:
+        article.extra["extract"]["arrived_in"] = "en"  # published in English by the outlet, not translated
     article.content_sha256 = article.compute_content_hash()
     return article
 
