@@ -80,3 +80,41 @@ def test_news_item_whose_description_repeats_its_first_paragraph_has_no_lead() -
     assert article.lead is None
     assert article.blocks[0].text == _FIRST
     assert article.text.count(_FIRST) == 1
+
+
+_RIA_TITLE = "Кабмин утвердил новые правила кредитования малого бизнеса"
+_RIA_PARAGRAPHS = [
+    "Правительство утвердило новые правила выдачи кредитов малому бизнесу, сообщили в министерстве экономики.",
+    "Документ вступит в силу с первого числа следующего месяца и затронет несколько тысяч компаний по всей стране.",
+]
+
+
+def _ria_page() -> bytes:
+    """A short RIA item in ria.ru's markup as public RIA parsers select it (div.article__info-date > a,
+    span.article__info-date-modified, the headline in .article__title, text in .article__body)."""
+    blocks = "".join(
+        f'<div class="article__block" data-type="text"><div class="article__text">{p}</div></div>'
+        for p in _RIA_PARAGRAPHS
+    )
+    return (
+        f"<html><head><title>{_RIA_TITLE} - РИА Новости, 11.06.2022</title>"
+        '<meta property="og:type" content="article">'
+        '<meta property="article:published_time" content="2022-06-11T09:24:00+03:00"></head><body>'
+        '<div class="layout-article"><div class="article m-article"><div class="article__header">'
+        '<div class="article__info"><div class="article__info-date"><a href="/20220611/">09:24 11.06.2022</a> '
+        '<span class="article__info-date-modified"> (обновлено: 09:28 11.06.2022)</span></div></div>'
+        f'<div class="article__title">{_RIA_TITLE}</div></div>'
+        f'<div class="article__body js-mediator-article mia-analytics">{blocks}</div></div></div></body></html>'
+    ).encode()
+
+
+def test_ria_header_chrome_and_repeated_headline_stay_out_of_the_body() -> None:
+    """Issue 16: "09:24 11.06.2022 (обновлено: 09:28 11.06.2022)" and the headline again never enter the body."""
+    from dragoman.acquire.page import RawPage
+    from dragoman.extract import extract
+
+    article = extract(RawPage(url="https://ria.ru/20220611/kredity-1794000000.html", body=_ria_page()))
+    assert article.title == _RIA_TITLE
+    assert [b.text for b in article.blocks] == _RIA_PARAGRAPHS
+    assert "обновлено" not in article.text and "09:24" not in article.text
+    assert article.published_at is not None and article.published_at.isoformat() == "2022-06-11T06:24:00+00:00"

@@ -124,6 +124,64 @@ _DATE_ONLY = re.compile(
     r"(?:\d{1,2}:\d{2}[,\s|]*)?\d{1,2}(?:\s+[а-яёa-z]{3,9}\.?|[./]\d{1,2}[./])\s*(?:\d{4})?\s*(?:г\.|года)?"
     r"(?:[,\s|]*(?:в\s*)?\d{1,2}:\d{2})?\s*$"
 )
+# Header chrome: publication and update stamps alone, as article headers show them above the headline
+# (ria.ru "09:24 11.06.2022 (обновлено: 09:28 11.06.2022)" in div.article__info-date and
+# span.article__info-date-modified, as public RIA parsers select them; "Обновлено 12 июня 2022, 10:00 мск").
+_STAMP = (
+    r"(?:\d{1,2}:\d{2}[,\s|]*)?\d{1,2}(?:\s+[а-яёa-z]{3,9}\.?|[./]\d{1,2}[./]?)\s*(?:\d{4})?\s*(?:г\.|года)?"
+    r"(?:[,\s|]*(?:в\s*)?\d{1,2}:\d{2})?\s*(?:мск|msk)?"
+)
+_STAMP_LABEL = r"(?:обновлено|обновлен[оа]?|изменено|опубликовано|дата публикации|updated|published)\s*:?\s*"
+_HEADER_CHROME = re.compile(
+    rf"(?i)^\s*(?:{_STAMP_LABEL})?(?:{_STAMP})?\s*(?:[(\[]?\s*{_STAMP_LABEL}{_STAMP}\s*[)\]]?)?\s*$"
+)
+_CHROME_ELEMENTS = etree.XPath(
+    "//*[contains(@class, 'date') or contains(@class, 'time') or contains(@class, 'modified')"
+    " or contains(@class, 'updated')][not(self::html or self::body or self::main or self::article)]"
+)
+_HEADLINE_ELEMENTS = etree.XPath(
+    "//*[self::div or self::span or self::a or self::p or self::h1 or self::h2]"
+    "[contains(@class, 'title') or contains(@class, 'headline')][not(.//p)]"
+)
+
+
+def is_header_chrome(text: str) -> bool:
+    """True for a line that is only a publication or update stamp ("09:24 11.06.2022 (обновлено: 09:28)")."""
+    text = " ".join(text.split())
+    return bool(text) and len(text) < 120 and any(c.isdigit() for c in text) and bool(_HEADER_CHROME.match(text))
+
+
+def _remove_keeping_tail(element: etree._Element) -> None:
+    parent = element.getparent()
+    if parent is None:
+        return
+    tail = element.tail
+    if tail and tail.strip():
+        previous = element.getprevious()
+        if previous is not None:
+            previous.tail = (previous.tail or "") + tail
+        else:
+            parent.text = (parent.text or "") + tail
+    parent.remove(element)
+
+
+def prune_header_chrome(tree: lxml_html.HtmlElement, title: str | None) -> None:
+    """Remove the header's time stamps and the headline's repeats, so that a short body does not take them in.
+
+    Only elements whose whole text is a stamp (class date/time/modified/updated) or exactly the headline
+    (class title/headline, no paragraph inside) go; text around them stays.
+    """
+    for element in _CHROME_ELEMENTS(tree):
+        if element.getparent() is not None and is_header_chrome(element.text_content()):
+            _remove_keeping_tail(element)
+    title_key = _norm(title) if title else ""
+    if len(title_key) < 10:
+        return
+    for element in _HEADLINE_ELEMENTS(tree):
+        if element.getparent() is not None and _norm(element.text_content()) == title_key:
+            _remove_keeping_tail(element)
+
+
 _SHARE_WORDS_TEXT = (
     "поделиться вконтакте вк одноклассники ok telegram телеграм whatsapp viber facebook twitter x email "
     "e-mail скопировать ссылку копировать share мой мир livejournal"
@@ -226,12 +284,18 @@ def _blocks_from_xml(body: etree._Element) -> BodyResult:
 
 
 def run_trafilatura(
-    tree: lxml_html.HtmlElement, url: str | None, *, prune: bool = True, html_text: str | None = None
+    tree: lxml_html.HtmlElement,
+    url: str | None,
+    *,
+    prune: bool = True,
+    html_text: str | None = None,
+    title: str | None = None,
 ) -> BodyResult:
     """trafilatura's body of the page as blocks (empty when it finds none). Prunes ``tree`` in place."""
     bold_texts = bold_paragraphs(tree)
     if prune:
         prune_clutter(tree, html_text)
+        prune_header_chrome(tree, title)
     # trafilatura's own extractor alone ("fast") scores higher on the benchmark than with its readability
     # and jusText fallbacks, and runs faster; the fallbacks are kept for pages where it finds little.
     result = _trafilatura_blocks(tree, url, fast=True)
@@ -272,6 +336,8 @@ def is_clutter(text: str, captions: frozenset[str] = frozenset()) -> bool:
     if len(text) >= _SHORT:
         return False
     if _CLUTTER_START.match(text) or _SECTION_HEADINGS.match(text) or (len(text) < 60 and _DATE_ONLY.match(text)):
+        return True
+    if is_header_chrome(text):
         return True
     if captions and _norm(text) in captions:
         return True

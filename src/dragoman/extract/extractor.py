@@ -272,14 +272,17 @@ def _extract(page: RawPage, outlet_hint: str | None, languages: tuple[str, ...] 
     base_url = page.url or ""
     canonical = _absolute_http(meta.canonical, base_url) or _absolute_http(meta.url, base_url)
     outlet = _resolve_outlet([u for u in (canonical, base_url) if u], outlet_hint)
-    site_names = [n for n in (meta.site_name, outlet.name if outlet else None) if n]
+    site_names = [n for n in (meta.site_name, outlet.name if outlet else None, outlet.name_ru if outlet else None) if n]
     title = clean_title(meta.title, meta.h1, site_names)
 
     descriptions = [meta.description, meta.meta_description]
     lead_on_page = body_mod.lead_element_text(tree, descriptions)
     marked_leads = body_mod.marked_lead_texts(tree)
     extraction_url = canonical or (base_url if base_url.startswith("http") else None)
-    result = body_mod.run_trafilatura(tree, extraction_url, html_text=text)
+    zone = outlet.timezone if outlet else ("Europe/Moscow" if _russian_domain(canonical or base_url) else None)
+    # The date is read before the body is extracted: extraction prunes the header's stamps from the tree.
+    published_at, shown_zone, date_method = _publication_time(meta, tree, canonical or base_url, zone)
+    result = body_mod.run_trafilatura(tree, extraction_url, html_text=text, title=title)
     people, agency = authors_mod.clean_authors([*meta.authors, *meta.author_orgs], exclude=site_names)
     blocks = body_mod.clean_blocks(result.blocks, title=title, captions=meta.captions, authors=people)
     body_blocks = list(blocks)
@@ -311,9 +314,6 @@ def _extract(page: RawPage, outlet_hint: str | None, languages: tuple[str, ...] 
 
     if refused:
         raise SkipArticle(f"page is not in Russian (it reads as {_LANGUAGE_NAMES[language]})", reason="not_russian")
-
-    zone = outlet.timezone if outlet else ("Europe/Moscow" if _russian_domain(canonical or base_url) else None)
-    published_at, shown_zone, date_method = _publication_time(meta, tree, canonical or base_url, zone)
 
     agency = agency or _dateline_agency(blocks, lead)
     rubric, rubric_source = find_rubric(
