@@ -8,6 +8,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import TypeVar
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
 
 import htmldate
 import trafilatura
@@ -169,20 +170,30 @@ def _absolute_http(url: str | None, base: str) -> str | None:
 def _publication_time(
     meta: PageMetadata, tree: lxml_html.HtmlElement, url: str, zone: str | None
 ) -> tuple[datetime | None, str | None, str]:
-    """(UTC time, display zone, how it was found) for the page's publication."""
-    for raw in meta.published:
-        parsed = dates.parse_datetime(raw)
-        if parsed is not None and dates.plausible(parsed.value):
-            when, shown_zone = dates.localize(parsed, zone)
-            return when, shown_zone, "metadata"
+    """(UTC time, display zone, how it was found) for the page's publication.
+
+    The page's own stamp first (JSON-LD, meta, itemprop); with none, a date the header shows, then the URL's
+    date with the header's time. When the URL carries a date, a stamp more than a day away from it is
+    suspect (a related article's, a later edit's): it is taken only when two of the page's stamps agree on it.
+    """
     from_url = dates.date_from_url(url)
+    stamps = [p for p in (dates.parse_datetime(raw) for raw in meta.published) if p and dates.plausible(p.value)]
+    if from_url is not None:
+        near = [p for p in stamps if _days_apart(p, from_url, zone) <= 1]
+        far = [p for p in stamps if p not in near]
+        corroborated = [p for p in far if sum(_days_apart(p, q, zone) == 0 for q in far) >= 2]
+        stamps = near or corroborated
+    if stamps:
+        when, shown_zone = dates.localize(stamps[0], zone)
+        return when, shown_zone, "metadata"
     shown = _date_shown_on_page(tree)
     if shown is not None and (from_url is None or shown.value.date() == from_url.value.date()):
         when, shown_zone = dates.localize(shown, zone)
         return when, shown_zone, "page"
     if from_url is not None and dates.plausible(from_url.value):
-        when, shown_zone = dates.localize(from_url, zone)
-        return when, shown_zone, "url"
+        with_time = _time_shown_on_page(tree, from_url.value)
+        when, shown_zone = dates.localize(with_time or from_url, zone)
+        return when, shown_zone, "url+page time" if with_time else "url"
     try:
         found = htmldate.find_date(tree, url=url, original_date=True, extensive_search=True)
     except Exception:  # htmldate is a heuristic fallback; its failure only means "no date"
@@ -193,6 +204,17 @@ def _publication_time(
             when, shown_zone = dates.localize(parsed, zone)
             return when, shown_zone, "htmldate"
     return None, zone, "none"
+
+
+def _days_apart(stamp: dates.ParsedTime, other: dates.ParsedTime, zone: str | None) -> int:
+    """Calendar days between two stamps, each read as a local date (an offset-less stamp as written)."""
+
+    def local_date(parsed: dates.ParsedTime) -> datetime:
+        if parsed.has_offset and zone:
+            return parsed.value.astimezone(ZoneInfo(zone)).replace(tzinfo=None)
+        return parsed.value.replace(tzinfo=None)
+
+    return abs((local_date(stamp).date() - local_date(other).date()).days)
 
 
 _DATE_ELEMENTS = etree.XPath(
@@ -212,6 +234,17 @@ def _date_shown_on_page(tree: lxml_html.HtmlElement) -> dates.ParsedTime | None:
         parsed = dates.parse_datetime(text)
         if parsed is not None and parsed.has_time and not parsed.has_offset and dates.plausible(parsed.value):
             return parsed
+    return None
+
+
+def _time_shown_on_page(tree: lxml_html.HtmlElement, day: datetime) -> dates.ParsedTime | None:
+    """``day`` (the URL's date) at the time a date element of the header shows ("15 авг, 13:43", "13:43")."""
+    for checked, element in enumerate(_DATE_ELEMENTS(tree)):
+        if checked >= 8:
+            break
+        found = dates.time_on_day(element.text_content(), day)
+        if found is not None:
+            return found
     return None
 
 
