@@ -139,8 +139,9 @@ _CHROME_ELEMENTS = etree.XPath(
     "//*[contains(@class, 'date') or contains(@class, 'time') or contains(@class, 'modified')"
     " or contains(@class, 'updated')][not(self::html or self::body or self::main or self::article)]"
 )
+# Not <h1>: trafilatura leaves the headline out itself and uses the <h1> to find the article.
 _HEADLINE_ELEMENTS = etree.XPath(
-    "//*[self::div or self::span or self::a or self::p or self::h1 or self::h2]"
+    "//*[self::div or self::span or self::a or self::p]"
     "[contains(@class, 'title') or contains(@class, 'headline')][not(.//p)]"
 )
 

@@ -198,11 +198,23 @@ _MICRODATA_SECTION = etree.XPath("//*[@itemprop='articleSection']")
 
 
 _BYLINE_ELEMENTS = etree.XPath("//*[contains(@class, 'author') or contains(@class, 'byline')]")
-_BYLINE_LABEL = re.compile(r"(?i)^(?:автор(?:ы)?|текст|by)\s*:\s*(.+)$")
+# "Автор: Олеся Жуковень" (inform.kz); old rbc.ru headers write the label without a colon ("Автор Иван Петров",
+# .article__authors__row as public RBC parsers read it), so a capitalised name may follow the label directly.
+_BYLINE_LABEL = re.compile(r"^(?i:автор(?:ы)?|текст|by)(?:\s*:\s*|\s+(?=[A-ZА-ЯЁ]))(.+)$")
+# Name elements of a byline in the header: rbc.ru span.article__authors__author__name, ria.ru
+# .article__author-name (public parsers of both select these); never inside a photo's credit or caption.
+_AUTHOR_NAME_ELEMENTS = etree.XPath(
+    "//*[contains(@class, 'author') and contains(@class, 'name')][not(self::meta or self::img)]"
+    "[not(contains(@class, 'photo') or contains(@class, 'image') or contains(@class, 'credit'))]"
+    "[not(ancestor::figure or ancestor::figcaption or ancestor::*[contains(@class, 'photo')"
+    " or contains(@class, 'caption') or contains(@class, 'credit') or contains(@class, 'image')])]"
+)
+_NAME_WORDS = re.compile(r"^[A-ZА-ЯЁ][\w’'-]+(?:\s+[A-ZА-ЯЁ][\w’'.-]+){1,3}$")
 
 
 def _byline_authors(tree: lxml_html.HtmlElement) -> list[str]:
-    """A visible labelled byline: an author-class element reading "Автор: Олеся Жуковень" (inform.kz)."""
+    """A visible byline: an author-class element reading "Автор: Олеся Жуковень" (inform.kz), else the header's
+    author-name elements ("Иван Петров" in rbc.ru's span.article__authors__author__name)."""
     for checked, element in enumerate(_BYLINE_ELEMENTS(tree)):
         if checked >= 20:
             break
@@ -210,7 +222,14 @@ def _byline_authors(tree: lxml_html.HtmlElement) -> list[str]:
         match = _BYLINE_LABEL.match(text) if len(text) < 150 else None
         if match:
             return [match.group(1)]
-    return []
+    names: list[str] = []
+    for checked, element in enumerate(_AUTHOR_NAME_ELEMENTS(tree)):
+        if checked >= 12 or len(names) >= 6:
+            break
+        text = " ".join(element.text_content().split())
+        if _NAME_WORDS.match(text) and text not in names:
+            names.append(text)
+    return names
 
 
 def _microdata_value(tree: lxml_html.HtmlElement, xpath: etree.XPath) -> str | None:
