@@ -27,7 +27,10 @@ from dragoman.extract.outlets import Outlet, is_english_site, lookup_outlet, out
 from dragoman.extract.rubrics import find_rubric
 from dragoman.extract.sniff import binary_kind, detect_language, looks_like_html
 
-EXTRACTOR_VERSION = f"dragoman-extract/1.0 trafilatura/{trafilatura.__version__}"
+# Raised whenever extraction output changes, so that `reextract --extractor-older-than` finds what to redo.
+# 1.1 (issue 16): rubrics from header/title/URL, marked leads only, header chrome pruned, URL-checked dates,
+# header bylines, English pages of outlets in the table.
+EXTRACTOR_VERSION = f"dragoman-extract/1.1 trafilatura/{trafilatura.__version__}"
 
 MAX_INPUT_BYTES = 10 * 1024 * 1024  # pages beyond this are refused, not parsed (a 50 MB page is an error)
 MIN_ARTICLE_CHARS = 200  # body text shorter than this is "too_short" (a wire flash still passes)
