@@ -118,3 +118,12 @@ def test_ria_header_chrome_and_repeated_headline_stay_out_of_the_body() -> None:
     assert [b.text for b in article.blocks] == _RIA_PARAGRAPHS
     assert "обновлено" not in article.text and "09:24" not in article.text
     assert article.published_at is not None and article.published_at.isoformat() == "2022-06-11T06:24:00+00:00"
+
+
+def test_every_outlet_page_rubric_renders_in_english(scored: list) -> None:
+    """Issue 16: the rubric found on each page has its English name in the outlet table (no model guesses)."""
+    from dragoman.extract import translate_rubric
+
+    english = {g["file"]: translate_rubric(a.outlet, a.rubric) for g, a, _ in scored}
+    assert all(english.values()), english
+    assert english["09-rbc.html"] == "Economy" and english["10-gazeta.html"] == "Style"
