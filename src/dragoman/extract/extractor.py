@@ -316,8 +316,11 @@ def _extract(page: RawPage, outlet_hint: str | None, languages: tuple[str, ...] 
     marked_leads = body_mod.marked_lead_texts(tree)
     extraction_url = canonical or (base_url if base_url.startswith("http") else None)
     zone = outlet.timezone if outlet else ("Europe/Moscow" if _russian_domain(canonical or base_url) else None)
-    # The date is read before the body is extracted: extraction prunes the header's stamps from the tree.
+    # Date and rubric are read before the body is extracted: extraction prunes the header's stamps from the tree.
     published_at, shown_zone, date_method = _publication_time(meta, tree, canonical or base_url, zone)
+    rubric, rubric_source = find_rubric(
+        meta, tree, canonical or base_url, title=title, site_names=site_names, outlet=outlet
+    )
     result = body_mod.run_trafilatura(tree, extraction_url, html_text=text, title=title)
     people, agency = authors_mod.clean_authors([*meta.authors, *meta.author_orgs], exclude=site_names)
     blocks = body_mod.clean_blocks(result.blocks, title=title, captions=meta.captions, authors=people)
@@ -352,9 +355,6 @@ def _extract(page: RawPage, outlet_hint: str | None, languages: tuple[str, ...] 
         raise SkipArticle(f"page is not in Russian (it reads as {_LANGUAGE_NAMES[language]})", reason="not_russian")
 
     agency = agency or _dateline_agency(blocks, lead)
-    rubric, rubric_source = find_rubric(
-        meta, tree, canonical or base_url, title=title, site_names=site_names, outlet=outlet
-    )
 
     key = outlet.key if outlet else registered_domain(canonical or base_url)
     article = Article(

@@ -32,7 +32,7 @@ _HEADER_RUBRIC_LINKS = etree.XPath(
 )
 _TITLE_CHAIN_SEPARATOR = ": "
 # Breadcrumb names may carry decoration (rbc.ru's JSON-LD prefixes each crumb with "✅").
-_DECORATION = re.compile(r"^[^\w«\"]+|[\s,;:|/»]+$")
+_DECORATION = re.compile(r"^[^\w«\"]+|[\s,;:|/]+$")
 
 Usable = Callable[[str | None], str | None]
 
