@@ -81,6 +81,9 @@ def test_menu_and_subrubric_bars_are_not_the_header_rubric() -> None:
         ("https://russian.rt.com/world/news/338712-x", "Мир"),
         ("https://www.rbc.ru/rbcfreenews/649ea4cc9a7947b29e9db05a", None),
         ("https://lenta.ru/news/2023/07/04/x/", None),
+        ("https://aif.ru/politics/world/otrezat_golovu_vo_imya_proroka", "В мире"),
+        ("https://aif.ru/politics/russia/x", "В России"),
+        ("https://aif.ru/politics/x", "Политика"),
     ],
 )
 def test_url_section_through_the_outlet_table(url: str, rubric: str | None) -> None:

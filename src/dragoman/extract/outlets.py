@@ -150,13 +150,15 @@ def section_from_url(outlet: Outlet | None, url: str) -> str | None:
     if not path.endswith("/"):
         path += "/"
     english_host = host in outlet.english_domains
-    for prefix, rubric in outlet.sections.items():
-        if prefix.startswith("/"):
-            if not english_host and path.startswith(prefix):
-                return rubric
-        elif f"{host}{path}".startswith(prefix):
-            return rubric
-    return None
+
+    def applies(prefix: str) -> bool:
+        if prefix.startswith("/"):  # a bare path: the outlet's Russian hosts
+            return not english_host and path.startswith(prefix)
+        return f"{host}{path}".startswith(prefix)
+
+    matches = [prefix for prefix in outlet.sections if applies(prefix)]
+    # The longest prefix is the most specific section (aif.ru/politics/world/ is «В мире», not «Политика»).
+    return outlet.sections[max(matches, key=len)] if matches else None
 
 
 def is_english_site(outlet: Outlet | None, url: str) -> bool:
