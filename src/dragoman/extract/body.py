@@ -135,15 +135,13 @@ _STAMP_LABEL = r"(?:обновлено|обновлен[оа]?|изменено|
 _HEADER_CHROME = re.compile(
     rf"(?i)^\s*(?:{_STAMP_LABEL})?(?:{_STAMP})?\s*(?:[(\[]?\s*{_STAMP_LABEL}{_STAMP}\s*[)\]]?)?\s*$"
 )
-_CHROME_ELEMENTS = etree.XPath(
-    "//*[contains(@class, 'date') or contains(@class, 'time') or contains(@class, 'modified')"
-    " or contains(@class, 'updated')][not(self::html or self::body or self::main or self::article)]"
-)
-# Not <h1>: trafilatura leaves the headline out itself and uses the <h1> to find the article.
-_HEADLINE_ELEMENTS = etree.XPath(
-    "//*[self::div or self::span or self::a or self::p]"
-    "[contains(@class, 'title') or contains(@class, 'headline')][not(.//p)]"
-)
+# One scan finds both kinds of candidates: stamps (class date/time/modified/updated) and headline repeats
+# (class title/headline, no paragraph inside; not <h1>: trafilatura leaves the headline out itself and uses
+# the <h1> to find the article).
+_CHROME_CLASSES = ("date", "time", "modified", "updated")
+_HEADLINE_CLASSES = ("title", "headline")
+# Elements with a class, filtered in Python: twice as fast as six contains() tests in the XPath.
+_CLASSED_ELEMENTS = etree.XPath("//*[@class][not(self::html or self::body or self::main or self::article or self::h1)]")
 
 
 def is_header_chrome(text: str) -> bool:
@@ -172,15 +170,23 @@ def prune_header_chrome(tree: lxml_html.HtmlElement, title: str | None) -> None:
     Only elements whose whole text is a stamp (class date/time/modified/updated) or exactly the headline
     (class title/headline, no paragraph inside) go; text around them stays.
     """
-    for element in _CHROME_ELEMENTS(tree):
-        if element.getparent() is not None and is_header_chrome(element.text_content()):
+    title_key = _norm(title) if title and len(title) >= 10 else ""
+    for element in _CLASSED_ELEMENTS(tree):
+        if element.getparent() is not None and _is_stamp_or_headline(element, title_key):
             _remove_keeping_tail(element)
-    title_key = _norm(title) if title else ""
-    if len(title_key) < 10:
-        return
-    for element in _HEADLINE_ELEMENTS(tree):
-        if element.getparent() is not None and _norm(element.text_content()) == title_key:
-            _remove_keeping_tail(element)
+
+
+def _is_stamp_or_headline(element: etree._Element, title_key: str) -> bool:
+    classes = element.get("class") or ""
+    if any(name in classes for name in _CHROME_CLASSES):
+        return is_header_chrome(element.text_content())
+    return bool(
+        title_key
+        and any(name in classes for name in _HEADLINE_CLASSES)
+        and element.tag in ("div", "span", "a", "p")
+        and element.find(".//p") is None
+        and _norm(element.text_content()) == title_key
+    )
 
 
 _SHARE_WORDS_TEXT = (
@@ -403,38 +409,38 @@ _LEAD_ELEMENTS = etree.XPath(
 )
 
 
-def marked_lead_texts(tree: lxml_html.HtmlElement) -> frozenset[str]:
-    """Normalised texts of the elements the page marks as a lead (intro, lead, announce, overview...).
-
-    Taken before the body is extracted: a description that repeats the first paragraph makes that paragraph
-    a lead only when the page marks it so (a news item whose description is its first paragraph keeps it).
-    """
-    texts = set()
+def lead_element_texts(tree: lxml_html.HtmlElement, limit: int = 20) -> list[str]:
+    """Texts of the first elements the page marks as a lead (class intro/lead/subtitle/announce/overview...)."""
+    texts = []
     for checked, element in enumerate(_LEAD_ELEMENTS(tree)):
-        if checked >= 20:
+        if checked >= limit:
             break
-        text = _norm(" ".join(element.text_content().split()))
-        if 30 <= len(text) <= 1500:
-            texts.add(text)
-    return frozenset(texts)
+        texts.append(" ".join(element.text_content().split()))
+    return texts
+
+
+def marked_lead_texts(lead_texts: list[str]) -> frozenset[str]:
+    """Normalised ``lead_element_texts``: what the page marks as a lead.
+
+    A description that repeats the first paragraph makes that paragraph a lead only when the page marks it
+    so (a news item whose description is its first paragraph keeps it as a paragraph).
+    """
+    return frozenset(key for key in (_norm(text) for text in lead_texts) if 30 <= len(key) <= 1500)
 
 
 def _is_marked(text_key: str, marked: frozenset[str]) -> bool:
     return any(text_key == m or text_key.startswith(m[:80]) or m.startswith(text_key[:80]) for m in marked)
 
 
-def lead_element_text(tree: lxml_html.HtmlElement, descriptions: list[str | None]) -> str | None:
-    """Text of a lead element (class intro/lead/subtitle/announce...) that the page's description repeats.
+def lead_element_text(lead_texts: list[str], descriptions: list[str | None]) -> str | None:
+    """The lead element's text (of ``lead_element_texts``) that the page's description repeats.
 
     Such a lead often sits outside the block trafilatura picks as the body (football.ua's <p class="intro">).
     """
     keys = {_norm(d) for d in descriptions if d and len(d) >= 30}
     if not keys:
         return None
-    for checked, element in enumerate(_LEAD_ELEMENTS(tree)):
-        if checked >= 20:
-            break
-        text = " ".join(element.text_content().split())
+    for text in lead_texts:
         if 30 <= len(text) <= 800 and _norm(text) in keys:
             return text
     return None

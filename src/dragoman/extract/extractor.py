@@ -312,8 +312,9 @@ def _extract(page: RawPage, outlet_hint: str | None, languages: tuple[str, ...] 
     title = clean_title(meta.title, meta.h1, site_names)
 
     descriptions = [meta.description, meta.meta_description]
-    lead_on_page = body_mod.lead_element_text(tree, descriptions)
-    marked_leads = body_mod.marked_lead_texts(tree)
+    lead_texts = body_mod.lead_element_texts(tree)
+    lead_on_page = body_mod.lead_element_text(lead_texts, descriptions)
+    marked_leads = body_mod.marked_lead_texts(lead_texts)
     extraction_url = canonical or (base_url if base_url.startswith("http") else None)
     zone = outlet.timezone if outlet else ("Europe/Moscow" if _russian_domain(canonical or base_url) else None)
     # Date and rubric are read before the body is extracted: extraction prunes the header's stamps from the tree.
