@@ -65,3 +65,43 @@ def test_person_name_shapes() -> None:
 def test_outlet_name_given_by_the_page_is_excluded() -> None:
     people, _ = clean_authors(["Вечерняя Москва", "Анна Петрова"], exclude=["Вечерняя Москва"])
     assert people == ["Анна Петрова"]
+
+
+_RBC_PROSE = "".join(
+    f"<p>Правительство обсуждает новые меры поддержки экспортеров, сообщили источники РБК, пункт {i}.</p>"
+    for i in range(6)
+)
+
+
+def _rbc_2016_page(byline: str) -> bytes:
+    return (
+        "<html><head><title>Кабмин обсудит поддержку экспорта</title>"
+        "<meta property='og:type' content='article'></head><body><div class='article'>"
+        f"<div class='article__header'><span class='article__header__date'>15 авг, 13:43</span>{byline}</div>"
+        "<figure><img src='/x.jpg'><figcaption><span class='article__main-image__author'>"
+        "Фото: Андрей Любимов / РБК</span><span class='photo__author-name'>Андрей Любимов</span></figcaption></figure>"
+        f"<div class='article__text'>{_RBC_PROSE}</div></div></body></html>"
+    ).encode()
+
+
+@pytest.mark.parametrize(
+    "byline",
+    [
+        # old rbc.ru header: the label without a colon (.article__authors__row)
+        "<div class='article__authors'><div class='article__authors__row'>Автор <a href='/a/1'>Иван Петров</a>"
+        "</div></div>",
+        # rbc.ru 2023 header: name spans beside the author's photo
+        "<div class='article__authors'><a class='article__authors__author' href='/a/1'>"
+        "<span class='article__authors__author__photo'><img alt='Иван Петров'></span>"
+        "<span class='article__authors__author__name'>Иван Петров</span></a></div>",
+    ],
+)
+def test_byline_in_rbc_header_markup_and_never_the_photo_credit(byline: str) -> None:
+    """Issue 16: a byline in an old RBC header is found; the photo credit's name never becomes an author."""
+    from dragoman.acquire.page import RawPage
+    from dragoman.extract import extract
+
+    article = extract(
+        RawPage(url="https://www.rbc.ru/politics/15/08/2016/57b1a2b39a79471c1ae4f0f5", body=_rbc_2016_page(byline))
+    )
+    assert article.authors == ["Иван Петров"]

@@ -110,3 +110,59 @@ def test_htmldate_eval_dates_right_to_the_day(htmldate_pages: list[tuple[str, by
         if local.date().isoformat() == gold:
             right.append(url)
     assert len(right) >= 9, f"only {len(right)}/10 right: {sorted(set(u for u, _, _ in htmldate_pages) - set(right))}"
+
+
+_PROSE = "".join(
+    f"<p>Совет Федерации одобрил закон о поддержке малого бизнеса, абзац номер {i}, сообщили в пресс-службе.</p>"
+    for i in range(6)
+)
+
+
+def test_old_rbc_page_without_a_machine_readable_date_takes_its_url_date_and_header_time() -> None:
+    """Issue 16: no stamp in the markup; the sidebar's date five months off the URL is not taken.
+
+    rbc.ru URLs carry the day first (/politics/15/08/2016/...); the header shows "15 авг, 13:43" without a year.
+    """
+    page = (
+        "<html><head><title>Совфед одобрил закон</title></head><body>"
+        "<div class='article__header'><span class='article__header__date'>15 авг, 13:43</span></div>"
+        f"<div class='article__text'>{_PROSE}</div>"
+        "<div class='news-feed'><span class='news-feed__item__date'>10 марта 2016, 09:00</span>"
+        "<a href='/politics/10/03/2016/x'>Другая новость</a></div></body></html>"
+    )
+    when, zone = page_publication_time(
+        RawPage(url="https://www.rbc.ru/politics/15/08/2016/57b1a2b39a79471c1ae4f0f5", body=page.encode())
+    )
+    assert zone == "Europe/Moscow"
+    assert when == datetime(2016, 8, 15, 13, 43, tzinfo=ZoneInfo("Europe/Moscow"))
+
+
+def test_lone_stamp_far_from_the_url_date_needs_corroboration() -> None:
+    """Issue 16: a stamp more than a day from the URL's date is suspect; two stamps agreeing on it are believed."""
+    url = "https://lenta.ru/articles/2018/05/12/longread/"
+    header = "<div class='topic-header'><a class='topic-header__time'>00:04, 12 мая 2018</a></div>"
+    lone = "<meta property='article:published_time' content='2018-01-03T10:00:00+03:00'>"
+    page = f"<html><head><title>Лонгрид</title>{lone}</head><body>{header}{_PROSE}</body></html>"
+    when, _ = page_publication_time(RawPage(url=url, body=page.encode()))
+    assert when == datetime(2018, 5, 12, 0, 4, tzinfo=ZoneInfo("Europe/Moscow"))
+
+    both = (
+        lone + '<script type="application/ld+json">{"@type": "NewsArticle", "headline": "Лонгрид",'
+        ' "datePublished": "2018-01-03T10:00:00+03:00"}</script>'
+    )
+    page = f"<html><head><title>Лонгрид</title>{both}</head><body>{header}{_PROSE}</body></html>"
+    when, _ = page_publication_time(RawPage(url=url, body=page.encode()))
+    assert when == datetime(2018, 1, 3, 10, 0, tzinfo=ZoneInfo("Europe/Moscow"))
+
+
+@pytest.mark.parametrize(
+    ("url", "day"),
+    [
+        ("https://www.rbc.ru/economics/03/07/2023/649ea4cc9a7947b29e9db05a", datetime(2023, 7, 3)),
+        ("https://ria.ru/20220611/kredity-1794000000.html", datetime(2022, 6, 11)),
+        ("https://lenta.ru/news/2023/07/04/aeroport/", datetime(2023, 7, 4)),
+    ],
+)
+def test_url_dates_of_the_outlets(url: str, day: datetime) -> None:
+    parsed = date_from_url(url)
+    assert parsed is not None and parsed.value == day

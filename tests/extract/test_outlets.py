@@ -48,3 +48,44 @@ def test_rubrics_translate_from_the_table_never_word_by_word() -> None:
     assert translate_rubric(None, " общество ") == "Society"  # case and spacing do not matter
     assert translate_rubric("iz.ru", "Неизвестная рубрика") is None
     assert translate_rubric("iz.ru", None) is None
+
+
+ANALYST_OUTLETS = [
+    "iz.ru", "ria.ru", "tass.ru", "kommersant.ru", "lenta.ru", "rbc.ru", "rg.ru", "interfax.ru",
+    "vedomosti.ru", "gazeta.ru", "rt.com", "meduza.io", "novayagazeta.ru", "mk.ru", "aif.ru", "fontanka.ru",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("key", ANALYST_OUTLETS)
+def test_outlet_table_covers_the_outlets_analysts_follow(key: str) -> None:
+    """Issue 16: each outlet has its names in English and Russian and a real time zone."""
+    from zoneinfo import ZoneInfo
+
+    from dragoman.extract.outlets import outlet_by_key
+
+    outlet = outlet_by_key(key)
+    assert outlet is not None
+    assert outlet.name and outlet.name_ru and outlet.name_ru != key
+    assert ZoneInfo(outlet.timezone)
+
+
+def test_english_sites_belong_to_their_outlet() -> None:
+    """Issue 16: tass.com is TASS's English site, www.rt.com RT's; russian.rt.com is not an English site."""
+    from dragoman.extract.outlets import is_english_site
+
+    tass = lookup_outlet("https://tass.com/politics/1234567")
+    assert tass is not None and tass.key == "tass.ru"
+    assert is_english_site(tass, "https://tass.com/politics/1234567")
+    assert not is_english_site(tass, "https://tass.ru/politika/7999199")
+    rt = lookup_outlet("https://www.rt.com/russia/580000-x/")
+    assert rt is not None and is_english_site(rt, "https://www.rt.com/russia/580000-x/")
+    assert not is_english_site(rt, "https://russian.rt.com/world/news/338712-x")
+
+
+def test_english_sites_are_not_russian_hosts_for_warc_intake() -> None:
+    """tass.com serves English: the WARC intake's list of Russian-language hosts does not take it in."""
+    from dragoman.acquire.warc import default_hosts, host_listed
+
+    hosts = default_hosts()
+    assert host_listed("tass.ru", hosts)
+    assert not host_listed("tass.com", hosts)

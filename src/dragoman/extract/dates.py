@@ -34,6 +34,13 @@ _TIME_FIRST = re.compile(
     r"(?P<H>\d{1,2}):(?P<M>\d{2})[,\s|]+(?P<d>\d{1,2})[./\s](?P<m>\d{1,2}|[А-Яа-яёA-Za-z]{3,9})\.?[./\s,]+(?P<y>\d{4})"
 )
 _URL_DATE = re.compile(r"/(?P<y>(?:19|20)\d{2})[/-](?P<m>[01]?\d)[/-](?P<d>[0-3]?\d)(?:/|[-_]|\b)")
+# rbc.ru puts the day first: /economics/03/07/2023/649ea4cc... (the dev-set page 09-rbc).
+_URL_DATE_DAY_FIRST = re.compile(r"/(?P<d>[0-3]\d)/(?P<m>[01]\d)/(?P<y>(?:19|20)\d{2})/")
+# ria.ru packs it into one segment: ria.ru/20190926/1559066091.html (URLs as public code cites them).
+_URL_DATE_COMPACT = re.compile(r"/(?P<y>(?:19|20)\d{2})(?P<m>[01]\d)(?P<d>[0-3]\d)/")
+_TIME_OF_DAY = re.compile(r"(?<![\d:])(?P<H>[01]?\d|2[0-3]):(?P<M>[0-5]\d)(?![\d:])")
+_UPDATE_LABEL = re.compile(r"(?i)обновл|изменен|updated|modified")
+_NUMBER = re.compile(r"(?<![\d:.])\d{1,4}(?![\d:])")
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,12 +127,30 @@ def parse_datetime(text: str | None) -> ParsedTime | None:
 
 
 def date_from_url(url: str) -> ParsedTime | None:
-    """A date in the URL path (/2020/09/23/), day precision."""
-    match = _URL_DATE.search(url or "")
-    if not match:
+    """A date in the URL path (/2020/09/23/, rbc.ru's /03/07/2023/, ria.ru's /20220611/), day precision."""
+    for pattern in (_URL_DATE, _URL_DATE_DAY_FIRST, _URL_DATE_COMPACT):
+        match = pattern.search(url or "")
+        if match:
+            value = _build(match["y"], int(match["m"]), match["d"], None, None)
+            if value is not None:
+                return ParsedTime(value, has_time=False)
+    return None
+
+
+def time_on_day(text: str, day: datetime) -> ParsedTime | None:
+    """``day`` at the time of day a header shows ("13:43", "15 авг, 13:43") when nothing in it names another day.
+
+    For a page whose only machine-readable date is in its URL: the header's time completes it. A header
+    that names a different day of the month (or any year) is not this day's stamp.
+    """
+    text = " ".join(text.split())
+    match = _TIME_OF_DAY.search(text)
+    if match is None or len(text) > 60 or _UPDATE_LABEL.search(text) or parse_datetime(text) is not None:
+        return None  # an update time is not the publication's; a full date is read by parse_datetime
+    numbers = [int(n) for n in _NUMBER.findall(text[: match.start()] + " " + text[match.end() :])]
+    if any(n > 31 for n in numbers) or any(n != day.day for n in numbers):
         return None
-    value = _build(match["y"], int(match["m"]), match["d"], None, None)
-    return ParsedTime(value, has_time=False) if value else None
+    return ParsedTime(day.replace(hour=int(match["H"]), minute=int(match["M"])))
 
 
 def _zone(name: str) -> ZoneInfo | None:

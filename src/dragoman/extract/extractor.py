@@ -8,6 +8,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import TypeVar
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
 
 import htmldate
 import trafilatura
@@ -22,11 +23,15 @@ from dragoman.extract import body as body_mod
 from dragoman.extract import dates
 from dragoman.extract.encoding import decode_html
 from dragoman.extract.metadata import PageMetadata, clean_title, read_metadata
-from dragoman.extract.outlets import Outlet, lookup_outlet, outlet_by_key, registered_domain, same_site
+from dragoman.extract.outlets import Outlet, is_english_site, lookup_outlet, outlet_by_key, registered_domain, same_site
+from dragoman.extract.rubrics import find_rubric
 from dragoman.extract.sniff import binary_kind, detect_language, looks_like_html
 from dragoman.urls import is_clean_url
 
-EXTRACTOR_VERSION = f"dragoman-extract/1.0 trafilatura/{trafilatura.__version__}"
+# Raised whenever extraction output changes, so that `reextract --extractor-older-than` finds what to redo.
+# 1.1 (issue 16): rubrics from header/title/URL, marked leads only, header chrome pruned, URL-checked dates,
+# header bylines, English pages of outlets in the table.
+EXTRACTOR_VERSION = f"dragoman-extract/1.1 trafilatura/{trafilatura.__version__}"
 
 MAX_INPUT_BYTES = 10 * 1024 * 1024  # pages beyond this are refused, not parsed (a 50 MB page is an error)
 MIN_ARTICLE_CHARS = 200  # body text shorter than this is "too_short" (a wire flash still passes)
@@ -189,32 +194,33 @@ def _canonical_url(meta: PageMetadata, page_url: str) -> tuple[str | None, str |
     return None, claimed
 
 
-def _rubric(meta: PageMetadata, title: str | None, site_names: list[str]) -> str | None:
-    if meta.section:
-        return meta.section.strip()
-    crumbs = [c for c in meta.breadcrumb if c and c != title]
-    skip = {s.casefold() for s in site_names if s} | {"главная", "главная страница", "home", "новости"}
-    crumbs = [c for c in crumbs if c.casefold() not in skip and not any(s in c.casefold() for s in skip if s)]
-    return crumbs[-1] if crumbs else None
-
-
 def _publication_time(
     meta: PageMetadata, tree: lxml_html.HtmlElement, url: str, zone: str | None
 ) -> tuple[datetime | None, str | None, str]:
-    """(UTC time, display zone, how it was found) for the page's publication."""
-    for raw in meta.published:
-        parsed = dates.parse_datetime(raw)
-        if parsed is not None and dates.plausible(parsed.value):
-            when, shown_zone = dates.localize(parsed, zone)
-            return when, shown_zone, "metadata"
+    """(UTC time, display zone, how it was found) for the page's publication.
+
+    The page's own stamp first (JSON-LD, meta, itemprop); with none, a date the header shows, then the URL's
+    date with the header's time. When the URL carries a date, a stamp more than a day away from it is
+    suspect (a related article's, a later edit's): it is taken only when two of the page's stamps agree on it.
+    """
     from_url = dates.date_from_url(url)
+    stamps = [p for p in (dates.parse_datetime(raw) for raw in meta.published) if p and dates.plausible(p.value)]
+    if from_url is not None:
+        near = [p for p in stamps if _days_apart(p, from_url, zone) <= 1]
+        far = [p for p in stamps if p not in near]
+        corroborated = [p for p in far if sum(_days_apart(p, q, zone) == 0 for q in far) >= 2]
+        stamps = near or corroborated
+    if stamps:
+        when, shown_zone = dates.localize(stamps[0], zone)
+        return when, shown_zone, "metadata"
     shown = _date_shown_on_page(tree)
     if shown is not None and (from_url is None or shown.value.date() == from_url.value.date()):
         when, shown_zone = dates.localize(shown, zone)
         return when, shown_zone, "page"
     if from_url is not None and dates.plausible(from_url.value):
-        when, shown_zone = dates.localize(from_url, zone)
-        return when, shown_zone, "url"
+        with_time = _time_shown_on_page(tree, from_url.value)
+        when, shown_zone = dates.localize(with_time or from_url, zone)
+        return when, shown_zone, "url+page time" if with_time else "url"
     try:
         found = htmldate.find_date(tree, url=url, original_date=True, extensive_search=True)
     except Exception:  # htmldate is a heuristic fallback; its failure only means "no date"
@@ -225,6 +231,17 @@ def _publication_time(
             when, shown_zone = dates.localize(parsed, zone)
             return when, shown_zone, "htmldate"
     return None, zone, "none"
+
+
+def _days_apart(stamp: dates.ParsedTime, other: dates.ParsedTime, zone: str | None) -> int:
+    """Calendar days between two stamps, each read as a local date (an offset-less stamp as written)."""
+
+    def local_date(parsed: dates.ParsedTime) -> datetime:
+        if parsed.has_offset and zone:
+            return parsed.value.astimezone(ZoneInfo(zone)).replace(tzinfo=None)
+        return parsed.value.replace(tzinfo=None)
+
+    return abs((local_date(stamp).date() - local_date(other).date()).days)
 
 
 _DATE_ELEMENTS = etree.XPath(
@@ -244,6 +261,17 @@ def _date_shown_on_page(tree: lxml_html.HtmlElement) -> dates.ParsedTime | None:
         parsed = dates.parse_datetime(text)
         if parsed is not None and parsed.has_time and not parsed.has_offset and dates.plausible(parsed.value):
             return parsed
+    return None
+
+
+def _time_shown_on_page(tree: lxml_html.HtmlElement, day: datetime) -> dates.ParsedTime | None:
+    """``day`` (the URL's date) at the time a date element of the header shows ("15 авг, 13:43", "13:43")."""
+    for checked, element in enumerate(_DATE_ELEMENTS(tree)):
+        if checked >= 8:
+            break
+        found = dates.time_on_day(element.text_content(), day)
+        if found is not None:
+            return found
     return None
 
 
@@ -304,17 +332,25 @@ def _extract(page: RawPage, outlet_hint: str | None, languages: tuple[str, ...] 
     base_url = page.url or ""
     canonical, claimed_canonical = _canonical_url(meta, base_url)
     outlet = _resolve_outlet([u for u in (canonical, base_url) if u], outlet_hint)
-    site_names = [n for n in (meta.site_name, outlet.name if outlet else None) if n]
+    site_names = [n for n in (meta.site_name, outlet.name if outlet else None, outlet.name_ru if outlet else None) if n]
     title = clean_title(meta.title, meta.h1, site_names)
 
     descriptions = [meta.description, meta.meta_description]
-    lead_on_page = body_mod.lead_element_text(tree, descriptions)
+    lead_texts = body_mod.lead_element_texts(tree)
+    lead_on_page = body_mod.lead_element_text(lead_texts, descriptions)
+    marked_leads = body_mod.marked_lead_texts(lead_texts)
     extraction_url = canonical or (base_url if base_url.startswith("http") else None)
-    result = body_mod.run_trafilatura(tree, extraction_url, html_text=text)
+    zone = outlet.timezone if outlet else ("Europe/Moscow" if _russian_domain(canonical or base_url) else None)
+    # Date and rubric are read before the body is extracted: extraction prunes the header's stamps from the tree.
+    published_at, shown_zone, date_method = _publication_time(meta, tree, canonical or base_url, zone)
+    rubric, rubric_source = find_rubric(
+        meta, tree, canonical or base_url, title=title, site_names=site_names, outlet=outlet
+    )
+    result = body_mod.run_trafilatura(tree, extraction_url, html_text=text, title=title)
     people, agency = authors_mod.clean_authors([*meta.authors, *meta.author_orgs], exclude=site_names)
     blocks = body_mod.clean_blocks(result.blocks, title=title, captions=meta.captions, authors=people)
     body_blocks = list(blocks)
-    lead, blocks = body_mod.split_lead(blocks, descriptions, bold_texts=result.bold_texts)
+    lead, blocks = body_mod.split_lead(blocks, descriptions, bold_texts=result.bold_texts, marked=marked_leads)
     if lead is None and lead_on_page and not body_mod.repeated_in(lead_on_page, blocks):
         lead = lead_on_page
     body_text = "\n".join([lead or "", *(b.text for b in blocks)]).strip()
@@ -322,7 +358,14 @@ def _extract(page: RawPage, outlet_hint: str | None, languages: tuple[str, ...] 
     if not title and not body_text:
         raise SkipArticle("no title and no text found", reason="empty")
     language = detect_language(f"{title or ''}\n{body_text}")
-    if languages is not None and language not in languages and len(body_text) >= MIN_FLASH_CHARS:
+    # English pages of an outlet in the table (tass.com, www.rt.com) are stored as English articles, as
+    # imported English documents are: what Russian outlets tell English readers is tracked too; translate
+    # leaves them as they are.
+    english_site = language == "latn" and is_english_site(outlet, canonical or base_url)
+    if english_site:
+        language = "en"
+    refused = languages is not None and language not in languages and not english_site
+    if refused and len(body_text) >= MIN_FLASH_CHARS:
         raise SkipArticle(f"page is not in Russian (it reads as {_LANGUAGE_NAMES[language]})", reason="not_russian")
     if len(body_text) < MIN_ARTICLE_CHARS:
         article_signal = meta.is_article and bool(meta.published)
@@ -333,11 +376,8 @@ def _extract(page: RawPage, outlet_hint: str | None, languages: tuple[str, ...] 
     elif not body_mod.is_prose(body_text) or (not meta.is_article and _looks_like_listing(body_blocks)):
         raise SkipArticle("no article body on the page (a list of links or headlines)", reason="no_article")
 
-    if languages is not None and language not in languages:
+    if refused:
         raise SkipArticle(f"page is not in Russian (it reads as {_LANGUAGE_NAMES[language]})", reason="not_russian")
-
-    zone = outlet.timezone if outlet else ("Europe/Moscow" if _russian_domain(canonical or base_url) else None)
-    published_at, shown_zone, date_method = _publication_time(meta, tree, canonical or base_url, zone)
 
     agency = agency or _dateline_agency(blocks, lead)
 
@@ -351,8 +391,8 @@ def _extract(page: RawPage, outlet_hint: str | None, languages: tuple[str, ...] 
         outlet_name=outlet.name if outlet else meta.site_name,
         fetched_at=page.fetched_at.astimezone(UTC) if page.fetched_at else None,
         raw_sha256=page.sha256,
-        language=language if language in ("ru", "uk", "be", "kk") else (meta.html_lang or language)[:8],
-        rubric=_rubric(meta, title, site_names),
+        language=language if language in ("ru", "uk", "be", "kk", "en") else (meta.html_lang or language)[:8],
+        rubric=rubric,
         published_at=published_at,
         timezone=shown_zone,
         authors=people,
@@ -362,10 +402,17 @@ def _extract(page: RawPage, outlet_hint: str | None, languages: tuple[str, ...] 
         extractor_version=EXTRACTOR_VERSION,
         source="html",
     )
-    article.extra["extract"] = {"encoding": decoded.encoding, "encoding_method": decoded.method, "date": date_method}
+    article.extra["extract"] = {
+        "encoding": decoded.encoding,
+        "encoding_method": decoded.method,
+        "date": date_method,
+        "rubric": rubric_source,
+    }
     if claimed_canonical:
         # Kept for the record only: the page is stored under the URL it was fetched from.
         article.extra["extract"]["claimed_canonical_url"] = claimed_canonical
+    if english_site:
+        article.extra["extract"]["arrived_in"] = "en"  # published in English by the outlet, not translated
     article.content_sha256 = article.compute_content_hash()
     return article
 

@@ -57,7 +57,10 @@ class PageMetadata:
     published: list[str] = field(default_factory=list)  # raw candidates, best first
     authors: list[str] = field(default_factory=list)
     author_orgs: list[str] = field(default_factory=list)
-    section: str | None = None
+    section: str | None = None  # the stated section: JSON-LD articleSection, else meta_section
+    ld_section: str | None = None  # JSON-LD articleSection alone
+    meta_section: str | None = None  # article:section and other meta tags, itemprop="articleSection"
+    document_title: str | None = None  # the <title> element as written ("Headline: Rubric: Lenta.ru")
     breadcrumb: list[str] = field(default_factory=list)
     html_lang: str | None = None
     og_type: str | None = None
@@ -164,7 +167,7 @@ def _read_json_ld(tree: lxml_html.HtmlElement, meta: PageMetadata) -> None:
     meta.authors.extend(people)
     meta.author_orgs.extend(orgs)
     section = article.get("articleSection")
-    meta.section = _text(section)
+    meta.section = meta.ld_section = _text(section)
     main = article.get("mainEntityOfPage")
     meta.url = _text(article.get("url")) or (main.get("@id") if isinstance(main, dict) else _text(main))
     images = article.get("image")
@@ -195,11 +198,23 @@ _MICRODATA_SECTION = etree.XPath("//*[@itemprop='articleSection']")
 
 
 _BYLINE_ELEMENTS = etree.XPath("//*[contains(@class, 'author') or contains(@class, 'byline')]")
-_BYLINE_LABEL = re.compile(r"(?i)^(?:автор(?:ы)?|текст|by)\s*:\s*(.+)$")
+# "Автор: Олеся Жуковень" (inform.kz); old rbc.ru headers write the label without a colon ("Автор Иван Петров",
+# .article__authors__row as public RBC parsers read it), so a capitalised name may follow the label directly.
+_BYLINE_LABEL = re.compile(r"^(?i:автор(?:ы)?|текст|by)(?:\s*:\s*|\s+(?=[A-ZА-ЯЁ]))(.+)$")
+# Name elements of a byline in the header: rbc.ru span.article__authors__author__name, ria.ru
+# .article__author-name (public parsers of both select these); never inside a photo's credit or caption.
+_AUTHOR_NAME_ELEMENTS = etree.XPath(
+    "//*[contains(@class, 'author') and contains(@class, 'name')][not(self::meta or self::img)]"
+    "[not(contains(@class, 'photo') or contains(@class, 'image') or contains(@class, 'credit'))]"
+    "[not(ancestor::figure or ancestor::figcaption or ancestor::*[contains(@class, 'photo')"
+    " or contains(@class, 'caption') or contains(@class, 'credit') or contains(@class, 'image')])]"
+)
+_NAME_WORDS = re.compile(r"^[A-ZА-ЯЁ][\w’'-]+(?:\s+[A-ZА-ЯЁ][\w’'.-]+){1,3}$")
 
 
 def _byline_authors(tree: lxml_html.HtmlElement) -> list[str]:
-    """A visible labelled byline: an author-class element reading "Автор: Олеся Жуковень" (inform.kz)."""
+    """A visible byline: an author-class element reading "Автор: Олеся Жуковень" (inform.kz), else the header's
+    author-name elements ("Иван Петров" in rbc.ru's span.article__authors__author__name)."""
     for checked, element in enumerate(_BYLINE_ELEMENTS(tree)):
         if checked >= 20:
             break
@@ -207,7 +222,14 @@ def _byline_authors(tree: lxml_html.HtmlElement) -> list[str]:
         match = _BYLINE_LABEL.match(text) if len(text) < 150 else None
         if match:
             return [match.group(1)]
-    return []
+    names: list[str] = []
+    for checked, element in enumerate(_AUTHOR_NAME_ELEMENTS(tree)):
+        if checked >= 12 or len(names) >= 6:
+            break
+        text = " ".join(element.text_content().split())
+        if _NAME_WORDS.match(text) and text not in names:
+            names.append(text)
+    return names
 
 
 def _microdata_value(tree: lxml_html.HtmlElement, xpath: etree.XPath) -> str | None:
@@ -274,18 +296,20 @@ def read_metadata(tree: lxml_html.HtmlElement) -> PageMetadata:
         meta.authors.extend(_byline_authors(tree))
     if not meta.authors:
         meta.authors.extend(a for a in meta_authors if "://" not in a)
-    meta.section = meta.section or next((metas[k] for k in _SECTION_META if metas.get(k)), None)
-    if not meta.section:
-        meta.section = _microdata_value(tree, _MICRODATA_SECTION)
+    meta.meta_section = next((metas[k] for k in _SECTION_META if metas.get(k)), None)
+    if not meta.meta_section:
+        meta.meta_section = _microdata_value(tree, _MICRODATA_SECTION)
+    meta.section = meta.section or meta.meta_section
     root = tree.getroottree().getroot()
     meta.html_lang = (root.get("lang") or root.get("xml:lang") or metas.get("content-language") or "").lower() or None
     h1 = tree.find(".//h1")
     if h1 is not None:
         meta.h1 = " ".join(h1.text_content().split()) or None
-    if not meta.title:
-        title_element = tree.find(".//title")
-        if title_element is not None and title_element.text:
-            meta.title = " ".join(title_element.text.split())
+    title_element = tree.find(".//title")
+    if title_element is not None and title_element.text:
+        meta.document_title = " ".join(title_element.text.split())
+    meta.document_title = meta.document_title or metas.get("title")
+    meta.title = meta.title or meta.document_title
     return meta
 
 

@@ -1,4 +1,4 @@
-"""Outlets as data: display names, time zones and rubric names from ``data/outlets.toml``."""
+"""Outlets as data: names, time zones, rubric names, URL sections and English sites from ``data/outlets.toml``."""
 
 from __future__ import annotations
 
@@ -21,6 +21,9 @@ class Outlet:
     federal: bool = False
     aliases: tuple[str, ...] = ()
     rubrics: dict[str, str] = field(default_factory=dict)
+    name_ru: str = ""
+    english_domains: tuple[str, ...] = ()  # hosts where the outlet publishes in English (tass.com)
+    sections: dict[str, str] = field(default_factory=dict)  # URL path prefix (or host + prefix) -> rubric
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,6 +31,7 @@ class _Table:
     outlets: dict[str, Outlet]
     by_domain: dict[str, Outlet]
     generic_rubrics: dict[str, str]
+    not_rubrics: frozenset[str]
 
 
 @lru_cache(maxsize=1)
@@ -45,11 +49,15 @@ def _table() -> _Table:
             federal=bool(entry.get("federal", False)),
             aliases=tuple(entry.get("aliases", ())),
             rubrics={_rubric_key(k): v for k, v in entry.get("rubrics", {}).items()},
+            name_ru=entry.get("name_ru", ""),
+            english_domains=tuple(entry.get("english_domains", ())),
+            sections=dict(entry.get("sections", {})),
         )
         outlets[key] = outlet
-        for domain in (key, *outlet.aliases):
+        for domain in (key, *outlet.aliases, *outlet.english_domains):
             by_domain[domain] = outlet
-    return _Table(outlets=outlets, by_domain=by_domain, generic_rubrics=generic)
+    not_rubrics = frozenset(_rubric_key(r) for r in raw.get("not_rubrics", ()))
+    return _Table(outlets=outlets, by_domain=by_domain, generic_rubrics=generic, not_rubrics=not_rubrics)
 
 
 def _rubric_key(rubric: str) -> str:
@@ -136,3 +144,40 @@ def translate_rubric(outlet_key: str | None, russian_rubric: str | None) -> str 
     if outlet is not None and key in outlet.rubrics:
         return outlet.rubrics[key]
     return table.generic_rubrics.get(key)
+
+
+def is_generic_section(name: str) -> bool:
+    """True for a section name that says nothing about the subject (RIA's «Новости», "Главное")."""
+    return _rubric_key(name) in _table().not_rubrics
+
+
+def section_from_url(outlet: Outlet | None, url: str) -> str | None:
+    """The rubric the outlet's URL section stands for ("rbc.ru/politics/..." -> «Политика»); None if unlisted.
+
+    A key with a host ("tass.com/politics/") applies to that host only; a bare path ("/politics/") to the
+    outlet's Russian hosts, not to its English sites.
+    """
+    if outlet is None or not outlet.sections:
+        return None
+    host = hostname(url)
+    try:
+        path = urlsplit(url.strip()).path or "/"
+    except ValueError:
+        return None
+    if not path.endswith("/"):
+        path += "/"
+    english_host = host in outlet.english_domains
+
+    def applies(prefix: str) -> bool:
+        if prefix.startswith("/"):  # a bare path: the outlet's Russian hosts
+            return not english_host and path.startswith(prefix)
+        return f"{host}{path}".startswith(prefix)
+
+    matches = [prefix for prefix in outlet.sections if applies(prefix)]
+    # The longest prefix is the most specific section (aif.ru/politics/world/ is «В мире», not «Политика»).
+    return outlet.sections[max(matches, key=len)] if matches else None
+
+
+def is_english_site(outlet: Outlet | None, url: str) -> bool:
+    """True when ``url`` is on one of the outlet's English-language sites (tass.com for TASS)."""
+    return outlet is not None and hostname(url) in outlet.english_domains

@@ -343,6 +343,11 @@ def translate_store(
             translator.report.failure_reasons[exc.reason] += 1
 
         for stored in store.iter_articles(where, on_unreadable=unreadable):
+            if stored.article.language == "en":
+                # Published in English (an outlet's English site, an imported English document): nothing to
+                # translate, and a Russian-to-English model would only garble it.
+                translator.report.skipped["english"] += 1
+                continue
             # A copy of a story with the same text as a member translated already, or queued in this run, is
             # not translated again: that member's translation is this text's. Rewrites are translated, the
             # translation memory serving the sentences they share with the story.
