@@ -139,7 +139,6 @@ def test_sitemap_lastmod_out_of_range_is_no_time() -> None:
 # -- JSONL records (item 2 and 5 of issue 13 fix the loader on other branches) -----------------------------
 
 
-@pytest.mark.xfail(strict=False, reason="mistyped fields, deep nesting and huge dates: fixed by items 2 and 5")
 @settings(UNSHRUNK, max_examples=200)
 @given(strategies.jsonl_files())
 def test_jsonl_loading_yields_well_typed_articles_or_bad_record(
@@ -153,7 +152,6 @@ def test_jsonl_loading_yields_well_typed_articles_or_bad_record(
 # -- search queries (item 6 of issue 13 fixes the recursion on another branch) -----------------------------
 
 
-@pytest.mark.xfail(strict=False, reason="deep parentheses: RecursionError, fixed by item 6; `a NOT`: IndexError")
 @settings(UNSHRUNK, max_examples=300)
 @given(strategies.query_strings())
 def test_search_answers_any_query_or_says_it_is_bad(searcher: targets.Searcher, text: str) -> None:
@@ -161,7 +159,6 @@ def test_search_answers_any_query_or_says_it_is_bad(searcher: targets.Searcher, 
     searcher(text)
 
 
-@pytest.mark.xfail(strict=False, reason="IndexError in parse_query's parse_unary; search.py is item 6's file")
 @pytest.mark.parametrize("text", ["a NOT", "a AND NOT", "(a NOT"])
 def test_query_ending_in_not_is_answered_or_refused(searcher: targets.Searcher, text: str) -> None:
     """Issue 13 property tests, crash found by bench/fuzz.py: a query that ends in NOT ran past the last token

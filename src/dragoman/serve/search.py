@@ -179,6 +179,8 @@ def parse_query(query: str) -> Any | None:
                 take()
                 if not items:
                     raise QueryError("NOT needs something to exclude from: write `a NOT b` or `a -b`")
+                if peek() in (None, ")", "OR"):  # `a NOT` would read past the last word
+                    raise QueryError("NOT needs a word after it: write `a NOT b` or `a -b`")
                 negated = parse_unary()
                 if negated is not None:
                     items.append(Not(negated))
