@@ -5,6 +5,7 @@ analyze pick them up, and a second run changes nothing."""
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import sqlite3
 import sys
@@ -18,9 +19,15 @@ import dragoman.extract
 from dragoman.acquire.page import RawPage
 from dragoman.article import Article
 from dragoman.cli import main
+from dragoman.extract.extractor import EXTRACTOR_VERSION
 from dragoman.settings import Settings
 from dragoman.store import SQLiteStore
 from dragoman.translate.engine import BatchOutput
+
+# The stored pages carry today's extractor version; the "improved" extractor of these tests is the next one.
+_MAJOR, _MINOR = re.search(r"/(\d+)\.(\d+)", EXTRACTOR_VERSION).groups()  # type: ignore[union-attr]
+CURRENT_VERSION = f"{_MAJOR}.{_MINOR}"
+NEXT_VERSION = f"{_MAJOR}.{int(_MINOR) + 1}"
 
 CHANGED_PAGE = "1719330438.html"  # mk.ru: the page whose extraction "improves"
 RUBRIC_PAGE = "1742998174.html"  # aif.ru: only its rubric improves
@@ -112,7 +119,7 @@ def improve_extractor(monkeypatch: pytest.MonkeyPatch) -> None:
             article.blocks = article.blocks[:-1]
         elif page.url.endswith(RUBRIC_PAGE):
             article.rubric = "Общество"
-        article.extractor_version = "dragoman-extract/1.1"
+        article.extractor_version = f"dragoman-extract/{NEXT_VERSION}"
         return article
 
     monkeypatch.setattr(dragoman.extract, "extract", improved)
@@ -142,7 +149,7 @@ def test_reextract_revises_exactly_the_changed_article_and_is_idempotent(
             if ident == changed:
                 assert [(r.revision, r.origin) for r in revisions] == [(1, "acquired"), (2, "reextract")]
                 old, new = revisions[0].article, revisions[1].article
-                assert new.blocks == old.blocks[:-1] and new.extractor_version == "dragoman-extract/1.1"
+                assert new.blocks == old.blocks[:-1] and new.extractor_version == f"dragoman-extract/{NEXT_VERSION}"
                 # The new revision points to the same stored page as the one it was re-extracted from.
                 assert store.original(ident, 2).sha256 == store.original(ident, 1).sha256
             else:
@@ -183,18 +190,18 @@ def test_reextract_selects_by_outlet_and_extractor_version(
     """Issue 16 §3: --outlet and --extractor-older-than choose what is re-extracted; a bad version is a usage
     error before anything runs."""
     improve_extractor(monkeypatch)
-    code, out, _ = run(db_path, "reextract", "--extractor-older-than", "1.0", "--json")
+    code, out, _ = run(db_path, "reextract", "--extractor-older-than", CURRENT_VERSION, "--json")
     report = json.loads(out)
     assert code == 0 and report["revised"] == 0
     assert report["skipped"] == {"current_extractor": 4, "no_original": 1}  # a JSONL record has no HTML version
     code, out, _ = run(db_path, "reextract", "--outlet", "kommersant.ru", "--json")
     report = json.loads(out)
     assert (report["revised"], report["unchanged"]) == (0, 1)
-    code, out, _ = run(db_path, "reextract", "--extractor-older-than", "1.1", "--json")
+    code, out, _ = run(db_path, "reextract", "--extractor-older-than", NEXT_VERSION, "--json")
     report = json.loads(out)
     assert report["revised_ids"] == [corpus[CHANGED_PAGE]]
-    code, out, _ = run(db_path, "reextract", "--extractor-older-than", "1.1", "--json")
-    report = json.loads(out)  # what was re-extracted now carries 1.1; the rest finds nothing new
+    code, out, _ = run(db_path, "reextract", "--extractor-older-than", NEXT_VERSION, "--json")
+    report = json.loads(out)  # what was re-extracted now carries the next version; the rest finds nothing new
     assert report["revised"] == 0 and report["skipped"] == {"current_extractor": 2, "no_original": 1}
     code, _, err = run(db_path, "reextract", "--extractor-older-than", "latest")
     assert code == 2 and "names no version number" in err
