@@ -38,18 +38,18 @@ def test_parse_news_sitemap_and_reject_junk():
         parse_sitemap(b"<html><body>not a sitemap</body></html>")
 
 
-def test_default_sources_cover_the_eight_outlets(tmp_path):
+def test_default_sources_cover_the_outlets_analysts_follow(tmp_path):
+    """Issue 16: every outlet the issue names has its feed, and each is an outlet of the outlet table."""
+    from dragoman.extract.outlets import outlet_by_key
+
     outlets = load_sources()
+    # fmt: off
     assert {o.key for o in outlets} == {
-        "iz.ru",
-        "tass.ru",
-        "ria.ru",
-        "kommersant.ru",
-        "rbc.ru",
-        "lenta.ru",
-        "rg.ru",
-        "interfax.ru",
+        "iz.ru", "ria.ru", "tass.ru", "kommersant.ru", "lenta.ru", "rbc.ru", "rg.ru", "interfax.ru",
+        "vedomosti.ru", "gazeta.ru", "rt.com", "meduza.io", "novayagazeta.ru", "mk.ru", "aif.ru", "fontanka.ru",
     }
+    # fmt: on
+    assert all(outlet_by_key(o.key) is not None and o.feeds for o in outlets)
     assert "https://rssexport.rbc.ru/rbcnews/news/30/full.rss" in {f.url for f in polled_feeds(outlets)}
     bad = tmp_path / "bad.toml"
     bad.write_text('[[outlet]]\nkey = "x.ru"\nrss = ["ftp://x.ru/feed"]\n', encoding="utf-8")
