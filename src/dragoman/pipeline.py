@@ -33,11 +33,31 @@ class Problem:
 
 
 @dataclass(slots=True)
-class IngestReport:
+class BatchReport:
+    """What a batch did: outcomes, skips and failures counted per reason, the first problems listed."""
+
     outcomes: Counter[str] = field(default_factory=Counter)
     skipped: Counter[str] = field(default_factory=Counter)
     failed: Counter[str] = field(default_factory=Counter)
     problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def total_failed(self) -> int:
+        return sum(self.failed.values())
+
+    @property
+    def total_skipped(self) -> int:
+        return sum(self.skipped.values())
+
+    def record_problem(self, source: str, error: DragomanError) -> None:
+        skipped = isinstance(error, SkipArticle)
+        (self.skipped if skipped else self.failed)[error.reason] += 1
+        if len(self.problems) < MAX_LISTED_PROBLEMS:
+            self.problems.append(Problem(source, error.reason, error.message, skipped))
+
+
+@dataclass(slots=True)
+class IngestReport(BatchReport):
     article_ids: list[int] = field(default_factory=list)
     elapsed: float = 0.0
     interrupted: bool = False
@@ -57,26 +77,12 @@ class IngestReport:
         return self.outcomes[IngestOutcome.REVISED]
 
     @property
-    def total_failed(self) -> int:
-        return sum(self.failed.values())
-
-    @property
-    def total_skipped(self) -> int:
-        return sum(self.skipped.values())
-
-    @property
     def processed(self) -> int:
         return sum(self.outcomes.values()) + self.total_skipped + self.total_failed
 
     def record_archive(self, result: IngestResult) -> None:
         if result.archived is not None:
             self.archive[result.archived] += 1
-
-    def record_problem(self, source: str, error: DragomanError) -> None:
-        skipped = isinstance(error, SkipArticle)
-        (self.skipped if skipped else self.failed)[error.reason] += 1
-        if len(self.problems) < MAX_LISTED_PROBLEMS:
-            self.problems.append(Problem(source, error.reason, error.message, skipped))
 
     def to_dict(self) -> dict[str, Any]:
         return {

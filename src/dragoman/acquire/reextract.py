@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import re
 import time
-from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -19,32 +18,18 @@ from typing import Any
 
 from dragoman.acquire.page import RawPage
 from dragoman.errors import DragomanError, SkipArticle
-from dragoman.pipeline import MAX_LISTED_PROBLEMS, Problem, extract_page
+from dragoman.pipeline import BatchReport, extract_page
 from dragoman.store.base import ArticleFilter, ReextractOutcome, StoredArticle
 
 _VERSION_NUMBER = re.compile(r"(\d+(?:\.\d+)*)")
 
 
 @dataclass(slots=True)
-class ReextractReport:
-    outcomes: Counter[str] = field(default_factory=Counter)  # ReextractOutcome values
-    skipped: Counter[str] = field(default_factory=Counter)
-    failed: Counter[str] = field(default_factory=Counter)
-    problems: list[Problem] = field(default_factory=list)
+class ReextractReport(BatchReport):  # outcomes: ReextractOutcome values
     revised_ids: list[int] = field(default_factory=list)  # articles that got a re-extraction revision
     updated_ids: list[int] = field(default_factory=list)  # articles whose metadata was corrected in place
     elapsed: float = 0.0
     interrupted: bool = False
-
-    @property
-    def total_failed(self) -> int:
-        return sum(self.failed.values())
-
-    def record_problem(self, source: str, error: DragomanError) -> None:
-        skipped = isinstance(error, SkipArticle)
-        (self.skipped if skipped else self.failed)[error.reason] += 1
-        if len(self.problems) < MAX_LISTED_PROBLEMS:
-            self.problems.append(Problem(source, error.reason, error.message, skipped))
 
     def to_dict(self) -> dict[str, Any]:
         return {
