@@ -146,12 +146,12 @@ def main() -> int:
     total_share = sum(SHARES[name] for name in names)
     loader, searcher = targets.JsonlLoader(), targets.Searcher()
     plan: dict[str, tuple[st.SearchStrategy[Any], Callable[[Any], None]]] = {
-        "extract_bytes": (strategies.random_byte_pages(), targets.extract_page),
-        "extract_html": (strategies.mutated_html_pages(), targets.extract_page),
-        "feed": (strategies.feed_documents(), targets.feed),
-        "sitemap": (strategies.sitemap_documents(), targets.sitemap),
-        "jsonl": (strategies.jsonl_files(), loader),
-        "search": (strategies.query_strings(), searcher),
+        "extract_bytes": (strategies.random_byte_pages(), targets.check_extract),
+        "extract_html": (strategies.mutated_html_pages(), targets.check_extract),
+        "feed": (strategies.feed_documents(), targets.check_feed),
+        "sitemap": (strategies.sitemap_documents(), targets.check_sitemap),
+        "jsonl": (strategies.jsonl_files(), loader.check),
+        "search": (strategies.query_strings(), searcher.check),
     }
     runs: list[TargetRun] = []
     started = time.perf_counter()

@@ -26,7 +26,7 @@ from dragoman.store import open_store
 DOCUMENTED = (DragomanError,)
 
 
-def extract_page(page: RawPage) -> None:
+def check_extract(page: RawPage) -> None:
     """``extract``: an Article, or SkipArticle / ExtractError."""
     try:
         article = extract(page)
@@ -38,7 +38,7 @@ def extract_page(page: RawPage) -> None:
     assert isinstance(article.title, str) and all(isinstance(b.text, str) for b in article.blocks)
 
 
-def feed(body: bytes) -> None:
+def check_feed(body: bytes) -> None:
     """``parse_feed``: the items, or ExtractError(reason="bad_feed")."""
     try:
         items = parse_feed(body, source="fuzz")
@@ -56,7 +56,7 @@ def _check_feed_time(when: datetime | None) -> None:
         when.astimezone(UTC)
 
 
-def sitemap(body: bytes) -> None:
+def check_sitemap(body: bytes) -> None:
     """``gunzip_capped`` then ``parse_sitemap``, as ``iter_sitemap`` calls them: entries, or a DragomanError."""
     try:
         parsed = parse_sitemap(gunzip_capped(body, MAX_INPUT_BYTES, source="fuzz"), source="fuzz")
@@ -76,7 +76,7 @@ class JsonlLoader:
         self._dir = tempfile.TemporaryDirectory(prefix="dragoman-fuzz-")
         self.path = Path(self._dir.name) / "records.jsonl"
 
-    def __call__(self, lines: list[str]) -> None:
+    def check(self, lines: list[str]) -> None:
         good = '{"url": "https://iz.ru/case/good", "title": "Хорошая запись", "text": "Санкции."}'
         self.path.write_text("\n".join([*lines, good]) + "\n", encoding="utf-8", errors="surrogatepass")
         results = list(iter_jsonl_articles(self.path, MAX_INPUT_BYTES))
@@ -126,7 +126,7 @@ class Searcher:
         )
         self.index = SearchIndex(self.store)
 
-    def __call__(self, text: str, **filters: Any) -> None:
+    def check(self, text: str, **filters: Any) -> None:
         try:
             self.index.search(SearchQuery(text=text, **filters))
         except DOCUMENTED:
