@@ -150,8 +150,8 @@ def main() -> int:
         "extract_html": (strategies.mutated_html_pages(), targets.check_extract),
         "feed": (strategies.feed_documents(), targets.check_feed),
         "sitemap": (strategies.sitemap_documents(), targets.check_sitemap),
-        "jsonl": (strategies.jsonl_files(), loader.check),
-        "search": (strategies.query_strings(), searcher.check),
+        "jsonl": (strategies.jsonl_files(), loader.check_lines),
+        "search": (strategies.query_strings(), searcher.check_query),
     }
     runs: list[TargetRun] = []
     started = time.perf_counter()

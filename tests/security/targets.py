@@ -76,7 +76,7 @@ class JsonlLoader:
         self._dir = tempfile.TemporaryDirectory(prefix="dragoman-fuzz-")
         self.path = Path(self._dir.name) / "records.jsonl"
 
-    def check(self, lines: list[str]) -> None:
+    def check_lines(self, lines: list[str]) -> None:
         good = '{"url": "https://iz.ru/case/good", "title": "Хорошая запись", "text": "Санкции."}'
         self.path.write_text("\n".join([*lines, good]) + "\n", encoding="utf-8", errors="surrogatepass")
         results = list(iter_jsonl_articles(self.path, MAX_INPUT_BYTES))
@@ -126,7 +126,7 @@ class Searcher:
         )
         self.index = SearchIndex(self.store)
 
-    def check(self, text: str, **filters: Any) -> None:
+    def check_query(self, text: str, **filters: Any) -> None:
         try:
             self.index.search(SearchQuery(text=text, **filters))
         except DOCUMENTED:

@@ -146,7 +146,7 @@ def test_jsonl_loading_yields_well_typed_articles_or_bad_record(
 ) -> None:
     """Issue 13 property tests: records with wrong types, huge numbers, inf/nan and deep nesting, one file each;
     every line gives a well-typed Article or an ExtractError and the good line after them still loads."""
-    jsonl_loader.check(lines)
+    jsonl_loader.check_lines(lines)
 
 
 # -- search queries (item 6 of issue 13 fixes the recursion on another branch) -----------------------------
@@ -156,7 +156,7 @@ def test_jsonl_loading_yields_well_typed_articles_or_bad_record(
 @given(strategies.query_strings())
 def test_search_answers_any_query_or_says_it_is_bad(searcher: targets.Searcher, text: str) -> None:
     """Issue 13 property tests: FTS5 syntax, operators, Cyrillic and deep parentheses typed into the search box."""
-    searcher.check(text)
+    searcher.check_query(text)
 
 
 @pytest.mark.parametrize("text", ["a NOT", "a AND NOT", "(a NOT"])
