@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import sqlite3
 import zlib
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -200,3 +201,29 @@ def archive_stats(conn: Any) -> dict[str, int]:
         "stored_bytes": int(row[2]),
         "linked_revisions": int(linked),
     }
+
+
+class ArchiveReads:
+    """The archive's read methods, shared by both stores (each has a ``connection`` taking ``?`` SQL)."""
+
+    connection: Any
+
+    def original(self, article_id: int, revision: int | None = None) -> StoredOriginal | None:
+        """The bytes an article's revision (default: the current one) was extracted from, if kept."""
+        try:
+            return load_original(self.connection, article_id, revision)
+        except sqlite3.DatabaseError as exc:  # PostgreSQL's errors arrive as sqlite3's (store/postgres.py)
+            raise StoreError(f"cannot read the original of article {article_id}: {exc}") from exc
+
+    def has_original(self, article_id: int, revision: int) -> bool:
+        return has_original(self.connection, article_id, revision)
+
+    def originals(self, article_id: int) -> list[StoredOriginal]:
+        """Every kept original of an article, by revision (a re-extraction shares its revision's)."""
+        try:
+            return load_originals(self.connection, article_id)
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"cannot read the originals of article {article_id}: {exc}") from exc
+
+    def archive_stats(self) -> dict[str, int]:
+        return archive_stats(self.connection)

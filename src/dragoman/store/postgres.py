@@ -29,13 +29,9 @@ from psycopg.adapt import Loader
 from dragoman.article import Article, Translation
 from dragoman.errors import StoreError
 from dragoman.store.archive import (
+    ArchiveReads,
     Original,
-    StoredOriginal,
-    archive_stats,
-    has_original,
     keep_original,
-    load_original,
-    load_originals,
 )
 from dragoman.store.base import (
     SELECT_REVISIONS,
@@ -316,7 +312,7 @@ def _adapt(params: Any) -> Any:
 # -- the store -------------------------------------------------------------------------------------------
 
 
-class PostgresStore:
+class PostgresStore(ArchiveReads):
     backend = "postgres"
 
     def __init__(self, url: str, *, readonly: bool = False, migrate: bool = True) -> None:
@@ -531,26 +527,6 @@ class PostgresStore:
     def get(self, ref: int | str) -> StoredArticle | None:
         """An article by numeric id or by URL (canonical or as fetched), with its latest results."""
         return get_current(lambda sql, params: self.raw.execute(sql, params).fetchone(), "%s", ref)
-
-    def original(self, article_id: int, revision: int | None = None) -> StoredOriginal | None:
-        """The bytes an article's revision (default: the current one) was extracted from, if kept."""
-        try:
-            return load_original(self.connection, article_id, revision)
-        except sqlite3.DatabaseError as exc:
-            raise StoreError(f"cannot read the original of article {article_id}: {exc}") from exc
-
-    def has_original(self, article_id: int, revision: int) -> bool:
-        return has_original(self.connection, article_id, revision)
-
-    def originals(self, article_id: int) -> list[StoredOriginal]:
-        """Every kept original of an article, by revision (a re-extraction shares its revision's)."""
-        try:
-            return load_originals(self.connection, article_id)
-        except sqlite3.DatabaseError as exc:
-            raise StoreError(f"cannot read the originals of article {article_id}: {exc}") from exc
-
-    def archive_stats(self) -> dict[str, int]:
-        return archive_stats(self.connection)
 
     def revisions(self, article_id: int) -> list[StoredArticle]:
         rows = self.raw.execute(SELECT_REVISIONS.format(p="%s"), (article_id,)).fetchall()

@@ -18,13 +18,9 @@ from typing import Any
 from dragoman.article import Article, Translation
 from dragoman.errors import StoreError
 from dragoman.store.archive import (
+    ArchiveReads,
     Original,
-    StoredOriginal,
-    archive_stats,
-    has_original,
     keep_original,
-    load_original,
-    load_originals,
 )
 from dragoman.store.base import (
     SELECT_REVISIONS,
@@ -46,7 +42,7 @@ def _now() -> str:
     return datetime.now(UTC).isoformat()
 
 
-class SQLiteStore:
+class SQLiteStore(ArchiveReads):
     backend = "sqlite"
 
     def __init__(self, path: str | Path, *, readonly: bool = False) -> None:
@@ -256,26 +252,6 @@ class SQLiteStore:
             raise StoreError(f"cannot store the re-extraction of article {stored.id}: {exc}") from exc
 
     # -- reading --------------------------------------------------------------------------------------
-
-    def original(self, article_id: int, revision: int | None = None) -> StoredOriginal | None:
-        """The bytes an article's revision (default: the current one) was extracted from, if kept."""
-        try:
-            return load_original(self.connection, article_id, revision)
-        except sqlite3.DatabaseError as exc:
-            raise StoreError(f"cannot read the original of article {article_id}: {exc}") from exc
-
-    def has_original(self, article_id: int, revision: int) -> bool:
-        return has_original(self.connection, article_id, revision)
-
-    def originals(self, article_id: int) -> list[StoredOriginal]:
-        """Every kept original of an article, by revision (a re-extraction shares its revision's)."""
-        try:
-            return load_originals(self.connection, article_id)
-        except sqlite3.DatabaseError as exc:
-            raise StoreError(f"cannot read the originals of article {article_id}: {exc}") from exc
-
-    def archive_stats(self) -> dict[str, int]:
-        return archive_stats(self.connection)
 
     def count(self) -> int:
         return int(self.connection.execute("SELECT count(*) FROM articles").fetchone()[0])
