@@ -77,17 +77,8 @@ def prune_clutter(tree: lxml_html.HtmlElement, html_text: str | None = None) -> 
     if xpath is None:
         return
     for element in xpath(tree):
-        parent = element.getparent()
-        if parent is None or not _is_clutter_element(element):
-            continue
-        tail = element.tail
-        if tail and tail.strip():
-            previous = element.getprevious()
-            if previous is not None:
-                previous.tail = (previous.tail or "") + tail
-            else:
-                parent.text = (parent.text or "") + tail
-        parent.remove(element)
+        if _is_clutter_element(element):
+            _remove_keeping_tail(element)
 
 
 _SHORT = 300  # only blocks shorter than this are candidates for clutter rules
