@@ -25,7 +25,7 @@ import httpx
 import pytest
 from click.testing import CliRunner
 
-from acquire.conftest import LocalServer, Reply, rss
+from acquire.conftest import Reply, rss
 from dragoman.acquire.http import Fetcher, address_allowed
 from dragoman.cli import main
 from dragoman.errors import ConfigError, FetchError
@@ -53,14 +53,6 @@ def bombs() -> dict[str, bytes]:
     inner = zlib.compressobj(1, wbits=31)  # gzip framing
     gzip_inner = b"".join(inner.compress(block) for block in _zeros()) + inner.flush()
     return {"br": br_bomb, "gzip_gzip": gzip.compress(gzip_inner, 9)}
-
-
-@pytest.fixture
-def server() -> Iterator[LocalServer]:
-    srv = LocalServer()
-    srv.routes["/robots.txt"] = Reply(200, b"User-agent: *\nAllow: /\n", {"Content-Type": "text/plain"})
-    yield srv
-    srv.close()
 
 
 @pytest.fixture(scope="module")
