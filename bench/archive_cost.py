@@ -21,8 +21,8 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-from dragoman import pipeline
-from dragoman.acquire.reextract import reextract_store
+from dragoman.pipeline import ingest as pipeline
+from dragoman.pipeline.reextract import reextract_store
 from dragoman.settings import Settings
 from dragoman.store import SQLiteStore
 from ingest_memory import build_pages, templates

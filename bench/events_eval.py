@@ -22,8 +22,8 @@ from typing import Any
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 from dragoman.analyze import analyze_article
-from dragoman.analyze.registry import fold
 from dragoman.article import Article, Block
+from dragoman.names.registry import fold
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / ".." / "shared" / "data" / "bsnlp_ru"

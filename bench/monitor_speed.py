@@ -35,7 +35,7 @@ HOSTS = ["127.0.0.1", "127.0.0.2", "127.0.0.3", "127.0.0.4"]
 def templates() -> list[tuple[bytes, bytes, bytes]]:
     """(page, its canonical URL, its title) for real saved pages of several outlets."""
     from dragoman.acquire.page import RawPage
-    from dragoman.pipeline import extract_page
+    from dragoman.pipeline.ingest import extract_page
 
     pages = [
         gzip.decompress((DATA / "html_ru/fundus/ru/Kommersant_2025_05_14.html.gz").read_bytes()),
@@ -147,8 +147,8 @@ def rss_kib() -> int:
 def make_monitor(db: Path, feeds: int, port: int, **config: Any) -> Any:
     from dragoman.acquire.alerts import AlertEngine, add_watch
     from dragoman.acquire.dedupe import StoryIndex
-    from dragoman.acquire.monitor import Monitor, MonitorConfig
     from dragoman.acquire.sources import FeedSource
+    from dragoman.pipeline.watch import Monitor, MonitorConfig
     from dragoman.settings import Settings
     from dragoman.store import SQLiteStore
 
@@ -276,7 +276,7 @@ def tiny_model_settings(settings: Any, tmp: Path) -> Any:
 
 
 def render_hook(store: Any, settings: Any, rendered_at: dict[str, float]) -> Any:
-    from dragoman.serve.render import render_text
+    from dragoman.formats.document import render_text
     from dragoman.translate.stage import translate_store
 
     def hook(article_id: int, article: Any, result: Any) -> None:

@@ -26,8 +26,8 @@ from razdel import sentenize
 
 from dragoman.analyze.entities import extract_entities
 from dragoman.analyze.nlp import load_models, parse
-from dragoman.analyze.registry import load_registry
 from dragoman.analyze.sentences import Sentence
+from dragoman.names.registry import load_registry
 
 DATA = Path(__file__).resolve().parents[1] / ".." / "shared" / "data"
 TYPES = ("PER", "ORG", "LOC")

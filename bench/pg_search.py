@@ -38,7 +38,7 @@ def load_pairs() -> list[tuple[str, str]]:
 def build(url: str, count: int) -> float:
     import psycopg
 
-    from dragoman.serve.search import facet_token, make_docid
+    from dragoman.search.sqlite import facet_token, make_docid
     from dragoman.store import open_store
 
     open_store(url).close()  # migrations
@@ -144,7 +144,7 @@ def main() -> None:
         seconds = build(url, args.articles)
         print(f"{args.articles} articles built in {seconds:.1f}s ({args.articles / seconds:.0f}/s)")
 
-    from dragoman.serve.search import SearchIndex, SearchQuery
+    from dragoman.search.sqlite import SearchIndex, SearchQuery
     from dragoman.store import open_store
 
     with psycopg.connect(url) as conn:

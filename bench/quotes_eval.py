@@ -22,8 +22,8 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 from dragoman.analyze.entities import extract_entities
 from dragoman.analyze.nlp import load_models, parse
 from dragoman.analyze.quotes import extract_quotes
-from dragoman.analyze.registry import load_registry
 from dragoman.analyze.sentences import Sentence
+from dragoman.names.registry import load_registry
 
 DATA = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "quotes_ru_adaq"
 

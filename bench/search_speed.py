@@ -32,7 +32,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from dragoman.serve.search import (
+from dragoman.search.sqlite import (
     FLAG_QA,
     FLAG_TRANSLATED,
     FLAG_UNNAMED,

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from dragoman import pipeline
+from dragoman.pipeline import ingest as pipeline
 from dragoman.settings import Settings
 from dragoman.store import open_store
 
@@ -120,9 +120,10 @@ def test_a_batch_of_bad_inputs_reports_each_reason_and_keeps_the_good(
 
 INTERRUPTIBLE = """
 import sys, time
-from dragoman import pipeline, store as st
+from dragoman import store as st
+from dragoman.pipeline import ingest as pipeline
 from dragoman.settings import Settings
-import dragoman.pipeline as p
+import dragoman.pipeline.ingest as p
 real = p.extract_page
 def slow(page):
     time.sleep(0.05)

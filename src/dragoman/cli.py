@@ -59,14 +59,14 @@ def untrusted(value: object) -> Text:
     """
     from rich.text import Text
 
-    from dragoman.serve.render import strip_controls
+    from dragoman.formats.document import strip_controls
 
     return Text(strip_controls("" if value is None else str(value)))
 
 
 def echo_untrusted(line: str, *, err: bool = False) -> None:
     """``click.echo`` for a line that carries scraped text: control characters (terminal escapes) dropped."""
-    from dragoman.serve.render import strip_controls
+    from dragoman.formats.document import strip_controls
 
     click.echo(strip_controls(line), err=err)
 
@@ -172,8 +172,8 @@ def main(
 def extract(app: AppContext, source: str, fmt: str) -> None:
     """Extract one page (PATH or URL) and print the record; nothing is stored."""
     from dragoman.acquire import Failure
-    from dragoman.pipeline import iter_articles
-    from dragoman.serve.render import RENDERERS
+    from dragoman.formats.document import RENDERERS
+    from dragoman.pipeline.ingest import iter_articles
 
     printed = 0
     for item in iter_articles([source], app.settings):
@@ -232,7 +232,7 @@ def count_inputs(sources: tuple[str, ...]) -> int | None:
 @handle_errors
 def ingest(app: AppContext, sources: tuple[str, ...], do_translate: bool, as_json: bool) -> None:
     """Extract and store articles from files, directories, JSONL files and URLs."""
-    from dragoman import pipeline
+    from dragoman.pipeline import ingest as pipeline
 
     with app.open_store() as store, progress_bar(app, count_inputs(sources), "ingest") as advance:
         report = pipeline.ingest(sources, store, app.settings, on_item=lambda name, _r: advance(name))
@@ -300,7 +300,7 @@ def _reasons(counter: Any) -> str:
 @handle_errors
 def show(app: AppContext, ref: str, fmt: str, revision: int | None) -> None:
     """Print one stored article by ID or URL."""
-    from dragoman.serve.render import RENDERERS
+    from dragoman.formats.document import RENDERERS
 
     with app.open_store(readonly=True) as store:
         stored = store.get(ref)
@@ -340,7 +340,7 @@ def export(
 ) -> None:
     """Stream stored articles as JSONL, CSV, plain text, Markdown, Parquet, sentence pairs (JSONL, TMX), or
     their original pages as WARC."""
-    from dragoman.serve.export import export_articles
+    from dragoman.formats.export import export_articles
     from dragoman.store import ArticleFilter
 
     where = ArticleFilter(outlets=list(outlets) or None, since=parse_date(since), until=parse_date(until))
@@ -377,7 +377,7 @@ def binary_stdout(what: str) -> Any:
 
 
 def export_warc_file(app: AppContext, where: Any, output: str | None) -> None:
-    from dragoman.serve.warc_export import export_warc
+    from dragoman.formats.warc import export_warc
 
     with app.open_store(readonly=True) as store:
         if output:
@@ -461,7 +461,7 @@ def reextract(
 ) -> None:
     """Run today's extractor again over the stored original pages; changed text becomes a new revision
     marked as a re-extraction, which the next translate and analyze runs pick up."""
-    from dragoman.acquire.reextract import is_older, reextract_store
+    from dragoman.pipeline.reextract import is_older, reextract_store
 
     if older_than is not None:
         try:
@@ -502,7 +502,7 @@ def reextract(
 @handle_errors
 def reindex(app: AppContext) -> None:
     """Rebuild the full-text search index and the entity/quote/event tables from the stored records."""
-    from dragoman.serve.search import SearchIndex
+    from dragoman.search.sqlite import SearchIndex
 
     with app.open_store() as store, progress_bar(app, store.count(), "reindex") as advance:
         index = SearchIndex(store)
@@ -539,7 +539,7 @@ def search(app: AppContext, query: str, outlets: tuple[str, ...], rubric: str | 
            until: str | None, entities: tuple[str, ...], unnamed: bool, qa: bool, sort: str, limit: int,
            as_json: bool) -> None:  # fmt: skip
     """Search Russian originals and English translations: words, "phrases", AND/OR/NOT, -word, prefix*."""
-    from dragoman.serve.search import QueryError, SearchIndex, SearchQuery
+    from dragoman.search.sqlite import QueryError, SearchIndex, SearchQuery
 
     request = SearchQuery(text=query, outlets=list(outlets), rubric=rubric, since=parse_date(since),
                           until=parse_date(until), entities=list(entities), unnamed_sources=unnamed,
@@ -733,8 +733,8 @@ def watch(
     import signal
 
     from dragoman.acquire.alerts import DeliveryThread
-    from dragoman.acquire.monitor import Monitor, MonitorConfig
     from dragoman.acquire.sources import FeedSource, load_sources, polled_feeds
+    from dragoman.pipeline.watch import Monitor, MonitorConfig
 
     if feed_urls:
         feeds = [FeedSource(url=url, kind="rss") for url in feed_urls]
@@ -860,7 +860,7 @@ def backfill(
         return
     if not sitemaps or not since:
         raise click.UsageError("give WARC files or URL lists, or --sitemap URL with --since DATE")
-    from dragoman.acquire.monitor import Monitor, MonitorConfig, MonitorReport
+    from dragoman.pipeline.watch import Monitor, MonitorConfig, MonitorReport
 
     since_date = parse_date(since)
     sinks = _alert_sinks(app, alert_jsonl, webhooks, print_alerts)
@@ -911,9 +911,9 @@ def ingest_warc(
     as_json: bool,
 ) -> None:
     """Store the Russian-language articles of WARC files (e.g. Common Crawl CC-NEWS)."""
-    from dragoman.acquire.monitor import CrawlState, Intake
     from dragoman.acquire.warc import ingest_warc as run
-    from dragoman.pipeline import ArchivePolicy
+    from dragoman.pipeline.ingest import ArchivePolicy
+    from dragoman.pipeline.watch import CrawlState, Intake
 
     try:
         import fastwarc  # noqa: F401
@@ -950,7 +950,7 @@ def feeds(app: AppContext, as_json: bool) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    from dragoman.acquire.monitor import CrawlState
+    from dragoman.pipeline.watch import CrawlState
 
     with app.open_store(readonly=True) as store:
         status = CrawlState(store).status()
@@ -1518,7 +1518,7 @@ def db_load(app: AppContext, shards: tuple[str, ...], as_json: bool) -> None:
 @handle_errors
 def import_(app: AppContext, paths: tuple[str, ...], do_analyze: bool, as_json: bool) -> None:
     """Import documents in the plain-text format (English documents translated elsewhere)."""
-    from dragoman import pipeline
+    from dragoman.pipeline import ingest as pipeline
 
     with app.open_store() as store:
         report = pipeline.import_documents(paths, store, max_bytes=app.settings.max_bytes)

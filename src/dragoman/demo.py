@@ -42,8 +42,8 @@ def saved_sources() -> list[str]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from dragoman import pipeline
-    from dragoman.serve.render import render_text
+    from dragoman.formats.document import render_text
+    from dragoman.pipeline import ingest as pipeline
     from dragoman.store import open_store
 
     args = argparse.ArgumentParser(prog="python -m dragoman.demo")

@@ -8,9 +8,9 @@ from datetime import UTC, datetime
 from click.testing import CliRunner
 
 from dragoman.acquire.alerts import AlertEngine, JsonlSink, WebhookSink, add_watch, match_watch, recent_alerts
-from dragoman.acquire.monitor import Intake
 from dragoman.article import Article, Block, BlockKind, SentencePair, TranslatedSegment, Translation
 from dragoman.cli import main
+from dragoman.pipeline.watch import Intake
 from dragoman.store import SQLiteStore
 
 from .conftest import Reply

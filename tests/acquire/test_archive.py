@@ -112,8 +112,8 @@ def test_original_of_a_fetched_page_keeps_status_headers_and_bytes(
 ) -> None:
     """Issue 16 §2: a page fetched over HTTP (a real server on 127.0.0.1) comes back as served, with the
     response's status, Content-Type and headers kept beside it."""
-    from dragoman import pipeline
     from dragoman.acquire.http import Fetcher
+    from dragoman.pipeline import ingest as pipeline
 
     body = (data_dir / "html_ru/htmldate_eval/pages/1719330438.html").read_bytes()
     server.routes["/news/1.html"] = Reply(
@@ -138,8 +138,8 @@ def test_the_monitor_keeps_the_page_it_fetched(
     """Issue 16 §2: articles the monitor fetches from a feed keep their page; full-text feed items, which
     have no page, keep none."""
     from dragoman.acquire.http import Fetcher
-    from dragoman.acquire.monitor import Monitor, MonitorConfig
     from dragoman.acquire.sources import FeedSource
+    from dragoman.pipeline.watch import Monitor, MonitorConfig
 
     server.routes["/news/tass"] = Reply(200, real_pages["tass"], {"Content-Type": "text/html; charset=utf-8"})
     feed = make_rss([{"title": "t", "link": server.url("/news/tass")}])

@@ -7,9 +7,9 @@ import time
 import pytest
 
 from dragoman.acquire.http import Fetcher
-from dragoman.acquire.monitor import CrawlState, Monitor, MonitorConfig
 from dragoman.acquire.revisions import diff_revisions
 from dragoman.acquire.sources import FeedSource
+from dragoman.pipeline.watch import CrawlState, Monitor, MonitorConfig
 from dragoman.store import SQLiteStore
 
 from .conftest import Reply, http_date
@@ -239,7 +239,7 @@ def test_edited_article_becomes_a_revision_with_a_diff(server, settings, store, 
     assert edited != page
     server.routes["/story"] = Reply(200, edited.encode())
     with Fetcher(settings) as fetcher:
-        from dragoman.pipeline import ingest
+        from dragoman.pipeline.ingest import ingest
 
         result = ingest([server.url("/story")], store, settings, fetcher=fetcher)
     assert result.revised == 1

@@ -68,7 +68,7 @@ def test_negated_restoration_is_a_rejection(russian_events: list[dict[str, Any]]
 
 
 def test_english_example_document(shared_dir: Path) -> None:
-    from dragoman.serve.render import parse_text_document
+    from dragoman.formats.document import parse_text_document
 
     article = parse_text_document((shared_dir / "examples" / "izvestia-2022-01-26.txt").read_text(encoding="utf-8"))
     assert article.language == "en"

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from dragoman.analyze.registry import fold, load_registry
-from dragoman.analyze.translit import transliterate
 from dragoman.errors import ConfigError
+from dragoman.names.registry import fold, load_registry
+from dragoman.names.translit import transliterate
 
 
 def test_shipped_registry_has_the_frequent_names_with_checked_ids() -> None:
@@ -63,7 +63,7 @@ def test_transliteration_is_bgn_pcgn_simplified(ru: str, en: str) -> None:
 
 
 def test_translation_glossary_is_merged_into_one_registry() -> None:
-    from dragoman.translate.glossary import load_glossary
+    from dragoman.names.glossary import load_glossary
 
     registry = load_registry()
     assert "translate glossary" in registry.sources
@@ -78,7 +78,7 @@ def test_translation_glossary_is_merged_into_one_registry() -> None:
 
 def test_translation_and_analysis_romanize_unknown_names_alike() -> None:
     """One spelling corpus-wide: the translate stage's author names use the analyze stage's romanization."""
-    from dragoman.translate.names import transliterate as translate_transliterate
+    from dragoman.names.personal import transliterate as translate_transliterate
 
     for name in ("Ёлкин", "Юрий Горлач", "Жёлудев", "Майя Соловьёва"):
         assert translate_transliterate(name) == transliterate(name)

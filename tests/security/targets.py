@@ -20,7 +20,7 @@ from dragoman.acquire.sitemaps import gunzip_capped, parse_sitemap
 from dragoman.article import Article
 from dragoman.errors import DragomanError, ExtractError
 from dragoman.extract.extractor import MAX_INPUT_BYTES, extract
-from dragoman.serve.search import SearchIndex, SearchQuery
+from dragoman.search.sqlite import SearchIndex, SearchQuery
 from dragoman.store import open_store
 
 DOCUMENTED = (DragomanError,)

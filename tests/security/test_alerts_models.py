@@ -25,9 +25,9 @@ import pytest
 from click.testing import CliRunner, Result
 
 from dragoman.acquire.alerts import AlertEngine, DeliveryThread, WebhookSink, add_watch
-from dragoman.acquire.monitor import Intake
 from dragoman.article import Article, Block, BlockKind
 from dragoman.cli import main
+from dragoman.pipeline.watch import Intake
 from dragoman.settings import Settings
 from dragoman.store import SQLiteStore
 from dragoman.translate.ct2 import CTranslate2Engine

@@ -24,7 +24,7 @@ from dragoman.acquire.page import RawPage
 from dragoman.article import Article, Block, BlockKind
 from dragoman.cli import main
 from dragoman.extract import extract
-from dragoman.serve.render import render_markdown, render_text
+from dragoman.formats.document import render_markdown, render_text
 
 KOMMERSANT_URL = "https://www.kommersant.ru/doc/7715044"
 KOMMERSANT_TITLE = "Легкий троннинг"
@@ -158,7 +158,7 @@ def test_a_canonical_on_the_pages_own_site_or_an_outlet_alias_is_still_taken() -
 
 def test_a_full_text_feed_cannot_supply_another_sites_article() -> None:
     """Item 3: a feed's full text is taken only for links on the feed's own site; others are fetched instead."""
-    from dragoman.acquire.monitor import parse_feed_page
+    from dragoman.pipeline.watch import parse_feed_page
 
     text = "Фальшивый текст статьи, который лента выдаёт за материал другого издания."
     rss = (
@@ -372,7 +372,7 @@ def test_web_reader_isolates_right_to_left_overrides(hostile_db: Path) -> None:
 def test_alerts_list_prints_no_terminal_escapes(tmp_path: Path) -> None:
     """Item 13: an alert's scraped title and URL reach `dragoman alerts` without ESC, BEL or NUL."""
     from dragoman.acquire.alerts import AlertEngine, add_watch
-    from dragoman.acquire.monitor import Intake
+    from dragoman.pipeline.watch import Intake
     from dragoman.store import SQLiteStore
 
     db = tmp_path / "alerts.db"

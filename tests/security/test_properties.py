@@ -17,11 +17,11 @@ import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 
 from dragoman.acquire.feeds import parse_feed
-from dragoman.acquire.monitor import CrawlState
 from dragoman.acquire.page import RawPage
 from dragoman.acquire.sitemaps import parse_sitemap
 from dragoman.extract.extractor import extract
-from dragoman.serve.search import QueryError, SearchQuery
+from dragoman.pipeline.watch import CrawlState
+from dragoman.search.sqlite import QueryError, SearchQuery
 from dragoman.store import SQLiteStore
 
 from . import strategies, targets

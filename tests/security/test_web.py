@@ -25,6 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "serve"))  # the se
 from serve_corpus import Corpus, asgi_client_class, build_corpus
 
 from dragoman.cli import main
+from dragoman.search.sqlite import MAX_QUERY_DEPTH, QueryError, compile_query, parse_query
 from dragoman.serve.app import (
     OVERVIEW_CACHE_ENTRIES,
     READ_COOKIE,
@@ -33,7 +34,6 @@ from dragoman.serve.app import (
     create_app,
     exposure_warnings,
 )
-from dragoman.serve.search import MAX_QUERY_DEPTH, QueryError, compile_query, parse_query
 
 NESTED_QUERY = "(" * 400 + "a"
 HUGE_NUMBER = "9" * 21  # beyond SQLite's 64-bit integers: OverflowError before item 6

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from dragoman.article import Article, Block, BlockKind, SentencePair, TranslatedSegment, Translation
-from dragoman.serve.render import parse_text_document, render_json, render_markdown, render_text
+from dragoman.formats.document import parse_text_document, render_json, render_markdown, render_text
 
 
 def izvestia_article() -> Article:

@@ -10,7 +10,7 @@ import pytest
 import Stemmer
 from serve_corpus import Corpus, article_chunks, article_of, build_corpus, translation_of
 
-from dragoman.serve.search import (
+from dragoman.search.sqlite import (
     QueryError,
     SearchIndex,
     SearchQuery,

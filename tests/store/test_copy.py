@@ -12,7 +12,7 @@ from click.testing import CliRunner
 
 from dragoman.article import Article, Block, BlockKind, SentencePair, TranslatedSegment, Translation
 from dragoman.cli import main
-from dragoman.serve.search import SearchIndex, SearchQuery
+from dragoman.search.sqlite import SearchIndex, SearchQuery
 from dragoman.store import open_store
 
 pytestmark = pytest.mark.postgres

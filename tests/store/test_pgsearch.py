@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 
 from dragoman.article import Article, Block, BlockKind, SentencePair, TranslatedSegment, Translation
-from dragoman.serve.search import SearchIndex, SearchQuery
+from dragoman.search.postgres import PostgresSearchIndex
+from dragoman.search.sqlite import SearchIndex, SearchQuery
 from dragoman.store import open_store
-from dragoman.store.pgsearch import PostgresSearchIndex
 
 pytestmark = pytest.mark.postgres
 OUTLETS = [("iz.ru", "Мир"), ("ria.ru", "Политика"), ("kommersant.ru", "Экономика")]

@@ -243,7 +243,7 @@ def test_story_copies_and_revisions_read_alike_on_both_backends(store: Any) -> N
     from dragoman.acquire.dedupe import StoryIndex
     from dragoman.acquire.revisions import diff_revisions
     from dragoman.acquire.stories import link_story_copy, story_of
-    from dragoman.serve.export import iter_export
+    from dragoman.formats.export import iter_export
 
     text = "Центробанк сохранил ключевую ставку на уровне 16 процентов и пообещал следить за инфляцией в регионах."
     original, copy = article(1, text, outlet="tass.ru"), article(2, text, outlet="ria.ru")

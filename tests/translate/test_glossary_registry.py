@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dragoman.translate.glossary import load_glossary, protect
+from dragoman.names.glossary import load_glossary, protect
 
 
 def test_registry_only_names_are_protected_in_any_case_form() -> None:

@@ -77,8 +77,8 @@ def test_copies_are_translated_once_and_show_their_story_translation(installed: 
 
 def check_copies_in_reader_api_and_exports(installed: Settings, ids: dict[str, int]) -> None:
     """The exact copy shows its story's English as its own; the edited repost shows its own translation."""
+    from dragoman.formats.export import iter_export
     from dragoman.serve.app import create_app
-    from dragoman.serve.export import iter_export
 
     with warnings.catch_warnings():  # starlette's TestClient prefers httpx2, which we do not use
         warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient`")

@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 
 from dragoman.errors import ConfigError
+from dragoman.names.glossary import load_glossary, parse_glossary, protect, restore
+from dragoman.names.personal import transliterate, transliterate_name
 from dragoman.translate import quality
-from dragoman.translate.glossary import load_glossary, parse_glossary, protect, restore
-from dragoman.translate.names import transliterate, transliterate_name
 from dragoman.translate.segment import normalize_sentence, split_long, split_sentences
 
 

@@ -21,7 +21,7 @@ from dragoman.acquire.feeds import FeedItem
 from dragoman.acquire.page import RawPage
 from dragoman.acquire.sitemaps import gunzip_capped
 from dragoman.errors import DragomanError, FetchError, SkipArticle
-from dragoman.pipeline import IngestReport, extract_page
+from dragoman.pipeline.ingest import IngestReport, extract_page
 
 _HTML_LANG = re.compile(rb"<html[^>]*\blang\s*=\s*[\"']?([a-zA-Z-]+)", re.IGNORECASE)
 _TAGS = re.compile(rb"<script.*?</script>|<style.*?</style>|<[^>]+>", re.IGNORECASE | re.DOTALL)

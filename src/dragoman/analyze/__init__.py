@@ -7,6 +7,6 @@ Library entry points: :func:`analyze_article` (one article -> JSON-serializable 
 from __future__ import annotations
 
 from dragoman.analyze.pipeline import ANALYZER_VERSION, AnalyzeReport, analyze_article, analyze_store
-from dragoman.analyze.registry import load_registry
+from dragoman.names.registry import load_registry
 
 __all__ = ["ANALYZER_VERSION", "AnalyzeReport", "analyze_article", "analyze_store", "load_registry"]

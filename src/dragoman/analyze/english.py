@@ -14,8 +14,8 @@ from typing import Any
 
 from dragoman.analyze.dates import DateMention, _infer_year, _month_end
 from dragoman.analyze.entities import state_of
-from dragoman.analyze.registry import Registry
 from dragoman.analyze.sentences import Sentence
+from dragoman.names.registry import Registry
 
 _NAME = r"[A-Z][a-z]+(?:-[A-Z][a-z]+)?"
 _PERSON = rf"{_NAME}(?:\s+{_NAME}){{1,2}}"

@@ -16,9 +16,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from dragoman.analyze.nlp import word_lemma
-from dragoman.analyze.registry import Registry, RegistryEntry, fold, person_word_matches, stem_word, stems_match
 from dragoman.analyze.sentences import Sentence
-from dragoman.analyze.translit import transliterate
+from dragoman.names.registry import Registry, RegistryEntry, fold, person_word_matches, stem_word, stems_match
+from dragoman.names.translit import transliterate
 
 # "МОСКВА, 26 января. /ТАСС/." or "МОСКВА, 26 янв — РИА Новости." at the start of a wire story.
 DATELINE = re.compile(

@@ -13,11 +13,11 @@ from dragoman.analyze.dates import extract_dates, extract_quantities
 from dragoman.analyze.entities import extract_entities, names_from_translation
 from dragoman.analyze.events import TRIGGERS, extract_events
 from dragoman.analyze.quotes import REPORTING_VERBS, extract_quotes
-from dragoman.analyze.registry import Registry, load_registry
 from dragoman.analyze.sentences import Sentence, article_sentences, joined_text
-from dragoman.analyze.translit import STANDARD as TRANSLITERATION
 from dragoman.article import Article
 from dragoman.errors import AnalyzeError, DragomanError, SkipArticle, StoreError
+from dragoman.names.registry import Registry, load_registry
+from dragoman.names.translit import STANDARD as TRANSLITERATION
 
 ANALYZER_VERSION = "dragoman-analyze/0.1"
 

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from dragoman.errors import ConfigError
-from dragoman.pipeline import ArchivePolicy
+from dragoman.pipeline.ingest import ArchivePolicy
 from dragoman.scale import stages
 from dragoman.scale.stages import BackfillReport
 

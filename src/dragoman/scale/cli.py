@@ -175,7 +175,7 @@ def copy_command(app: Any, source: str, destination: str, as_json: bool) -> None
 
 def load_command(app: Any, shards: list[Path], as_json: bool) -> None:
     from dragoman.cli import _monitor_hooks
-    from dragoman.pipeline import ArchivePolicy
+    from dragoman.pipeline.ingest import ArchivePolicy
     from dragoman.scale.backfill import load_shards
 
     with app.open_store() as store:

@@ -23,7 +23,7 @@ from dragoman.article import Article, Translation
 from dragoman.errors import DragomanError, SkipArticle
 
 if TYPE_CHECKING:  # imported where used: the stages run in Ray workers that load only what they call
-    from dragoman.pipeline import ArchivePolicy
+    from dragoman.pipeline.ingest import ArchivePolicy
     from dragoman.store.archive import Original
 
 ROW_FIELDS = (
@@ -166,7 +166,7 @@ def extract_rows(rows: Sequence[dict[str, Any]], settings: Any) -> list[dict[str
 
     from dragoman.acquire.page import RawPage
     from dragoman.extract.sniff import detect_language
-    from dragoman.pipeline import extract_page
+    from dragoman.pipeline.ingest import extract_page
 
     fetcher = None
     out: list[dict[str, Any]] = []
@@ -325,7 +325,7 @@ def write_row(
     article_id: int | None = None
     article, translation = _row_article(row) if row["article"] and not row["reason"] else (None, None)
     if article is not None:
-        from dragoman.pipeline import ArchivePolicy
+        from dragoman.pipeline.ingest import ArchivePolicy
 
         policy = archive or ArchivePolicy()
         original = original_from_row(row) if policy.enabled else None

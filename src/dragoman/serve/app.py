@@ -37,11 +37,11 @@ from dragoman import __version__
 from dragoman.acquire.revisions import diff_revisions
 from dragoman.acquire.stories import StoryLink, link_story_copy, story_of
 from dragoman.errors import DragomanError
+from dragoman.formats.document import english_rubric, format_local_time
+from dragoman.formats.export import EXPORT_FORMATS, iter_export
+from dragoman.search.sqlite import QueryError, SearchIndex, SearchQuery, SearchResults
 from dragoman.serve import queries
-from dragoman.serve.export import EXPORT_FORMATS, iter_export
 from dragoman.serve.reader import reader_view
-from dragoman.serve.render import english_rubric, format_local_time
-from dragoman.serve.search import QueryError, SearchIndex, SearchQuery, SearchResults
 from dragoman.store.base import ArticleFilter, StoredArticle
 
 HERE = FilePath(__file__).parent
@@ -294,7 +294,7 @@ def attach_results(conn: Any, stored: StoredArticle) -> None:
 def article_payload(
     stored: StoredArticle, revisions: list[StoredArticle], story: StoryLink | None = None
 ) -> dict[str, Any]:
-    from dragoman.serve.export import stored_to_record
+    from dragoman.formats.export import stored_to_record
     from dragoman.serve.reader import aligned_sentences
 
     record = stored_to_record(stored, story)
@@ -777,7 +777,7 @@ def create_app(
     def api_revision(
         st: StoreDep, article_id: ArticleId, revision: Annotated[int, Path(ge=1, le=1_000_000)]
     ) -> dict[str, Any]:
-        from dragoman.serve.export import stored_to_record
+        from dragoman.formats.export import stored_to_record
 
         match = [r for r in st.revisions(article_id) if r.revision == revision]
         if not match:

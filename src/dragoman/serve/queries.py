@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from dragoman.serve.search import ID_BITS
+from dragoman.search.sqlite import ID_BITS
 
 CO_OCCURRENCE_SAMPLE = 2000  # co-occurring entities are counted over the entity's newest articles
 
@@ -61,7 +61,7 @@ def entity_detail(conn: sqlite3.Connection, key: str) -> dict[str, Any] | None:
     ).fetchone()
     if head is None or head[2] == 0:
         return None
-    # search_entities' key is (entity, docid) and a docid carries the publication second (serve/schema.py):
+    # search_entities' key is (entity, docid) and a docid carries the publication second (search/schema.py):
     # counts per day come from the index alone, without touching the articles.
     per_day = _rows(
         conn,

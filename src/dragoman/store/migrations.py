@@ -126,7 +126,7 @@ CORE_MIGRATIONS: list[Migration] = [
 STAGE_SCHEMA_MODULES = (
     "dragoman.translate.schema",
     "dragoman.analyze.schema",
-    "dragoman.serve.schema",
+    "dragoman.search.schema",
     "dragoman.acquire.schema",
     "dragoman.scale.schema",
 )

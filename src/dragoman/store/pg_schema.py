@@ -7,7 +7,7 @@ from __future__ import annotations
 
 # Migration 300 (serve): the same tables as on SQLite; ``search_fts`` is an ordinary table that the serve
 # stage's indexing code writes unchanged, with stored generated tsvector columns (and the facet tokens as an
-# array) under GIN indexes, which is what PostgreSQL searches (see dragoman.store.pgsearch).
+# array) under GIN indexes, which is what PostgreSQL searches (see dragoman.search.postgres).
 SEARCH_SCHEMA_POSTGRES = """
 CREATE TABLE search_docs (
     article_id BIGINT PRIMARY KEY REFERENCES articles(id) ON DELETE CASCADE,

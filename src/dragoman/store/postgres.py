@@ -545,11 +545,11 @@ class PostgresStore(ArchiveReads):
             lambda sql, params: self.raw.execute(sql, params).fetchall(), "%s", where, batch_size, on_unreadable
         )
 
-    # -- search (see dragoman.store.pgsearch) --------------------------------------------------------
+    # -- search (see dragoman.search.postgres) --------------------------------------------------------
 
     def search(self, query: Any) -> Any:
         """Full-text search with PostgreSQL's russian and english configurations; see ``pgsearch``."""
-        from dragoman.store.pgsearch import PostgresSearchIndex
+        from dragoman.search.postgres import PostgresSearchIndex
 
         return PostgresSearchIndex(self).search(query)
 

@@ -17,12 +17,12 @@ from typing import Any
 
 from dragoman.article import Article, SentencePair, TranslatedSegment, Translation
 from dragoman.errors import DragomanError, StoreError, TranslateError
+from dragoman.names.glossary import Glossary, default_glossary, expected_terms, protect, restore
+from dragoman.names.personal import transliterate, transliterate_name
 from dragoman.translate import quality
 from dragoman.translate.batching import DEFAULT_BATCH_TOKENS, translate_texts
 from dragoman.translate.engine import Engine, create_engine
-from dragoman.translate.glossary import Glossary, default_glossary, expected_terms, protect, restore
 from dragoman.translate.memory import TranslationMemory
-from dragoman.translate.names import transliterate, transliterate_name
 from dragoman.translate.segment import article_units, join_pieces, normalize_sentence, split_long
 
 DEFAULT_MAX_SENTENCE_TOKENS = 200  # longer sentences are cut at clause boundaries

@@ -220,7 +220,7 @@ def _merge_glossary(registry: Registry) -> None:
     become new entities. The registry wins where the two disagree.
     """
     try:
-        from dragoman.translate.glossary import load_glossary
+        from dragoman.names.glossary import load_glossary
     except ImportError:  # translation not installed: the registry alone
         return
     rows = [e for e in load_glossary().entries if e.kind in _GLOSSARY_TYPES]

@@ -32,7 +32,7 @@ from dragoman.acquire.sitemaps import gunzip_capped, parse_sitemap
 from dragoman.acquire.sources import FeedSource
 from dragoman.article import Article, Block, BlockKind
 from dragoman.errors import DragomanError, ExtractError, SkipArticle
-from dragoman.pipeline import ArchivePolicy, IngestReport, extract_page
+from dragoman.pipeline.ingest import ArchivePolicy, IngestReport, extract_page
 from dragoman.settings import Settings
 from dragoman.store.base import IngestResult
 

@@ -4,7 +4,7 @@ Russian text is stemmed with Snowball (PyStemmer) in Python before it enters the
 stemmed by FTS5's porter tokenizer; a query is stemmed the same way for each side and one query searches
 both. Query syntax: words, ``"phrases"``, ``AND`` / ``OR`` / ``NOT`` (capitals), ``-word``, ``prefix*`` and
 parentheses. Filters (outlet, rubric, entity, unnamed sources, QA flags) are tokens in a ``facets`` column,
-so FTS5 intersects them with the text query itself; the date range is a rowid range (see serve/schema.py).
+so FTS5 intersects them with the text query itself; the date range is a rowid range (see search/schema.py).
 """
 
 from __future__ import annotations
@@ -376,7 +376,7 @@ class SearchIndex:
     def __new__(cls, store: Any) -> SearchIndex:
         # A PostgreSQL store answers with its own text search (same tables, methods and results).
         if cls is SearchIndex and getattr(store, "backend", "sqlite") == "postgres":
-            from dragoman.store.pgsearch import PostgresSearchIndex
+            from dragoman.search.postgres import PostgresSearchIndex
 
             return super().__new__(PostgresSearchIndex)
         return super().__new__(cls)
@@ -678,7 +678,7 @@ def russian_units(article: Article) -> tuple[str, list[str]]:
 
 def index_rows(stored: StoredArticle) -> dict[str, Any]:
     """Everything the index stores for one article (pure: no database access)."""
-    from dragoman.serve.render import english_rubric
+    from dragoman.formats.document import english_rubric
 
     article = stored.article
     title_ru, body_ru = russian_units(article)

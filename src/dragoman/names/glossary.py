@@ -177,7 +177,7 @@ _REGISTRY_KINDS = {"PER": "person", "ORG": "org", "LOC": "place"}
 def _registry_entries() -> tuple[GlossaryEntry, ...]:
     """The analyze stage's entity registry as glossary rows, so registry-only names are protected too."""
     try:
-        from dragoman.analyze.registry import name_rows
+        from dragoman.names.registry import name_rows
     except ImportError:  # analysis not installed: the glossary alone
         return ()
     rows = []

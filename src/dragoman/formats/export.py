@@ -12,7 +12,7 @@ from xml.sax.saxutils import escape as xml_escape
 
 from dragoman.acquire.stories import StoryLink, has_copies, link_story_copy
 from dragoman.errors import StoreError
-from dragoman.serve.render import render_markdown, render_text
+from dragoman.formats.document import render_markdown, render_text
 from dragoman.store.base import ArticleFilter, StoredArticle
 
 CSV_COLUMNS = [
@@ -75,7 +75,7 @@ def story_record(story: StoryLink) -> dict[str, Any]:
 
 
 def stored_to_row(stored: StoredArticle, story: StoryLink | None = None) -> dict[str, Any]:
-    from dragoman.serve.render import english_rubric
+    from dragoman.formats.document import english_rubric
 
     a = stored.article
     tr = a.translation

@@ -236,7 +236,7 @@ def iter_text_documents(path: str, max_bytes: int = DEFAULT_MAX_BYTES) -> Iterat
     from dragoman.acquire.files import check_regular_file, read_capped
     from dragoman.article import check_incoming
     from dragoman.errors import ExtractError
-    from dragoman.serve.render import parse_text_document
+    from dragoman.formats.document import parse_text_document
 
     try:
         check_regular_file(Path(path))

@@ -18,7 +18,7 @@ from typing import Any
 
 from dragoman.acquire.page import RawPage
 from dragoman.errors import DragomanError, SkipArticle
-from dragoman.pipeline import BatchReport, extract_page
+from dragoman.pipeline.ingest import BatchReport, extract_page
 from dragoman.store.base import ArticleFilter, ReextractOutcome, StoredArticle
 
 _VERSION_NUMBER = re.compile(r"(\d+(?:\.\d+)*)")

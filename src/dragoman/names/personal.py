@@ -1,6 +1,6 @@
 """Russian personal names in Latin letters: the glossary's known form, else BGN/PCGN without diacritics.
 
-The romanization itself is ``dragoman.analyze.translit`` so that translation and analysis spell an unknown
+The romanization itself is ``dragoman.names.translit`` so that translation and analysis spell an unknown
 name the same way.
 
 Names are transliterated, never translated by a model (which turns «Байкова» into anything). The same
@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import re
 
-from dragoman.analyze.translit import transliterate  # one romanization for the whole corpus
-from dragoman.translate.glossary import Glossary, default_glossary
+from dragoman.names.glossary import Glossary, default_glossary
+from dragoman.names.translit import transliterate  # one romanization for the whole corpus
 
 __all__ = ["transliterate", "transliterate_name"]
 

@@ -18,7 +18,7 @@ import re
 import time
 from typing import Any
 
-from dragoman.serve.search import (
+from dragoman.search.sqlite import (
     COUNT_CAP,
     FACET_SAMPLE,
     FLAG_QA,
@@ -78,7 +78,7 @@ def tsquery_sql(node: Any, lang: str) -> tuple[str, list[Any]] | None:
     raise TypeError(f"unknown query node {node!r}")
 
 
-# As in the SQLite search (serve/search.py): how far a word's stem may fall short of a typed prefix.
+# As in the SQLite search (search/sqlite.py): how far a word's stem may fall short of a typed prefix.
 PREFIX_STEM_SLACK = {"ru": 1, "en": 3}
 _STEMMERS: dict[str, Any] = {}
 

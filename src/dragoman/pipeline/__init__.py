@@ -1,0 +1,1 @@
+"""Runs stages over many articles with the store: ingest, import, watch and re-extraction."""
