@@ -249,7 +249,8 @@ def evaluate_nerel(split: str, limit: int | None, show: bool) -> None:
                 arg[r]["gold_given"] += len(doc.args[g][r])
     print(f"NEREL {split}: {len(files)} documents ({skipped} skipped), {n_gold} gold events, {n_pred} predicted")
     print(
-        "| measure | predicted | gold | correct | precision | recall | F1 | recall given trigger | F1 given trigger |"
+        "| measure | predicted | gold | correct | precision | recall | F1 "
+        "| P given trigger | R given trigger | F1 given trigger |"
     )
     print("|---|---|---|---|---|---|---|---|---|---|")
     tp = trig_pred_hit / n_pred if n_pred else 0.0
