@@ -545,7 +545,7 @@ def _fill_parties(
                 ev.location = {"entity": m.entity, "name": entities[m.entity]["name"], "text": m.text}
                 targets = [t for t in targets if t.get("entity") != m.entity]
                 break
-    if not actors and trig.pos == "VERB":
+    if not actors and trig.pos == "VERB" and not passive:
         # fall back: a named subject-like entity before the trigger in the nominative
         for m in mentions:
             if m.start < trig.start and m.entity in entities:
