@@ -1471,6 +1471,7 @@ def timeline(
                        e.type + (f"/{e.mode}" if e.mode else ""), e.actor, e.target, e.status, len(e.sources),
                        _shorten(e.evidence_en or e.evidence_ru)] for e in entries])  # fmt: skip
         return
+    click.echo(untrusted(title))
     for line in timeline_lines(entries, shutil.get_terminal_size((80, 24)).columns):
         click.echo(untrusted(line))
 
