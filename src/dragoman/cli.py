@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import functools
 import json
+import shutil
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -1449,9 +1450,12 @@ def _shorten(text: str | None, width: int = 160) -> str:
 @click.option("--target", help="Whom it is done to; with --actor both directions are listed.")
 @click.option("--since", help="Events on or after this date (YYYY-MM-DD).")
 @click.option("--json", "as_json", is_flag=True, help="JSON on stdout.")
+@click.option("--wide", is_flag=True, help="A table with every column and the evidence (for wide terminals).")
 @pass_app
 @handle_errors
-def timeline(app: AppContext, actor: str | None, target: str | None, since: str | None, as_json: bool) -> None:
+def timeline(
+    app: AppContext, actor: str | None, target: str | None, since: str | None, as_json: bool, wide: bool
+) -> None:
     """Events in date order, merged across articles, each with all its sources."""
     from dragoman.analyze.index import timeline as build_timeline
 
@@ -1460,11 +1464,38 @@ def timeline(app: AppContext, actor: str | None, target: str | None, since: str 
     if as_json:
         click.echo(json.dumps([e.to_dict() for e in entries], ensure_ascii=False, indent=2))
         return
-    _print_table(f"Timeline {actor or ''} {'- ' + target if target else ''}".strip(),
-                 ["date", "event", "actor", "target", "status", "sources", "evidence"],
-                 [[f"{e.date or ''}{' (published)' if e.date_basis == 'published' else ''}",
-                   e.type + (f"/{e.mode}" if e.mode else ""), e.actor, e.target, e.status, len(e.sources),
-                   _shorten(e.evidence_en or e.evidence_ru)] for e in entries])  # fmt: skip
+    title = f"Timeline {actor or ''} {'- ' + target if target else ''}".strip()
+    if wide:
+        _print_table(title, ["date", "event", "actor", "target", "status", "sources", "evidence"],
+                     [[f"{e.date or ''}{' (published)' if e.date_basis == 'published' else ''}",
+                       e.type + (f"/{e.mode}" if e.mode else ""), e.actor, e.target, e.status, len(e.sources),
+                       _shorten(e.evidence_en or e.evidence_ru)] for e in entries])  # fmt: skip
+        return
+    click.echo(untrusted(title))
+    for line in timeline_lines(entries, shutil.get_terminal_size((80, 24)).columns):
+        click.echo(untrusted(line))
+
+
+def timeline_lines(entries: list[Any], width: int = 80) -> list[str]:
+    """The compact timeline: one line per event (date, type, actor -> target, status, sources) and its
+    evidence on the next, both cut to the terminal's width instead of wrapping a column word by word."""
+    width = max(width, 40)
+    lines = []
+    for e in entries:
+        day = (e.date or "?") + ("*" if e.date_basis == "published" else "")
+        kind = e.type + (f"/{e.mode}" if e.mode else "")
+        parties = f"{e.actor or '?'} -> {e.target or '?'}"
+        status = e.status or ""
+        sources = f"[{len(e.sources)}]"
+        head = f"{day:<12} {kind:<24} {parties}"
+        tail = f" {status} {sources}"
+        if len(head) + len(tail) > width:
+            head = _shorten(head, width - len(tail))
+        lines.append(head + " " * max(1, width - len(head) - len(tail)) + tail.lstrip())
+        lines.append("    " + _shorten(e.evidence_en or e.evidence_ru, width - 4))
+    if any(e.date_basis == "published" for e in entries):
+        lines.append("* no date in the text: the article's publication day")
+    return lines
 
 
 # -- databases: migrate, copy between SQLite and PostgreSQL, load backfill shards (issue 7) ----------

@@ -172,7 +172,9 @@ def analyze_english(sentences: list[Sentence], published: date | None, registry:
     quotes = _quotes(sentences, mentions, entities)
     dates = [d for s in sentences for d in extract_english_dates(s.text, published, s.index)]
     quantities = [q for s in sentences for q in _quantities(s)]
-    events = _events(sentences, mentions, entities, dates, quantities)
+    from dragoman.analyze.events_en import extract_english_events
+
+    events = extract_english_events(sentences, mentions, entities, dates, quantities, published)
     return {
         "entities": sorted(entities.values(), key=lambda e: (-e["mentions"], e["name"])),
         "mentions": mentions,

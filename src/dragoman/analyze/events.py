@@ -8,126 +8,36 @@ name parties too. Status comes from tense, negation, modality and reported-speec
 from __future__ import annotations
 
 import re
+import tomllib
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from functools import lru_cache
+from importlib import resources
 from typing import Any
 
 from dragoman.analyze.dates import DateMention
 from dragoman.analyze.entities import STATE_METONYMS, Mention, state_of
 from dragoman.analyze.sentences import Sentence
 
-# lemma -> (type, mode)
-TRIGGERS: dict[str, tuple[str, str | None]] = {
-    # CONSULT / MEET
-    "встреча": ("MEET", None),
-    "встретиться": ("MEET", None),
-    "встречаться": ("MEET", None),
-    "саммит": ("MEET", "summit"),
-    "заседание": ("MEET", None),
-    "визит": ("MEET", "visit"),
-    "посетить": ("MEET", "visit"),
-    "переговоры": ("CONSULT", "negotiations"),
-    "переговор": ("CONSULT", "negotiations"),
-    "консультация": ("CONSULT", None),
-    "консультации": ("CONSULT", None),
-    "созвониться": ("CONSULT", "phone_call"),
-    "обсудить": ("CONSULT", None),
-    "диалог": ("CONSULT", "dialogue"),
-    # REQUEST / DEMAND
-    "потребовать": ("DEMAND", None),
-    "требовать": ("DEMAND", None),
-    "требование": ("DEMAND", None),
-    "призвать": ("REQUEST", "appeal"),
-    "призывать": ("REQUEST", "appeal"),
-    "попросить": ("REQUEST", None),
-    "просить": ("REQUEST", None),
-    "предложить": ("REQUEST", "propose"),
-    "предлагать": ("REQUEST", "propose"),
-    "предложение": ("REQUEST", "propose"),
-    # AGREE
-    "договориться": ("AGREE", None),
-    "согласиться": ("AGREE", None),
-    "соглашение": ("AGREE", "agreement"),
-    "подписать": ("AGREE", "sign"),
-    "договоренность": ("AGREE", None),
-    "согласовать": ("AGREE", None),
-    # REJECT
-    "отказаться": ("REJECT", None),
-    "отказ": ("REJECT", None),
-    "отклонить": ("REJECT", None),
-    "отвергнуть": ("REJECT", None),
-    "отвергать": ("REJECT", None),
-    # ACCUSE / DISAPPROVE
-    "обвинить": ("ACCUSE", None),
-    "обвинять": ("ACCUSE", None),
-    "обвинение": ("ACCUSE", None),
-    "осудить": ("DISAPPROVE", None),
-    "раскритиковать": ("DISAPPROVE", None),
-    "критиковать": ("DISAPPROVE", None),
-    "сожалеть": ("DISAPPROVE", "regret"),
-    # THREATEN
-    "пригрозить": ("THREATEN", None),
-    "угрожать": ("THREATEN", None),
-    "угроза": ("THREATEN", None),
-    "ультиматум": ("THREATEN", "ultimatum"),
-    # SANCTION and its modes
-    "санкция": ("SANCTION", "sanctions"),
-    "выслать": ("SANCTION", "expel_diplomats"),
-    "высылка": ("SANCTION", "expel_diplomats"),
-    "выдворить": ("SANCTION", "expel_diplomats"),
-    "упразднить": ("SANCTION", "abolish_posts"),
-    "понизить": ("SANCTION", "downgrade_relations"),
-    "заморозить": ("SANCTION", "freeze"),
-    "запретить": ("SANCTION", "ban"),
-    "запрет": ("SANCTION", "ban"),
-    "закрыть": ("SANCTION", "close_mission"),
-    "закрытие": ("SANCTION", "close_mission"),
-    "приостановить": ("SANCTION", "suspend"),
-    # COOPERATE
-    "восстановить": ("COOPERATE", "restore"),
-    "восстанавливать": ("COOPERATE", "restore"),
-    "восстановление": ("COOPERATE", "restore"),
-    "возобновить": ("COOPERATE", "resume"),
-    "возобновление": ("COOPERATE", "resume"),
-    "сотрудничество": ("COOPERATE", None),
-    # AID
-    "помощь": ("AID", None),
-    "поставка": ("AID", "supply"),
-    "выделить": ("AID", "funds"),
-    # MOBILIZE
-    "мобилизация": ("MOBILIZE", None),
-    "учения": ("MOBILIZE", "exercises"),
-    "учение": ("MOBILIZE", "exercises"),
-    "стянуть": ("MOBILIZE", "troops"),
-    "развернуть": ("MOBILIZE", "deploy"),
-    "размещение": ("MOBILIZE", "deploy"),
-    "разместить": ("MOBILIZE", "deploy"),
-    "нерасширение": ("DEMAND", "non_expansion"),
-    # ASSAULT
-    "атака": ("ASSAULT", None),
-    "обстрел": ("ASSAULT", "shelling"),
-    "обстрелять": ("ASSAULT", "shelling"),
-    "нападение": ("ASSAULT", None),
-    "напасть": ("ASSAULT", None),
-    "удар": ("ASSAULT", "strike"),
-    "теракт": ("ASSAULT", "terror"),
-    "взрыв": ("ASSAULT", "explosion"),
-    "убить": ("ASSAULT", "kill"),
-    # COERCE (arrests, sentences)
-    "арестовать": ("COERCE", "arrest"),
-    "задержать": ("COERCE", "arrest"),
-    "арест": ("COERCE", "arrest"),
-    "приговорить": ("COERCE", "sentence"),
-    "приговор": ("COERCE", "sentence"),
-    "заблокировать": ("SANCTION", "ban"),
-    "сотрудничать": ("COOPERATE", None),
-    # PROTEST
-    "протест": ("PROTEST", None),
-    "митинг": ("PROTEST", "rally"),
-    "демонстрация": ("PROTEST", "rally"),
-    "забастовка": ("PROTEST", "strike"),
-    "акция": ("PROTEST", None),
-}
+TRIGGER_FILE = "event_triggers.toml"
+
+
+@lru_cache(maxsize=1)
+def load_triggers() -> dict[str, dict[str, tuple[str, str | None]]]:
+    """The trigger lexicon (``data/event_triggers.toml``): language -> lemma -> (type, mode)."""
+    raw = tomllib.loads(resources.files("dragoman.data").joinpath(TRIGGER_FILE).read_text(encoding="utf-8"))
+    out: dict[str, dict[str, tuple[str, str | None]]] = {}
+    for language, types in raw.items():
+        table = out.setdefault(language, {})
+        for etype, modes in types.items():
+            for mode, lemmas in modes.items():
+                for lemma in lemmas:
+                    table[lemma] = (etype, None if mode == "_" else mode)
+    return out
+
+
+# Russian lemma -> (type, mode)
+TRIGGERS: dict[str, tuple[str, str | None]] = load_triggers()["ru"]
 # A mission, office or embassy is what "закрыть" closes for it to be a diplomatic sanction.
 _MISSION_WORDS = (
     "представительств",
@@ -190,6 +100,9 @@ class Event:
     evidence_ru: str = ""
     evidence_en: str | None = None
     extra_participants: list[dict[str, Any]] = field(default_factory=list)
+    trigger_start: int | None = None  # offset of the trigger in its sentence
+    source: dict[str, Any] | None = None  # who reports it ("заявил, что ...": the speaker, not the actor)
+    sentences: list[int] = field(default_factory=list)  # every sentence of the article that tells it
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -205,6 +118,10 @@ class Event:
             "negated": self.negated,
             "quantity": self.quantity,
             "evidence": {"ru": self.evidence_ru, "en": self.evidence_en},
+            "trigger_start": self.trigger_start,
+            "source": self.source,
+            "participants": self.extra_participants,
+            "sentences": self.sentences or [self.sentence],
         }
 
 
@@ -232,7 +149,7 @@ def extract_events(
     quoted_sentences: set[int],
     published: date | None = None,
 ) -> list[Event]:
-    """Events sentence by sentence; at most one event per trigger, merged within a sentence by type."""
+    """Events sentence by sentence, at most one per trigger, then one per fact in the article."""
     by_sentence: dict[int, list[Any]] = {}
     starts = [s.start for s in sentences]
     si = 0
@@ -254,10 +171,11 @@ def extract_events(
         sent_mentions = [m for m in mentions if m.sentence == s.index]
         sent_dates = [d for d in dates if d.sentence == s.index]
         sent_quantities = [q for q in quantities if q["sentence"] == s.index]
+        earlier = [m for m in mentions if m.sentence < s.index or (m.sentence == s.index)]
         seen_types: set[tuple[str, str | None]] = set()
         for tok in tokens:
             lemma = _lemma(tok)
-            if lemma not in TRIGGERS or tok.pos not in ("VERB", "NOUN", "ADJ"):
+            if lemma not in TRIGGERS or not _trigger_pos_ok(lemma, tok):
                 continue
             etype, mode = TRIGGERS[lemma]
             if lemma == "арест" and "наложи" in s.text.lower():
@@ -266,17 +184,25 @@ def extract_events(
                 continue
             if etype == "PROTEST" and lemma == "акция" and "протест" not in s.text.lower():
                 continue
+            if lemma == "возбудить" and "дело" not in s.text.lower():
+                continue  # "возбуждено уголовное дело": a case opened, not any arousal
             if (etype, mode) in seen_types:
                 continue
             ev = Event(s.index, etype, mode, tok.text, evidence_ru=s.text, evidence_en=s.en)
-            _fill_parties(ev, tok, tokens, by_id, children, sent_mentions, entities, s)
+            ev.trigger_start = tok.start - s.start
+            _fill_parties(ev, tok, tokens, by_id, children, sent_mentions, entities, s, earlier)
             if ev.actor is None and ev.target is None:
                 continue  # an event nobody does is a topic word, not an event
             ev.status, ev.negated = _status(tok, tokens, by_id, children, s.index in quoted_sentences)
             if ev.negated and etype in ("COOPERATE", "AGREE"):
                 ev.type, ev.mode = "REJECT", f"no_{mode or etype.lower()}"
-            if sent_dates:
-                best = sorted(sent_dates, key=lambda d: abs(d.start - (tok.start - s.start)))[0]
+                if ev.status == "denied":
+                    ev.status = "happened"  # "не восстановит" is a refusal that stands, not a denial of one
+            ev.source = _reporter(tok, by_id, children, sent_mentions, entities)
+            if ev.source is not None and ev.status == "happened" and ev.source != ev.actor:
+                ev.status = "reported"
+            best = _clause_date(tok, tokens, by_id, children, sent_dates, s)
+            if best is not None:
                 ev.date = {
                     "text": best.text,
                     "value": best.value,
@@ -284,6 +210,8 @@ def extract_events(
                     "begin": best.begin,
                     "end": best.end,
                     "modifier": best.modifier,
+                    "start": best.start,
+                    "stop": best.stop,
                 }
                 if (
                     best.kind == "relative"
@@ -301,7 +229,134 @@ def extract_events(
                 ev.quantity = {"value": q["value"], "unit": q["unit"], "text": q["text"]}
             seen_types.add((etype, mode))
             events.append(ev)
-    return events
+    return merge_events(events)
+
+
+def _party_key(party: dict[str, Any] | None) -> str:
+    if not party:
+        return ""
+    return str(party.get("state") or party.get("entity") or party.get("name") or "")
+
+
+def merge_events(events: list[Event]) -> list[Event]:
+    """One event per fact: the same type, mode and parties at a compatible date is told once, in its first
+    sentence (with the others listed); a later telling fills in what the first one lacked."""
+    kept: list[Event] = []
+    for ev in events:
+        same = next(
+            (
+                k
+                for k in kept
+                if k.type == ev.type
+                and k.mode == ev.mode
+                and _party_key(k.actor) == _party_key(ev.actor)
+                and (_party_key(k.target) == _party_key(ev.target) or not k.target or not ev.target)
+                and (
+                    k.date is None
+                    or ev.date is None
+                    or (k.date.get("begin") or "")[:7] == (ev.date.get("begin") or "")[:7]
+                )
+                and k.status == ev.status
+            ),
+            None,
+        )
+        if same is None:
+            ev.sentences = [ev.sentence]
+            kept.append(ev)
+            continue
+        same.sentences.append(ev.sentence)
+        same.target = same.target or ev.target
+        same.date = same.date or ev.date
+        same.location = same.location or ev.location
+    return kept
+
+
+def _trigger_pos_ok(lemma: str, tok: Any) -> bool:
+    """A verb lemma fires as a verb (or its participle), a noun lemma as a noun: "помощь" as an adverb
+    ("с помощью") or "акция" in another part of speech is not an event."""
+    if tok.pos not in ("VERB", "NOUN", "ADJ"):
+        return False
+    return not (tok.pos == "ADJ" and (tok.feats or {}).get("VerbForm") != "Part")
+
+
+def _clause_of(trig: Any, by_id: dict[str, Any]) -> Any:
+    """The head of the clause the trigger belongs to (through xcomp/obj/obl/nmod chains of one clause)."""
+    cur, seen = trig, {trig.id}
+    while cur.rel in ("xcomp", "obj", "obl", "nmod", "amod", "nsubj", "nsubj:pass") and cur.head_id in by_id:
+        nxt = by_id[cur.head_id]
+        if nxt.id in seen:
+            break
+        seen.add(nxt.id)
+        cur = nxt
+    return cur
+
+
+def _clause_date(
+    trig: Any,
+    tokens: list[Any],
+    by_id: dict[str, Any],
+    children: dict[str, list[Any]],
+    sent_dates: list[DateMention],
+    s: Sentence,
+) -> DateMention | None:
+    """The date attached to the trigger's clause: "с 2018 года" in a background clause dates that clause, not
+    the sentence's main event. A date in another clause of the sentence is not this event's date."""
+    if not sent_dates:
+        return None
+    head = _clause_of(trig, by_id)
+    clause = _subtree(head, children, ("ccomp", "advcl", "parataxis", "acl:relcl", "conj", "csubj"))
+    if head is not trig:
+        clause += [t for t in _subtree(trig, children, ("ccomp", "advcl", "parataxis", "acl:relcl")) if t not in clause]
+    offsets = {t.start - s.start for t in clause}
+    inside = [d for d in sent_dates if any(d.start <= o < d.stop for o in offsets)]
+    if inside:
+        return min(inside, key=lambda d: abs(d.start - (trig.start - s.start)))
+    if len(sent_dates) == 1 and not any(t.rel in ("ccomp", "advcl", "parataxis", "acl:relcl") for t in tokens):
+        return sent_dates[0]  # one clause (as parsed), one date
+    return None
+
+
+_PERSON_PRONOUNS = {"он", "она", "его", "ее", "ему", "ей", "им", "ним", "нее", "него"}
+_PERSON_DESCRIPTORS = {"дипломат", "министр", "глава", "политик", "президент", "премьер", "премьер-министр"}
+
+
+def _resolve_reference(tok: Any, mentions: list[Mention], entities: dict[str, dict[str, Any]]) -> dict[str, Any] | None:
+    """«он», «дипломат» as a subject: the last person named before it in the article (up to two sentences
+    back). Descriptions of bodies («ведомство», «альянс») are resolved by the entity stage already."""
+    lemma = _lemma(tok)
+    if lemma not in _PERSON_PRONOUNS and lemma not in _PERSON_DESCRIPTORS:
+        return None
+    before = [m for m in mentions if m.start < tok.start and m.entity in entities and m.type == "PER"]
+    if not before:
+        return None
+    last = max(before, key=lambda m: m.start)
+    return _party(entities[last.entity], tok.text)
+
+
+def _reporter(
+    trig: Any,
+    by_id: dict[str, Any],
+    children: dict[str, list[Any]],
+    mentions: list[Mention],
+    entities: dict[str, dict[str, Any]],
+) -> dict[str, Any] | None:
+    """The speaker of "X заявил, что ...", "по словам X" for an event told in a reported clause."""
+    from dragoman.analyze.quotes import REPORTING_VERBS
+
+    cur, seen = trig, {trig.id}
+    while cur.head_id in by_id and cur.rel in ("ccomp", "xcomp", "obj", "obl", "nmod", "conj", "parataxis"):
+        nxt = by_id[cur.head_id]
+        if nxt.id in seen:
+            break
+        seen.add(nxt.id)
+        if _lemma(nxt) in REPORTING_VERBS and cur.rel in ("ccomp", "parataxis", "obj"):
+            subj = next((c for c in children.get(nxt.id, []) if c.rel == "nsubj"), None)
+            if subj is None:
+                return None
+            found = _parties_in(_subtree(subj, children, ("acl", "acl:relcl")), mentions, entities, False)
+            return found[0] if found else {"entity": None, "name": None, "state": None, "text": subj.text}
+        cur = nxt
+    return None
 
 
 def _closes_mission(tok: Any, tokens: list[Any], children: dict[str, list[Any]]) -> bool:
@@ -393,6 +448,7 @@ def _fill_parties(
     mentions: list[Mention],
     entities: dict[str, dict[str, Any]],
     s: Sentence,
+    earlier: list[Mention] | None = None,
 ) -> None:
     # The clause head: for "будет восстанавливать" / "намерен закрыть" the subject hangs on the governing verb.
     head = trig
@@ -412,7 +468,8 @@ def _fill_parties(
         if governor is not None and governor is not trig:
             subj = next((c for c in children.get(governor.id, []) if c.rel in ("nsubj", "nsubj:pass")), None)
     actors: list[dict[str, Any]] = []
-    if trig.pos == "VERB" and subj is not None:
+    passive = _is_passive(trig, subj)
+    if trig.pos in ("VERB", "ADJ") and subj is not None:
         actors = _parties_in(
             _subtree(subj, children, ("acl", "acl:relcl", "parataxis")),
             mentions,
@@ -420,11 +477,29 @@ def _fill_parties(
             False,
             _direct_adjectives(subj, children),
         )
+        if not actors:
+            # «он заявил», «дипломат потребовал»: the person named last before
+            resolved = _resolve_reference(subj, earlier or mentions, entities)
+            actors = [resolved] if resolved else []
     targets: list[dict[str, Any]] = []
+    if passive:
+        # "были задержаны полицией": the subject undergoes it, the instrumental agent (if any) does it
+        targets, actors = actors, []
+        for c in children.get(trig.id, []):
+            if c.rel == "obl" and (c.feats or {}).get("Case") == "Ins" and not _has_preposition(c, children):
+                actors.extend(_parties_in(_subtree(c, children), mentions, entities, False))
+    if trig.pos in ("VERB", "ADJ") and trig.rel in ("acl", "amod") and trig.head_id in by_id:
+        # a participle: "задержанный в Москве журналист" (passive: the noun undergoes it), "напавший" (does it)
+        noun_parties = _parties_in([by_id[trig.head_id]], mentions, entities, False)
+        if (trig.feats or {}).get("Voice") == "Pass":
+            targets = noun_parties + targets
+        elif not actors:
+            actors = noun_parties
     own = [
         c
         for c in children.get(trig.id, [])
-        if c.rel not in ("nsubj", "nsubj:pass", "punct", "advcl", "parataxis", "ccomp", "conj", "amod")
+        if c.rel not in ("nsubj", "nsubj:pass", "punct", "advcl", "parataxis", "ccomp", "conj", "amod", "acl:relcl")
+        and not (passive and c.rel == "obl" and (c.feats or {}).get("Case") == "Ins")
     ]
     for child in own:
         targets.extend(
@@ -470,7 +545,7 @@ def _fill_parties(
                 ev.location = {"entity": m.entity, "name": entities[m.entity]["name"], "text": m.text}
                 targets = [t for t in targets if t.get("entity") != m.entity]
                 break
-    if not actors and trig.pos == "VERB":
+    if not actors and trig.pos == "VERB" and not passive:
         # fall back: a named subject-like entity before the trigger in the nominative
         for m in mentions:
             if m.start < trig.start and m.entity in entities:
@@ -491,6 +566,18 @@ def _fill_parties(
     ev.extra_participants = actors[1:] + targets[1:]
 
 
+def _has_preposition(token: Any, children: dict[str, list[Any]]) -> bool:
+    return any(c.rel == "case" for c in children.get(token.id, []))
+
+
+def _is_passive(trig: Any, subj: Any | None) -> bool:
+    """ "был задержан", "задержаны", "были высланы": a passive verb or short participle with its subject."""
+    feats = trig.feats or {}
+    if subj is not None and subj.rel == "nsubj:pass":
+        return True
+    return feats.get("Voice") == "Pass" and feats.get("VerbForm") == "Part" and trig.rel not in ("acl", "amod")
+
+
 def _can_act(party: dict[str, Any], entities: dict[str, dict[str, Any]]) -> bool:
     info = entities.get(party.get("entity") or "")
     if info is None or info.get("type") != "LOC":
@@ -500,10 +587,31 @@ def _can_act(party: dict[str, Any], entities: dict[str, dict[str, Any]]) -> bool
     )
 
 
+_CONDITION_MARKS = {"если", "бы", "б", "ежели"}
+_DENYING = {"отрицать", "опровергнуть", "опровергать"}
+
+
 def _status(
     trig: Any, tokens: list[Any], by_id: dict[str, Any], children: dict[str, list[Any]], in_quote: bool
 ) -> tuple[str, bool]:
-    """happened | announced | planned | demanded | expected, and whether the trigger is negated."""
+    """happened | reported | announced | planned | demanded | expected | conditional | denied, and whether the
+    trigger is negated. "не задержали" is denied; "если ... введут", "ввели бы" conditional."""
+    status, negated = _modality(trig, tokens, by_id, children, in_quote)
+    clause = [trig] + ([by_id[trig.head_id]] if trig.rel in ("xcomp", "obj", "obl") and trig.head_id in by_id else [])
+    marks = {c.text.lower() for x in clause for c in children.get(x.id, []) if c.rel in ("mark", "aux", "advmod")}
+    if marks & _CONDITION_MARKS:
+        return "conditional", negated
+    governor = by_id.get(trig.head_id)
+    if governor is not None and _lemma(governor) in _DENYING:
+        return "denied", negated
+    if negated and status == "happened":
+        return "denied", negated
+    return status, negated
+
+
+def _modality(
+    trig: Any, tokens: list[Any], by_id: dict[str, Any], children: dict[str, list[Any]], in_quote: bool
+) -> tuple[str, bool]:
     chain = [trig]
     cur = trig
     while (
