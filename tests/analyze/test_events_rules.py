@@ -35,7 +35,7 @@ def test_trigger_lexicon_is_data_with_plover_types() -> None:
 
 @pytest.fixture(scope="module")
 def example_events(shared_dir: Path) -> list[dict[str, Any]]:
-    from dragoman.serve.render import parse_text_document
+    from dragoman.formats.document import parse_text_document
 
     text = (shared_dir / "examples" / "izvestia-2022-01-26.txt").read_text(encoding="utf-8")
     return analyze_article(parse_text_document(text))["events"]

@@ -13,7 +13,6 @@ from datetime import date, timedelta
 from typing import Any
 
 from dragoman.analyze.dates import DateMention, _infer_year, _month_end
-from dragoman.analyze.entities import state_of
 from dragoman.analyze.sentences import Sentence
 from dragoman.names.registry import Registry
 
@@ -58,20 +57,6 @@ _ORG_WORDS = (
 )
 _CAPS_PHRASE = re.compile(r"(?<![\w-])(?:the\s+)?((?:[A-Z][\w'-]+\s+(?:(?:of|for|and|on|the)\s+)*){1,6}[A-Z][\w'-]+)")
 _PRONOUNS = {"he", "she", "they"}
-_STATE_ADJ = {
-    "russian": "Russia",
-    "american": "United States",
-    "us": "United States",
-    "ukrainian": "Ukraine",
-    "chinese": "China",
-    "belarusian": "Belarus",
-    "british": "United Kingdom",
-    "german": "Germany",
-    "french": "France",
-    "european": "European Union",
-    "turkish": "Turkey",
-    "nato": "NATO",
-}
 
 REPORTING = (
     r"(?:said|says|stated|told|added|noted|stressed|emphasized|emphasised|explained|announced|warned|"
@@ -85,34 +70,6 @@ _UNNAMED = (
     ("unnamed_official", re.compile(r"\b(?:an?\s+)?(?:official|representative|diplomat)s?\b", re.I)),
     ("unnamed_expert", re.compile(r"\b(?:expert|analyst|observer)s?\b", re.I)),
 )
-_EN_TRIGGERS: list[tuple[re.Pattern[str], str, str | None]] = [
-    (re.compile(r"\bexpel(?:led|s)?\b|\bexpulsion\b", re.I), "SANCTION", "expel_diplomats"),
-    (
-        re.compile(
-            r"\bclos(?:e|ed|es|ing|ure)\b(?=[^.]{0,60}\b(?:mission|representation|office|embassy|consulate|bureau))",
-            re.I,
-        ),
-        "SANCTION",
-        "close_mission",
-    ),
-    (re.compile(r"\babolish(?:ed|es)?\b", re.I), "SANCTION", "abolish_posts"),
-    (re.compile(r"\bdowngraded?\b", re.I), "SANCTION", "downgrade_relations"),
-    (re.compile(r"\bsanctions?\b", re.I), "SANCTION", "sanctions"),
-    (re.compile(r"\bconsultations?\b", re.I), "CONSULT", None),
-    (re.compile(r"\b(?:negotiations|talks)\b", re.I), "CONSULT", "negotiations"),
-    (re.compile(r"\b(?:meeting|met|summit|meet)\b", re.I), "MEET", None),
-    (re.compile(r"\bdemands?\b|\bdemanded\b", re.I), "DEMAND", None),
-    (re.compile(r"\bpropos(?:als?|ed|es)\b|\boffered\b", re.I), "REQUEST", "propose"),
-    (re.compile(r"\bagreed?\b|\bagreement\b", re.I), "AGREE", None),
-    (re.compile(r"\b(?:reject(?:ed|s)?|refus(?:ed|es))\b", re.I), "REJECT", None),
-    (re.compile(r"\baccus(?:ed|es|ation)\b", re.I), "ACCUSE", None),
-    (re.compile(r"\bthreat(?:en(?:ed|s)?)?\b", re.I), "THREATEN", None),
-    (re.compile(r"\b(?:restor(?:e|ed|ing|ation)|resum(?:e|ed|ption))\b", re.I), "COOPERATE", "restore"),
-    (re.compile(r"\bregret\b", re.I), "DISAPPROVE", "regret"),
-    (re.compile(r"\b(?:attack(?:ed|s)?|shelling|strikes?)\b(?!\s+weapons)", re.I), "ASSAULT", None),
-    (re.compile(r"\b(?:protests?|rall(?:y|ies))\b", re.I), "PROTEST", None),
-    (re.compile(r"(?<!non-)\b(?:exercises|deploy(?:ed|ment)?)\b", re.I), "MOBILIZE", None),
-]
 _MONTHS = [
     "january",
     "february",
@@ -611,113 +568,3 @@ def _quantities(s: Sentence) -> list[dict[str, Any]]:
             {"sentence": s.index, "start": m.start(), "stop": m.end(), "text": m.group(0), "value": value, "unit": unit}
         )
     return out
-
-
-def _party(entities: dict[str, Any], key: str, text: str) -> dict[str, Any]:
-    e = entities[key]
-    return {"entity": key, "name": e["name"], "state": state_of(e), "text": text}
-
-
-def _events(
-    sentences: list[Sentence],
-    mentions: list[dict[str, Any]],
-    entities: dict[str, Any],
-    dates: list[DateMention],
-    quantities: list[dict[str, Any]],
-) -> list[dict[str, Any]]:
-    events = []
-    for s in sentences:
-        if s.role == "title":
-            continue
-        sent_mentions = [m for m in mentions if m["sentence"] == s.index]
-        seen: set[tuple[str, str | None]] = set()
-        for pattern, etype, mode in _EN_TRIGGERS:
-            m = pattern.search(s.text)
-            if m is None or (etype, mode) in seen:
-                continue
-            trig = m.start()
-            places = [
-                x
-                for x in sent_mentions
-                if x["type"] == "LOC"
-                and re.search(r"\b(?:in|to)\s+(?:the\s+)?$", s.text[max(0, x["start"] - 8) : x["start"]])
-            ]
-            parties = [x for x in sent_mentions if x not in places]
-            before = [x for x in parties if x["stop"] <= trig]
-            after = [x for x in parties if x["start"] >= m.end()]
-            actor = target = None
-            adj = re.findall(
-                r"\b(Russian|American|US|Ukrainian|NATO|Chinese|European)(?:-(American|NATO|Russian))?\s+"
-                + re.escape(m.group(0)),
-                s.text,
-            )
-            if adj:
-                first, second = adj[0]
-                actor = {
-                    "entity": None,
-                    "name": _STATE_ADJ[first.lower()],
-                    "state": _STATE_ADJ[first.lower()],
-                    "text": first,
-                }
-                if second:
-                    target = {
-                        "entity": None,
-                        "name": _STATE_ADJ[second.lower()],
-                        "state": _STATE_ADJ[second.lower()],
-                        "text": second,
-                    }
-            if actor is None and before:
-                x = before[-1]  # the nearest name before the verb is its subject more often than the first
-                actor = _party(entities, x["entity"], x["text"])
-            if target is None and after:
-                x = next((a for a in after if actor is None or a["entity"] != actor.get("entity")), None)
-                if x is not None:
-                    target = _party(entities, x["entity"], x["text"])
-            if actor is None and target is None:
-                continue
-            prefix = s.text[max(0, trig - 40) : trig].lower()
-            status, negated = "happened", bool(re.search(r"\b(?:not|no|never)\b[\w\s]{0,20}$", prefix))
-            if re.search(r"\b(?:will|would|plans? to|intends? to|going to)\b", prefix):
-                status = "planned"
-            if re.search(r"\bexpected\b", s.text.lower()):
-                status = "expected"
-            if etype in ("COOPERATE", "AGREE") and negated:
-                etype, mode = "REJECT", f"no_{mode or 'agree'}"
-            sent_dates = [d for d in dates if d.sentence == s.index]
-            date_info = None
-            if sent_dates:
-                best = min(sent_dates, key=lambda d: abs(d.start - trig))
-                date_info = {
-                    "text": best.text,
-                    "value": best.value,
-                    "precision": best.precision,
-                    "begin": best.begin,
-                    "end": best.end,
-                    "modifier": best.modifier,
-                }
-            q = next((q for q in quantities if q["sentence"] == s.index), None)
-            location = places[0] if places else None
-            events.append(
-                {
-                    "sentence": s.index,
-                    "type": etype,
-                    "mode": mode,
-                    "trigger": m.group(0),
-                    "actor": actor,
-                    "target": target if target != actor else None,
-                    "location": {
-                        "entity": location["entity"],
-                        "name": entities[location["entity"]]["name"],
-                        "text": location["text"],
-                    }
-                    if location
-                    else None,
-                    "date": date_info,
-                    "status": status,
-                    "negated": negated,
-                    "quantity": {"value": q["value"], "unit": q["unit"], "text": q["text"]} if q else None,
-                    "evidence": {"ru": None, "en": s.text},
-                }
-            )
-            seen.add((etype, mode))
-    return events

@@ -33,9 +33,14 @@ _STATE_ADJ = {
     "american": "United States",
     "us": "United States",
     "ukrainian": "Ukraine",
-    "nato": "NATO",
     "chinese": "China",
+    "belarusian": "Belarus",
+    "british": "United Kingdom",
+    "german": "Germany",
+    "french": "France",
     "european": "European Union",
+    "turkish": "Turkey",
+    "nato": "NATO",
 }
 _TARGET_PREPS = {
     "MEET": r"with|between",
