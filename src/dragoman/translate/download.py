@@ -261,7 +261,7 @@ def _stream_once(
                     raise FetchError("the server resumed at the wrong place", reason="connection", source=current)
                 written = start
                 with part.open("ab" if start else "wb") as out:
-                    for chunk in response.iter_raw(_CHUNK):
+                    for chunk in response.iter_raw():  # as received: a cut loses no buffered bytes
                         written += len(chunk)
                         if written > file.size:
                             raise FetchError(
