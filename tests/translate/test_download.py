@@ -9,6 +9,7 @@ during the install (no half model afterwards, and the next run succeeds).
 from __future__ import annotations
 
 import io
+import itertools
 import json
 import os
 import signal
@@ -80,7 +81,9 @@ def _no_half_models(root: Path) -> None:
         assert (model.path / "dragoman-model.json").is_file()
 
 
-def test_download_installs_argos_package_and_ct2_tarball(served: tuple[Settings, ModelServer, dict[str, bytes]]) -> None:
+def test_download_installs_argos_package_and_ct2_tarball(
+    served: tuple[Settings, ModelServer, dict[str, bytes]],
+) -> None:
     settings, server, packages = served
     seen: list[tuple[int, int]] = []
     argos = download_catalog_model(settings, progress=lambda done, total: seen.append((done, total)))  # the default
@@ -93,7 +96,7 @@ def test_download_installs_argos_package_and_ct2_tarball(served: tuple[Settings,
     assert manifest["downloaded_from"] == server.url("/p/tiny-ct2.tar.gz")
     # The progress callback saw the whole size, ending at it.
     assert seen[-1] == (len(packages["tiny-argos"]), len(packages["tiny-argos"]))
-    assert all(a[0] <= b[0] for a, b in zip(seen, seen[1:], strict=False))
+    assert all(a[0] <= b[0] for a, b in itertools.pairwise(seen))
     # The download folder is gone once installed; the model translates.
     assert not (models_dir(settings) / ".downloads" / "tiny-ct2").exists()
     out = CTranslate2Engine(detect_layout(ct2.path), device="cpu").translate_batch(["Привет."], max_decoding_length=4)
@@ -187,7 +190,7 @@ def test_truncated_archive_installs_nothing(
     cut = data[: len(data) * 2 // 3]
     server.files["/p/cut"] = cut
     catalog = write_catalog(tmp_path / "cut.toml", [catalog_entry("cut", kind, "cut.pkg", cut, [server.url("/p/cut")])])
-    with pytest.raises(TranslateError, match="corrupt archive|not a model directory"):
+    with pytest.raises(TranslateError, match=r"corrupt archive|not a model directory"):
         download_catalog_model(settings.with_overrides(model_catalog=str(catalog)), "cut")
     assert list_models(settings) == []
     assert not list(models_dir(settings).glob(".install-*"))  # the staging folder went too
@@ -242,7 +245,9 @@ def test_archive_with_dotdot_or_symlink_is_refused(
     assert callable(build)
     data = build({"pkg/model/model.bin": b"weights", **extra}, symlink)
     server.files["/p/evil"] = data
-    catalog = write_catalog(tmp_path / "evil.toml", [catalog_entry("evil", kind, "evil.pkg", data, [server.url("/p/evil")])])
+    catalog = write_catalog(
+        tmp_path / "evil.toml", [catalog_entry("evil", kind, "evil.pkg", data, [server.url("/p/evil")])]
+    )
     with pytest.raises(UnsafeModelError, match=expected):
         download_catalog_model(settings.with_overrides(model_catalog=str(catalog)), "evil")
     assert list_models(settings) == []
@@ -304,7 +309,15 @@ def test_kill_during_install_leaves_no_half_model_and_a_rerun_succeeds(
         "DRAGOMAN_MODEL_CATALOG": settings.model_catalog,
         "DRAGOMAN_ALLOW_PRIVATE": "1",
     }
-    command = [sys.executable, "-c", "from dragoman.cli import main; main()", "models", "download", "tiny-ct2", "--quiet"]
+    command = [
+        sys.executable,
+        "-c",
+        "from dragoman.cli import main; main()",
+        "models",
+        "download",
+        "tiny-ct2",
+        "--quiet",
+    ]
     process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and process.poll() is None:
@@ -344,7 +357,12 @@ def test_shipped_catalog_is_complete() -> None:
         for file in model.files:
             assert file.urls and file.urls[0].startswith("https://") and file.sha256_source, file.name
     nllb = catalog.get("nllb-200-distilled-600M-int8")
-    assert {f.name for f in nllb.files} == {"config.json", "model.bin", "shared_vocabulary.json", "sentencepiece.bpe.model"}
+    assert {f.name for f in nllb.files} == {
+        "config.json",
+        "model.bin",
+        "shared_vocabulary.json",
+        "sentencepiece.bpe.model",
+    }
 
 
 def test_catalog_refuses_a_file_without_a_valid_checksum() -> None:
