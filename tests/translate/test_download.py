@@ -371,3 +371,16 @@ def test_catalog_refuses_a_file_without_a_valid_checksum() -> None:
             '[[model]]\nname = "x"\nformat = "tar"\n[[model.file]]\nname = "x.tar.gz"\n'
             'urls = ["https://example.org/x"]\nsize = 1\nsha256 = "abc"\n'
         )
+
+
+def test_carried_in_file_named_like_the_real_argos_package_must_match_its_checksum(
+    settings: Settings, argos_package: Path, tmp_path: Path
+) -> None:
+    """`models install FILE` with the shipped catalog: this file has the real package's name, not its bytes."""
+    carried = tmp_path / "translate-ru_en-1_9.argosmodel"
+    carried.write_bytes(argos_package.read_bytes())
+    env = {"DRAGOMAN_MODELS": str(settings.models_dir)}
+    result = CliRunner().invoke(main, ["models", "install", str(carried)], env=env)
+    assert result.exit_code == 1
+    assert "does not match the catalog's argos-ru-en-1.9" in result.stderr
+    assert list_models(settings) == []
