@@ -26,7 +26,7 @@ from click.testing import CliRunner
 from dragoman.cli import main
 from dragoman.errors import FetchError, TranslateError
 from dragoman.settings import Settings
-from dragoman.translate.catalog import load_catalog, parse_catalog
+from dragoman.translate.catalog import human_size, load_catalog, parse_catalog
 from dragoman.translate.ct2 import CTranslate2Engine
 from dragoman.translate.download import ChecksumMismatch, download_catalog_model, install_checked
 from dragoman.translate.models import UnsafeModelError, detect_layout, list_models, models_dir
@@ -384,3 +384,37 @@ def test_carried_in_file_named_like_the_real_argos_package_must_match_its_checks
     assert result.exit_code == 1
     assert "does not match the catalog's argos-ru-en-1.9" in result.stderr
     assert list_models(settings) == []
+
+
+def test_demo_downloads_the_catalog_default_and_prints_english(
+    served: tuple[Settings, ModelServer, dict[str, bytes]],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """`make demo` with no model installed: downloads the default from the (127.0.0.1) catalog, translates, and
+    prints a translated document; with DRAGOMAN_NO_DOWNLOAD=1 it asks the server for nothing."""
+    from dragoman import demo
+
+    settings, server, packages = served
+    monkeypatch.chdir(REPO)  # the demo finds ../shared/data/html_ru from here
+    monkeypatch.setenv("DRAGOMAN_MODELS", str(settings.models_dir))
+    monkeypatch.setenv("DRAGOMAN_MODEL_CATALOG", settings.model_catalog)
+    monkeypatch.setenv("DRAGOMAN_ALLOW_PRIVATE", "1")
+
+    monkeypatch.setenv("DRAGOMAN_NO_DOWNLOAD", "1")
+    assert demo.main(["--db", str(tmp_path / "off.db"), "--offline"]) == 0
+    offline = capsys.readouterr().out
+    assert "DRAGOMAN_NO_DOWNLOAD is set" in offline and "translation skipped" in offline
+    assert "original (Russian)" in offline
+    assert server.requests == []
+
+    monkeypatch.delenv("DRAGOMAN_NO_DOWNLOAD")
+    assert demo.main(["--db", str(tmp_path / "on.db"), "--offline"]) == 0
+    printed = capsys.readouterr().out
+    size = human_size(len(packages["tiny-argos"]))
+    assert f"downloading the default ru->en model tiny-argos: {size}, licence test-licence" in printed
+    assert "100% of" in printed
+    assert "== installed tiny-argos" in printed and "== translated:" in printed
+    assert "one rendered document (translated)" in printed
+    assert [m.name for m in list_models(settings)] == ["tiny-argos"]
