@@ -20,6 +20,8 @@ $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install -q -e '.[all,test]'
 	touch $@ $(VENV)/.installed-demo
 
+# With no translation model installed, the demo downloads the catalog's default ru->en model first
+# (verified, installed atomically); DRAGOMAN_NO_DOWNLOAD=1 skips that and the document stays Russian.
 demo: $(VENV)/.installed-demo
 	$(BIN)/python -m dragoman.demo --db $(DB)
 

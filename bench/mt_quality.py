@@ -1,4 +1,7 @@
-"""Translation quality: BLEU and chrF (sacrebleu) on WMT ru-en news and FLORES-200 devtest.
+"""Translation quality: BLEU and chrF (sacrebleu) on WMT ru-en news, FLORES-200 devtest and NTREX-128.
+
+NTREX-128's Russian is a human translation of English news (newstest2019's English source), so there the
+model translates back into the original English: a translationese input, scored against the original.
 
 Two ways of feeding the model are scored against the human references:
 
@@ -9,14 +12,17 @@ Two ways of feeding the model are scored against the human references:
 Both are also scored at document level (segments joined per document), so a user with a real model can
 check that dragoman's segmentation does not score lower than the reference segmentation.
 
-    python bench/mt_quality.py --model ~/.local/share/dragoman/models/opus-mt-ru-en
+    python bench/mt_quality.py --model argos-ru-en-1.9 --record   # an installed model, by name or directory
     python bench/mt_quality.py --smoke        # end-to-end on a tiny random-weight model: numbers mean nothing
+
+``--record`` appends the figures with the model id (name@checksum) and the date to bench/RESULTS.md.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import tempfile
 import time
@@ -50,6 +56,11 @@ def load_sets(limit: int | None) -> dict[str, list[tuple[str, str, str]]]:
     en = (flores / "eng_Latn.devtest").read_text(encoding="utf-8").splitlines()
     urls = [line.split("\t")[0] for line in (flores / "metadata_devtest.tsv").read_text().splitlines()[1:]]
     sets["flores200-devtest"] = list(zip(urls, ru, en, strict=True))
+    ntrex = DATA / "ntrex128"
+    ru = (ntrex / "newstest2019-ref.rus.txt").read_text(encoding="utf-8").splitlines()
+    en = (ntrex / "newstest2019-src.eng.txt").read_text(encoding="utf-8").splitlines()
+    docs = [line.split("\t")[0] for line in (ntrex / "DOCUMENT_IDS.tsv").read_text(encoding="utf-8").splitlines()]
+    sets["ntrex128"] = list(zip(docs, ru, en, strict=True))
     if limit:
         sets = {name: rows[:limit] for name, rows in sets.items()}
     return sets
@@ -74,14 +85,15 @@ def by_document(rows: list[tuple[str, str, str]], texts: list[str]) -> tuple[lis
     return [" ".join(v) for v in hyp.values()], [" ".join(v) for v in ref.values()]
 
 
-def evaluate(model: Path, *, limit: int | None, beam: int, device: str) -> dict[str, Any]:
+def evaluate(model: Any, *, limit: int | None, beam: int, device: str) -> dict[str, Any]:
     from dragoman.article import Article, Block, BlockKind
     from dragoman.translate.batching import translate_texts
     from dragoman.translate.ct2 import CTranslate2Engine
     from dragoman.translate.models import detect_layout
     from dragoman.translate.stage import ArticleTranslator
 
-    engine = CTranslate2Engine(detect_layout(model), device=device, beam_size=beam)
+    layout = model if not isinstance(model, Path) else detect_layout(model)
+    engine = CTranslate2Engine(layout, device=device, beam_size=beam)
     results: dict[str, Any] = {}
     for name, rows in load_sets(limit).items():
         started = time.perf_counter()
@@ -126,20 +138,32 @@ def tiny_model(workdir: Path) -> Path:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--model", type=Path, help="CTranslate2 model directory (installed or not)")
+    parser.add_argument("--model", help="installed model name or CTranslate2 model directory")
     parser.add_argument("--smoke", action="store_true", help="build a tiny random model and run on 40 segments a set")
     parser.add_argument("--limit", type=int, help="segments per test set")
     parser.add_argument("--beam", type=int, default=2)
     parser.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
     parser.add_argument("--json", type=Path, help="also write the results here")
+    parser.add_argument(
+        "--record",
+        nargs="?",
+        const=REPO / "bench" / "RESULTS.md",
+        type=Path,
+        help="append the figures with the model id to this file (default bench/RESULTS.md)",
+    )
     args = parser.parse_args()
     if not args.model and not args.smoke:
-        parser.error("pass --model DIR (or --smoke)")
+        parser.error("pass --model NAME_OR_DIR (or --smoke)")
+    from dragoman.settings import load_settings
+    from dragoman.translate.models import resolve_model
+
     with tempfile.TemporaryDirectory() as tmp:
-        model = args.model or tiny_model(Path(tmp))
+        layout = resolve_model(load_settings(), args.model or str(tiny_model(Path(tmp))))
         limit = args.limit or (40 if args.smoke else None)
-        results = evaluate(model, limit=limit, beam=args.beam, device=args.device)
-    print(f"\nmodel: {model if args.model else 'tiny random-weight model (smoke run: scores are meaningless)'}")
+        results = evaluate(layout, limit=limit, beam=args.beam, device=args.device)
+    model_id = layout.model_id
+    note = "" if args.model else " (tiny random-weight model, smoke run: scores are meaningless)"
+    print(f"\nmodel: {model_id}{note}")
     print(
         f"{'set':<22}{'segs':>6}{'BLEU':>8}{'chrF':>8}{'docBLEU':>9}{'docchrF':>9}{'drg-docBLEU':>12}{'drg-docchrF':>12}"
     )
@@ -154,7 +178,28 @@ def main() -> None:
             f"{drg.get('bleu', nan):>12.2f}{drg.get('chrf', nan):>12.2f}"
         )
     if args.json:
-        args.json.write_text(json.dumps(results, indent=2))
+        args.json.write_text(json.dumps({"model_id": model_id, "results": results}, indent=2))
+    if args.record:
+        record(args.record, model_id + note, results, limit=limit, beam=args.beam)
+
+
+def record(path: Path, model_id: str, results: dict[str, Any], *, limit: int | None, beam: int) -> None:
+    """Append one dated line per run: the model id and each set's BLEU/chrF (reference segmentation)."""
+    import platform
+    from datetime import date
+
+    figures = ", ".join(
+        f"{name} BLEU {r['reference_segmentation']['bleu']:.2f} chrF {r['reference_segmentation']['chrf']:.2f}"
+        for name, r in results.items()
+    )
+    segments = f"first {limit} segments a set" if limit else "full sets"
+    line = (
+        f"- {date.today().isoformat()} `bench/mt_quality.py` model `{model_id}`, beam {beam}, {segments}, "
+        f"{platform.machine()} {os.cpu_count()} cores: {figures}\n"
+    )
+    with path.open("a", encoding="utf-8") as out:
+        out.write(line)
+    print(f"recorded in {path}")
 
 
 if __name__ == "__main__":

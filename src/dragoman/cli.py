@@ -1292,11 +1292,50 @@ def models() -> None:
 @pass_app
 @handle_errors
 def models_install(app: AppContext, path: str, name: str | None) -> None:
-    """Install a CTranslate2 model directory or an .argosmodel file (checked by loading it)."""
-    from dragoman.translate.models import install_model
+    """Install a CTranslate2 model directory, .argosmodel or .tar.gz (checked by loading it).
 
-    installed = install_model(app.settings, Path(path), name=name)
+    A file the catalog knows (by --name or by its file name) must match the catalog's SHA-256.
+    """
+    from dragoman.translate.download import install_checked
+
+    installed = install_checked(app.settings, Path(path), name=name)
     app.echo(f"installed {installed.name} ({installed.family}, {installed.model_id}) in {installed.path}")
+
+
+@models.command("catalog")
+@click.option("--json", "as_json", is_flag=True, help="JSON on stdout.")
+@pass_app
+@handle_errors
+def models_catalog(app: AppContext, as_json: bool) -> None:
+    """List the models `dragoman models download` can install: size, licence, installed, default."""
+    from dragoman.translate.catalog import human_size, load_catalog
+    from dragoman.translate.models import list_models
+
+    catalog = load_catalog(app.settings)
+    installed = {m.name for m in list_models(app.settings)}
+    defaults = set(catalog.defaults.values())
+    rows = [
+        {
+            "name": m.name,
+            "format": m.format,
+            "languages": f"{m.source}->{m.target}",
+            "bytes": m.size,
+            "license": m.license,
+            "installed": m.name in installed,
+            "default": m.name in defaults,
+            "description": m.description,
+        }
+        for m in catalog.models
+    ]
+    if as_json:
+        click.echo(json.dumps(rows, indent=2))
+        return
+    click.echo(f"{'name':<32}{'size':>9}  {'installed':<10}{'default':<8}licence")
+    for row in rows:
+        click.echo(
+            f"{row['name']:<32}{human_size(int(row['bytes'])):>9}  {'yes' if row['installed'] else 'no':<10}"
+            f"{'*' if row['default'] else '':<8}{row['license']}"
+        )
 
 
 @models.command("list")
@@ -1323,15 +1362,71 @@ def models_list(app: AppContext, as_json: bool) -> None:
 
 
 @models.command("download")
-@click.argument("name")
+@click.argument("name", required=False)
+@click.option("--mirror", help="Fetch the catalog's files from this web server or directory (MIRROR/NAME/FILE).")
+@click.option("--quiet", "quiet_bar", is_flag=True, help="No progress bar.")
 @pass_app
 @handle_errors
-def models_download(app: AppContext, name: str) -> None:
-    """Fetch a known model (opus-mt-ru-en ...) from the Hugging Face hub and convert it (extra [convert])."""
-    from dragoman.translate.models import download_model
+def models_download(app: AppContext, name: str | None, mirror: str | None, quiet_bar: bool) -> None:
+    """Download, verify and install a catalog model (default: the catalog's ru->en default).
 
-    installed = download_model(app.settings, name)
-    app.echo(f"installed {installed.name} ({installed.model_id}) in {installed.path}")
+    Names outside the catalog (opus-mt-ru-en, m2m100_418M ...) are fetched from the Hugging Face hub and
+    converted, which needs the convert extra (torch, transformers).
+    """
+    from dragoman.translate.catalog import human_size, load_catalog
+    from dragoman.translate.download import download_catalog_model
+    from dragoman.translate.models import DOWNLOADABLE, download_model
+
+    catalog = load_catalog(app.settings)
+    known = {m.name for m in catalog.models}
+    if name and name not in known:
+        if name in DOWNLOADABLE:
+            installed = download_model(app.settings, name)
+            app.echo(f"installed {installed.name} ({installed.model_id}) in {installed.path}")
+            return
+        raise ConfigError(
+            f"unknown model {name!r}; in the catalog: {', '.join(sorted(known)) or 'none'}; "
+            f"converted from the hub: {', '.join(DOWNLOADABLE)}"
+        )
+    entry = catalog.get(name) if name else catalog.default_for("ru-en")
+    if entry is None:
+        raise ConfigError(f"the catalog {catalog.path} has no default ru-en model; name one")
+    app.echo(f"downloading {entry.name}: {human_size(entry.size)}, licence {entry.license}")
+    with _download_bar(app, quiet_bar, entry.name) as progress:
+        installed = download_catalog_model(app.settings, entry.name, mirror=mirror, progress=progress, catalog=catalog)
+    app.echo(f"installed {installed.name} ({installed.family}, {installed.model_id}) in {installed.path}")
+
+
+@contextmanager
+def _download_bar(app: AppContext, quiet: bool, label: str) -> Iterator[Callable[[int, int], None] | None]:
+    """A progress bar on stderr with size, speed and time left; nothing with --quiet."""
+    if quiet or app.quiet:
+        yield None
+        return
+    from rich.console import Console
+    from rich.progress import (
+        BarColumn,
+        DownloadColumn,
+        Progress,
+        TextColumn,
+        TimeRemainingColumn,
+        TransferSpeedColumn,
+    )
+
+    columns = (
+        TextColumn(label),
+        BarColumn(),
+        DownloadColumn(),
+        TransferSpeedColumn(),
+        TimeRemainingColumn(),
+    )
+    with Progress(*columns, console=Console(stderr=True)) as bar:
+        task = bar.add_task("download", total=None)
+
+        def update(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        yield update
 
 
 @models.command("remove")

@@ -1,7 +1,10 @@
 """`make demo`: the main job on real pages, end to end.
 
 Live Izvestia feed when the network is reachable, otherwise the saved pages under ../shared/data/html_ru.
-Prints what it used, a summary, one rendered document and the database path.
+With no translation model installed it downloads the catalog's default ru->en model first (saying what, how
+big and under which licence), so the document it prints is in English; offline, or with
+DRAGOMAN_NO_DOWNLOAD=1, it goes on without one and prints the Russian. Prints what it used, a summary, one
+rendered document and the database path.
 """
 
 from __future__ import annotations
@@ -33,6 +36,51 @@ def live_sources(settings) -> list[str]:  # type: ignore[no-untyped-def]
         return []
 
 
+def ensure_model(settings) -> bool:  # type: ignore[no-untyped-def]
+    """True when a translation model is installed, downloading the catalog's default if none is and may be."""
+    from dragoman.translate.catalog import human_size, load_catalog
+    from dragoman.translate.download import download_catalog_model, downloads_allowed
+    from dragoman.translate.models import list_models, models_dir
+
+    if list_models(settings):
+        return True
+    if not downloads_allowed():
+        print("== no translation model installed and DRAGOMAN_NO_DOWNLOAD is set: the document stays in Russian")
+        return False
+    try:
+        model = load_catalog(settings).default_for("ru-en")
+    except DragomanError as exc:
+        print(f"== no translation model: {exc.message}")
+        return False
+    if model is None:
+        return False
+    mirror = str(settings.model_mirror or "")
+    where = f"mirror {mirror}" if mirror else (model.files[0].urls[0] if model.files[0].urls else "")
+    print(f"== downloading the default ru->en model {model.name}: {human_size(model.size)}, licence {model.license}")
+    print(f"   from {where} into {models_dir(settings)} (DRAGOMAN_NO_DOWNLOAD=1 skips this)")
+    quick = settings.with_overrides(connect_timeout=min(settings.connect_timeout, 5.0))
+    try:
+        installed = download_catalog_model(quick, model.name, progress=_progress_printer(), retries=2)
+    except DragomanError as exc:
+        print(f"\n== model download failed ({exc.message}); going on without translation")
+        return False
+    print(f"\n== installed {installed.name} ({installed.model_id})")
+    return True
+
+
+def _progress_printer():  # type: ignore[no-untyped-def]
+    """Prints a line at every tenth of the download (a demo log, not a terminal bar)."""
+    shown = [-1]
+
+    def show(done: int, total: int) -> None:
+        tenth = done * 10 // total if total else 10
+        if tenth != shown[0]:
+            shown[0] = tenth
+            print(f"   {done * 100 // total if total else 100}% of {total:,} bytes", flush=True)
+
+    return show
+
+
 def saved_sources() -> list[str]:
     for base in (Path.cwd(), *Path.cwd().parents):
         candidate = base.parent / "shared" / "data" / "html_ru"
@@ -48,7 +96,9 @@ def main(argv: list[str] | None = None) -> int:
 
     args = argparse.ArgumentParser(prog="python -m dragoman.demo")
     args.add_argument("--db", default="dragoman.db")
-    args.add_argument("--offline", action="store_true", help="skip the live feed")
+    args.add_argument(
+        "--offline", action="store_true", help="skip the live feed (DRAGOMAN_NO_DOWNLOAD=1 skips the model download)"
+    )
     opts = args.parse_args(argv)
     settings = load_settings().with_overrides(db=opts.db, host_delay=2.0)
 
@@ -69,6 +119,7 @@ def main(argv: list[str] | None = None) -> int:
             f"{dict(report.failed)}"
         )
         translated = False
+        ensure_model(settings)
         try:
             from dragoman.translate import translate_store
 

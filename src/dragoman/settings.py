@@ -112,6 +112,17 @@ class Settings:
     max_model_bytes: int = field(
         default=DEFAULT_MAX_MODEL_BYTES, metadata={"help": "largest translation model installed, in bytes unpacked"}
     )
+    model_mirror: str = field(
+        default="",
+        metadata={
+            "help": "where `models download` fetches catalog files instead of their URLs: an internal web server or "
+            "a directory, laid out as MIRROR/<model name>/<file name>"
+        },
+    )
+    model_catalog: str = field(
+        default="",
+        metadata={"help": "a models.toml to use instead of the catalog shipped with dragoman"},
+    )
     story_threshold: float = field(
         default=DEFAULT_STORY_THRESHOLD,
         metadata={"help": "similarity (0-1] from which two articles are one story; higher joins only closer copies"},

@@ -133,7 +133,7 @@ def test_not_a_model(settings: Settings, tmp_path: Path) -> None:
     with pytest.raises(TranslateError, match=r"no model\.bin"):
         install_model(settings, tmp_path / "empty")
     (tmp_path / "notes.txt").write_text("hello")
-    with pytest.raises(TranslateError, match=r"not a model directory or \.argosmodel"):
+    with pytest.raises(TranslateError, match=r"not a model directory, \.argosmodel \(zip\) or \.tar\.gz"):
         install_model(settings, tmp_path / "notes.txt")
 
 

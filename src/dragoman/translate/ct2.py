@@ -7,8 +7,11 @@ shared/notes/mt-speed.md). The stage feeds it length-sorted batches from several
 
 from __future__ import annotations
 
+import json
 import os
+import struct
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 from dragoman.errors import ConfigError, TranslateError
@@ -17,6 +20,62 @@ from dragoman.translate.models import ModelLayout, resolve_model
 
 DEFAULT_BEAM_SIZE = 2
 MAX_DECODING_LENGTH = 512
+MAX_INPUT_LENGTH = 1024
+_POSITION_TABLES = ("encoder/position_encodings/encodings", "decoder/position_encodings/encodings")
+_CONFIG_POSITION_KEYS = ("max_position_embeddings", "max_source_positions", "max_length")
+
+
+def model_position_limit(ct2_dir: Path) -> int | None:
+    """How many positions the model has encodings for (inputs and outputs longer fail in CTranslate2 with
+    "No position encodings are defined for positions >= N"); None when it has no fixed table.
+
+    Read from config.json when a converter wrote it there, else from the shapes of the position-encoding
+    tables in model.bin's header (the weights themselves are skipped, not read).
+    """
+    try:
+        config = json.loads((ct2_dir / "config.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        config = {}
+    for key in _CONFIG_POSITION_KEYS:
+        value = config.get(key) if isinstance(config, dict) else None
+        if isinstance(value, int) and value > 0:
+            return value
+    try:
+        return _position_rows_in_model_bin(ct2_dir / "model.bin")
+    except (OSError, struct.error, UnicodeDecodeError, ValueError):
+        return None  # an unknown binary layout: CTranslate2 reports its own limit if there is one
+
+
+def _position_rows_in_model_bin(path: Path) -> int | None:
+    """CTranslate2's model.bin (binary version >= 4): version, spec name, revision, then each variable as
+    name, rank, dims, dtype, byte count, bytes."""
+
+    def read(handle: Any, fmt: str) -> Any:
+        size = struct.calcsize(fmt)
+        data = handle.read(size)
+        if len(data) != size:
+            raise ValueError("model.bin ends early")
+        return struct.unpack(fmt, data)[0]
+
+    def read_string(handle: Any) -> str:
+        length = read(handle, "<H")
+        return handle.read(length)[:-1].decode("utf-8")
+
+    rows: list[int] = []
+    with path.open("rb") as handle:
+        version = read(handle, "<I")
+        if version < 4 or version > 64:
+            return None
+        read_string(handle)  # spec name
+        read(handle, "<I")  # revision
+        for _ in range(read(handle, "<I")):
+            name = read_string(handle)
+            dims = [read(handle, "<I") for _ in range(read(handle, "<B"))]
+            read(handle, "<B")  # dtype
+            handle.seek(read(handle, "<I"), os.SEEK_CUR)
+            if name in _POSITION_TABLES and dims:
+                rows.append(dims[0])
+    return min(rows) if rows else None
 
 
 def resolve_device(device: str | None) -> str:
@@ -90,6 +149,7 @@ class CTranslate2Engine:
             raise TranslateError(
                 f"cannot load model {layout.root}: {_first_line(exc)} (reinstall it with `dragoman models install`)"
             ) from exc
+        self.max_positions = model_position_limit(layout.ct2_dir)
         self._target_pieces = {self.target_sp.id_to_piece(i) for i in range(self.target_sp.get_piece_size())}
         self._special = {"<s>", "</s>", "<pad>", "<unk>", *layout.target_prefix}
 
@@ -124,6 +184,14 @@ class CTranslate2Engine:
             min_decoding_length = min_decoding_length or self.decoding_length[0]
             max_decoding_length = max_decoding_length or self.decoding_length[1]
         limit = max_decoding_length or min(MAX_DECODING_LENGTH, int(longest * 2) + 10)
+        max_input = MAX_INPUT_LENGTH
+        if self.max_positions:
+            # Past the model's position table CTranslate2 fails the whole batch: cut the input (a sentence that
+            # long is a segmentation failure anyway) and stop decoding before the table ends.
+            max_input = min(max_input, self.max_positions)
+            limit = min(limit, self.max_positions - len(self.layout.target_prefix) - 1)
+            if min_decoding_length:
+                min_decoding_length = min(min_decoding_length, limit)
         target_prefix = [list(self.layout.target_prefix)] * len(source) if self.layout.target_prefix else None
         try:
             results = self.translator.translate_batch(
@@ -132,7 +200,7 @@ class CTranslate2Engine:
                 beam_size=self.beam_size,
                 max_decoding_length=limit,
                 min_decoding_length=min_decoding_length or 1,
-                max_input_length=1024,
+                max_input_length=max_input,
             )
         except (RuntimeError, MemoryError) as exc:
             text = _first_line(exc)

@@ -7,7 +7,8 @@ A model is a CTranslate2 directory plus SentencePiece model(s), in one of these 
 - NLLB-200 and M2M-100: one ``sentencepiece.bpe.model`` and language tokens (rus_Cyrl -> eng_Latn,
   __ru__ -> __en__) in the vocabulary;
 - an Argos Translate package (``.argosmodel``, a zip): model/ with the CTranslate2 model,
-  sentencepiece.model and metadata.json.
+  sentencepiece.model and metadata.json;
+- any of these as a ``.tar.gz`` of the model directory.
 
 Installed models live in ``settings.models_dir`` (``$DRAGOMAN_MODELS`` overrides), one directory each,
 with a ``dragoman-model.json`` that records the name, layout, checksum and origin.
@@ -15,16 +16,21 @@ with a ``dragoman-model.json`` that records the name, layout, checksum and origi
 A model may come from anyone, so installing one copies regular files only: symlinks, hardlinks, devices and
 FIFOs (in a directory or an archive) are refused rather than followed, paths may not leave the model, and the
 unpacked size is capped (``settings.max_model_bytes``) both from the archive's headers and while writing.
-The model is unpacked beside its final place and renamed into it, so a failed install leaves nothing behind.
+The model is unpacked beside its final place and renamed into it, so a failed install leaves nothing behind;
+an install killed while it swaps an old model for a new one is finished or undone by the next command that
+lists or installs models (the staging folder records what it was doing).
 """
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import json
+import lzma
 import os
 import shutil
 import stat
+import tarfile
 import tempfile
 import zipfile
 import zlib
@@ -37,8 +43,8 @@ from dragoman.errors import ConfigError, ModelNotInstalled, TranslateError
 from dragoman.settings import DEFAULT_MAX_MODEL_BYTES
 
 INSTALL_HINT = (
-    "install one with `dragoman models install PATH` (a CTranslate2 model directory or .argosmodel file)"
-    " or `dragoman models download opus-mt-ru-en`"
+    "download one with `dragoman models download` (the catalog's default; `dragoman models catalog` lists them)"
+    " or install one with `dragoman models install PATH` (a CTranslate2 model directory, .argosmodel or .tar.gz)"
 )
 MANIFEST = "dragoman-model.json"
 _SPM_NAMES = ("sentencepiece.bpe.model", "sentencepiece.model", "spm.model", "source.spm")
@@ -198,6 +204,7 @@ def list_models(settings: Any) -> list[InstalledModel]:
     root = models_dir(settings)
     if not root.is_dir():
         return []
+    recover_interrupted_installs(root)
     out: list[InstalledModel] = []
     for child in sorted(root.iterdir()):
         if not child.is_dir() or child.name.startswith("."):
@@ -242,8 +249,16 @@ def _with_checksum(layout: ModelLayout) -> ModelLayout:
     return replace(layout, checksum=checksum_of(layout.ct2_dir))
 
 
-def install_model(settings: Any, source: Path, *, name: str | None = None, validate: bool = True) -> InstalledModel:
-    """Copy a model directory or unpack an .argosmodel into the models directory, after checking it loads.
+def install_model(
+    settings: Any,
+    source: Path,
+    *,
+    name: str | None = None,
+    validate: bool = True,
+    manifest_extra: dict[str, Any] | None = None,
+) -> InstalledModel:
+    """Copy a model directory or unpack an .argosmodel or .tar.gz into the models directory, after checking that
+    it loads and translates a sentence.
 
     Only regular files are copied; links, devices, FIFOs, paths out of the model and more than
     ``settings.max_model_bytes`` are refused with :class:`UnsafeModelError`, and nothing is left installed.
@@ -263,15 +278,23 @@ def install_model(settings: Any, source: Path, *, name: str | None = None, valid
     limit = max_model_bytes(settings)
     root = models_dir(settings)
     root.mkdir(parents=True, exist_ok=True)
-    # Unpacked beside the target (same file system), so the final step is one rename.
-    staging = Path(tempfile.mkdtemp(prefix=".install-", dir=root))
+    recover_interrupted_installs(root)
+    # Unpacked beside the target (same file system), so the final step is one rename. The process id in the
+    # name tells a later run whether the install is still going on or was killed.
+    staging = Path(tempfile.mkdtemp(prefix=f"{_STAGING_PREFIX}{os.getpid()}-", dir=root))
     try:
         unpacked = staging / "unpacked"
         if stat.S_ISREG(source_mode):
-            if not zipfile.is_zipfile(source):
-                raise TranslateError(f"cannot install {source}: not a model directory or .argosmodel (zip) file")
-            unpacked = _unpack_argos(source, unpacked, limit)
-            default_name = _argos_name(unpacked) or source.stem
+            if zipfile.is_zipfile(source):
+                unpacked = _unpack_argos(source, unpacked, limit)
+                default_name = _argos_name(unpacked) or source.stem
+            elif _is_tar(source):
+                unpacked = _unpack_tar(source, unpacked, limit)
+                default_name = _argos_name(unpacked) or source.name.split(".", 1)[0]
+            else:
+                raise TranslateError(
+                    f"cannot install {source}: not a model directory, .argosmodel (zip) or .tar.gz archive"
+                )
         elif stat.S_ISDIR(source_mode):
             _copy_model_dir(source, unpacked, limit)
             default_name = source.name
@@ -290,10 +313,13 @@ def install_model(settings: Any, source: Path, *, name: str | None = None, valid
             "checksum": checksum_of(layout.ct2_dir),
             "installed_from": str(source),
             "installed_at": datetime.now(UTC).isoformat(),
+            **(manifest_extra or {}),
         }
         (unpacked / MANIFEST).write_text(json.dumps(manifest, indent=2), encoding="utf-8")
         target = root / name
         replaced = staging / "replaced"
+        # Written before anything is moved: a later run that finds "replaced" and no target puts it back.
+        (staging / _STAGING_TARGET).write_text(name, encoding="utf-8")
         if target.exists() or target.is_symlink():
             # Move the old model aside first: at every moment `name` is either the old model or the new one.
             target.rename(replaced)
@@ -308,6 +334,53 @@ def install_model(settings: Any, source: Path, *, name: str | None = None, valid
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return next(m for m in list_models(settings) if m.path == target)
+
+
+_STAGING_PREFIX = ".install-"
+_STAGING_TARGET = "target-name"
+
+
+def _pid_alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's live process
+        return True
+    return True
+
+
+def recover_interrupted_installs(root: Path) -> list[str]:
+    """Finish what an install killed mid-way left: an old model moved aside goes back, staging folders go.
+
+    An install moves the old model into its staging folder and then renames the new one into place; killed
+    between the two, the model's name is missing and the old model is in ``.install-PID-*/replaced``. Returns
+    the names of the models put back.
+    """
+    restored: list[str] = []
+    for staging in root.glob(f"{_STAGING_PREFIX}*"):
+        try:
+            pid = int(staging.name[len(_STAGING_PREFIX) :].split("-", 1)[0])
+        except ValueError:
+            continue
+        if _pid_alive(pid):
+            continue
+        replaced, marker = staging / "replaced", staging / _STAGING_TARGET
+        try:
+            if replaced.is_dir() and marker.is_file():
+                name = marker.read_text(encoding="utf-8").strip()
+                _check_name(name)
+                target = root / name
+                if not target.exists():
+                    replaced.rename(target)
+                    restored.append(name)
+        except (OSError, ConfigError):
+            continue  # left for the user to see; never deleted with an old model inside
+        if not replaced.exists():
+            shutil.rmtree(staging, ignore_errors=True)
+    return restored
 
 
 def _check_name(name: str) -> None:
@@ -450,9 +523,68 @@ def _unpack_argos(archive: Path, destination: Path, max_bytes: int) -> Path:
     return destination
 
 
+def _is_tar(path: Path) -> bool:
+    try:
+        return tarfile.is_tarfile(path)
+    except (OSError, tarfile.TarError, EOFError, zlib.error):
+        return False
+
+
+def _unpack_tar(archive: Path, destination: Path, max_bytes: int) -> Path:
+    """Unpack a (gzip, bzip2, xz) tar of a model directory with the same rules as :func:`_unpack_argos`."""
+    destination.mkdir(parents=True)
+    budget = _Budget(archive, max_bytes)
+    try:
+        with tarfile.open(archive, mode="r:*") as package:
+            members: list[tarfile.TarInfo] = []
+            declared = 0
+            for member in package:  # headers only; refused before a byte is written
+                if len(members) >= MAX_MODEL_FILES:
+                    raise UnsafeModelError(f"cannot install {archive}: more than {MAX_MODEL_FILES} entries")
+                _check_path(archive, member.name)
+                if not (member.isreg() or member.isdir()):
+                    what = "a link" if member.issym() or member.islnk() else "a device, FIFO or other special file"
+                    raise UnsafeModelError(
+                        f"cannot install {archive}: entry {member.name!r} is {what}; a model holds regular files only"
+                    )
+                declared += member.size if member.isreg() else 0
+                members.append(member)
+            if declared > max_bytes:
+                budget.add_bytes(declared)
+            for member in members:
+                target = destination.joinpath(*PurePosixPath(member.name).parts)
+                if member.isdir():
+                    target.mkdir(parents=True, exist_ok=True)
+                    continue
+                target.parent.mkdir(parents=True, exist_ok=True)
+                reader = package.extractfile(member)
+                if reader is None:
+                    raise UnsafeModelError(f"cannot install {archive}: entry {member.name!r} is not a regular file")
+                with reader:
+                    budget.copy(reader, target)
+    except (tarfile.TarError, EOFError, zlib.error, gzip.BadGzipFile, lzma.LZMAError) as exc:
+        raise TranslateError(f"cannot install {archive}: corrupt archive ({exc})") from exc
+    except (FileExistsError, NotADirectoryError) as exc:
+        raise UnsafeModelError(f"cannot install {archive}: an entry collides with another ({exc.filename})") from exc
+    children = list(destination.iterdir())
+    if len(children) == 1 and children[0].is_dir():
+        return children[0]
+    return destination
+
+
 def _check_member(archive: Path, member: zipfile.ZipInfo) -> None:
     """Refuse an archive entry that is not a plain file or directory inside the package."""
     name = member.filename
+    _check_path(archive, name)
+    mode = member.external_attr >> 16  # Unix mode, when the archiver recorded one (file type bits 0: none)
+    if stat.S_IFMT(mode) and not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
+        raise UnsafeModelError(
+            f"cannot install {archive}: entry {name!r} is {_kind(mode)}; a model holds regular files only"
+        )
+
+
+def _check_path(archive: Path, name: str) -> None:
+    """Refuse an archive path that is absolute, climbs out (``..``) or is spelled to confuse."""
     parts = PurePosixPath(name).parts
     if (
         not parts
@@ -463,11 +595,6 @@ def _check_member(archive: Path, member: zipfile.ZipInfo) -> None:
         or (len(parts[0]) >= 2 and parts[0][1] == ":")
     ):
         raise UnsafeModelError(f"cannot install {archive}: unsafe path {name!r} in the archive")
-    mode = member.external_attr >> 16  # Unix mode, when the archiver recorded one (file type bits 0: none)
-    if stat.S_IFMT(mode) and not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
-        raise UnsafeModelError(
-            f"cannot install {archive}: entry {name!r} is {_kind(mode)}; a model holds regular files only"
-        )
 
 
 def _argos_name(package_dir: Path) -> str | None:

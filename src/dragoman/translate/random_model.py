@@ -24,6 +24,7 @@ class RandomModelShape:
     d_model: int = 64
     ffn: int = 128
     vocab: int | None = None  # pad the SentencePiece vocabulary up to this size (None: exactly the pieces)
+    positions: int = 1024  # rows of the position-encoding table: the longest input and output the model takes
 
 
 def train_sentencepiece(sentences: Iterable[str], model_prefix: Path, *, vocab_size: int = 800) -> Path:
@@ -109,7 +110,7 @@ def build_random_marian_model(
         shape.layers, shape.heads, pre_norm=False, activation=common_spec.Activation.SWISH
     )
     embeddings = (rng.standard_normal((v, d), dtype=np.float32) * 0.5).astype(np.float32)
-    positions = _sinusoidal_positions(d)
+    positions = _sinusoidal_positions(d, shape.positions)
     spec.encoder.embeddings[0].weight = embeddings
     spec.encoder.position_encodings.encodings = positions
     for layer in spec.encoder.layer:
