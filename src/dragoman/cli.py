@@ -1296,7 +1296,7 @@ def models_install(app: AppContext, path: str, name: str | None) -> None:
 
     A file the catalog knows (by --name or by its file name) must match the catalog's SHA-256.
     """
-    from dragoman.translate.download import install_checked
+    from dragoman.acquire.model_download import install_checked
 
     installed = install_checked(app.settings, Path(path), name=name)
     app.echo(f"installed {installed.name} ({installed.family}, {installed.model_id}) in {installed.path}")
@@ -1373,8 +1373,8 @@ def models_download(app: AppContext, name: str | None, mirror: str | None, quiet
     Names outside the catalog (opus-mt-ru-en, m2m100_418M ...) are fetched from the Hugging Face hub and
     converted, which needs the convert extra (torch, transformers).
     """
+    from dragoman.acquire.model_download import download_catalog_model
     from dragoman.translate.catalog import human_size, load_catalog
-    from dragoman.translate.download import download_catalog_model
     from dragoman.translate.models import DOWNLOADABLE, download_model
 
     catalog = load_catalog(app.settings)

@@ -38,8 +38,8 @@ def live_sources(settings) -> list[str]:  # type: ignore[no-untyped-def]
 
 def ensure_model(settings) -> bool:  # type: ignore[no-untyped-def]
     """True when a translation model is installed, downloading the catalog's default if none is and may be."""
+    from dragoman.acquire.model_download import download_catalog_model, downloads_allowed
     from dragoman.translate.catalog import human_size, load_catalog
-    from dragoman.translate.download import download_catalog_model, downloads_allowed
     from dragoman.translate.models import list_models, models_dir
 
     if list_models(settings):

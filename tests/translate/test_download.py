@@ -23,12 +23,12 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from dragoman.acquire.model_download import ChecksumMismatch, download_catalog_model, install_checked
 from dragoman.cli import main
 from dragoman.errors import FetchError, TranslateError
 from dragoman.settings import Settings
 from dragoman.translate.catalog import human_size, load_catalog, parse_catalog
 from dragoman.translate.ct2 import CTranslate2Engine
-from dragoman.translate.download import ChecksumMismatch, download_catalog_model, install_checked
 from dragoman.translate.models import UnsafeModelError, detect_layout, list_models, models_dir
 
 from .conftest import ModelServer, catalog_entry
