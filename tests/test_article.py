@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
+from typing import Any
 
 from dragoman.article import (
     SCHEMA_VERSION,
@@ -69,3 +70,43 @@ def test_content_hash_depends_on_text_not_on_provenance() -> None:
     assert a.compute_content_hash() == b.compute_content_hash()
     b.blocks[0].text += " Изменено."
     assert a.compute_content_hash() != b.compute_content_hash()
+
+
+def test_analysis_records_read_what_the_stage_wrote_and_keep_what_they_do_not_know() -> None:
+    from dragoman.article import Analysis
+
+    record = {
+        "analyzer_version": "dragoman-analyze/0.1",
+        "entities": [{"key": "Q7184", "name": "NATO", "type": "ORG", "ru": "НАТО", "mentions": 2, "aliases": ["OTAN"]}],
+        "mentions": [{"entity": "Q7184", "sentence": "1", "start": 0, "stop": 4, "text": "НАТО"}],
+        "quotes": [{"speaker": "источник", "speaker_entity": None, "unnamed_source": "informed_source", "text": "…"}],
+        "events": [
+            {
+                "type": "EXPEL",
+                "actor": {"entity": "Q7184", "name": "NATO", "state": None, "text": "альянс"},
+                "date": {"value": "2021-10", "begin": "2021-10-01", "precision": "month"},
+                "evidence": {"ru": "Альянс выслал.", "en": None},
+                "confidence": 0.7,
+            }
+        ],
+        "stats": {"entities": 1},
+    }
+    analysis = Analysis.from_dict(record)
+    assert analysis.entities[0].extra == {"aliases": ["OTAN"]}  # unknown keys kept
+    assert analysis.mentions[0].sentence is None and analysis.mentions[0].extra == {"sentence": "1"}  # wrong type
+    assert analysis.quotes[0].is_unnamed and analysis.speaker_name(analysis.quotes[0]) == "источник"
+    event = analysis.events[0]
+    assert event.actor is not None and event.actor.entity == "Q7184" and event.date is not None
+    assert (event.date.day, event.evidence_ru, event.extra) == ("2021-10-01", "Альянс выслал.", {"confidence": 0.7})
+    assert analysis.entity_names() == ["NATO", "НАТО"] and analysis.unnamed_count == 1
+
+    def without_nulls(value: Any) -> Any:
+        if isinstance(value, dict):
+            return {k: without_nulls(v) for k, v in value.items() if v is not None}
+        return [without_nulls(v) for v in value] if isinstance(value, list) else value
+
+    assert without_nulls(analysis.to_dict()) == without_nulls(record)  # what was read is written back
+    assert Analysis.from_dict(analysis.to_dict()) == analysis
+    # not an analysis at all: empty, never an exception, and odd lists are kept as written
+    assert Analysis.from_dict(None).empty and Analysis.from_dict(["x"]).empty
+    assert Analysis.from_dict({"entities": ["Q7747"]}).to_dict() == {"entities": ["Q7747"]}

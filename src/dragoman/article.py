@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field, fields, replace
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
-from typing import Any
+from typing import Any, ClassVar
 from zoneinfo import ZoneInfo
 
 from dragoman.urls import RECORD_SCHEMES, WEB_SCHEMES, check_url
@@ -173,6 +173,15 @@ class Translation:
             "source_sha256": self.source_sha256,
         }
 
+    def segments(self) -> list[TranslatedSegment]:
+        """Title, lead (when there is one) and blocks: the translation's units in reading order."""
+        return [self.title, *([self.lead] if self.lead is not None else []), *self.blocks]
+
+    @property
+    def flagged_sentences(self) -> int:
+        """Sentences with at least one quality flag."""
+        return sum(1 for seg in self.segments() for pair in seg.sentences if pair.flags)
+
     @classmethod
     def from_dict(cls, data: dict[str, Any], where: str = "translation.") -> Translation:
         data = _object(data, where.rstrip("."))
@@ -218,8 +227,13 @@ class Article:
     extractor_version: str = ""
     source: str = "html"  # html | jsonl | text (how the record arrived)
     translation: Translation | None = None
-    analysis: dict[str, Any] | None = None
+    analysis: dict[str, Any] | None = None  # the analyze stage's record as stored; read it as ``typed_analysis``
     extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def typed_analysis(self) -> Analysis:
+        """The analysis as typed records (empty when there is none): the one way every reader reads it."""
+        return Analysis.from_dict(self.analysis)
 
     @property
     def key_url(self) -> str:
@@ -335,6 +349,324 @@ class Article:
     @classmethod
     def from_json(cls, text: str) -> Article:
         return cls.from_dict(json.loads(text))
+
+
+# -- the analysis: what the analyze stage found in an article --------------------------------------------
+#
+# The analyze stage writes a JSON record (``Article.analysis``); these typed records are the one way to read
+# it. The record may come from an older or newer analyzer, so reading is tolerant: unknown keys are kept in
+# ``extra``, a known key with a value of the wrong type is kept there as written (the typed field stays
+# None), and ``to_dict`` gives back what was read (keys that were null or empty lists are left out).
+
+
+def _read_fields(data: Any, kinds: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(field values, extra) of ``data`` read by ``kinds`` (key -> str | int | bool | dict | list | a record)."""
+    if not isinstance(data, dict):
+        return {}, {}
+    values: dict[str, Any] = {}
+    extra: dict[str, Any] = {}
+    for key, value in data.items():
+        kind = kinds.get(key)
+        if kind is None:
+            extra[key] = value
+            continue
+        if value is None:
+            continue
+        if kind is list:
+            if isinstance(value, list) and all(isinstance(v, int) and not isinstance(v, bool) for v in value):
+                values[key] = list(value)
+            else:
+                extra[key] = value
+        elif isinstance(kind, type) and issubclass(kind, _AnalysisRecord):
+            if isinstance(value, dict):
+                values[key] = kind.from_dict(value)
+            else:
+                extra[key] = value
+        elif isinstance(value, kind) and not (kind is int and isinstance(value, bool)):
+            values[key] = value
+        else:
+            extra[key] = value  # a bool is not a number here
+    return values, extra
+
+
+class _AnalysisRecord:
+    """Shared reading and writing of the analysis records; ``KINDS`` maps each known key to its type."""
+
+    __slots__ = ()
+    KINDS: ClassVar[dict[str, Any]] = {}
+
+    @classmethod
+    def from_dict(cls, data: Any) -> Any:
+        values, extra = _read_fields(data, cls.KINDS)
+        return cls(**values, extra=extra)
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for key in self.KINDS:
+            value = getattr(self, key)
+            if value is None:
+                continue
+            out[key] = value.to_dict() if isinstance(value, _AnalysisRecord) else value
+        out.update(self.extra)  # type: ignore[attr-defined]
+        return out
+
+
+@dataclass(slots=True)
+class Entity(_AnalysisRecord):
+    """A person, organization or place the article names: ``key`` is a Wikidata id or ``TYPE:normal form``."""
+
+    KINDS: ClassVar[dict[str, Any]] = {
+        "key": str, "name": str, "type": str, "ru": str, "wikidata": str, "country": str, "role": str,
+        "source": str, "mentions": int,
+    }  # fmt: skip
+    key: str | None = None
+    name: str | None = None  # canonical English name
+    type: str | None = None  # PER | ORG | LOC
+    ru: str | None = None
+    wikidata: str | None = None
+    country: str | None = None  # the state it acts for (Lavrov -> Russia)
+    role: str | None = None
+    source: str | None = None  # registry | transliteration | english
+    mentions: int | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class Mention(_AnalysisRecord):
+    """One place an entity is named: ``start``/``stop`` are offsets in sentence ``sentence``'s text."""
+
+    KINDS: ClassVar[dict[str, Any]] = {
+        "entity": str, "type": str, "text": str, "normal": str, "sentence": int, "start": int, "stop": int,
+        "source": str, "kind": str,
+    }  # fmt: skip
+    entity: str | None = None  # the entity's key
+    type: str | None = None
+    text: str | None = None
+    normal: str | None = None
+    sentence: int | None = None
+    start: int | None = None
+    stop: int | None = None
+    source: str | None = None
+    kind: str | None = None  # name | descriptor
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class Quote(_AnalysisRecord):
+    """Direct or reported speech, with who said it (the words, and the entity when known)."""
+
+    KINDS: ClassVar[dict[str, Any]] = {
+        "sentence": int, "sentences": list, "kind": str, "text": str, "text_en": str, "speaker": str,
+        "speaker_entity": str, "verb": str, "addressee": str, "addressee_entity": str, "unnamed": bool,
+        "unnamed_source": str, "source_type": str, "institution_entity": str,
+    }  # fmt: skip
+    sentence: int | None = None
+    sentences: list[int] | None = None
+    kind: str | None = None  # direct | dialogue | indirect | according_to
+    text: str | None = None
+    text_en: str | None = None
+    speaker: str | None = None  # the words naming the speaker
+    speaker_entity: str | None = None
+    verb: str | None = None
+    addressee: str | None = None
+    addressee_entity: str | None = None
+    unnamed: bool | None = None
+    unnamed_source: str | None = None  # type of an unnamed source (informed_source ...)
+    source_type: str | None = None
+    institution_entity: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def is_unnamed(self) -> bool:
+        return bool(self.unnamed) or self.unnamed_source is not None
+
+    @property
+    def source_kind(self) -> str | None:
+        """What kind of unnamed source it rests on; None for a named speaker."""
+        return self.source_type or self.unnamed_source
+
+
+@dataclass(slots=True)
+class Party(_AnalysisRecord):
+    """An event's actor, target or place: the entity when known, its name and the state it acts for."""
+
+    KINDS: ClassVar[dict[str, Any]] = {"entity": str, "name": str, "state": str, "text": str}
+    entity: str | None = None
+    name: str | None = None
+    state: str | None = None
+    text: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class DateRef(_AnalysisRecord):
+    """A date the text gives: ``value`` at its precision (2021-10, 2022-W04), ``begin``/``end`` as ISO days."""
+
+    KINDS: ClassVar[dict[str, Any]] = {
+        "sentence": int, "start": int, "stop": int, "text": str, "value": str, "precision": str, "kind": str,
+        "begin": str, "end": str, "modifier": str,
+    }  # fmt: skip
+    sentence: int | None = None
+    start: int | None = None
+    stop: int | None = None
+    text: str | None = None
+    value: str | None = None
+    precision: str | None = None  # day | week | month | season | year | decade | century
+    kind: str | None = None  # absolute | partial | relative
+    begin: str | None = None
+    end: str | None = None
+    modifier: str | None = None  # since | until | by | after | early | mid | late
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def day(self) -> str | None:
+        """The ISO day the date starts on (for ordering), else its value as given."""
+        return self.begin or self.value
+
+
+@dataclass(slots=True)
+class Event(_AnalysisRecord):
+    """Something one party did to another, with its date, status and the sentence that says so."""
+
+    KINDS: ClassVar[dict[str, Any]] = {
+        "sentence": int, "type": str, "mode": str, "trigger": str, "actor": Party, "target": Party,
+        "location": Party, "date": DateRef, "status": str, "negated": bool, "quantity": dict,
+    }  # fmt: skip
+    sentence: int | None = None
+    type: str | None = None
+    mode: str | None = None
+    trigger: str | None = None
+    actor: Party | None = None
+    target: Party | None = None
+    location: Party | None = None
+    date: DateRef | None = None
+    status: str | None = None  # happened | planned | expected | demanded ...
+    negated: bool | None = None
+    quantity: dict[str, Any] | None = None
+    evidence_ru: str | None = None
+    evidence_en: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_dict(cls, data: Any) -> Event:
+        event: Event = super(Event, cls).from_dict(data)
+        evidence = event.extra.get("evidence")
+        if isinstance(evidence, dict) and set(evidence) <= {"ru", "en"}:
+            ru, en = evidence.get("ru"), evidence.get("en")
+            if isinstance(ru, str | None) and isinstance(en, str | None):
+                del event.extra["evidence"]
+                event.evidence_ru, event.evidence_en = ru, en
+        return event
+
+    def to_dict(self) -> dict[str, Any]:
+        out = super(Event, self).to_dict()
+        if self.evidence_ru is not None or self.evidence_en is not None:
+            out["evidence"] = {"ru": self.evidence_ru, "en": self.evidence_en}
+        return out
+
+
+@dataclass(slots=True)
+class Analysis(_AnalysisRecord):
+    """What the analyze stage found in one article; see the typed records above."""
+
+    KINDS: ClassVar[dict[str, Any]] = {
+        "analyzer_version": str,
+        "language": str,
+        "published": str,
+        "unnamed_sources": int,
+    }
+    LISTS: ClassVar[dict[str, type[_AnalysisRecord]]] = {
+        "entities": Entity,
+        "mentions": Mention,
+        "quotes": Quote,
+        "events": Event,
+        "dates": DateRef,
+    }
+    analyzer_version: str | None = None
+    language: str | None = None
+    published: str | None = None  # the publication day in the outlet's zone, which relative dates count from
+    unnamed_sources: int | None = None
+    entities: list[Entity] = field(default_factory=list)
+    mentions: list[Mention] = field(default_factory=list)
+    quotes: list[Quote] = field(default_factory=list)
+    events: list[Event] = field(default_factory=list)
+    dates: list[DateRef] = field(default_factory=list)
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_dict(cls, data: Any) -> Analysis:
+        """The analysis a record describes; never raises (no record, or not an object: an empty analysis)."""
+        values, extra = _read_fields(data, cls.KINDS)
+        for key, record_class in cls.LISTS.items():
+            items = extra.pop(key, None)
+            if items is None:
+                continue
+            if not isinstance(items, list):
+                extra[key] = items
+                continue
+            values[key] = [record_class.from_dict(item) for item in items if isinstance(item, dict)]
+            if len(values[key]) != len(items):
+                extra[key] = items  # items that are not objects: the list is kept as written
+        return cls(**values, extra=extra)
+
+    def to_dict(self) -> dict[str, Any]:
+        out = super(Analysis, self).to_dict()
+        for key in self.LISTS:
+            if key not in self.extra and getattr(self, key):
+                out[key] = [item.to_dict() for item in getattr(self, key)]
+        return out
+
+    @property
+    def empty(self) -> bool:
+        return not (self.entities or self.quotes or self.events)
+
+    def entity_index(self) -> dict[str, Entity]:
+        """Entities by key (those without a key are left out); mention counts filled in from the mentions."""
+        index = {e.key: e for e in self.entities if e.key}
+        for mention in self.mentions:
+            if mention.entity and mention.entity not in index:  # a mention of an entity the list leaves out
+                index[mention.entity] = Entity(key=mention.entity, name=mention.normal or mention.text,
+                                               type=mention.type)  # fmt: skip
+        counts: dict[str, int] = {}
+        for mention in self.mentions:
+            if mention.entity:
+                counts[mention.entity] = counts.get(mention.entity, 0) + 1
+        for key, entity in index.items():
+            if not entity.mentions:
+                index[key] = replace(entity, mentions=counts.get(key, 0))
+        return index
+
+    def entity_name(self, key: str | None, index: dict[str, Entity] | None = None) -> str | None:
+        """The canonical English name of the entity ``key`` (the key itself when it has no name)."""
+        if not key:
+            return None
+        entity = (index if index is not None else self.entity_index()).get(key)
+        return (entity.name if entity is not None else None) or key
+
+    def speaker_name(self, quote: Quote, index: dict[str, Entity] | None = None) -> str:
+        """Who said it, for display: the entity's English name, else the words naming the speaker."""
+        if quote.speaker_entity:
+            return self.entity_name(quote.speaker_entity, index) or quote.speaker_entity
+        return quote.speaker or ("unnamed source" if quote.is_unnamed else "unknown")
+
+    def party_name(self, party: Party | None, index: dict[str, Entity] | None = None) -> str | None:
+        if party is None:
+            return None
+        return party.name or self.entity_name(party.entity, index) or party.state
+
+    @property
+    def unnamed_count(self) -> int:
+        """Quotes resting on unnamed sources (as the stage counted them, else counted here)."""
+        if self.unnamed_sources is not None:
+            return self.unnamed_sources
+        return sum(1 for q in self.quotes if q.is_unnamed)
+
+    def entity_names(self) -> list[str]:
+        """Every name the entities go by: English names and Russian normal forms."""
+        names: list[str] = []
+        for entity in self.entities:
+            names.extend(n for n in (entity.name, entity.ru) if n)
+        return names
 
 
 def _dt_to_str(value: datetime | None) -> str | None:

@@ -1493,27 +1493,39 @@ def analyze(
 
 @main.command()
 @click.option("--type", "type_", type=click.Choice(["PER", "ORG", "LOC"], case_sensitive=False), help="Only this type.")
-@click.option("--name", help="Only entities whose English or Russian name contains this.")
+@click.option("--name", help="Only entities whose English name or key contains this.")
 @click.option("--limit", type=int, default=50, show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="JSON on stdout.")
 @pass_app
 @handle_errors
 def entities(app: AppContext, type_: str | None, name: str | None, limit: int, as_json: bool) -> None:
-    """People, organizations and places in the corpus, by number of articles."""
-    from dragoman.analyze.index import list_entities
-
-    with app.open_store(readonly=True) as store:
-        rows = list_entities(store, type_=type_, name=name, limit=limit)
+    """People, organizations and places in the corpus, by number of articles (as /entities shows them)."""
+    with _analysis_read_model(app) as model:
+        rows = model.entities(type_=type_, name=name, limit=limit)
     if as_json:
         click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
         return
-    _print_table("Entities", ["name", "type", "articles", "mentions", "wikidata", "russian", "last seen"],
-                 [[r["name"], r["type"], r["articles"], r["mentions"], r["wikidata"], r["ru"],
-                   (r["last_seen"] or "")[:10]] for r in rows])  # fmt: skip
+    _print_table("Entities", ["name", "type", "articles", "mentions", "wikidata", "last seen"],
+                 [[r["name"], r["type"], r["articles"], r["mentions"], r["wikidata"], r["last_seen"] or ""]
+                  for r in rows])  # fmt: skip
+
+
+@contextmanager
+def _analysis_read_model(app: AppContext) -> Iterator[Any]:
+    """The store's analysis read model (the one the web pages and the API read), with the search index it
+    reads brought up to date first, as `dragoman search` does."""
+    from dragoman.search.sqlite import SearchIndex
+    from dragoman.store.analyses import AnalysisReadModel
+
+    with app.open_store() as store:
+        index = SearchIndex(store)
+        index.sync()
+        print_left_out(app, index.left_out)
+        yield AnalysisReadModel(store)
 
 
 @main.command()
-@click.option("--speaker", help="Only quotes by this person or body (English or Russian name).")
+@click.option("--speaker", help="Only quotes by this entity (key) or speaker (a part of the name, any case).")
 @click.option("--unnamed/--named", "unnamed", default=None, help="Only unnamed (or only named) sources.")
 @click.option("--outlet", help="Only this outlet.")
 @click.option("--limit", type=int, default=50, show_default=True)
@@ -1522,17 +1534,16 @@ def entities(app: AppContext, type_: str | None, name: str | None, limit: int, a
 @handle_errors
 def quotes(app: AppContext, speaker: str | None, unnamed: bool | None, outlet: str | None, limit: int,
            as_json: bool) -> None:  # fmt: skip
-    """Who said what: quotes and reported speech with speaker, verb and source type."""
-    from dragoman.analyze.index import list_quotes
-
-    with app.open_store(readonly=True) as store:
-        rows = list_quotes(store, speaker=speaker, unnamed=unnamed, outlet=outlet, limit=limit)
+    """Who said what: quotes and reported speech with speaker, verb and source type (as /quotes shows them)."""
+    with _analysis_read_model(app) as model:
+        rows = model.quotes(speaker=speaker, unnamed=unnamed, outlet=outlet, limit=limit)
     if as_json:
         click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
         return
     _print_table("Quotes", ["date", "speaker", "source", "verb", "quote", "article"],
-                 [[(r["published_at"] or "")[:10], r["speaker_name"] or r["speaker"], r["unnamed_source"] or "named",
-                   r["verb"], _shorten(r["text_en"] or r["text"]), r["url"]] for r in rows])  # fmt: skip
+                 [[(r["published_at"] or "")[:10], r["speaker_name"] or r["speaker"],
+                   r["source_type"] or ("unnamed" if r["unnamed"] else "named"), r["verb"],
+                   _shorten(r["text_en"] or r["text_ru"]), r["url"]] for r in rows])  # fmt: skip
 
 
 def _shorten(text: str | None, width: int = 160) -> str:
@@ -1541,54 +1552,61 @@ def _shorten(text: str | None, width: int = 160) -> str:
 
 
 @main.command()
-@click.option("--actor", help="Who acts: a state (Russia), body or person, in English.")
+@click.option("--actor", help="Who acts: a state (Russia), body or person (English name or entity key).")
 @click.option("--target", help="Whom it is done to; with --actor both directions are listed.")
+@click.option("--one-way", is_flag=True, help="With --actor and --target: only what the actor does to the target.")
 @click.option("--since", help="Events on or after this date (YYYY-MM-DD).")
 @click.option("--json", "as_json", is_flag=True, help="JSON on stdout.")
 @click.option("--wide", is_flag=True, help="A table with every column and the evidence (for wide terminals).")
 @pass_app
 @handle_errors
-def timeline(
-    app: AppContext, actor: str | None, target: str | None, since: str | None, as_json: bool, wide: bool
-) -> None:
-    """Events in date order, merged across articles, each with all its sources."""
-    from dragoman.analyze.index import timeline as build_timeline
-
-    with app.open_store(readonly=True) as store:
-        entries = build_timeline(store, actor=actor, target=target, since=since)
+def timeline(app: AppContext, actor: str | None, target: str | None, one_way: bool, since: str | None,
+             as_json: bool, wide: bool) -> None:  # fmt: skip
+    """Events in date order, merged across articles, each with all its sources (as /timeline shows them)."""
+    with _analysis_read_model(app) as model:
+        entries = model.timeline(actor=actor, target=target, one_way=one_way, since=since)
     if as_json:
-        click.echo(json.dumps([e.to_dict() for e in entries], ensure_ascii=False, indent=2))
+        click.echo(json.dumps(entries, ensure_ascii=False, indent=2))
         return
     title = f"Timeline {actor or ''} {'- ' + target if target else ''}".strip()
     if wide:
         _print_table(title, ["date", "event", "actor", "target", "status", "sources", "evidence"],
-                     [[f"{e.date or ''}{' (published)' if e.date_basis == 'published' else ''}",
-                       e.type + (f"/{e.mode}" if e.mode else ""), e.actor, e.target, e.status, len(e.sources),
-                       _shorten(e.evidence_en or e.evidence_ru)] for e in entries])  # fmt: skip
+                     [[f"{e['date'] or ''}{' (published)' if e['date_basis'] == 'published' else ''}",
+                       _event_kind(e), e["actor_name"], e["target_name"], e["status"], len(e["sources"]),
+                       _shorten(_evidence(e))] for e in entries])  # fmt: skip
         return
     click.echo(untrusted(title))
     for line in timeline_lines(entries, shutil.get_terminal_size((80, 24)).columns):
         click.echo(untrusted(line))
 
 
-def timeline_lines(entries: list[Any], width: int = 80) -> list[str]:
+def _event_kind(entry: dict[str, Any]) -> str:
+    return entry["type"] + (f"/{entry['mode']}" if entry["mode"] else "")
+
+
+def _evidence(entry: dict[str, Any]) -> str:
+    first = entry["sources"][0] if entry["sources"] else {}
+    return first.get("evidence_en") or first.get("evidence_ru") or ""
+
+
+def timeline_lines(entries: list[dict[str, Any]], width: int = 80) -> list[str]:
     """The compact timeline: one line per event (date, type, actor -> target, status, sources) and its
     evidence on the next, both cut to the terminal's width instead of wrapping a column word by word."""
     width = max(width, 40)
     lines = []
     for e in entries:
-        day = (e.date or "?") + ("*" if e.date_basis == "published" else "")
-        kind = e.type + (f"/{e.mode}" if e.mode else "")
-        parties = f"{e.actor or '?'} -> {e.target or '?'}"
-        status = e.status or ""
-        sources = f"[{len(e.sources)}]"
+        day = (e["date"] or "?") + ("*" if e["date_basis"] == "published" else "")
+        kind = _event_kind(e)
+        parties = f"{e['actor_name'] or '?'} -> {e['target_name'] or '?'}"
+        status = e["status"] or ""
+        sources = f"[{len(e['sources'])}]"
         head = f"{day:<12} {kind:<24} {parties}"
         tail = f" {status} {sources}"
         if len(head) + len(tail) > width:
             head = _shorten(head, width - len(tail))
         lines.append(head + " " * max(1, width - len(head) - len(tail)) + tail.lstrip())
-        lines.append("    " + _shorten(e.evidence_en or e.evidence_ru, width - 4))
-    if any(e.date_basis == "published" for e in entries):
+        lines.append("    " + _shorten(_evidence(e), width - 4))
+    if any(e["date_basis"] == "published" for e in entries):
         lines.append("* no date in the text: the article's publication day")
     return lines
 

@@ -40,8 +40,28 @@ def test_terms_match_on_stems_in_russian_and_english():
     assert match_watch(watch("term", "oil"), news) is None
     assert match_watch(watch("outlet", "tass.ru"), news) == "outlet tass.ru"
     assert match_watch(watch("outlet", "ria.ru"), news) is None
-    news.analysis = {"entities": [{"text": "Евросоюзом", "normal": "Евросоюз", "type": "ORG"}]}
+    # an entity watch matches the analyze stage's entities by English name or Russian normal form
+    news.analysis = {"entities": [{"key": "Q458", "name": "European Union", "type": "ORG", "ru": "Евросоюз"}]}
     assert match_watch(watch("entity", "Евросоюз"), news) == "entity Евросоюз"
+    assert match_watch(watch("entity", "european union"), news) == "entity European Union"
+    assert match_watch(watch("entity", "NATO"), news) is None
+
+
+def test_an_english_term_only_in_the_translated_lead_alerts():
+    news = article("https://tass.ru/2", "Брюссель", "В Брюсселе прошла встреча.", outlet="tass.ru")
+    news.lead = "Евросоюз обсуждает ледоколы."
+    news.translation = Translation(
+        engine="test",
+        model_id="m",
+        translated_at=datetime.now(UTC),
+        title=TranslatedSegment("title", 0, [SentencePair("Брюссель", "Brussels")]),
+        lead=TranslatedSegment("lead", 0, [SentencePair(news.lead, "The EU discusses icebreakers.")]),
+        blocks=[TranslatedSegment("block", 0, [SentencePair("В Брюсселе прошла встреча.", "A meeting in Brussels.")])],
+    )
+    watch = type("W", (), {"kind": "term", "value": "icebreaker"})()
+    assert match_watch(watch, news) == "term icebreaker"
+    news.translation.lead = None  # the same words nowhere else: no alert
+    assert match_watch(watch, news) is None
 
 
 def test_alerts_go_to_jsonl_and_a_flaky_webhook_once_each(server, db_path, tmp_path):

@@ -12,17 +12,11 @@ import pytest
 from click.testing import CliRunner
 
 from dragoman.analyze import ANALYZER_VERSION, analyze_store
-from dragoman.analyze.index import (
-    co_occurring,
-    entity_events,
-    entity_mentions_over_time,
-    list_quotes,
-    timeline,
-    unnamed_source_share,
-)
 from dragoman.article import Article
 from dragoman.cli import main
+from dragoman.search.sqlite import SearchIndex
 from dragoman.store import open_store
+from dragoman.store.analyses import AnalysisReadModel
 
 FIRST = [
     "В начале октября альянс выслал восемь сотрудников российского постпредства.",
@@ -58,24 +52,28 @@ def test_analyze_store_saves_indexes_and_skips(db_path: Path, make_article: Call
         # a second run has nothing left to do for this version
         assert analyze_store(store).processed == 0
         assert analyze_store(store, only_missing=False).processed == 2
+        # the read model is derived from the saved analyses by the search index
+        SearchIndex(store).sync()
+        model = AnalysisReadModel(store)
         # the same expulsion in two articles is one timeline entry with both sources
-        entries = timeline(store, actor="NATO", target="Russia")
-        expel = [e for e in entries if e.mode == "expel_diplomats"]
-        assert len(expel) == 1 and {s["url"] for s in expel[0].sources} == {"https://iz.ru/1", "https://tass.ru/2"}
-        assert expel[0].date == "2021-10" and expel[0].precision == "month"
-        quotes = list_quotes(store, speaker="Stoltenberg")
-        assert [q["speaker_entity"] for q in quotes] == ["Q57665"]
-        unnamed = list_quotes(store, unnamed=True)
-        assert [q["unnamed_source"] for q in unnamed] == ["informed_source"]
-        share = {row["outlet"]: (row["unnamed"], row["quotes"]) for row in unnamed_source_share(store)}
-        assert share["tass.ru"] == (1, 1) and share["iz.ru"] == (0, 1)  # claims resting on unnamed sources
-        # what the entity page shows: mentions over time, co-occurring entities, events
-        nato = "Q7184"
-        assert [r["period"] for r in entity_mentions_over_time(store, nato)] == ["2022-01-25", "2022-01-26"]
-        assert "Q159" in {r["key"] for r in co_occurring(store, nato)}  # Russia named alongside
-        assert any(e["mode"] == "expel_diplomats" for e in entity_events(store, nato))
-        rows = store.connection.execute("SELECT count(*) FROM entity_mentions").fetchone()[0]
-        assert rows >= 6
+        entries = model.timeline(actor="NATO", target="Russia", one_way=True)
+        expel = [e for e in entries if e["mode"] == "expel_diplomats"]
+        assert len(expel) == 1 and {s["url"] for s in expel[0]["sources"]} == {"https://iz.ru/1", "https://tass.ru/2"}
+        assert expel[0]["date"] == "2021-10-01" and expel[0]["precision"] == "month"
+        quotes = model.quotes(speaker="Stoltenberg")
+        assert [q["speaker"] for q in quotes] == ["Q57665"]
+        assert model.quotes(speaker="jens stoltenberg") == quotes == model.quotes(speaker="Q57665")
+        unnamed = model.quotes(unnamed=True)
+        assert [q["source_type"] for q in unnamed] == ["informed_source"]
+        # what the entity page shows: mentions per day, co-occurring entities, events
+        nato = model.entity("Q7184")
+        assert nato is not None
+        assert [r["day"] for r in nato["per_day"]] == ["2022-01-25", "2022-01-26"]
+        assert "Q159" in {r["key"] for r in nato["co_occurring"]}  # Russia named alongside
+        assert any(e["mode"] == "expel_diplomats" for e in nato["events"])
+        # the analyze stage's own tables are gone (migration 201): one read model
+        tables = {r[0] for r in store.connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        assert not tables & {"entities", "entity_mentions", "quotes", "events"}
 
 
 def test_cli_analyze_entities_quotes_timeline(db_path: Path, make_article: Callable[..., Article]) -> None:
@@ -88,13 +86,13 @@ def test_cli_analyze_entities_quotes_timeline(db_path: Path, make_article: Calla
     assert result.exit_code == 0, result.output
     assert "Jens Stoltenberg" in {row["name"] for row in json.loads(result.stdout)}
     result = runner.invoke(main, ["--db", str(db_path), "quotes", "--speaker", "Stoltenberg", "--json"])
-    assert result.exit_code == 0 and json.loads(result.stdout)[0]["text"].startswith("Мы сожалеем")
+    assert result.exit_code == 0 and json.loads(result.stdout)[0]["text_ru"].startswith("Мы сожалеем")
     result = runner.invoke(
         main, ["--db", str(db_path), "timeline", "--actor", "Russia", "--target", "United States", "--json"]
     )
     assert result.exit_code == 0, result.output
     consult = [e for e in json.loads(result.stdout) if e["type"] == "CONSULT"]
-    assert consult and consult[0]["date"] == "2022-01-09/2022-01-10"
+    assert consult and consult[0]["date"] == "2022-01-09" and consult[0]["date_basis"] == "text"
     table = runner.invoke(main, ["--db", str(db_path), "timeline", "--actor", "NATO"])
     assert table.exit_code == 0 and "Timeline NATO" in table.stdout and "SANCTION" in table.stdout
 

@@ -224,7 +224,6 @@ def hostile_articles() -> list[Article]:
 @pytest.fixture
 def hostile_db(tmp_path: Path) -> Path:
     """A real SQLite store with the hostile articles, the third analyzed with a hostile quote."""
-    from dragoman.analyze.index import write_index
     from dragoman.store import open_store
 
     db = tmp_path / "hostile.db"
@@ -251,7 +250,6 @@ def hostile_db(tmp_path: Path) -> Path:
             "events": [],
         }
         store.save_analysis(result.revision_id, analysis, "test-analysis/1")
-        write_index(store, result.article_id, result.revision_id, article, analysis)
     return db
 
 

@@ -149,7 +149,7 @@ def match_watch(watch: Watch, article: Article) -> str | None:
             return f"outlet {wanted}"
         return None
     if watch.kind == "entity":
-        for name in _entity_names(article.analysis):
+        for name in article.typed_analysis.entity_names():
             if name.casefold() == watch.value.casefold():
                 return f"entity {name}"
     return _match_term(watch.value, article)
@@ -164,26 +164,10 @@ def _match_term(term: str, article: Article) -> str | None:
     needle = stems(term, "english")
     english = ""
     if article.translation is not None:
-        tr = article.translation
-        english = "\n".join([tr.title.text, *(b.text for b in tr.blocks)])
+        english = "\n".join(seg.text for seg in article.translation.segments())
     if _contains(stems(english, "english"), needle) or _contains(stems(russian_text, "english"), needle):
         return f"term {term}"
     return None
-
-
-def _entity_names(analysis: dict[str, Any] | None) -> list[str]:
-    """Entity names from whatever the analyze stage stored (lists of dicts with text/name/normal)."""
-    if not analysis:
-        return []
-    names: list[str] = []
-    entities = analysis.get("entities") or []
-    for entity in entities if isinstance(entities, list) else []:
-        if isinstance(entity, dict):
-            for key in ("normal", "name", "text", "english", "wikidata_label"):
-                value = entity.get(key)
-                if isinstance(value, str) and value:
-                    names.append(value)
-    return names
 
 
 # -- sinks ---------------------------------------------------------------------------------------------

@@ -153,9 +153,9 @@ def analyze_store(
     registry: Registry | None = None,
     limit: int | None = None,
 ) -> AnalyzeReport:
-    """Analyze stored articles (by default those this analyzer version has not seen) and index the results."""
+    """Analyze stored articles (by default those this analyzer version has not seen) and save the results
+    (the search index derives the entity, quote and event read model from each saved analysis)."""
     from dragoman.acquire.stories import processed_story_member, story_id_of
-    from dragoman.analyze.index import write_index
     from dragoman.store import ArticleFilter
 
     registry = registry or load_registry()
@@ -197,9 +197,6 @@ def analyze_store(
         except DragomanError as exc:
             report.failed.append((article_id, str(exc)))
             continue
-        # Index rows first, the analysis record last: a crash in between leaves the article "missing" for
-        # this version, and the rerun replaces its rows (write_index deletes the article's rows first).
-        write_index(store, stored.id, stored.revision_id, article, analysis)
         store.save_analysis(stored.revision_id, analysis, ANALYZER_VERSION)
         report.processed += 1
         report.entities += len(analysis["entities"])

@@ -1,7 +1,8 @@
-"""The analyze stage's tables: entities, their mentions per article, quotes and events, indexed for the
-``entities`` / ``quotes`` / ``timeline`` commands and the entity, quotes and timeline pages.
+"""The analyze stage's tables. The records themselves live in ``analyses`` (core schema).
 
-Rows hold the analysis of each article's latest analyzed revision; the full record stays in ``analyses``.
+Migration 200 made a second read model of the analysis (entities, entity_mentions, quotes, events) that only
+the CLI read, and answered differently from the web pages; 201 drops it: the CLI, the pages and the API all
+read the one the search index derives from every analysis record (``dragoman.store.analyses``).
 """
 
 from __future__ import annotations
@@ -91,6 +92,16 @@ MIGRATIONS = [
         CREATE INDEX events_target_entity ON events(target_entity, date_begin);
         CREATE INDEX events_merge ON events(merge_key);
         CREATE INDEX events_article ON events(article_id);
+        """,
+    ),
+    Migration(
+        201,
+        "one read model of the analysis: drop the analyze stage's own tables",
+        """
+        DROP TABLE IF EXISTS entity_mentions;
+        DROP TABLE IF EXISTS quotes;
+        DROP TABLE IF EXISTS events;
+        DROP TABLE IF EXISTS entities;
         """,
     ),
 ]

@@ -7,11 +7,11 @@ sentence i of the analysis are an aligned pair; otherwise Russian text is split 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from razdel import sentenize
 
-from dragoman.article import Article, TranslatedSegment
+from dragoman.article import Article
 
 _EN_SENTENCE = re.compile(r"(?<=[.!?…»”\"])\s+(?=[\"“«\-–—A-Z0-9(])")
 
@@ -24,6 +24,7 @@ class Sentence:
     text: str  # the analyzed text (Russian, or English for English-only articles)
     en: str | None = None  # aligned English sentence, when there is one
     start: int = 0  # offset in the joined article text the NLP models see
+    flags: list[str] = field(default_factory=list)  # quality flags on the English side
 
     @property
     def stop(self) -> int:
@@ -39,35 +40,35 @@ def split_english(text: str) -> list[str]:
 
 
 def article_sentences(article: Article) -> list[Sentence]:
-    """Title, lead and block sentences in reading order, aligned with the translation when present."""
-    units: list[tuple[str, int, str, str | None]] = []
+    """Title, lead and block sentences in reading order, aligned with the translation when present.
+
+    The one sentence numbering: the analysis' sentence references (mentions, quotes, events), the reader page,
+    the search index and the sentence-pair export all count sentences this way.
+    """
+    units: list[tuple[str, int, str, str | None, list[str]]] = []
     translation = article.translation
     if article.language == "en":
-        units.append(("title", 0, article.title, article.title))
+        units.append(("title", 0, article.title, article.title, []))
         if article.lead:
-            units.extend(("lead", 0, s, s) for s in split_english(article.lead))
+            units.extend(("lead", 0, s, s, []) for s in split_english(article.lead))
         for i, block in enumerate(article.blocks):
-            units.extend(("block", i, s, s) for s in split_english(block.text))
+            units.extend(("block", i, s, s, []) for s in split_english(block.text))
     elif translation is not None:
-        segments: list[TranslatedSegment] = [translation.title]
-        if translation.lead is not None:
-            segments.append(translation.lead)
-        segments.extend(translation.blocks)
-        for seg in segments:
-            units.extend((seg.role, seg.index, p.source, p.target or None) for p in seg.sentences)
+        for seg in translation.segments():
+            units.extend((seg.role, seg.index, p.source, p.target or None, list(p.flags)) for p in seg.sentences)
     else:
-        units.append(("title", 0, article.title, None))
+        units.append(("title", 0, article.title, None, []))
         if article.lead:
-            units.extend(("lead", 0, s.text, None) for s in sentenize(article.lead))
+            units.extend(("lead", 0, s.text, None, []) for s in sentenize(article.lead))
         for i, block in enumerate(article.blocks):
-            units.extend(("block", i, s.text, None) for s in sentenize(block.text))
+            units.extend(("block", i, s.text, None, []) for s in sentenize(block.text))
     sentences: list[Sentence] = []
     offset = 0
-    for role, block, text, en in units:
+    for role, block, text, en, flags in units:
         text = " ".join(text.split())
         if not text:
             continue
-        sentences.append(Sentence(len(sentences), role, block, text, en, offset))
+        sentences.append(Sentence(len(sentences), role, block, text, en, offset, flags))
         offset += len(text) + 1  # joined with "\n"
     return sentences
 

@@ -11,6 +11,8 @@ from urllib.parse import urlsplit
 
 from publicsuffixlist import PublicSuffixList
 
+from dragoman.article import Article
+
 
 @dataclass(frozen=True, slots=True)
 class Outlet:
@@ -144,6 +146,15 @@ def translate_rubric(outlet_key: str | None, russian_rubric: str | None) -> str 
     if outlet is not None and key in outlet.rubrics:
         return outlet.rubrics[key]
     return table.generic_rubrics.get(key)
+
+
+def english_rubric(article: Article) -> str | None:
+    """The rubric in English: the translation's, else the outlet table's; None when unknown."""
+    if article.translation is not None and article.translation.rubric:
+        return article.translation.rubric
+    if not article.rubric:
+        return None
+    return translate_rubric(article.outlet or "", article.rubric)
 
 
 def is_generic_section(name: str) -> bool:

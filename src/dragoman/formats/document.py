@@ -21,6 +21,7 @@ from datetime import UTC, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 from dragoman.article import Article, Block, BlockKind
+from dragoman.extract.outlets import english_rubric
 from dragoman.urls import escape_url
 
 MONTHS = [
@@ -41,19 +42,6 @@ def strip_controls(text: str) -> str:
     (an ESC]0;...BEL retitles the terminal window, others move the cursor or rewrite what was printed).
     """
     return _CONTROLS.sub("", text)
-
-
-def english_rubric(article: Article) -> str | None:
-    """The rubric in English: the translation's, else the outlet table's; None when unknown."""
-    if article.translation is not None and article.translation.rubric:
-        return article.translation.rubric
-    if not article.rubric:
-        return None
-    try:
-        from dragoman.extract.outlets import translate_rubric
-    except ImportError:
-        return None
-    return translate_rubric(article.outlet or "", article.rubric)
 
 
 def format_local_time(article: Article) -> str:

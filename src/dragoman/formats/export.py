@@ -218,12 +218,12 @@ def csv_cell(value: Any) -> Any:
 
 def sentence_pairs(stored: StoredArticle) -> Iterator[dict[str, Any]]:
     """Aligned (Russian, English) sentences of a translated article, numbered as the reader numbers them."""
-    from dragoman.serve.reader import aligned_sentences
+    from dragoman.analyze.sentences import article_sentences
 
     tr = stored.article.translation
     if tr is None:
         return
-    for s in aligned_sentences(stored.article):
+    for s in article_sentences(stored.article):
         if s.en is None:
             continue
         yield {
@@ -233,7 +233,7 @@ def sentence_pairs(stored: StoredArticle) -> Iterator[dict[str, Any]]:
             "sentence": s.index,
             "role": s.role,
             "block": s.block,
-            "ru": s.ru,
+            "ru": s.text,
             "en": s.en,
             "flags": s.flags,
             "model": tr.model_id,
@@ -296,8 +296,7 @@ def _parquet_row(stored: StoredArticle) -> dict[str, Any]:
     row["fetched_at"] = a.fetched_at
     row["authors"] = list(a.authors)
     tr = a.translation
-    segments = [tr.title, *([tr.lead] if tr.lead else []), *tr.blocks] if tr else []
-    row["qa_flagged_sentences"] = sum(1 for seg in segments for p in seg.sentences if p.flags)
+    row["qa_flagged_sentences"] = tr.flagged_sentences if tr else 0
     return row
 
 

@@ -335,11 +335,8 @@ def write_row(
             article.translation = translation
             store.save_translation(result.revision_id, article.translation)
         if row["analysis"]:
-            from dragoman.analyze.index import write_index
-
             analysis = json.loads(row["analysis"])
             store.save_analysis(result.revision_id, analysis, analysis.get("analyzer_version", "unknown"))
-            write_index(store, result.article_id, result.revision_id, article, analysis)
         for hook in hooks:
             try:
                 hook(result.article_id, article, result)

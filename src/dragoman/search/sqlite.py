@@ -22,9 +22,11 @@ from typing import Any
 
 import Stemmer
 
-from dragoman.article import Article
+from dragoman.analyze.sentences import article_sentences
+from dragoman.article import Article, DateRef, Party
 from dragoman.errors import DragomanError
-from dragoman.serve.analysis import read_analysis
+from dragoman.extract.outlets import english_rubric
+from dragoman.store.analyses import ID_BITS
 from dragoman.store.base import StoredArticle
 
 _RU = Stemmer.Stemmer("russian")
@@ -32,7 +34,6 @@ _EN = Stemmer.Stemmer("porter")  # the algorithm FTS5's porter tokenizer impleme
 _WORD = re.compile(r"\w+")
 _SPACES = re.compile(r"\s+")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
-ID_BITS = 22  # docid = (publication second << ID_BITS) | (article id & ID_MASK)
 ID_MASK = (1 << ID_BITS) - 1
 MAX_SECONDS = (1 << 40) - 1
 COUNT_CAP = 10_000  # result counts above this are reported as "10,000+"
@@ -498,8 +499,9 @@ class SearchIndex:
             ),
         )
         conn.executemany(
-            "INSERT OR REPLACE INTO search_entities (article_id, entity, name, type, mentions, docid)"
-            " VALUES (?,?,?,?,?,?)",
+            "INSERT INTO search_entities (article_id, entity, name, type, mentions, docid) VALUES (?,?,?,?,?,?)"
+            " ON CONFLICT (entity, docid, article_id) DO UPDATE SET name = excluded.name, type = excluded.type,"
+            " mentions = excluded.mentions",
             [(article_id, *e, docid) for e in row["entities"]],
         )
         conn.executemany(
@@ -660,9 +662,7 @@ def english_units(article: Article) -> tuple[str, list[str]]:
     """(title, body paragraphs) in English: the translation, or the text of an English article."""
     tr = article.translation
     if tr is not None:
-        body = [tr.lead.text] if tr.lead else []
-        body.extend(seg.text for seg in tr.blocks)
-        return tr.title.text, body
+        return tr.title.text, [seg.text for seg in tr.segments()[1:]]
     if article.language == "en":
         body = [article.lead] if article.lead else []
         return article.title, body + [b.text for b in article.blocks]
@@ -678,17 +678,13 @@ def russian_units(article: Article) -> tuple[str, list[str]]:
 
 def index_rows(stored: StoredArticle) -> dict[str, Any]:
     """Everything the index stores for one article (pure: no database access)."""
-    from dragoman.formats.document import english_rubric
-
     article = stored.article
     title_ru, body_ru = russian_units(article)
     title_en, body_en = english_units(article)
-    analysis = read_analysis(article.analysis)
+    analysis = article.typed_analysis
+    entities = analysis.entity_index()
     tr = article.translation
-    qa_flags = 0
-    if tr is not None:
-        segments = [tr.title, *([tr.lead] if tr.lead else []), *tr.blocks]
-        qa_flags = sum(1 for seg in segments for pair in seg.sentences if pair.flags)
+    qa_flags = tr.flagged_sentences if tr is not None else 0
     published = article.published_at.astimezone(UTC).isoformat() if article.published_at else None
     rubric_en = english_rubric(article)
     facets = []
@@ -696,14 +692,35 @@ def index_rows(stored: StoredArticle) -> dict[str, Any]:
         facets.append(facet_token("o", article.outlet))
     for rubric in {r for r in (article.rubric, rubric_en) if r}:
         facets.append(facet_token("r", rubric))
-    facets.extend(facet_token("e", key) for key in analysis.entities)
-    if analysis.unnamed_sources:
+    facets.extend(facet_token("e", key) for key in entities)
+    unnamed_sources = analysis.unnamed_count
+    if unnamed_sources:
         facets.append(FLAG_UNNAMED)
     if qa_flags:
         facets.append(FLAG_QA)
     if tr is not None:
         facets.append(FLAG_TRANSLATED)
-    sentences = _sentence_texts(article) if analysis.quotes or analysis.events else []
+    sentences = article_sentences(article) if analysis.quotes or analysis.events else []
+
+    def sentence(index: int | None) -> tuple[str | None, str | None]:
+        if index is None or not 0 <= index < len(sentences):
+            return None, None
+        return sentences[index].text, sentences[index].en
+
+    quotes = []
+    for q in analysis.quotes:
+        quotes.append((
+            q.sentence, q.speaker_entity, analysis.speaker_name(q, entities), int(q.is_unnamed), q.source_kind,
+            q.verb, q.text or "", q.text_en or sentence(q.sentence)[1],
+        ))  # fmt: skip
+    events = []
+    for e in analysis.events:
+        actor, target, date = e.actor or Party(), e.target or Party(), e.date or DateRef()
+        events.append((
+            e.sentence, e.type or "EVENT", actor.entity, analysis.party_name(e.actor, entities), target.entity,
+            analysis.party_name(e.target, entities), actor.state, target.state, e.mode, date.day, date.precision,
+            e.status, e.evidence_ru or sentence(e.sentence)[0], e.evidence_en or sentence(e.sentence)[1],
+        ))  # fmt: skip
     return {
         "docid": make_docid(published, stored.id),
         "published_at": published,
@@ -711,7 +728,7 @@ def index_rows(stored: StoredArticle) -> dict[str, Any]:
         "rubric": article.rubric,
         "language": article.language,
         "translation_model": tr.model_id if tr else None,
-        "unnamed_sources": analysis.unnamed_sources,
+        "unnamed_sources": unnamed_sources,
         "qa_flags": qa_flags,
         "fts": (
             stem_russian(title_ru),
@@ -720,54 +737,10 @@ def index_rows(stored: StoredArticle) -> dict[str, Any]:
             clean_text("\n".join(body_en)),
             " ".join(facets),
         ),
-        "entities": [(e.key, e.name, e.type, max(e.mentions, 1)) for e in analysis.entities.values()],
-        "quotes": [
-            (
-                q.sentence,
-                q.speaker,
-                q.speaker_name,
-                int(q.unnamed),
-                q.source_type,
-                q.verb,
-                q.text,
-                q.text_en or _sentence_en(sentences, q.sentence),
-            )
-            for q in analysis.quotes
-        ],
-        "events": [
-            (
-                e.sentence,
-                e.type,
-                e.actor,
-                e.actor_name,
-                e.target,
-                e.target_name,
-                e.actor_state,
-                e.target_state,
-                e.mode,
-                e.date,
-                e.precision,
-                e.status,
-                e.evidence_ru or _sentence_ru(sentences, e.sentence),
-                e.evidence_en or _sentence_en(sentences, e.sentence),
-            )
-            for e in analysis.events
-        ],
+        "entities": [(e.key, e.name or e.key, e.type, max(e.mentions or 0, 1)) for e in entities.values()],
+        "quotes": quotes,
+        "events": events,
     }
-
-
-def _sentence_texts(article: Article) -> list[tuple[str, str | None]]:
-    from dragoman.serve.reader import aligned_sentences
-
-    return [(s.ru, s.en) for s in aligned_sentences(article)]
-
-
-def _sentence_en(sentences: list[tuple[str, str | None]], index: int | None) -> str | None:
-    return sentences[index][1] if index is not None and 0 <= index < len(sentences) else None
-
-
-def _sentence_ru(sentences: list[tuple[str, str | None]], index: int | None) -> str | None:
-    return sentences[index][0] if index is not None and 0 <= index < len(sentences) else None
 
 
 # -- snippets -----------------------------------------------------------------------------------------

@@ -42,6 +42,7 @@ from dragoman.formats.export import EXPORT_FORMATS, iter_export
 from dragoman.search.sqlite import QueryError, SearchIndex, SearchQuery, SearchResults
 from dragoman.serve import queries
 from dragoman.serve.reader import reader_view
+from dragoman.store.analyses import AnalysisReadModel
 from dragoman.store.base import ArticleFilter, StoredArticle
 
 HERE = FilePath(__file__).parent
@@ -294,13 +295,13 @@ def attach_results(conn: Any, stored: StoredArticle) -> None:
 def article_payload(
     stored: StoredArticle, revisions: list[StoredArticle], story: StoryLink | None = None
 ) -> dict[str, Any]:
+    from dragoman.analyze.sentences import article_sentences
     from dragoman.formats.export import stored_to_record
-    from dragoman.serve.reader import aligned_sentences
 
     record = stored_to_record(stored, story)
     record["sentences"] = [
-        {"index": s.index, "role": s.role, "block": s.block, "ru": s.ru, "en": s.en, "flags": s.flags}
-        for s in aligned_sentences(stored.article)
+        {"index": s.index, "role": s.role, "block": s.block, "ru": s.text, "en": s.en, "flags": s.flags}
+        for s in article_sentences(stored.article)
     ]
     record["revisions"] = [
         {
@@ -512,7 +513,7 @@ def create_app(
                 "error": error,
                 "pages": pages,
                 "outlets": cache.get("outlets", lambda: SearchIndex(st).outlets()),
-                "stats": cache.get("overview", lambda: queries.overview(st.connection)),
+                "stats": cache.get("overview", lambda: AnalysisReadModel(st).overview()),
             },
             400 if error else 200,  # the form, with the message, so the query can be corrected
         )
@@ -614,7 +615,7 @@ def create_app(
             "entities.html",
             {
                 "entities": cache.get(
-                    f"entities:{q}:{type}", lambda: queries.entity_list(st.connection, q=q, type_=type)
+                    f"entities:{q}:{type}", lambda: AnalysisReadModel(st).entities(name=q, type_=type)
                 ),
                 "q": q or "",
                 "type": type or "",
@@ -624,7 +625,7 @@ def create_app(
     @app.get("/entities/{key:path}", response_class=HTMLResponse, include_in_schema=False)
     def entity_page(request: Request, st: StoreDep, key: str) -> HTMLResponse:
         SearchIndex(st).sync_quietly()
-        detail = queries.entity_detail(st.connection, key)
+        detail = queries.entity_detail(AnalysisReadModel(st), key)
         if detail is None:
             return page(request, "error.html", {"message": f"no entity {key!r} in the analyzed articles"}, 404)
         chart = queries.bar_chart(detail["mentions_over_time"]["points"])
@@ -642,8 +643,8 @@ def create_app(
         page_no: PageNo = 1,
     ) -> HTMLResponse:
         SearchIndex(st).sync_quietly()
-        rows = queries.quotes(
-            st.connection, speaker=speaker, outlet=outlet, unnamed=unnamed, limit=50, offset=(page_no - 1) * 50
+        rows = AnalysisReadModel(st).quotes(
+            speaker=speaker, outlet=outlet, unnamed=unnamed, limit=50, offset=(page_no - 1) * 50
         )
         return page(
             request,
@@ -660,10 +661,16 @@ def create_app(
 
     @app.get("/timeline", response_class=HTMLResponse, include_in_schema=False)
     def timeline_page(
-        request: Request, st: StoreDep, actor: str | None = None, target: str | None = None, entity: str | None = None
+        request: Request,
+        st: StoreDep,
+        actor: str | None = None,
+        target: str | None = None,
+        entity: str | None = None,
+        one_way: bool = False,
+        since: Annotated[str | None, Query(max_length=40)] = None,
     ) -> HTMLResponse:
         SearchIndex(st).sync_quietly()
-        events = queries.timeline(st.connection, actor=actor, target=target, entity=entity)
+        events = AnalysisReadModel(st).timeline(actor=actor, target=target, entity=entity, one_way=one_way, since=since)
         return page(
             request,
             "timeline.html",
@@ -679,7 +686,7 @@ def create_app(
     @app.get("/outlets", response_class=HTMLResponse, include_in_schema=False)
     def outlets_page(request: Request, st: StoreDep) -> HTMLResponse:
         SearchIndex(st).sync_quietly()
-        rows = copy.deepcopy(cache.get("outlets-page", lambda: queries.outlets(st.connection)))
+        rows = copy.deepcopy(cache.get("outlets-page", lambda: AnalysisReadModel(st).outlets()))
         for row in rows:
             row["chart"] = queries.bar_chart(
                 [{"label": d["day"], "value": d["articles"]} for d in row["per_day"]], width=420, height=80
@@ -710,7 +717,7 @@ def create_app(
     @app.get("/api/stats", response_model=StatsModel, summary="Corpus counts")
     def api_stats(st: StoreDep) -> dict[str, Any]:
         SearchIndex(st).sync_quietly()
-        return {**queries.overview(st.connection), "version": __version__}
+        return {**AnalysisReadModel(st).overview(), "version": __version__}
 
     @app.get(
         "/api/search",
@@ -789,7 +796,7 @@ def create_app(
         st: StoreDep, q: str | None = None, type: str | None = None, limit: Annotated[int, Query(ge=1, le=1000)] = 100
     ) -> list[dict[str, Any]]:
         SearchIndex(st).sync_quietly()
-        return queries.entity_list(st.connection, q=q, type_=type, limit=limit)
+        return AnalysisReadModel(st).entities(name=q, type_=type, limit=limit)
 
     @app.get(
         "/api/entities/{key:path}",
@@ -798,7 +805,7 @@ def create_app(
     )
     def api_entity(st: StoreDep, key: str) -> dict[str, Any]:
         SearchIndex(st).sync_quietly()
-        detail = queries.entity_detail(st.connection, key)
+        detail = queries.entity_detail(AnalysisReadModel(st), key)
         if detail is None:
             raise HTTPException(404, f"no entity {key!r}")
         return detail
@@ -813,21 +820,26 @@ def create_app(
         offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
     ) -> list[dict[str, Any]]:
         SearchIndex(st).sync_quietly()
-        return queries.quotes(
-            st.connection, speaker=speaker, outlet=outlet, unnamed=unnamed, limit=limit, offset=offset
-        )
+        return AnalysisReadModel(st).quotes(speaker=speaker, outlet=outlet, unnamed=unnamed, limit=limit, offset=offset)
 
     @app.get("/api/timeline", summary="Events in date order for an actor, a target or an entity")
     def api_timeline(
-        st: StoreDep, actor: str | None = None, target: str | None = None, entity: str | None = None
+        st: StoreDep,
+        actor: str | None = None,
+        target: str | None = None,
+        entity: str | None = None,
+        one_way: bool = False,
+        since: Annotated[str | None, Query(max_length=40)] = None,
     ) -> list[dict[str, Any]]:
+        """With actor and target, the events between the two in both directions (only actor -> target with
+        one_way); a party is an entity key, an English name or a state."""
         SearchIndex(st).sync_quietly()
-        return queries.timeline(st.connection, actor=actor, target=target, entity=entity)
+        return AnalysisReadModel(st).timeline(actor=actor, target=target, entity=entity, one_way=one_way, since=since)
 
     @app.get("/api/outlets", summary="Per outlet: volume per day, unnamed-source share, top entities")
     def api_outlets(st: StoreDep) -> list[dict[str, Any]]:
         SearchIndex(st).sync_quietly()
-        return cache.get("outlets-page", lambda: queries.outlets(st.connection))
+        return cache.get("outlets-page", lambda: AnalysisReadModel(st).outlets())
 
     @app.get(
         "/api/export",

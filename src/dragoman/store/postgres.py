@@ -487,8 +487,7 @@ class PostgresStore(ArchiveReads):
         return int(row[0])
 
     def save_translation(self, revision_id: int, translation: Translation) -> None:
-        segments = [translation.title, *translation.blocks, *([translation.lead] if translation.lead else [])]
-        flags = sum(len(s.flags) for seg in segments for s in seg.sentences)
+        flags = sum(len(s.flags) for seg in translation.segments() for s in seg.sentences)
 
         def work(cur: psycopg.Cursor[Any]) -> None:
             cur.execute(

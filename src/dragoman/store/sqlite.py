@@ -211,7 +211,7 @@ class SQLiteStore(ArchiveReads):
         return int(cur.lastrowid or 0)
 
     def save_translation(self, revision_id: int, translation: Translation) -> None:
-        flags = sum(len(s.flags) for seg in _segments(translation) for s in seg.sentences)
+        flags = sum(len(s.flags) for seg in translation.segments() for s in seg.sentences)
         try:
             with self.transaction() as conn:
                 conn.execute(
@@ -276,13 +276,6 @@ class SQLiteStore(ArchiveReads):
         return iter_current(
             lambda sql, params: self.connection.execute(sql, params).fetchall(), "?", where, batch_size, on_unreadable
         )
-
-
-def _segments(translation: Translation) -> list[Any]:
-    segs = [translation.title, *translation.blocks]
-    if translation.lead is not None:
-        segs.append(translation.lead)
-    return segs
 
 
 def _split_sql(script: str) -> list[str]:

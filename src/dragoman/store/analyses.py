@@ -1,0 +1,313 @@
+"""The one read model of the analysis: entities, quotes and timelines, for the CLI, the web pages and the API.
+
+It reads the tables the search index derives from every stored analysis record (``search_entities``,
+``search_quotes``, ``search_events``, with ``search_docs`` and ``search_fts`` for dates and English titles),
+so it answers the same whichever version of the analyze stage wrote the records, and with empty results
+before anything is analyzed. Callers keep the index in step first (``SearchIndex.sync``); the three
+front ends (``dragoman entities/quotes/timeline``, the pages, ``/api/...``) call the same methods with the
+same arguments, so they give the same answer to the same question.
+
+SQL is written once where SQLite and PostgreSQL agree; where they do not (a day from a docid, ``IS`` with a
+parameter) each dialect has its own spelling below.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+# docid = (publication second << ID_BITS) | (article id & ID_MASK): the search index's document ids
+# (search/schema.py), newest first in rowid order; the read model gets days from them without the articles.
+ID_BITS = 22
+
+CO_OCCURRENCE_SAMPLE = 2000  # co-occurring entities are counted over the entity's newest articles
+_WIKIDATA = re.compile(r"Q\d+")
+
+
+@dataclass(frozen=True, slots=True)
+class _Dialect:
+    placeholder: str
+    day_of_docid: str  # SQL giving the UTC day (YYYY-MM-DD) of the column ``docid``
+    same_outlet: str  # ``outlet`` equal to a parameter that may be NULL
+
+
+SQLITE = _Dialect("?", f"date(docid >> {ID_BITS}, 'unixepoch')", "outlet IS {p}")
+POSTGRES = _Dialect(
+    "%s",
+    f"to_char(to_timestamp(docid >> {ID_BITS}) AT TIME ZONE 'UTC', 'YYYY-MM-DD')",
+    "outlet IS NOT DISTINCT FROM {p}",
+)
+
+
+class AnalysisReadModel:
+    """Entities, quotes and timeline of one store (SQLite or PostgreSQL)."""
+
+    def __init__(self, store: Any) -> None:
+        if getattr(store, "backend", "sqlite") == "postgres":
+            self.dialect = POSTGRES
+            self._execute = store.raw.execute  # %s placeholders, as the store's own reads
+        else:
+            self.dialect = SQLITE
+            self._execute = store.connection.execute
+
+    def _rows(self, sql: str, params: tuple[Any, ...] = ()) -> list[dict[str, Any]]:
+        cursor = self._execute(sql.format(p=self.dialect.placeholder), params)
+        names = [d[0] for d in cursor.description]
+        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+    def _one(self, sql: str, params: tuple[Any, ...] = ()) -> tuple[Any, ...]:
+        return tuple(self._execute(sql.format(p=self.dialect.placeholder), params).fetchone())
+
+    # -- corpus --------------------------------------------------------------------------------------
+
+    def overview(self) -> dict[str, int]:
+        """Corpus counts for the page header and the API root."""
+        one = self._one(
+            "SELECT (SELECT count(*) FROM articles), (SELECT count(*) FROM search_docs),"
+            " (SELECT count(*) FROM search_docs WHERE translation_model IS NOT NULL),"
+            " (SELECT count(*) FROM analyses), (SELECT count(*) FROM search_queue)"
+        )
+        return {
+            "articles": int(one[0]),
+            "indexed": int(one[1]),
+            "translated": int(one[2]),
+            "analyses": int(one[3]),
+            "queued": int(one[4]),
+        }
+
+    # -- entities ------------------------------------------------------------------------------------
+
+    def entities(self, *, name: str | None = None, type_: str | None = None, limit: int = 100) -> list[dict[str, Any]]:
+        """Entities by the number of articles that mention them; ``name`` matches the English name or the key
+        (a substring, any case), ``type_`` the type (PER, ORG, LOC)."""
+        p = "{p}"
+        clauses, params = [], []
+        if name:
+            clauses.append(f"(lower(name) LIKE lower({p}) OR lower(entity) LIKE lower({p}))")
+            params += [f"%{name}%", f"%{name}%"]
+        if type_:
+            clauses.append(f"type = {p}")
+            params.append(type_.upper())
+        where = " WHERE " + " AND ".join(clauses) if clauses else ""
+        rows = self._rows(
+            "SELECT entity AS key, max(name) AS name, max(type) AS type, count(*) AS articles,"
+            f" sum(mentions) AS mentions, max(docid) AS newest FROM search_entities{where} GROUP BY entity"
+            f" ORDER BY articles DESC, key LIMIT {p}",
+            (*params, limit),
+        )
+        for row in rows:
+            newest = row.pop("newest")
+            row["wikidata"] = row["key"] if _WIKIDATA.fullmatch(row["key"]) else None
+            row["last_seen"] = _day_of_docid(newest)
+        return rows
+
+    def entity(self, key: str) -> dict[str, Any] | None:
+        """One entity: mentions per day, quotes by it, events it is in, entities seen with it, recent articles."""
+        p = "{p}"
+        head = self._one(
+            f"SELECT max(name), max(type), count(*), sum(mentions) FROM search_entities WHERE entity = {p}", (key,)
+        )
+        if not head or not head[2]:
+            return None
+        per_day = self._rows(
+            f"SELECT {self.dialect.day_of_docid} AS day, count(*) AS articles FROM search_entities"
+            f" WHERE entity = {p} AND docid >= {1 << ID_BITS} GROUP BY day ORDER BY day",
+            (key,),
+        )
+        co = self._rows(
+            f"WITH recent AS (SELECT article_id FROM search_entities WHERE entity = {p} ORDER BY docid DESC"
+            f" LIMIT {p}) SELECT o.entity AS key, max(o.name) AS name, max(o.type) AS type, count(*) AS articles"
+            f" FROM recent JOIN search_entities o ON o.article_id = recent.article_id AND o.entity <> {p}"
+            " GROUP BY o.entity ORDER BY articles DESC, key LIMIT 20",
+            (key, CO_OCCURRENCE_SAMPLE, key),
+        )
+        articles = self._rows(
+            "SELECT a.id, a.title, f.title_en, a.outlet, a.published_at, e.mentions FROM search_entities e"
+            " JOIN articles a ON a.id = e.article_id LEFT JOIN search_fts f ON f.rowid = e.docid"
+            f" WHERE e.entity = {p} ORDER BY e.docid DESC LIMIT 20",
+            (key,),
+        )
+        return {
+            "key": key,
+            "name": head[0],
+            "type": head[1],
+            "articles": int(head[2]),
+            "mentions": int(head[3] or 0),
+            "per_day": per_day,
+            "quotes": self.quotes(speaker=key, limit=50),
+            "events": self.timeline(entity=key, limit=100),
+            "co_occurring": co,
+            "recent_articles": articles,
+        }
+
+    # -- quotes --------------------------------------------------------------------------------------
+
+    def quotes(
+        self,
+        *,
+        speaker: str | None = None,
+        outlet: str | None = None,
+        unnamed: bool | None = None,
+        limit: int = 50,
+        offset: int = 0,
+    ) -> list[dict[str, Any]]:
+        """Who said what, newest first. ``speaker`` is an entity key (exactly) or a name: a substring of the
+        speaker's English name, or of the words naming an unlinked speaker, in any case."""
+        p = "{p}"
+        clauses, params = [], []
+        if speaker:
+            clauses.append(f"(q.speaker = {p} OR lower(q.speaker_name) LIKE lower({p}))")
+            params += [speaker, f"%{speaker}%"]
+        if outlet:
+            clauses.append(f"q.outlet = {p}")
+            params.append(outlet)
+        if unnamed is not None:
+            clauses.append(f"q.unnamed = {p}")
+            params.append(int(unnamed))
+        where = " WHERE " + " AND ".join(clauses) if clauses else ""
+        rows = self._rows(
+            "SELECT q.article_id, q.sentence, q.speaker, q.speaker_name, q.unnamed, q.source_type, q.verb,"
+            " q.text_ru, q.text_en, q.outlet, a.url, a.title, f.title_en, a.published_at FROM search_quotes q"
+            " JOIN articles a ON a.id = q.article_id LEFT JOIN search_fts f ON f.rowid = q.docid"
+            f"{where} ORDER BY q.docid DESC, q.id LIMIT {p} OFFSET {p}",
+            (*params, limit, offset),
+        )
+        for row in rows:
+            row["unnamed"] = bool(row["unnamed"])
+        return rows
+
+    # -- timeline ------------------------------------------------------------------------------------
+
+    def timeline(
+        self,
+        *,
+        actor: str | None = None,
+        target: str | None = None,
+        entity: str | None = None,
+        one_way: bool = False,
+        since: str | None = None,
+        limit: int = 500,
+    ) -> list[dict[str, Any]]:
+        """Events in date order; the same event (type, mode, parties, date) told by several articles is one
+        entry with all its sources (one per article).
+
+        A party matches by entity key, English name or the state it acts for (any case). With both ``actor``
+        and ``target`` the events between the two are listed in both directions, unless ``one_way``;
+        ``entity`` is either party; ``since`` an ISO day. Events without a date in the text are dated by
+        their article's publication day (``date_basis`` "published").
+        """
+        p = "{p}"
+        clauses: list[str] = []
+        params: list[Any] = []
+
+        def party(column: str, value: str) -> str:
+            params.extend([value, value, value])
+            return (
+                f"(ev.{column} = {p} OR lower(ev.{column}_name) = lower({p}) OR lower(ev.{column}_state) = lower({p}))"
+            )
+
+        if actor and target:
+            forward = f"({party('actor', actor)} AND {party('target', target)})"
+            if one_way:
+                clauses.append(forward)
+            else:
+                backward = f"({party('actor', target)} AND {party('target', actor)})"
+                clauses.append(f"({forward} OR {backward})")
+        elif actor:
+            clauses.append(party("actor", actor))
+        elif target:
+            clauses.append(party("target", target))
+        if entity:
+            clauses.append(f"(ev.actor = {p} OR ev.target = {p})")  # both indexed: the two lookups are unioned
+            params += [entity, entity]
+        if since:
+            clauses.append(f"coalesce(ev.event_date, substr(d.published_at, 1, 10)) >= {p}")
+            params.append(since)
+        where = " WHERE " + " AND ".join(clauses) if clauses else ""
+        rows = self._rows(
+            "SELECT ev.article_id, ev.sentence, ev.type, ev.mode, ev.actor, ev.actor_name, ev.actor_state,"
+            " ev.target, ev.target_name, ev.target_state,"
+            " coalesce(ev.event_date, substr(d.published_at, 1, 10)) AS event_day, ev.precision,"
+            " CASE WHEN ev.event_date IS NULL THEN 'published' ELSE 'text' END AS date_basis, ev.status,"
+            " ev.evidence_ru, ev.evidence_en, a.url, a.title, f.title_en, d.outlet, d.published_at"
+            " FROM search_events ev JOIN search_docs d ON d.article_id = ev.article_id"
+            " JOIN articles a ON a.id = ev.article_id LEFT JOIN search_fts f ON f.rowid = d.docid"
+            f"{where} ORDER BY event_day, ev.type, ev.id LIMIT {p}",
+            (*params, limit * 4),
+        )
+        merged: dict[tuple[Any, ...], dict[str, Any]] = {}
+        for row in rows:
+            row["date"] = row.pop("event_day")
+            actor_id = row["actor_state"] or row["actor"] or row["actor_name"]
+            target_id = row["target_state"] or row["target"] or row["target_name"]
+            key = (row["type"], row["mode"], actor_id, target_id, row["date"])
+            entry = merged.get(key)
+            if entry is None:
+                if len(merged) >= limit:
+                    continue
+                entry = merged[key] = {k: row[k] for k in _ENTRY_KEYS}
+                entry["sources"] = []
+            if any(source["article_id"] == row["article_id"] for source in entry["sources"]):
+                continue  # the same event told twice in one article is one source
+            entry["sources"].append({k: row[k] for k in _SOURCE_KEYS})
+        return list(merged.values())
+
+    # -- outlets -------------------------------------------------------------------------------------
+
+    def outlet_names(self) -> list[str | None]:
+        return [r["outlet"] for r in self._rows("SELECT DISTINCT outlet FROM search_docs ORDER BY outlet")]
+
+    def outlets(self, *, days: int = 60) -> list[dict[str, Any]]:
+        """Per outlet: articles in all, and over its newest ``days`` days: volume per day, the share of articles
+        citing unnamed sources, the most frequent entities. Index range scans only, so it stays fast at 1M."""
+        p = "{p}"
+        same_outlet = self.dialect.same_outlet
+        out: list[dict[str, Any]] = []
+        for outlet in self.outlet_names():
+            total, newest = self._one(f"SELECT count(*), max(docid) FROM search_docs WHERE {same_outlet}", (outlet,))
+            window_start = max(0, (int(newest or 0) >> ID_BITS) - days * 86400) << ID_BITS
+            per_day = self._rows(
+                f"SELECT {self.dialect.day_of_docid} AS day, count(*) AS articles,"
+                " sum(CASE WHEN unnamed_sources > 0 THEN 1 ELSE 0 END) AS with_unnamed,"
+                " sum(CASE WHEN translation_model IS NOT NULL THEN 1 ELSE 0 END) AS translated"
+                f" FROM search_docs WHERE {same_outlet} AND docid >= {p} GROUP BY day ORDER BY day",
+                (outlet, window_start),
+            )
+            recent = sum(int(d["articles"]) for d in per_day)
+            with_unnamed = sum(int(d["with_unnamed"] or 0) for d in per_day)
+            out.append({
+                "outlet": outlet or "",
+                "articles": int(total),
+                "days": days,
+                "recent_articles": recent,
+                "recent_translated": sum(int(d["translated"] or 0) for d in per_day),
+                "with_unnamed": with_unnamed,
+                "unnamed_share": round(with_unnamed / recent, 4) if recent else 0.0,
+                "per_day": [{"day": d["day"], "articles": int(d["articles"])} for d in per_day],
+                "top_entities": self._rows(
+                    "SELECT e.entity AS key, max(e.name) AS name, count(*) AS articles FROM search_docs d"
+                    f" JOIN search_entities e ON e.article_id = d.article_id WHERE d.{same_outlet} AND d.docid >= {p}"
+                    " GROUP BY e.entity ORDER BY articles DESC, key LIMIT 10",
+                    (outlet, window_start),
+                ),
+            })  # fmt: skip
+        out.sort(key=lambda row: -row["articles"])
+        return out
+
+
+_ENTRY_KEYS = (
+    "type", "mode", "actor", "actor_name", "actor_state", "target", "target_name", "target_state", "date",
+    "precision", "date_basis", "status",
+)  # fmt: skip
+_SOURCE_KEYS = (
+    "article_id", "sentence", "evidence_ru", "evidence_en", "url", "title", "title_en", "outlet", "published_at",
+)  # fmt: skip
+
+
+def _day_of_docid(docid: Any) -> str | None:
+    from datetime import UTC, datetime
+
+    if docid is None or int(docid) < 1 << ID_BITS:
+        return None  # no publication time
+    return datetime.fromtimestamp(int(docid) >> ID_BITS, UTC).date().isoformat()
