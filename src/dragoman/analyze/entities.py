@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from dragoman.analyze.nlp import word_lemma
+from dragoman.analyze.place_names import place_name
 from dragoman.analyze.registry import Registry, RegistryEntry, fold, person_word_matches, stem_word, stems_match
 from dragoman.analyze.sentences import Sentence
 from dragoman.analyze.translit import transliterate
@@ -212,7 +213,9 @@ def extract_entities(
     mentions = _merge(natasha, regs)
     mentions = _tidy_org_spans(mentions, text)
     mentions = _tidy_person_spans(mentions, text, [s.start for s in sentences], morph_vocab)
+    _repair_normal_forms(mentions, morph_vocab)
     mentions = _propagate_surnames(mentions, doc.tokens, blocked)
+    _merge_inflected_people(mentions)
     if JOIN_ORG_WITH_PLACE:
         mentions = _join_org_with_place(mentions, text, registry)
     mentions = _org_heads_with_names(mentions, doc.tokens, text)
@@ -509,6 +512,111 @@ def _tidy_person_spans(
     ]
 
 
+# Oblique endings of a Russian adjective (longest first) and the nominative ending of each gender and number.
+_ADJ_OBLIQUE = ("ого", "его", "ому", "ему", "ыми", "ими", "ым", "им", "ом", "ем", "ой", "ей", "ую", "юю", "ых", "их")
+_ADJ_NOMINATIVE = {"Masc": "ый", "Fem": "ая", "Neut": "ое", "Plur": "ые"}
+_SOFT_STEM = "гкхжшчщ"  # stems that take -ий / -ие (Высший, Высшие); -ая / -ое after them is unchanged
+# A man's surname in an oblique case (the case of his given name), back to the nominative (Вовка -> Вовк).
+_SURNAME_CASE_ENDINGS = {"Gen": ("а", "я"), "Acc": ("а", "я"), "Dat": ("у", "ю"), "Ins": ("ом", "ем"), "Loc": ("е",)}
+
+
+def _repair_normal_forms(mentions: list[Mention], morph_vocab: Any) -> None:
+    """Fix natasha's nominative where its lemmatizer is wrong or gives up.
+
+    Names of places and bodies: an adjective keeps its own stem (Высшей -> Высшая, not pymorphy's
+    Высочайшая) and an adjective natasha left in an oblique case agrees with its noun (Малахитовом фойе ->
+    Малахитовое фойе). People: a surname natasha left inflected takes the case of the given name before
+    it (Павла Вовка -> Павел Вовк, Павлу Вовку -> Павел Вовк), since pymorphy reads Вовка as a first name.
+    """
+    for m in mentions:
+        if m.source == "registry" or m.entry is not None:
+            continue
+        words = m.normal.split()
+        tokens = [t for t in m.tokens if any(c.isalnum() for c in t.text)]
+        if len(words) != len(tokens) or len(words) < 2:
+            continue
+        if m.type == "PER":
+            first = tokens[0].feats or {}
+            case = first.get("Case")
+            surname, surname_text = words[-1], tokens[-1].text
+            if (
+                first.get("Gender") == "Masc"
+                and case in _SURNAME_CASE_ENDINGS
+                and fold(words[0]) != fold(tokens[0].text)  # the given name itself was inflected
+                and fold(surname) == fold(surname_text)
+                and not surname.endswith(("ий", "ый", "ой", "ого", "ому", "им", "ым"))  # adjectival: pymorphy's
+            ):
+                for ending in _SURNAME_CASE_ENDINGS[case]:
+                    if surname.endswith(ending) and len(surname) - len(ending) >= 3:
+                        stem = surname[: -len(ending)]
+                        words[-1] = stem + "й" if ending in ("я", "ю", "ем") and stem[-1] in "аеоуэ" else stem
+                        break
+            m.normal = " ".join(words)
+            continue
+        adjectives = [t.pos == "ADJ" or (t.pos == "PROPN" and _is_adjective(t.text, morph_vocab)) for t in tokens]
+        nouns = [t for t, adj in zip(tokens, adjectives, strict=True) if t.pos in ("NOUN", "PROPN") and not adj]
+        head_gender = _gender_of(nouns[0].text, morph_vocab) if nouns else None
+        for i, (word, tok) in enumerate(zip(words, tokens, strict=True)):
+            if not adjectives[i] or not word[:1].isalpha():
+                continue
+            text_word = tok.text
+            ending = next((e for e in _ADJ_OBLIQUE if text_word.lower().endswith(e)), None)
+            if ending is None:
+                continue
+            stem = text_word[: -len(ending)]
+            if fold(word) == fold(text_word):
+                gender = "Plur" if (tok.feats or {}).get("Number") == "Plur" else head_gender
+                if gender is None or (tok.feats or {}).get("Case") == "Nom":
+                    continue
+                nominative = _ADJ_NOMINATIVE[gender]
+            elif not fold(word).startswith(fold(stem)):
+                nominative = word[-2:]  # natasha's gender and number, on the word's own stem
+            else:
+                continue
+            if stem[-1:].lower() in _SOFT_STEM and nominative in ("ый", "ые"):
+                nominative = "и" + nominative[1]
+            words[i] = stem + nominative
+        m.normal = " ".join(words)
+
+
+def _is_adjective(word: str, morph_vocab: Any) -> bool:
+    """natasha tags Малахитовом in «Малахитовом фойе» PROPN; pymorphy knows it for an adjective."""
+    parses = morph_vocab.parse(word.lower())
+    return bool(parses) and "ADJF" in parses[0].tag
+
+
+def _gender_of(noun: str, morph_vocab: Any) -> str | None:
+    for parse in morph_vocab.parse(noun.lower()):
+        tag = parse.tag
+        if "NOUN" in tag:
+            if "plur" in tag and "Pltm" in tag:
+                return "Plur"
+            return {"masc": "Masc", "femn": "Fem", "neut": "Neut"}.get(tag.gender or "")
+    return None
+
+
+def _merge_inflected_people(mentions: list[Mention]) -> None:
+    """Full names that differ only by a case ending of the surname are one person: the shortest form wins.
+
+    "Павел Вовк", "Павел Вовка", "Павел Вовку": the last two are case forms of the first (the person_word_matches
+    rule the registry uses), so all three take its normal form.
+    """
+    people = [m for m in mentions if m.type == "PER" and m.entry is None and len(m.normal.split()) >= 2]
+    by_given: dict[str, set[str]] = {}
+    for m in people:
+        by_given.setdefault(fold(m.normal.split()[0]), set()).add(m.normal.split()[-1])
+    for m in people:
+        words = m.normal.split()
+        bases = [
+            s
+            for s in by_given[fold(words[0])]
+            if len(s) < len(words[-1]) and person_word_matches(words[-1], s) and not s.endswith(("а", "я"))
+        ]
+        if bases:
+            words[-1] = min(bases, key=len)
+            m.normal = " ".join(words)
+
+
 def _propagate_surnames(mentions: list[Mention], tokens: list[Any], blocked: list[tuple[int, int]]) -> list[Mention]:
     """Untagged capitalized words that are the surname of a full name in the article are that person ("Кан")."""
     surnames: set[str] = set()
@@ -781,6 +889,7 @@ def _link(mentions: list[Mention], registry: Registry) -> dict[str, dict[str, An
 
     # Lone surnames may come before the full name (headlines): collect full names first, prefer earlier ones.
     all_full = [m for m in mentions if m.type == "PER" and len(m.normal.split()) >= 2]
+    names_seen: dict[str, str] = {}  # folded normal form of a place or body -> its entity key
     for m in mentions:
         if m.same_as is not None and m.same_as.entity in entities:
             m.entity = m.same_as.entity
@@ -856,17 +965,22 @@ def _link(mentions: list[Mention], registry: Registry) -> dict[str, dict[str, An
                 if len(parts) >= 2:
                     full_names.append((fold(parts[-1]), key))
         else:
-            key = f"{m.type}:{fold(m.normal)}"
-            ensure(
-                key,
-                name=transliterate(m.normal),
-                type=m.type,
-                ru=m.normal,
-                wikidata=None,
-                country=None,
-                role=None,
-                source="transliteration",
-            )
+            # one name, one entity: «Малахитовое фойе» tagged LOC in one sentence and ORG in the next is one place
+            key = names_seen.get(fold(m.normal)) or f"{m.type}:{fold(m.normal)}"
+            names_seen.setdefault(fold(m.normal), key)
+            if key not in entities:
+                name, source = english_name_of(m.normal, m.type, m.text)
+                ensure(
+                    key,
+                    name=name,
+                    type=m.type,
+                    ru=m.normal,
+                    wikidata=None,
+                    country=None,
+                    role=None,
+                    source=source,
+                )
+            m.type = entities[key]["type"]
         m.entity = key
         info = entities[key]
         info["mentions"] += 1
@@ -876,7 +990,40 @@ def _link(mentions: list[Mention], registry: Registry) -> dict[str, dict[str, An
 
 
 def _english_person(normal: str) -> str:
-    return " ".join(transliterate(p) for p in normal.split())
+    """The person's name as translation writes it (and the authors line): one romanization corpus-wide.
+
+    translate.names knows the usual English forms of Russian given names (Андрей -> Andrei, not Andrey);
+    without the translate stage installed, BGN/PCGN word by word.
+    """
+    try:
+        from dragoman.translate.names import transliterate_name
+    except ImportError:  # pragma: no cover - the translate stage is part of every install we test
+        return " ".join(transliterate(p) for p in normal.split())
+    return transliterate_name(normal)
+
+
+def english_name_of(normal: str, type_: str, text: str = "") -> tuple[str, str]:
+    """(English name, where it came from) for a place or body the registry does not know.
+
+    Place names first (CLDR countries, ISO 3166-2 subdivisions, GeoNames cities: Мексика -> Mexico), then
+    the outlet table for a newspaper named in its own text («Ъ» -> Kommersant), then BGN/PCGN. Never
+    empty: a name with no Latin rendering («Ъ» alone transliterates to nothing) keeps its Russian form.
+    """
+    if type_ == "LOC":
+        # natasha's normal form can be off (Коста-Рике -> Коста-Рика): the text as written is tried too
+        place = place_name(normal) or (place_name(text) if text and text != normal else None)
+        if place is not None:
+            return place.english, "place names"
+    if type_ == "ORG":
+        from dragoman.extract.outlets import outlet_named
+
+        outlet = outlet_named(normal) or (outlet_named(text) if text else None)
+        if outlet is not None:
+            return outlet.name, "outlets"
+    name = transliterate(normal)
+    if not any(c.isalnum() for c in name):
+        return normal, "original"
+    return name, "transliteration"
 
 
 def state_of(entity: dict[str, Any]) -> str | None:
