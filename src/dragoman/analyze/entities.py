@@ -17,6 +17,7 @@ from typing import Any
 
 from dragoman.analyze.nlp import word_lemma
 from dragoman.analyze.sentences import Sentence
+from dragoman.names.place_names import place_name
 from dragoman.names.registry import Registry, RegistryEntry, fold, person_word_matches, stem_word, stems_match
 from dragoman.names.translit import transliterate
 
@@ -212,7 +213,9 @@ def extract_entities(
     mentions = _merge(natasha, regs)
     mentions = _tidy_org_spans(mentions, text)
     mentions = _tidy_person_spans(mentions, text, [s.start for s in sentences], morph_vocab)
+    _repair_normal_forms(mentions, morph_vocab)
     mentions = _propagate_surnames(mentions, doc.tokens, blocked)
+    _merge_inflected_people(mentions)
     if JOIN_ORG_WITH_PLACE:
         mentions = _join_org_with_place(mentions, text, registry)
     mentions = _org_heads_with_names(mentions, doc.tokens, text)
@@ -509,6 +512,111 @@ def _tidy_person_spans(
     ]
 
 
+# Oblique endings of a Russian adjective (longest first) and the nominative ending of each gender and number.
+_ADJ_OBLIQUE = ("ого", "его", "ому", "ему", "ыми", "ими", "ым", "им", "ом", "ем", "ой", "ей", "ую", "юю", "ых", "их")
+_ADJ_NOMINATIVE = {"Masc": "ый", "Fem": "ая", "Neut": "ое", "Plur": "ые"}
+_SOFT_STEM = "гкхжшчщ"  # stems that take -ий / -ие (Высший, Высшие); -ая / -ое after them is unchanged
+# A man's surname in an oblique case (the case of his given name), back to the nominative (Вовка -> Вовк).
+_SURNAME_CASE_ENDINGS = {"Gen": ("а", "я"), "Acc": ("а", "я"), "Dat": ("у", "ю"), "Ins": ("ом", "ем"), "Loc": ("е",)}
+
+
+def _repair_normal_forms(mentions: list[Mention], morph_vocab: Any) -> None:
+    """Fix natasha's nominative where its lemmatizer is wrong or gives up.
+
+    Names of places and bodies: an adjective keeps its own stem (Высшей -> Высшая, not pymorphy's
+    Высочайшая) and an adjective natasha left in an oblique case agrees with its noun (Малахитовом фойе ->
+    Малахитовое фойе). People: a surname natasha left inflected takes the case of the given name before
+    it (Павла Вовка -> Павел Вовк, Павлу Вовку -> Павел Вовк), since pymorphy reads Вовка as a first name.
+    """
+    for m in mentions:
+        if m.source == "registry" or m.entry is not None:
+            continue
+        words = m.normal.split()
+        tokens = [t for t in m.tokens if any(c.isalnum() for c in t.text)]
+        if len(words) != len(tokens) or len(words) < 2:
+            continue
+        if m.type == "PER":
+            first = tokens[0].feats or {}
+            case = first.get("Case")
+            surname, surname_text = words[-1], tokens[-1].text
+            if (
+                first.get("Gender") == "Masc"
+                and case in _SURNAME_CASE_ENDINGS
+                and fold(words[0]) != fold(tokens[0].text)  # the given name itself was inflected
+                and fold(surname) == fold(surname_text)
+                and not surname.endswith(("ий", "ый", "ой", "ого", "ому", "им", "ым"))  # adjectival: pymorphy's
+            ):
+                for ending in _SURNAME_CASE_ENDINGS[case]:
+                    if surname.endswith(ending) and len(surname) - len(ending) >= 3:
+                        stem = surname[: -len(ending)]
+                        words[-1] = stem + "й" if ending in ("я", "ю", "ем") and stem[-1] in "аеоуэ" else stem
+                        break
+            m.normal = " ".join(words)
+            continue
+        adjectives = [t.pos == "ADJ" or (t.pos == "PROPN" and _is_adjective(t.text, morph_vocab)) for t in tokens]
+        nouns = [t for t, adj in zip(tokens, adjectives, strict=True) if t.pos in ("NOUN", "PROPN") and not adj]
+        head_gender = _gender_of(nouns[0].text, morph_vocab) if nouns else None
+        for i, (word, tok) in enumerate(zip(words, tokens, strict=True)):
+            if not adjectives[i] or not word[:1].isalpha():
+                continue
+            text_word = tok.text
+            ending = next((e for e in _ADJ_OBLIQUE if text_word.lower().endswith(e)), None)
+            if ending is None:
+                continue
+            stem = text_word[: -len(ending)]
+            if fold(word) == fold(text_word):
+                gender = "Plur" if (tok.feats or {}).get("Number") == "Plur" else head_gender
+                if gender is None or (tok.feats or {}).get("Case") == "Nom":
+                    continue
+                nominative = _ADJ_NOMINATIVE[gender]
+            elif not fold(word).startswith(fold(stem)):
+                nominative = word[-2:]  # natasha's gender and number, on the word's own stem
+            else:
+                continue
+            if stem[-1:].lower() in _SOFT_STEM and nominative in ("ый", "ые"):
+                nominative = "и" + nominative[1]
+            words[i] = stem + nominative
+        m.normal = " ".join(words)
+
+
+def _is_adjective(word: str, morph_vocab: Any) -> bool:
+    """natasha tags Малахитовом in «Малахитовом фойе» PROPN; pymorphy knows it for an adjective."""
+    parses = morph_vocab.parse(word.lower())
+    return bool(parses) and "ADJF" in parses[0].tag
+
+
+def _gender_of(noun: str, morph_vocab: Any) -> str | None:
+    for parse in morph_vocab.parse(noun.lower()):
+        tag = parse.tag
+        if "NOUN" in tag:
+            if "plur" in tag and "Pltm" in tag:
+                return "Plur"
+            return {"masc": "Masc", "femn": "Fem", "neut": "Neut"}.get(tag.gender or "")
+    return None
+
+
+def _merge_inflected_people(mentions: list[Mention]) -> None:
+    """Full names that differ only by a case ending of the surname are one person: the shortest form wins.
+
+    "Павел Вовк", "Павел Вовка", "Павел Вовку": the last two are case forms of the first (the person_word_matches
+    rule the registry uses), so all three take its normal form.
+    """
+    people = [m for m in mentions if m.type == "PER" and m.entry is None and len(m.normal.split()) >= 2]
+    by_given: dict[str, set[str]] = {}
+    for m in people:
+        by_given.setdefault(fold(m.normal.split()[0]), set()).add(m.normal.split()[-1])
+    for m in people:
+        words = m.normal.split()
+        bases = [
+            s
+            for s in by_given[fold(words[0])]
+            if len(s) < len(words[-1]) and person_word_matches(words[-1], s) and not s.endswith(("а", "я"))
+        ]
+        if bases:
+            words[-1] = min(bases, key=len)
+            m.normal = " ".join(words)
+
+
 def _propagate_surnames(mentions: list[Mention], tokens: list[Any], blocked: list[tuple[int, int]]) -> list[Mention]:
     """Untagged capitalized words that are the surname of a full name in the article are that person ("Кан")."""
     surnames: set[str] = set()
@@ -781,6 +889,7 @@ def _link(mentions: list[Mention], registry: Registry) -> dict[str, dict[str, An
 
     # Lone surnames may come before the full name (headlines): collect full names first, prefer earlier ones.
     all_full = [m for m in mentions if m.type == "PER" and len(m.normal.split()) >= 2]
+    names_seen: dict[str, str] = {}  # folded normal form of a place or body -> its entity key
     for m in mentions:
         if m.same_as is not None and m.same_as.entity in entities:
             m.entity = m.same_as.entity
@@ -856,17 +965,22 @@ def _link(mentions: list[Mention], registry: Registry) -> dict[str, dict[str, An
                 if len(parts) >= 2:
                     full_names.append((fold(parts[-1]), key))
         else:
-            key = f"{m.type}:{fold(m.normal)}"
-            ensure(
-                key,
-                name=transliterate(m.normal),
-                type=m.type,
-                ru=m.normal,
-                wikidata=None,
-                country=None,
-                role=None,
-                source="transliteration",
-            )
+            # one name, one entity: «Малахитовое фойе» tagged LOC in one sentence and ORG in the next is one place
+            key = names_seen.get(fold(m.normal)) or f"{m.type}:{fold(m.normal)}"
+            names_seen.setdefault(fold(m.normal), key)
+            if key not in entities:
+                name, source = english_name_of(m.normal, m.type, m.text)
+                ensure(
+                    key,
+                    name=name,
+                    type=m.type,
+                    ru=m.normal,
+                    wikidata=None,
+                    country=None,
+                    role=None,
+                    source=source,
+                )
+            m.type = entities[key]["type"]
         m.entity = key
         info = entities[key]
         info["mentions"] += 1
@@ -876,7 +990,42 @@ def _link(mentions: list[Mention], registry: Registry) -> dict[str, dict[str, An
 
 
 def _english_person(normal: str) -> str:
-    return " ".join(transliterate(p) for p in normal.split())
+    """The person's name as translation writes it (and the authors line): one romanization corpus-wide.
+
+    translate.names knows the usual English forms of Russian given names (Андрей -> Andrei, not Andrey);
+    without the translate stage installed, BGN/PCGN word by word.
+    """
+    try:
+        from dragoman.names.personal import transliterate_name
+    except ImportError:  # pragma: no cover - the translate stage is part of every install we test
+        return " ".join(transliterate(p) for p in normal.split())
+    return transliterate_name(normal)
+
+
+def english_name_of(normal: str, type_: str, text: str = "") -> tuple[str, str]:
+    """(English name, where it came from) for a place or body the registry does not know.
+
+    Place names first (CLDR countries, ISO 3166-2 subdivisions, GeoNames cities: Мексика -> Mexico), then
+    the outlet table for a newspaper named in its own text («Ъ» -> Kommersant), then BGN/PCGN. Never
+    empty: a name with no Latin rendering («Ъ» alone transliterates to nothing) keeps its Russian form.
+    """
+    if type_ == "LOC":
+        # natasha's normal form can be off (Коста-Рике -> Коста-Рика): the text as written is tried too
+        place = place_name(normal, word_lemma=word_lemma) or (
+            place_name(text, word_lemma=word_lemma) if text and text != normal else None
+        )
+        if place is not None:
+            return place.english, "place names"
+    if type_ == "ORG":
+        from dragoman.extract.outlets import outlet_named
+
+        outlet = outlet_named(normal) or (outlet_named(text) if text else None)
+        if outlet is not None:
+            return outlet.name, "outlets"
+    name = transliterate(normal)
+    if not any(c.isalnum() for c in name):
+        return normal, "original"
+    return name, "transliteration"
 
 
 def state_of(entity: dict[str, Any]) -> str | None:
@@ -887,37 +1036,134 @@ def state_of(entity: dict[str, Any]) -> str | None:
 
 
 _EN_NAME = re.compile(r"\b[A-Z][a-z'’-]+(?:\s+[A-Z][a-z'’-]+){0,2}\b")
+# A run of capitalized English words, with the small words names keep inside (Gulf of Finland, Al Hilal)
+_EN_WORD = re.compile(r"[A-Za-z][\w'’.-]*")
+_NAME_CONNECTORS = {"of", "the", "de", "del", "da", "al", "el", "la", "le", "von", "van", "and", "on", "upon"}
+# Latin spellings of one Russian sound (Джобар = Jobar, Хомс = Homs): compared on a common skeleton
+_SKELETON = (
+    ("shch", "sh"), ("dzh", "j"), ("zh", "j"), ("kh", "h"), ("ts", "z"), ("tz", "z"), ("ch", "c"), ("ck", "k"),
+    ("ph", "f"), ("th", "t"), ("ou", "u"), ("oo", "u"), ("ee", "i"), ("ey", "ei"), ("w", "v"), ("q", "k"),
+    ("x", "ks"), ("y", "i"), ("c", "k"), ("'", ""), ("’", ""), ("-", " "),
+)  # fmt: skip
+TRANSLATION_MATCH = 0.8  # skeleton similarity a span needs to stand for a place or body (tuned on newstest)
+
+
+def latin_skeleton(name: str) -> str:
+    """A Latin name reduced to its sounds, so that BGN/PCGN and English spellings compare (Dzhobar ~ Jobar)."""
+    out = name.casefold()
+    out = re.sub(r"'s\b|’s\b", "", out)
+    for a, b in _SKELETON:
+        out = out.replace(a, b)
+    out = re.sub(r"(\w)\1+", r"\1", out)  # doubled letters: Fussell ~ Fassel
+    return " ".join(out.split())
+
+
+def _capitalized_spans(english: str) -> list[str]:
+    """Every run of capitalized words (and each shorter run inside it) in an English sentence."""
+    runs: list[list[str]] = []
+    current: list[str] = []
+    last_end = 0
+    for match in _EN_WORD.finditer(english):
+        word = match.group(0).rstrip(".'’")
+        if english[last_end : match.start()].strip():  # punctuation between: "Homs, Syria" is two names
+            runs.append(current)
+            current = []
+        last_end = match.end()
+        if word[:1].isupper() or (current and word in _NAME_CONNECTORS):
+            current.append(word)
+        else:
+            runs.append(current)
+            current = []
+    runs.append(current)
+    spans: set[str] = set()
+    for run in runs:
+        for a in range(len(run)):
+            for b in range(a + 1, min(len(run), a + 6) + 1):
+                piece = run[a:b]
+                if piece[0] in _NAME_CONNECTORS or piece[-1] in _NAME_CONNECTORS:
+                    continue
+                spans.add(" ".join(piece))
+    return sorted(spans)
 
 
 def names_from_translation(
     mentions: list[Mention], entities: dict[str, dict[str, Any]], sentences: list[Sentence]
 ) -> None:
-    """Use the translation's spelling of a person the registry does not know (Юрий -> "Yuri", not "Yury").
+    """Take the English name as the article's translation renders it, where the evidence is good.
 
-    Only when the aligned English sentence has a capitalized name whose surname is close to our
-    transliteration: the engine's rendering is what the reader sees next to the analysis.
+    For an entity the registry and the name tables do not know, the aligned English sentence of each of its
+    mentions is searched for the span that stands for it: a person's capitalized name whose surname (and
+    given name) is close to our transliteration (Юрий Горлачёв -> "Yuri Gorlachev"); a place's or a body's
+    run of capitalized words that sounds like our transliteration (Хомс -> "Homs", Аль-Хиляль -> "Al
+    Hilal"). A span that is not close is never taken: a bad engine's words do not become names, and a body
+    named by description (Лига арабских государств: "Arab League") keeps its transliteration.
     """
     from difflib import SequenceMatcher
 
     for key, info in entities.items():
-        if info.get("source") != "transliteration" or info.get("type") != "PER":
+        if info.get("source") not in ("transliteration", "original"):
             continue
-        ours = info["name"].split()
-        best: tuple[float, str] | None = None
-        for m in mentions:
-            if m.entity != key:
-                continue
-            english = sentences[m.sentence].en if m.sentence < len(sentences) else None
-            for found in _EN_NAME.findall(english or ""):
-                words = found.split()
-                if len(words) != len(ours) and len(ours) > 1 and len(words) > 1:
-                    continue
-                score = SequenceMatcher(None, words[-1].lower(), ours[-1].lower()).ratio()
-                if len(ours) > 1 and len(words) > 1:
-                    score = min(score, SequenceMatcher(None, words[0].lower(), ours[0].lower()).ratio())
-                if score >= 0.75 and (best is None or score > best[0]) and len(words) >= len(ours):
-                    best = (score, found)
-        if best is not None and best[1] != info["name"]:
+        english_sentences = [
+            sentences[m.sentence].en
+            for m in mentions
+            if m.entity == key and m.sentence < len(sentences) and sentences[m.sentence].en
+        ]
+        if not english_sentences:
+            continue
+        russian = str(info.get("ru") or "")
+        if info.get("type") == "PER":
+            found = _person_from_translation(info["name"], english_sentences)
+        elif russian.isupper() and 2 <= len(russian) <= 6 and " " not in russian:
+            found = _acronym_from_translation(russian, english_sentences)
+        else:
+            ours = latin_skeleton(transliterate(str(info.get("ru") or info["name"])))
+            best: tuple[float, str] | None = None
+            for english in english_sentences:
+                for span in _capitalized_spans(str(english)):
+                    score = SequenceMatcher(None, latin_skeleton(span), ours).ratio()
+                    if score >= TRANSLATION_MATCH and (best is None or score > best[0]):
+                        best = (score, span)
+            found = best[1] if best is not None else None
+        if found is not None and found != info["name"]:
             info["transliteration"] = info["name"]
-            info["name"] = best[1]
+            info["name"] = found
             info["source"] = "translation"
+
+
+# Latin letters a Cyrillic letter of an acronym stands for in English (ЦСКА = CSKA, ПСЖ = PSG)
+_ACRONYM_LETTERS = {
+    "А": "A", "Б": "B", "В": "VW", "Г": "GH", "Д": "D", "Е": "EY", "Ё": "EY", "Ж": "ZGJ", "З": "Z", "И": "IY",
+    "Й": "YI", "К": "KC", "Л": "L", "М": "M", "Н": "N", "О": "O", "П": "P", "Р": "R", "С": "SC", "Т": "T",
+    "У": "U", "Ф": "F", "Х": "KH", "Ц": "CTZ", "Ч": "C", "Ш": "S", "Щ": "S", "Э": "E", "Ю": "UY", "Я": "YA",
+}  # fmt: skip
+_EN_ACRONYM = re.compile(r"\b[A-Z]{2,6}\b")
+
+
+def _acronym_from_translation(russian: str, english_sentences: list[str | None]) -> str | None:
+    """An English acronym letter for letter the Russian one (ЦСКА -> CSKA); a translated one (МИД: MFA) is not."""
+    for english in english_sentences:
+        for found in _EN_ACRONYM.findall(english or ""):
+            if len(found) == len(russian) and all(
+                latin in _ACRONYM_LETTERS.get(cyr, "") for cyr, latin in zip(russian, found, strict=True)
+            ):
+                return found
+    return None
+
+
+def _person_from_translation(name: str, english_sentences: list[str | None]) -> str | None:
+    from difflib import SequenceMatcher
+
+    ours = name.split()
+    best: tuple[float, str] | None = None
+    for english in english_sentences:
+        for found in _EN_NAME.findall(english or ""):
+            found = re.sub(r"['’]s?$", "", found)  # "Andrei Malakhov's point of view"
+            words = found.split()
+            if len(words) != len(ours) and len(ours) > 1 and len(words) > 1:
+                continue
+            score = SequenceMatcher(None, latin_skeleton(words[-1]), latin_skeleton(ours[-1])).ratio()
+            if len(ours) > 1 and len(words) > 1:
+                score = min(score, SequenceMatcher(None, latin_skeleton(words[0]), latin_skeleton(ours[0])).ratio())
+            if score >= 0.75 and (best is None or score > best[0]) and len(words) >= len(ours):
+                best = (score, found)
+    return best[1] if best is not None else None

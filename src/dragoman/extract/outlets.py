@@ -26,6 +26,7 @@ class Outlet:
     name_ru: str = ""
     english_domains: tuple[str, ...] = ()  # hosts where the outlet publishes in English (tass.com)
     sections: dict[str, str] = field(default_factory=dict)  # URL path prefix (or host + prefix) -> rubric
+    names_ru: tuple[str, ...] = ()  # other Russian names the outlet goes by in text («Ъ» for Kommersant)
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +55,7 @@ def _table() -> _Table:
             name_ru=entry.get("name_ru", ""),
             english_domains=tuple(entry.get("english_domains", ())),
             sections=dict(entry.get("sections", {})),
+            names_ru=tuple(entry.get("names_ru", ())),
         )
         outlets[key] = outlet
         for domain in (key, *outlet.aliases, *outlet.english_domains):
@@ -131,6 +133,17 @@ def lookup_outlet(url: str) -> Outlet | None:
 
 def outlet_by_key(key: str) -> Outlet | None:
     return _table().outlets.get(key)
+
+
+def outlet_named(russian: str) -> Outlet | None:
+    """The outlet a Russian text names («Коммерсантъ», «Ъ», «Известия»), by its Russian names; None if none."""
+    wanted = " ".join(russian.strip(' «»"').split()).casefold()
+    if not wanted:
+        return None
+    for outlet in _table().outlets.values():
+        if any(wanted == name.casefold() for name in (outlet.name_ru, *outlet.names_ru) if name):
+            return outlet
+    return None
 
 
 def translate_rubric(outlet_key: str | None, russian_rubric: str | None) -> str | None:
