@@ -1,9 +1,9 @@
 """Ranking the top stories: by the number of distinct outlets that carry a story, weighted by recency.
 
 A story's score sums, over the outlets that carried it inside the window, 2^(-age / half-life), where age is
-the time from that outlet's latest article on the story to now, and the half-life is a third of the window (8 h
-for 24 h, a day for 3 days). Five outlets this morning outrank five outlets yesterday, which outrank one outlet
-an hour ago; repeats by one outlet (updates, rewrites) do not count twice, so a single prolific outlet cannot
+the time from that outlet's latest article on the story to now, and the half-life is the window itself (an
+outlet at the window's start counts half). Five outlets this morning outrank five outlets yesterday, and three
+outlets yesterday still outrank one outlet an hour ago; repeats by one outlet (updates, rewrites) do not count twice, so a single prolific outlet cannot
 push a story up on its own. Ties go to more articles, then to the newest.
 """
 
@@ -45,12 +45,10 @@ class RankedStory:
 
 
 def half_life(window: timedelta) -> timedelta:
-    return max(window / 3, timedelta(hours=1))
+    return max(window, timedelta(hours=1))
 
 
-def rank_stories(
-    presences: dict[int, list[OutletPresence]], *, now: datetime, window: timedelta
-) -> list[RankedStory]:
+def rank_stories(presences: dict[int, list[OutletPresence]], *, now: datetime, window: timedelta) -> list[RankedStory]:
     """Stories (key -> the outlets carrying it in the window) ranked best first."""
     life = half_life(window).total_seconds()
     ranked = []

@@ -29,13 +29,12 @@ BASELINE_DAYS = 30
 
 _WORD = re.compile(r"[A-Za-z][A-Za-z'-]+")
 # Words every headline uses: they would surge whenever the volume of a day shifts between rubrics.
-_STOPWORDS = frozenset(
-    """about above after again against also among amid been before being below between both could does doing down
-    during each even from further have having here into itself just more most much must only other over said says
-    same should since some such than that their them then there these they this those through under until very
-    were what when where which while will with would your year years week weeks today told news report reports
-    first last next after new over amid""".split()
-)
+_STOPWORD_TEXT = """about above after again against also among amid been before being below between both could does
+doing down during each even from further have having here into itself just more most much must only other over said
+says same should since some such than that their them then there these they this those through under until very were
+what when where which while will with would your year years week weeks today told news report reports first last next
+new"""
+_STOPWORDS = frozenset(_STOPWORD_TEXT.split())
 
 
 @dataclass(frozen=True, slots=True)

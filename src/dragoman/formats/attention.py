@@ -108,6 +108,7 @@ def stacked_chart(table: AttentionTable, *, width: int = 720, height: int = 180)
                 continue
             h = n * scale
             y -= h
-            chart.bars.append(Bar(round(i * step, 2), round(y, 2), round(bar_w, 2), round(h, 2), series,
-                                  f"{day} {outlet}: {n}"))  # fmt: skip
+            chart.bars.append(
+                Bar(round(i * step, 2), round(y, 2), round(bar_w, 2), round(h, 2), series, f"{day} {outlet}: {n}")
+            )
     return chart

@@ -48,42 +48,53 @@ def brief_markdown(brief: dict[str, Any], *, base_url: str = "") -> str:
         lines.append(f"{s['rank']}. **{headline}** ({s['outlet_count']} outlets: {outlets})")
         if s["lead_en"]:
             lines.append(f"   {md_text(s['lead_en'])}")
-        lines.append(f"   first {_when(s['first_seen'])}, last {_when(s['last_seen'])} · [story]({base_url}{target})"
-                     + (f" · [original]({md_url(s['first_url'])})" if md_url(s["first_url"]) else ""))  # fmt: skip
+        lines.append(
+            f"   first {_when(s['first_seen'])}, last {_when(s['last_seen'])} · [story]({base_url}{target})"
+            + (f" · [original]({md_url(s['first_url'])})" if md_url(s["first_url"]) else "")
+        )
     if not brief["top_stories"]:
         lines.append("No stories in this window.")
     lines += ["", "## New quotes by watched people", ""]
     for q in brief["quotes"]:
         said = md_text(q.get("text_en") or q.get("text_ru"))
-        lines.append(f"- **{md_text(q.get('speaker_name') or q['watched'])}**: “{said}” "
-                     f"({md_text(q.get('outlet'))}, {_when(q.get('published_at'))}) · "
-                     f"[reader]({base_url}/articles/{int(q['article_id'])})")  # fmt: skip
+        lines.append(
+            f"- **{md_text(q.get('speaker_name') or q['watched'])}**: “{said}” "
+            f"({md_text(q.get('outlet'))}, {_when(q.get('published_at'))}) · "
+            f"[reader]({base_url}/articles/{int(q['article_id'])})"
+        )
     if not brief["quotes"]:
         lines.append("None.")
     lines += ["", "## Surging", ""]
     surging = brief["surging"]
     for item in surging["entities"] + surging["terms"]:
         ratio = f"×{item['ratio']}" if item["ratio"] is not None else "new"
-        lines.append(f"- **{md_text(item['label'])}** ({item['kind']}): {item['window_count']} articles, "
-                     f"expected {item['expected']:.1f} ({ratio}, p={item['p_value']:.1e})")  # fmt: skip
+        lines.append(
+            f"- **{md_text(item['label'])}** ({item['kind']}): {item['window_count']} articles, "
+            f"expected {item['expected']:.1f} ({ratio}, p={item['p_value']:.1e})"
+        )
         for a in item["articles"]:
-            lines.append(f"  - {md_text(a.get('title_en') or a.get('title'))} · {_links(base_url, a['article_id'], a['url'])}")
+            lines.append(
+                f"  - {md_text(a.get('title_en') or a.get('title'))} · {_links(base_url, a['article_id'], a['url'])}"
+            )
     if not surging["entities"] and not surging["terms"]:
-        lines.append("Nothing stands out against the last "
-                     f"{surging['baseline_days']} days.")  # fmt: skip
+        lines.append(f"Nothing stands out against the last {surging['baseline_days']} days.")
     lines += ["", "## Edited after publication", ""]
     for e in brief["edited"]:
-        lines.append(f"- {md_text(e.get('title_en') or e.get('title'))} ({md_text(e.get('outlet'))}, "
-                     f"{e['revision_count']} versions, changed {_when(e.get('updated_at'))}) · "
-                     f"[what changed]({base_url}/articles/{int(e['article_id'])}/diff) · "
-                     f"{_links(base_url, e['article_id'], e['url'])}")  # fmt: skip
+        lines.append(
+            f"- {md_text(e.get('title_en') or e.get('title'))} ({md_text(e.get('outlet'))}, "
+            f"{e['revision_count']} versions, changed {_when(e.get('updated_at'))}) · "
+            f"[what changed]({base_url}/articles/{int(e['article_id'])}/diff) · "
+            f"{_links(base_url, e['article_id'], e['url'])}"
+        )
     if not brief["edited"]:
         lines.append("None.")
     lines += ["", "## Watchlist hits", ""]
     for h in brief["watchlist_hits"]:
-        lines.append(f"- [{md_text(h.get('watch_label') or h['watch_value'])}] "
-                     f"{md_text(h.get('title_en') or h.get('title'))} ({md_text(h.get('outlet'))}, "
-                     f"{_when(h.get('published_at'))}) · {_links(base_url, h['article_id'], h['url'])}")  # fmt: skip
+        lines.append(
+            f"- [{md_text(h.get('watch_label') or h['watch_value'])}] "
+            f"{md_text(h.get('title_en') or h.get('title'))} ({md_text(h.get('outlet'))}, "
+            f"{_when(h.get('published_at'))}) · {_links(base_url, h['article_id'], h['url'])}"
+        )
     if not brief["watchlist_hits"]:
         lines.append("None.")
     return "\n".join(lines) + "\n"

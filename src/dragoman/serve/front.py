@@ -84,8 +84,8 @@ def register_front(
     search_page: Callable[..., HTMLResponse],
     safe_url: Callable[[Any], str | None],
 ) -> None:
-    StoreDep = Annotated[Any, Depends(store_dep)]  # noqa: N806 (a type alias, named as app.py names it)
-    SearchParams = search_params  # noqa: N806
+    StoreDep = Annotated[Any, Depends(store_dep)]
+    SearchParams = search_params
 
     def feed_response(request: Request, feed: AtomFeed, if_none_match: str | None) -> Response:
         body = build_feed(feed)
@@ -160,8 +160,9 @@ def register_front(
         limit: Annotated[int, Query(ge=1, le=200)] = morning.TOP_STORIES,
     ) -> dict[str, Any]:
         SearchIndex(st).sync_quietly()
-        stories = morning.top_stories(st, window=_window(window), now=_now(at), outlets=outlet, rubric=rubric,
-                                      limit=limit)  # fmt: skip
+        stories = morning.top_stories(
+            st, window=_window(window), now=_now(at), outlets=outlet, rubric=rubric, limit=limit
+        )
         return stories.to_dict()
 
     @app.get("/stories/{story_id}", response_class=HTMLResponse, include_in_schema=False)
@@ -196,8 +197,9 @@ def register_front(
 
     # -- attention over time ------------------------------------------------------------------------------
 
-    def attention_of(st: Any, q: str, entity: str | None, outlet: list[str] | None, since: date | None,
-                     until: date | None) -> tuple[Any, date, date]:  # fmt: skip
+    def attention_of(
+        st: Any, q: str, entity: str | None, outlet: list[str] | None, since: date | None, until: date | None
+    ) -> tuple[Any, date, date]:
         last = until or datetime.now(UTC).date()
         first = since or last - timedelta(days=ATTENTION_DEFAULT_DAYS)
         if first > last or (last - first).days > ATTENTION_MAX_DAYS:
@@ -215,8 +217,8 @@ def register_front(
             raise
         return table, first, last
 
-    AttentionText = Annotated[str, Query(max_length=2000, description="search text (optional)")]  # noqa: N806
-    AttentionEntity = Annotated[str | None, Query(max_length=300, description="entity key")]  # noqa: N806
+    AttentionText = Annotated[str, Query(max_length=2000, description="search text (optional)")]
+    AttentionEntity = Annotated[str | None, Query(max_length=300, description="entity key")]
 
     @app.get("/attention", response_class=HTMLResponse, include_in_schema=False)
     def attention_page(
@@ -232,14 +234,18 @@ def register_front(
             table, first, last = attention_of(st, q, entity, outlet, since, until)
         except HTTPException as exc:
             return page(request, "error.html", {"heading": "Bad request", "message": exc.detail}, exc.status_code)
-        args = {"q": q, "entity": entity, "outlet": outlet or [], "since": first.isoformat(),
-                "until": last.isoformat()}  # fmt: skip
+        args = {"q": q, "entity": entity, "outlet": outlet or [], "since": first.isoformat(), "until": last.isoformat()}
         return page(
             request,
             "attention.html",
-            {"table": table, "chart": stacked_chart(table), "args": args, "csv_url": "/attention.csv" + _query(**args),
-             "search_url": "/search" + _query(q=q, entity=entity, outlet=outlet or [], since=first.isoformat(),
-                                              until=last.isoformat())},  # fmt: skip
+            {
+                "table": table,
+                "chart": stacked_chart(table),
+                "args": args,
+                "csv_url": "/attention.csv" + _query(**args),
+                "search_url": "/search"
+                + _query(q=q, entity=entity, outlet=outlet or [], since=first.isoformat(), until=last.isoformat()),
+            },
         )
 
     @app.get("/attention.csv", summary="Matching articles per day by outlet, as CSV (day,outlet,articles)")
@@ -252,8 +258,11 @@ def register_front(
         until: date | None = None,
     ) -> Response:
         table, _, _ = attention_of(st, q, entity, outlet, since, until)
-        return Response(table.to_csv(), media_type="text/csv; charset=utf-8",
-                        headers={"Content-Disposition": 'attachment; filename="dragoman-attention.csv"'})  # fmt: skip
+        return Response(
+            table.to_csv(),
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": 'attachment; filename="dragoman-attention.csv"'},
+        )
 
     # -- the brief and the alerts -------------------------------------------------------------------------
 
@@ -277,8 +286,17 @@ def register_front(
         except HTTPException as exc:
             return page(request, "error.html", {"heading": "Bad request", "message": exc.detail}, exc.status_code)
         args = {"window": window, "watchlist": watchlist, "at": at.isoformat() if at else None}
-        return page(request, "brief.html", {"brief": made, "times": morning.times, "md_url": "/brief.md" + _query(**args),
-                                            "feed_url": "/feeds/alerts.atom" + _query(watchlist=watchlist)})  # fmt: skip
+        return page(
+            request,
+            "brief.html",
+            {
+                "brief": made,
+                "times": morning.times,
+                "base": "",
+                "md_url": "/brief.md" + _query(**args),
+                "feed_url": "/feeds/alerts.atom" + _query(watchlist=watchlist),
+            },
+        )
 
     @app.get("/brief.md", summary="The daily brief as Markdown")
     def brief_md(
@@ -289,8 +307,9 @@ def register_front(
         at: AtParam = None,
     ) -> Response:
         made = make_brief(st, window, watchlist, at)
-        return Response(brief_markdown(made.to_dict(), base_url=base(request)),
-                        media_type="text/markdown; charset=utf-8")  # fmt: skip
+        return Response(
+            brief_markdown(made.to_dict(), base_url=base(request)), media_type="text/markdown; charset=utf-8"
+        )
 
     @app.get("/alerts", response_class=HTMLResponse, include_in_schema=False)
     def alerts_page(request: Request, st: StoreDep, watchlist: WatchlistParam = None) -> HTMLResponse:
@@ -301,8 +320,16 @@ def register_front(
         SearchIndex(st).sync_quietly()
         ids = [w.id for w in watches] if watchlist else None
         hits = front.watch_hits(st.connection, watch_ids=ids, since=None, until=None, limit=FEED_ENTRIES)
-        return page(request, "alerts.html", {"hits": hits, "watches": watches, "watchlist": watchlist,
-                                             "feed_url": "/feeds/alerts.atom" + _query(watchlist=watchlist)})  # fmt: skip
+        return page(
+            request,
+            "alerts.html",
+            {
+                "hits": hits,
+                "watches": watches,
+                "watchlist": watchlist,
+                "feed_url": "/feeds/alerts.atom" + _query(watchlist=watchlist),
+            },
+        )
 
     # -- Atom feeds ---------------------------------------------------------------------------------------
 
@@ -323,12 +350,19 @@ def register_front(
             first = s.first_article
             outlets = ", ".join(f"{o} ({n})" for o, n in s.outlets)
             summary = (s.lead_en + "\n\n" if s.lead_en else "") + f"Carried by {len(s.outlets)} outlets: {outlets}."
-            entries.append(AtomEntry(
-                id=entry_id("story", first.get("key_url") or first.get("url") or str(s.key)),
-                title=s.headline, title_lang=s.headline_lang, updated=s.last_seen, published=s.first_seen,
-                link=safe_url(first.get("url")) or f"{base(request)}{s.path}",
-                reader_link=f"{base(request)}{s.path}", summary=summary,
-                author=s.outlets[0][0] if s.outlets else None))  # fmt: skip
+            entries.append(
+                AtomEntry(
+                    id=entry_id("story", first.get("key_url") or first.get("url") or str(s.key)),
+                    title=s.headline,
+                    title_lang=s.headline_lang,
+                    updated=s.last_seen,
+                    published=s.first_seen,
+                    link=safe_url(first.get("url")) or f"{base(request)}{s.path}",
+                    reader_link=f"{base(request)}{s.path}",
+                    summary=summary,
+                    author=s.outlets[0][0] if s.outlets else None,
+                )
+            )
         filters = _query(window=window, outlet=outlet or [], rubric=rubric)
         feed = AtomFeed(
             id=entry_id("feed", "top", filters),
@@ -395,3 +429,22 @@ def register_front(
             generator_version=__version__,
         )
         return feed_response(request, feed, if_none_match)
+
+
+def render_brief_html(made: Any, *, base_url: str) -> str:
+    """The brief as one self-contained HTML file (its print stylesheet for A4 inside), for ``dragoman brief
+    --format html``: the same body as the /brief page, links made absolute with ``base_url``."""
+    from pathlib import Path as FilePath
+
+    from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+    from dragoman.serve.app import clip, safe_url, without_bidi_controls
+
+    here = FilePath(__file__).parent
+    env = Environment(loader=FileSystemLoader(str(here / "templates")), autoescape=select_autoescape(["html"]))
+    env.filters.update(safe_url=safe_url, clip=clip, without_bidi_controls=without_bidi_controls)
+    print_css = (here / "static" / "print.css").read_text(encoding="utf-8").replace("</", "<\\/")
+    # print.css is for paper only: wrapped so the file looks like the page on screen and like the A4 sheet in print
+    return env.get_template("brief_document.html").render(
+        brief=made, times=morning.times, base=base_url, md_url="", print_css=f"@media print {{\n{print_css}\n}}"
+    )

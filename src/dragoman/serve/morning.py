@@ -190,9 +190,7 @@ def top_stories(
     conn = store.connection
     presences: dict[int, list[OutletPresence]] = {}
     for key, outlet, n, first, last in front.story_presence(conn, where):
-        presences.setdefault(key, []).append(
-            OutletPresence(outlet, n, _parse(first) or since, _parse(last) or since)
-        )
+        presences.setdefault(key, []).append(OutletPresence(outlet, n, _parse(first) or since, _parse(last) or since))
     ranked = rank_stories(presences, now=until, window=window)[:limit]
     members = front.story_members(conn, [r.key for r in ranked])
     entity_rows = front.article_entities(conn, [m["article_id"] for ms in members.values() for m in ms])
@@ -201,8 +199,9 @@ def top_stories(
         by_article.setdefault(int(row["article_id"]), []).append(row)
     stories = [_top_story(rank, r, members.get(r.key, []), by_article) for rank, r in enumerate(ranked, 1)]
     outlets_available, rubrics_available = front.window_facets(conn, _iso(since), _iso(until))
-    return FrontStories(window, since, until, list(where.outlets), where.rubric, stories, outlets_available,
-                        rubrics_available)  # fmt: skip
+    return FrontStories(
+        window, since, until, list(where.outlets), where.rubric, stories, outlets_available, rubrics_available
+    )
 
 
 def _top_story(
@@ -215,8 +214,9 @@ def _top_story(
     counts: dict[str, dict[str, Any]] = {}
     for m in members:
         for e in by_article.get(int(m["article_id"]), []):
-            entry = counts.setdefault(e["entity"], {"key": e["entity"], "name": e["name"], "type": e["type"],
-                                                    "articles": 0})  # fmt: skip
+            entry = counts.setdefault(
+                e["entity"], {"key": e["entity"], "name": e["name"], "type": e["type"], "articles": 0}
+            )
             entry["articles"] += 1
     ordered = sorted(counts.values(), key=lambda e: (-e["articles"], e["name"]))
     return TopStory(
@@ -254,7 +254,7 @@ def _sentences(stored: Any) -> tuple[list[str], str]:
     """The article's sentences in English when translated (else Russian), and which language that is."""
     from dragoman.serve.reader import aligned_sentences
 
-    aligned = aligned_sentences(stored.article)
+    aligned = [s for s in aligned_sentences(stored.article) if s.role != "title"]  # titles are shown as they are
     if aligned and all(s.en for s in aligned):
         return [s.en or "" for s in aligned], "en"
     return [s.ru for s in aligned], "ru"
@@ -351,8 +351,8 @@ def story_view(store: Any, story_id: int) -> StoryView | None:
                 sentences, lang = _sentences(stored)
                 base, base_lang = first_sentences
                 if lang != base_lang:  # compare like with like: Russian when either side is untranslated
-                    base = [s.ru for s in _aligned(first_stored)]
-                    sentences = [s.ru for s in _aligned(stored)]
+                    base = [s.ru for s in _aligned(first_stored) if s.role != "title"]
+                    sentences = [s.ru for s in _aligned(stored) if s.role != "title"]
                     lang = "ru"
                 before, after = {_norm(s) for s in base}, {_norm(s) for s in sentences}
                 member.added = [s for s in sentences if _norm(s) not in before]
@@ -378,9 +378,13 @@ class SurgeItem:
     articles: list[dict[str, Any]]
 
     def to_dict(self) -> dict[str, Any]:
-        return {**self.surge.to_dict(), "articles": [
-            {k: a.get(k) for k in ("article_id", "url", "outlet", "title", "title_en", "published_at")}
-            for a in self.articles]}  # fmt: skip
+        return {
+            **self.surge.to_dict(),
+            "articles": [
+                {k: a.get(k) for k in ("article_id", "url", "outlet", "title", "title_en", "published_at")}
+                for a in self.articles
+            ],
+        }
 
 
 @dataclass(slots=True)
@@ -452,12 +456,15 @@ def surging(
             for term in title_terms(title):
                 if term in term_window:
                     term_base[term] = term_base.get(term, 0) + 1
-        term_surges = surges(term_window, term_base, window_total=len(window_titles),
-                             baseline_total=len(baseline_titles), kind="term")[:limit]  # fmt: skip
+        term_surges = surges(
+            term_window, term_base, window_total=len(window_titles), baseline_total=len(baseline_titles), kind="term"
+        )[:limit]
         wanted = {i for s in term_surges for i in term_articles[s.key][-SURGE_ARTICLES:]}
         found = front.articles_by_id(conn, sorted(wanted))
-        terms = [SurgeItem(s, [found[i] for i in reversed(term_articles[s.key][-SURGE_ARTICLES:]) if i in found])
-                 for s in term_surges]  # fmt: skip
+        terms = [
+            SurgeItem(s, [found[i] for i in reversed(term_articles[s.key][-SURGE_ARTICLES:]) if i in found])
+            for s in term_surges
+        ]
     return Surging(window, since, until, baseline_days, window_total, baseline_total, entities, terms)
 
 
@@ -572,5 +579,15 @@ def brief(
     hits = front.watch_hits(
         conn, watch_ids=[w.id for w in watches] if watchlist else None, since=_iso(since), until=_iso(until)
     )
-    return Brief(window, since, until, watchlist, top.stories, _watched_quotes(store, people, since, until), surge,
-                 edited, hits, watches)  # fmt: skip
+    return Brief(
+        window,
+        since,
+        until,
+        watchlist,
+        top.stories,
+        _watched_quotes(store, people, since, until),
+        surge,
+        edited,
+        hits,
+        watches,
+    )

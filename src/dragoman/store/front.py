@@ -125,12 +125,22 @@ def article_entities(conn: Any, article_ids: Sequence[int]) -> list[dict[str, An
 
 def window_facets(conn: Any, since: str, until: str) -> tuple[list[str], list[str]]:
     """The outlets and rubrics with articles in the window, for the front page's filters."""
-    outlets = [r[0] for r in conn.execute(
-        "SELECT DISTINCT outlet FROM articles WHERE published_at >= ? AND published_at < ? AND outlet IS NOT NULL"
-        " ORDER BY outlet", (since, until)).fetchall()]  # fmt: skip
-    rubrics = [r[0] for r in conn.execute(
-        "SELECT DISTINCT rubric FROM articles WHERE published_at >= ? AND published_at < ? AND rubric IS NOT NULL"
-        " ORDER BY rubric", (since, until)).fetchall()]  # fmt: skip
+    outlets = [
+        r[0]
+        for r in conn.execute(
+            "SELECT DISTINCT outlet FROM articles WHERE published_at >= ? AND published_at < ? AND outlet IS NOT NULL"
+            " ORDER BY outlet",
+            (since, until),
+        ).fetchall()
+    ]
+    rubrics = [
+        r[0]
+        for r in conn.execute(
+            "SELECT DISTINCT rubric FROM articles WHERE published_at >= ? AND published_at < ? AND rubric IS NOT NULL"
+            " ORDER BY rubric",
+            (since, until),
+        ).fetchall()
+    ]
     return outlets, rubrics
 
 
