@@ -24,30 +24,45 @@ from dragoman.search.sqlite import SearchIndex
 from dragoman.store import open_store
 
 CB = [
-    ("Центральный банк России сохранил ключевую ставку на уровне 16 процентов годовых.",
-     "The Central Bank of Russia kept its key rate at 16 percent a year."),
-    ("Решение совет директоров регулятора принял единогласно в пятницу.",
-     "The regulator's board of directors took the decision unanimously on Friday."),
+    (
+        "Центральный банк России сохранил ключевую ставку на уровне 16 процентов годовых.",
+        "The Central Bank of Russia kept its key rate at 16 percent a year.",
+    ),
+    (
+        "Решение совет директоров регулятора принял единогласно в пятницу.",
+        "The regulator's board of directors took the decision unanimously on Friday.",
+    ),
     ("Инфляция в стране замедлилась до 7,5 процента.", "Inflation in the country slowed to 7.5 percent."),
     ("Следующее заседание по ставке запланировано на июль.", "The next rate meeting is scheduled for July."),
-]  # fmt: skip
+]
 CB_ADDED = ("Аналитики ожидали именно такого решения регулятора.", "Analysts had expected exactly this decision.")
 GAS = [
-    ("Газпром возобновил поставки газа по трубопроводу после планового ремонта компрессорной станции.",
-     "Gazprom resumed gas supplies through the pipeline after scheduled repairs of a compressor station."),
-    ("Объем прокачки вернулся к прежнему уровню, сообщили в компании.",
-     "The volume of pumping returned to its previous level, the company said."),
-]  # fmt: skip
+    (
+        "Газпром возобновил поставки газа по трубопроводу после планового ремонта компрессорной станции.",
+        "Gazprom resumed gas supplies through the pipeline after scheduled repairs of a compressor station.",
+    ),
+    (
+        "Объем прокачки вернулся к прежнему уровню, сообщили в компании.",
+        "The volume of pumping returned to its previous level, the company said.",
+    ),
+]
 OLD = [
-    ("В Москве открылся международный книжный фестиваль с участием трехсот издательств.",
-     "An international book festival with three hundred publishers opened in Moscow."),
+    (
+        "В Москве открылся международный книжный фестиваль с участием трехсот издательств.",
+        "An international book festival with three hundred publishers opened in Moscow.",
+    ),
     ("Фестиваль продлится до воскресенья на Красной площади.", "The festival will last until Sunday on Red Square."),
-]  # fmt: skip
+]
 FILLER_TOPICS = [
-    "Правительство обсудило бюджет регионов", "В Сибири выпал первый снег", "Аэропорт открыл новый терминал",
-    "Ученые представили новый вакцинный препарат", "Футбольный клуб сменил главного тренера",
-    "В Петербурге прошел марафон", "Минфин разместил облигации", "Музей получил в дар коллекцию картин",
-]  # fmt: skip
+    "Правительство обсудило бюджет регионов",
+    "В Сибири выпал первый снег",
+    "Аэропорт открыл новый терминал",
+    "Ученые представили новый вакцинный препарат",
+    "Футбольный клуб сменил главного тренера",
+    "В Петербурге прошел марафон",
+    "Минфин разместил облигации",
+    "Музей получил в дар коллекцию картин",
+]
 PUTIN = {"key": "Q7747", "name": "Vladimir Putin", "type": "PER", "mentions": 1}
 SHOIGU = {"key": "Q313011", "name": "Sergei Shoigu", "type": "PER", "mentions": 2}
 CBR = {"key": "Q1141036", "name": "Central Bank of Russia", "type": "ORG", "mentions": 1}
@@ -73,8 +88,14 @@ def translation(pairs: list[tuple[str, str]], title: tuple[str, str]) -> Transla
     )
 
 
-def make(url: str, outlet: str, title: tuple[str, str], pairs: list[tuple[str, str]], published: datetime,
-         rubric: str = "Экономика") -> Article:  # fmt: skip
+def make(
+    url: str,
+    outlet: str,
+    title: tuple[str, str],
+    pairs: list[tuple[str, str]],
+    published: datetime,
+    rubric: str = "Экономика",
+) -> Article:
     article = Article(
         url=url,
         title=title[0],
@@ -92,8 +113,17 @@ def make(url: str, outlet: str, title: tuple[str, str], pairs: list[tuple[str, s
 def analysis(entities: list[dict[str, Any]], quote: tuple[str, str] | None = None) -> dict[str, Any]:
     found: dict[str, Any] = {"analyzer_version": "front/1", "entities": entities, "mentions": [], "events": []}
     if quote is not None:
-        found["quotes"] = [{"speaker": "Шойгу", "speaker_entity": SHOIGU["key"], "verb": "заявил", "text": quote[0],
-                            "text_en": quote[1], "sentence": 0, "kind": "direct"}]  # fmt: skip
+        found["quotes"] = [
+            {
+                "speaker": "Шойгу",
+                "speaker_entity": SHOIGU["key"],
+                "verb": "заявил",
+                "text": quote[0],
+                "text_en": quote[1],
+                "sentence": 0,
+                "kind": "direct",
+            }
+        ]
     return found
 
 
@@ -106,8 +136,13 @@ def build_front_corpus(db: str | Path, now: datetime | None = None) -> FrontCorp
         stories = StoryIndex(store)
         alerts = AlertEngine(store)
 
-        def put(name: str, article: Article, entities: list[dict[str, Any]], quote: tuple[str, str] | None = None,
-                story: bool = True) -> int:  # fmt: skip
+        def put(
+            name: str,
+            article: Article,
+            entities: list[dict[str, Any]],
+            quote: tuple[str, str] | None = None,
+            story: bool = True,
+        ) -> int:
             english = article.translation
             article.translation = None
             result = store.ingest(article)
@@ -126,17 +161,36 @@ def build_front_corpus(db: str | Path, now: datetime | None = None) -> FrontCorp
         cb_title = ("ЦБ сохранил ключевую ставку на уровне 16%", "Central Bank keeps key rate at 16%")
         t0 = now - timedelta(hours=3)
         put("cb:tass", make("https://tass.ru/ekonomika/1", "tass.ru", cb_title, CB, t0), [CBR, MOSCOW])
-        put("cb:mirror", make("https://mirror.example/cb", "mirror.example", cb_title, CB, t0 + timedelta(minutes=20)),
-            [CBR, MOSCOW])  # fmt: skip
-        put("cb:kommersant", make("https://kommersant.ru/doc/1", "kommersant.ru", cb_title, CB,
-                                  t0 + timedelta(minutes=40)), [CBR])  # fmt: skip
+        put(
+            "cb:mirror",
+            make("https://mirror.example/cb", "mirror.example", cb_title, CB, t0 + timedelta(minutes=20)),
+            [CBR, MOSCOW],
+        )
+        put(
+            "cb:kommersant",
+            make("https://kommersant.ru/doc/1", "kommersant.ru", cb_title, CB, t0 + timedelta(minutes=40)),
+            [CBR],
+        )
         rewrite = [CB[0], CB_ADDED, CB[1], CB[2]]  # adds one sentence, leaves out the last
-        put("cb:ria", make("https://ria.ru/economy/1", "ria.ru",
-                           ("Банк России оставил ключевую ставку без изменений", "Bank of Russia leaves key rate unchanged"),
-                           rewrite, t0 + timedelta(hours=1)), [CBR])  # fmt: skip
+        put(
+            "cb:ria",
+            make(
+                "https://ria.ru/economy/1",
+                "ria.ru",
+                ("Банк России оставил ключевую ставку без изменений", "Bank of Russia leaves key rate unchanged"),
+                rewrite,
+                t0 + timedelta(hours=1),
+            ),
+            [CBR],
+        )
         # tass.ru edits its article after publication: a second revision of the same URL.
-        edited = make("https://tass.ru/ekonomika/1", "tass.ru", cb_title, [*CB, ("Ставка не менялась с марта.",
-                      "The rate has not changed since March.")], t0)  # fmt: skip
+        edited = make(
+            "https://tass.ru/ekonomika/1",
+            "tass.ru",
+            cb_title,
+            [*CB, ("Ставка не менялась с марта.", "The rate has not changed since March.")],
+            t0,
+        )
         english = edited.translation
         edited.translation = None
         revised = store.ingest(edited)
@@ -148,14 +202,27 @@ def build_front_corpus(db: str | Path, now: datetime | None = None) -> FrontCorp
         gas_title = ("Газпром возобновил поставки газа", "Gazprom resumes gas supplies")
         g0 = now - timedelta(hours=20)
         put("gas:iz", make("https://iz.ru/news/gas", "iz.ru", gas_title, GAS, g0), [MOSCOW])
-        put("gas:lenta", make("https://lenta.ru/news/gas", "lenta.ru", gas_title, GAS, g0 + timedelta(hours=1)),
-            [MOSCOW])  # fmt: skip
+        put(
+            "gas:lenta",
+            make("https://lenta.ru/news/gas", "lenta.ru", gas_title, GAS, g0 + timedelta(hours=1)),
+            [MOSCOW],
+        )
 
         old_title = ("В Москве открылся книжный фестиваль", "Book festival opens in Moscow")
         o0 = now - timedelta(days=2)
         for i, outlet in enumerate(("tass.ru", "ria.ru", "iz.ru")):
-            put(f"old:{outlet}", make(f"https://{outlet}/culture/fest", outlet, old_title, OLD,
-                                      o0 + timedelta(minutes=10 * i), rubric="Культура"), [MOSCOW])  # fmt: skip
+            put(
+                f"old:{outlet}",
+                make(
+                    f"https://{outlet}/culture/fest",
+                    outlet,
+                    old_title,
+                    OLD,
+                    o0 + timedelta(minutes=10 * i),
+                    rubric="Культура",
+                ),
+                [MOSCOW],
+            )
 
         outlets = ("iz.ru", "ria.ru", "tass.ru", "lenta.ru")
         for day in range(1, 31):  # the baseline: one article a day, Putin every day, Shoigu once
@@ -163,16 +230,42 @@ def build_front_corpus(db: str | Path, now: datetime | None = None) -> FrontCorp
             title = (f"{topic} ({day})", f"Daily report number {day}")
             pairs = [(f"{topic}, сообщает корреспондент, выпуск {day}.", f"Correspondent report, issue {day}.")]
             entities = [PUTIN, SHOIGU] if day == 17 else [PUTIN]
-            put(f"filler:{day}", make(f"https://{outlets[day % 4]}/daily/{day}", outlets[day % 4], title, pairs,
-                                      now - timedelta(days=day, hours=5), rubric="Общество"), entities, story=False)  # fmt: skip
+            put(
+                f"filler:{day}",
+                make(
+                    f"https://{outlets[day % 4]}/daily/{day}",
+                    outlets[day % 4],
+                    title,
+                    pairs,
+                    now - timedelta(days=day, hours=5),
+                    rubric="Общество",
+                ),
+                entities,
+                story=False,
+            )
         for i in range(6):  # today: Shoigu in six articles of four outlets, each quoting him
             outlet = outlets[i % 4]
             words = ["учения", "флот", "армия", "ракеты", "границы", "авиация"][i]
-            pairs = [(f"Министр обороны провел совещание, тема: {words}, номер {i}.",
-                      f"The defence minister held a meeting on {words}, number {i}.")]  # fmt: skip
-            put(f"shoigu:{i}", make(f"https://{outlet}/army/{i}", outlet, (f"Шойгу: {words}", f"Shoigu on drills {i}"),
-                                    pairs, now - timedelta(hours=2 + i), rubric="Армия"), [SHOIGU, PUTIN],
-                quote=(f"Мы готовы ({i})", f"We are ready ({i})"), story=False)  # fmt: skip
+            pairs = [
+                (
+                    f"Министр обороны провел совещание, тема: {words}, номер {i}.",
+                    f"The defence minister held a meeting on {words}, number {i}.",
+                )
+            ]
+            put(
+                f"shoigu:{i}",
+                make(
+                    f"https://{outlet}/army/{i}",
+                    outlet,
+                    (f"Шойгу: {words}", f"Shoigu on drills {i}"),
+                    pairs,
+                    now - timedelta(hours=2 + i),
+                    rubric="Армия",
+                ),
+                [SHOIGU, PUTIN],
+                quote=(f"Мы готовы ({i})", f"We are ready ({i})"),
+                story=False,
+            )
         SearchIndex(store).sync()
     finally:
         store.close()

@@ -33,7 +33,8 @@ SURGE_TTL_SECONDS = 60.0
 ATTENTION_DEFAULT_DAYS = 90
 ATTENTION_MAX_DAYS = 3 * 366
 StoryId = Annotated[int, Path(ge=1, le=2**62, description="story id")]
-WindowParam = Annotated[str, Query(max_length=10, description="6h, 24h, 3d or week")]
+WindowParam = Annotated[str, Query(pattern="^(6h|24h|3d|week)$", description="6h, 24h, 3d or week")]
+BAD_REQUEST = {400: {"description": "a parameter cannot be used (dates out of order, unknown watchlist ...)"}}
 AtParam = Annotated[datetime | None, Query(description="as of this moment (ISO 8601) instead of now")]
 OutletParam = Annotated[list[str] | None, Query(description="outlet key (repeatable)")]
 RubricParam = Annotated[str | None, Query(max_length=200)]
@@ -150,7 +151,11 @@ def register_front(
             },
         )
 
-    @app.get("/api/stories", summary="Top stories in a window, ranked by distinct outlets weighted by recency")
+    @app.get(
+        responses=BAD_REQUEST,
+        path="/api/stories",
+        summary="Top stories in a window, ranked by distinct outlets weighted by recency",
+    )
     def api_stories(
         st: StoreDep,
         window: WindowParam = morning.DEFAULT_WINDOW,
@@ -176,7 +181,7 @@ def register_front(
     @app.get(
         "/api/stories/{story_id}",
         summary="One story: every member by time, and what each rewrite added or removed",
-        responses={404: {"description": "no such story"}},
+        responses={404: {"description": "no such story"}, **BAD_REQUEST},
     )
     def api_story_view(st: StoreDep, story_id: StoryId) -> dict[str, Any]:
         SearchIndex(st).sync_quietly()
@@ -185,7 +190,11 @@ def register_front(
             raise HTTPException(404, f"no story {story_id}")
         return view.to_dict()
 
-    @app.get("/api/surging", summary="Entities and title terms surging against their own 30-day baseline")
+    @app.get(
+        responses=BAD_REQUEST,
+        path="/api/surging",
+        summary="Entities and title terms surging against their own 30-day baseline",
+    )
     def api_surging(
         st: StoreDep,
         window: WindowParam = morning.DEFAULT_WINDOW,
@@ -248,7 +257,12 @@ def register_front(
             },
         )
 
-    @app.get("/attention.csv", summary="Matching articles per day by outlet, as CSV (day,outlet,articles)")
+    @app.get(
+        responses=BAD_REQUEST,
+        path="/attention.csv",
+        include_in_schema=False,  # not JSON: listed on /api-docs pages that link them
+        summary="Matching articles per day by outlet, as CSV (day,outlet,articles)",
+    )
     def attention_csv(
         st: StoreDep,
         q: AttentionText = "",
@@ -298,7 +312,12 @@ def register_front(
             },
         )
 
-    @app.get("/brief.md", summary="The daily brief as Markdown")
+    @app.get(
+        responses=BAD_REQUEST,
+        path="/brief.md",
+        include_in_schema=False,  # not JSON: listed on /api-docs pages that link them
+        summary="The daily brief as Markdown",
+    )
     def brief_md(
         request: Request,
         st: StoreDep,
@@ -333,7 +352,12 @@ def register_front(
 
     # -- Atom feeds ---------------------------------------------------------------------------------------
 
-    @app.get("/feeds/top.atom", summary="Atom feed of the top stories (RFC 4287), with ETag")
+    @app.get(
+        responses=BAD_REQUEST,
+        path="/feeds/top.atom",
+        include_in_schema=False,  # not JSON: listed on /api-docs pages that link them
+        summary="Atom feed of the top stories (RFC 4287), with ETag",
+    )
     def feed_top(
         request: Request,
         st: StoreDep,
@@ -374,7 +398,12 @@ def register_front(
         )
         return feed_response(request, feed, if_none_match)
 
-    @app.get("/feeds/search.atom", summary="Atom feed of a search with its filters (newest first), with ETag")
+    @app.get(
+        responses=BAD_REQUEST,
+        path="/feeds/search.atom",
+        include_in_schema=False,  # not JSON: listed on /api-docs pages that link them
+        summary="Atom feed of a search with its filters (newest first), with ETag",
+    )
     def feed_search(
         request: Request,
         st: StoreDep,
@@ -400,7 +429,12 @@ def register_front(
         )
         return feed_response(request, feed, if_none_match)
 
-    @app.get("/feeds/alerts.atom", summary="Atom feed of a watchlist's alerts (every watch by default), with ETag")
+    @app.get(
+        responses={404: {"description": "no such watchlist"}},
+        path="/feeds/alerts.atom",
+        include_in_schema=False,  # not JSON: listed on /api-docs pages that link them
+        summary="Atom feed of a watchlist's alerts (every watch by default), with ETag",
+    )
     def feed_alerts(
         request: Request,
         st: StoreDep,
