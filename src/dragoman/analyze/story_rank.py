@@ -3,8 +3,8 @@
 A story's score sums, over the outlets that carried it inside the window, 2^(-age / half-life), where age is
 the time from that outlet's latest article on the story to now, and the half-life is the window itself (an
 outlet at the window's start counts half). Five outlets this morning outrank five outlets yesterday, and three
-outlets yesterday still outrank one outlet an hour ago; repeats by one outlet (updates, rewrites) do not count twice, so a single prolific
-outlet cannot push a story up on its own. Ties go to more articles, then to the newest.
+outlets yesterday still outrank one outlet an hour ago; repeats by one outlet (updates, rewrites) do not count
+twice, so a single prolific outlet cannot push a story up on its own. Ties go to more articles, then the newest.
 """
 
 from __future__ import annotations
