@@ -1678,5 +1678,103 @@ def _report_dict(report: Any) -> dict[str, Any]:
     return report.to_dict() if hasattr(report, "to_dict") else dict(vars(report))
 
 
+# -- issue 15: the analyst's morning (top stories, the daily brief); kept together, self-contained ---------
+
+
+@main.command()
+@click.option("--since", "window", default="24h", show_default=True, help="Window: 6h, 24h, 3d, week, or <n>h/<n>d.")
+@click.option("--outlet", "outlets", multiple=True, help="Only this outlet (repeatable).")
+@click.option("--rubric", help="Only this rubric (as the outlet names it).")
+@click.option("--at", "at_text", help="As of this moment (ISO 8601, UTC unless given) instead of now.")
+@click.option("--limit", type=click.IntRange(1, 200), default=30, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="JSON on stdout.")
+@pass_app
+@handle_errors
+def stories(
+    app: AppContext,
+    window: str,
+    outlets: tuple[str, ...],
+    rubric: str | None,
+    at_text: str | None,
+    limit: int,
+    as_json: bool,
+) -> None:
+    """Top stories of the window: ranked by distinct outlets, weighted by recency (as the home page)."""
+    from dragoman.search.sqlite import SearchIndex
+    from dragoman.serve import morning
+
+    span = morning.parse_window(window)
+    with app.open_store() as store:
+        SearchIndex(store).sync_quietly()
+        found = morning.top_stories(store, window=span, now=_front_moment(at_text), outlets=list(outlets),
+                                    rubric=rubric, limit=limit)  # fmt: skip
+    if as_json:
+        click.echo(json.dumps(found.to_dict(), ensure_ascii=False, indent=2))
+        return
+    _print_table(f"Top stories, last {morning.window_label(span)}",
+                 ["#", "outlets", "articles", "first (UTC)", "last (UTC)", "headline", "people"],
+                 [[s.rank, ", ".join(f"{o} {n}" for o, n in s.outlets), s.article_count,
+                   s.first_times["utc"], s.last_times["utc"],
+                   _shorten(s.headline, 100) + (" [ru]" if s.headline_lang == "ru" else ""),
+                   ", ".join(e["name"] for e in s.people)] for s in found.stories])  # fmt: skip
+
+
+@main.command()
+@click.option("--since", "window", default="24h", show_default=True, help="Window: 6h, 24h, 3d, week, or <n>h/<n>d.")
+@click.option("--watchlist", help="Only this watchlist (a watch label or value): its hits and watched people.")
+@click.option("--format", "fmt", type=click.Choice(["md", "html", "json"]), default="md", show_default=True)
+@click.option("--base-url", default="http://127.0.0.1:8000", show_default=True,
+              help="Where `dragoman serve` answers, for the reader links.")  # fmt: skip
+@click.option("--at", "at_text", help="As of this moment (ISO 8601, UTC unless given) instead of now.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), help="File (default stdout).")
+@pass_app
+@handle_errors
+def brief(
+    app: AppContext,
+    window: str,
+    watchlist: str | None,
+    fmt: str,
+    base_url: str,
+    at_text: str | None,
+    output: str | None,
+) -> None:
+    """The daily brief: top stories, quotes by watched people, surging, edits, watchlist hits."""
+    from dragoman.search.sqlite import SearchIndex
+    from dragoman.serve import morning
+
+    span = morning.parse_window(window)
+    with app.open_store() as store:
+        SearchIndex(store).sync_quietly()
+        made = morning.brief(store, window=span, now=_front_moment(at_text), watchlist=watchlist)
+    base = base_url.rstrip("/")
+    if fmt == "json":
+        text = json.dumps(made.to_dict(), ensure_ascii=False, indent=2) + "\n"
+    elif fmt == "html":
+        from dragoman.serve.front import render_brief_html
+
+        text = render_brief_html(made, base_url=base)
+    else:
+        from dragoman.formats.brief import brief_markdown
+
+        text = brief_markdown(made.to_dict(), base_url=base)
+    if output:
+        Path(output).write_text(text, encoding="utf-8")
+    else:
+        click.echo(text, nl=False)
+
+
+def _front_moment(text: str | None) -> datetime | None:
+    if not text:
+        return None
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError as exc:
+        raise click.BadParameter(f"not an ISO 8601 date or time: {text!r}", param_hint="--at") from exc
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+# -- end of issue 15 ------------------------------------------------------------------------------------
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -30,7 +30,8 @@ def test_search_page_finds_russian_and_english_words_with_counts(client: Any, co
     total = int(re.search(r"<strong>(\d+)</strong> articles", page.text).group(1))  # type: ignore[union-attr]
     assert total >= 10 and len(hits) == min(total, 20)
     assert "<mark>Путин" in page.text
-    assert 'href="/?q=%D0%9F%D1%83%D1%82%D0%B8%D0%BD%D1%83&amp;outlet=iz.ru"' in page.text  # facet link
+    # facet link: the search page moved to /search (issue 15; "/" with a query still searches)
+    assert 'href="/search?q=%D0%9F%D1%83%D1%82%D0%B8%D0%BD%D1%83&amp;outlet=iz.ru"' in page.text
     english = client.get("/", params={"q": "Putin", "outlet": "iz.ru"})
     assert "<mark>Putin</mark>" in english.text
     found = {int(i) for i in re.findall(r'<a class="title" href="/articles/(\d+)"', english.text)}
@@ -100,7 +101,7 @@ def test_entity_quotes_timeline_and_outlet_pages(client: Any, corpus: Corpus) ->
     assert len(dots) >= 5 and "MEET" in timeline.text
     outlets = client.get("/outlets").text
     for outlet in ("iz.ru", "ria.ru", "kommersant.ru"):
-        assert f'href="/?outlet={outlet}"' in outlets
+        assert f'href="/search?outlet={outlet}"' in outlets
     assert "unnamed sources in" in outlets and outlets.count("<svg") == 3
 
 
@@ -170,12 +171,13 @@ def test_reindex_needs_the_token(tmp_path: Path, data_dir: Path) -> None:
 def test_pages_render_gracefully_before_any_analysis(tmp_path: Path, data_dir: Path) -> None:
     db = tmp_path / "empty.db"
     with asgi_client_class()(create_app(db)) as client:
-        for path in ("/", "/entities", "/quotes", "/timeline", "/outlets", "/?q=Путин"):
+        for path in ("/", "/search", "/entities", "/quotes", "/timeline", "/outlets", "/?q=Путин", "/brief"):
             page = client.get(path)
             assert page.status_code == 200, path
         assert "No analysis yet" in client.get("/entities").text
         assert "No analysis yet" in client.get("/timeline").text
-        assert "0 articles" in client.get("/").text
+        assert "0 articles" in client.get("/search").text
+        assert "No stories in this window" in client.get("/").text
         assert client.get("/api/entities").json() == []
 
 

@@ -197,3 +197,38 @@ def test_hostile_article_stays_text_in_the_browser(browser: Any, tmp_path: Path)
         page.locator(".unsafe-url").click()  # the URL is plain text: clicking it does nothing
     assert dialogs == []
     context.close()
+
+
+def test_front_page_story_and_brief_in_chromium(page: Any, tmp_path: Path) -> None:
+    """Issue 15: the top stories home page, a story page and the printable brief, in real Chromium."""
+    from front_corpus import WATCHLIST, build_front_corpus
+
+    built = build_front_corpus(tmp_path / "front.db")
+    at = built.now.strftime("%Y-%m-%dT%H:%M:%SZ")  # no "+" in a query string
+    with serving(tmp_path / "front.db") as url:
+        page.goto(f"{url}/?at={at}")
+        page.wait_for_selector("ol.stories li.story")
+        assert page.locator("ol.stories a.headline").first.inner_text() == "Central Bank keeps key rate at 16%"
+        assert "Sergei Shoigu" in page.locator("aside.surging").inner_text()
+        assert page.locator('link[rel="alternate"][type="application/atom+xml"]').count() == 1
+        page.screenshot(path=str(tmp_path / "front.png"), full_page=True)
+        page.locator("ol.stories a.headline").first.click()
+        page.wait_for_selector("ol.members li.member")
+        assert page.locator("ol.members li.member").count() == 4
+        assert (
+            page.locator(".changes li.added")
+            .first.inner_text()
+            .endswith("Analysts had expected exactly this decision.")
+        )
+        page.screenshot(path=str(tmp_path / "story.png"), full_page=True)
+        page.goto(f"{url}/brief?at={at}&watchlist={WATCHLIST}")
+        page.wait_for_selector("article.brief section.brief-hits li")
+        assert page.locator("section.brief-quotes li").count() == 6
+        page.emulate_media(media="print")
+        assert not page.locator("header.top").is_visible()  # the print stylesheet hides the navigation
+        page.screenshot(path=str(tmp_path / "brief-print.png"), full_page=True)
+        page.pdf(path=str(tmp_path / "brief.pdf"), format="A4")
+        assert page.console_errors == []  # no CSP violations
+    for name in ("front", "story", "brief-print"):
+        assert (tmp_path / f"{name}.png").stat().st_size > 10_000
+    assert (tmp_path / "brief.pdf").read_bytes().startswith(b"%PDF")

@@ -41,6 +41,7 @@ from dragoman.formats.document import english_rubric, format_local_time
 from dragoman.formats.export import EXPORT_FORMATS, iter_export
 from dragoman.search.sqlite import QueryError, SearchIndex, SearchQuery, SearchResults
 from dragoman.serve import queries
+from dragoman.serve.front import register_front
 from dragoman.serve.reader import reader_view
 from dragoman.store.analyses import AnalysisReadModel
 from dragoman.store.base import ArticleFilter, StoredArticle
@@ -376,7 +377,7 @@ class SearchParams:
                 pairs.extend((key, v) for v in value)
             else:
                 pairs.append((key, "1" if value is True else str(value)))
-        return "/?" + urlencode(pairs) if pairs else "/"
+        return "/search?" + urlencode(pairs) if pairs else "/search"
 
 
 # -- the application ----------------------------------------------------------------------------------
@@ -495,7 +496,7 @@ def create_app(
 
     # pages
 
-    @app.get("/", response_class=HTMLResponse, include_in_schema=False)
+    @app.get("/search", response_class=HTMLResponse, include_in_schema=False)
     def search_page(request: Request, st: StoreDep, params: Annotated[SearchParams, Depends()]) -> HTMLResponse:
         error = None
         results = None
@@ -517,6 +518,17 @@ def create_app(
             },
             400 if error else 200,  # the form, with the message, so the query can be corrected
         )
+
+    # -- issue 15: top stories (the home page), stories, surging, attention, brief, feeds: serve/front.py --
+    register_front(
+        app,
+        page=page,
+        cache=cache,
+        store_dep=_request_store,
+        search_params=SearchParams,
+        search_page=search_page,
+        safe_url=safe_url,
+    )
 
     @app.get("/articles/{article_id}", response_class=HTMLResponse, include_in_schema=False)
     def article_page(

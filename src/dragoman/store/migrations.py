@@ -129,6 +129,7 @@ STAGE_SCHEMA_MODULES = (
     "dragoman.search.schema",
     "dragoman.acquire.schema",
     "dragoman.scale.schema",
+    "dragoman.store.front_schema",
 )
 
 

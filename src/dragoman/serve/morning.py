@@ -1,0 +1,592 @@
+"""The analyst's morning, as read models shared by the web pages, their JSON and the CLI: top stories, a story's
+members and what each rewrite changed, what is surging, attention over time, and the daily brief.
+
+The SQL is in dragoman.store.front; the ranking and the surge statistic are pure (dragoman.analyze.story_rank,
+dragoman.analyze.surge). Quotes and watches are read through the analysis and alert modules in ONE place each
+(``_watched_quotes``, ``_watches``), to be repointed when those move into store repositories.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from dragoman.analyze.sentences import Sentence, article_sentences
+from dragoman.analyze.story_rank import OutletPresence, RankedStory, rank_stories
+from dragoman.analyze.surge import BASELINE_DAYS, Surge, surges, title_terms
+from dragoman.errors import ConfigError
+from dragoman.formats.attention import AttentionTable, attention_table
+from dragoman.store import front
+from dragoman.store.front import WindowFilter, docid_at
+
+MOSCOW = ZoneInfo("Europe/Moscow")
+# The front page's window control; the CLI takes these and any "<n>h" / "<n>d" / "<n>w".
+WINDOWS = {"6h": timedelta(hours=6), "24h": timedelta(hours=24), "3d": timedelta(days=3), "week": timedelta(days=7)}
+DEFAULT_WINDOW = "24h"
+MAX_WINDOW = timedelta(days=366)
+TOP_STORIES = 30
+ENTITIES_PER_TYPE = 4
+LEAD_SHOWN = 320
+# A near copy at or above this similarity is the same text lightly edited; below it, a rewrite.
+NEAR_COPY_SIMILARITY = 0.9
+SURGE_ARTICLES = 3
+MEMBERS_DIFFED = 60
+_DURATION = re.compile(r"^\s*(\d{1,4})\s*(h|d|w)\s*$", re.IGNORECASE)
+
+
+def parse_window(text: str | None) -> timedelta:
+    """``6h``, ``24h``, ``3d``, ``week`` (or any ``<n>h``, ``<n>d``, ``<n>w``) as a duration."""
+    value = (text or DEFAULT_WINDOW).strip().lower()
+    if value in WINDOWS:
+        return WINDOWS[value]
+    match = _DURATION.match(value)
+    if match is None:
+        raise ConfigError(f"cannot read the window {text!r}: use 6h, 24h, 3d, week, or a number with h, d or w")
+    n, unit = int(match.group(1)), match.group(2)
+    window = {"h": timedelta(hours=n), "d": timedelta(days=n), "w": timedelta(weeks=n)}[unit]
+    if not timedelta(0) < window <= MAX_WINDOW:
+        raise ConfigError(f"the window {text!r} must be more than 0 and at most {MAX_WINDOW.days} days")
+    return window
+
+
+def window_label(window: timedelta) -> str:
+    for label, value in WINDOWS.items():
+        if value == window:
+            return label
+    hours = int(window.total_seconds() // 3600)
+    return f"{hours // 24}d" if hours % 24 == 0 else f"{hours}h"
+
+
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat()
+
+
+def _parse(text: str | None) -> datetime | None:
+    if not text:
+        return None
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def times(moment: datetime | None) -> dict[str, str]:
+    """A moment in Moscow time and UTC, as the pages and the brief show it."""
+    if moment is None:
+        return {"msk": "", "utc": "", "iso": ""}
+    return {
+        "msk": moment.astimezone(MOSCOW).strftime("%d %b %H:%M MSK"),
+        "utc": moment.astimezone(UTC).strftime("%d %b %H:%M UTC"),
+        "iso": _iso(moment),
+    }
+
+
+def _lead(text: str | None) -> str:
+    """The first sentences of the English body, up to LEAD_SHOWN characters."""
+    text = " ".join((text or "").split())
+    if len(text) <= LEAD_SHOWN:
+        return text
+    cut = text.rfind(". ", 0, LEAD_SHOWN)
+    return text[: cut + 1] if cut > LEAD_SHOWN // 3 else text[: LEAD_SHOWN - 1] + "…"
+
+
+# -- top stories ----------------------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class TopStory:
+    key: int
+    rank: int
+    score: float
+    headline: str
+    headline_lang: str  # en, or ru when no member is translated
+    lead_en: str
+    outlets: list[tuple[str, int]]
+    article_count: int
+    first_seen: datetime
+    last_seen: datetime
+    first_article: dict[str, Any]  # the earliest member: its id, url, key_url ...
+    headline_article_id: int
+    people: list[dict[str, Any]] = field(default_factory=list)
+    organizations: list[dict[str, Any]] = field(default_factory=list)
+    places: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def story_id(self) -> int | None:
+        return self.key if self.key > 0 else None
+
+    @property
+    def path(self) -> str:
+        return f"/stories/{self.key}" if self.key > 0 else f"/articles/{-self.key}"
+
+    @property
+    def first_times(self) -> dict[str, str]:
+        return times(self.first_seen)
+
+    @property
+    def last_times(self) -> dict[str, str]:
+        return times(self.last_seen)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "rank": self.rank,
+            "story_id": self.story_id,
+            "article_id": None if self.key > 0 else -self.key,
+            "path": self.path,
+            "score": round(self.score, 4),
+            "headline": self.headline,
+            "headline_lang": self.headline_lang,
+            "lead_en": self.lead_en,
+            "outlets": [{"outlet": o, "articles": n} for o, n in self.outlets],
+            "outlet_count": len(self.outlets),
+            "article_count": self.article_count,
+            "first_seen": _iso(self.first_seen),
+            "last_seen": _iso(self.last_seen),
+            "first_url": self.first_article.get("url"),
+            "people": [e["name"] for e in self.people],
+            "organizations": [e["name"] for e in self.organizations],
+            "places": [e["name"] for e in self.places],
+        }
+
+
+@dataclass(slots=True)
+class FrontStories:
+    window: timedelta
+    since: datetime
+    until: datetime
+    outlets: list[str]
+    rubric: str | None
+    stories: list[TopStory]
+    outlets_available: list[str]
+    rubrics_available: list[str]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "window": window_label(self.window),
+            "since": _iso(self.since),
+            "until": _iso(self.until),
+            "outlets": self.outlets,
+            "rubric": self.rubric,
+            "stories": [s.to_dict() for s in self.stories],
+        }
+
+
+def top_stories(
+    store: Any,
+    *,
+    window: timedelta,
+    now: datetime | None = None,
+    outlets: list[str] | None = None,
+    rubric: str | None = None,
+    limit: int = TOP_STORIES,
+) -> FrontStories:
+    """The stories with articles published in [now - window, now), best first (see analyze.story_rank)."""
+    until = now or datetime.now(UTC)
+    since = until - window
+    where = WindowFilter(_iso(since), _iso(until), tuple(o for o in outlets or [] if o), rubric or None)
+    conn = store.connection
+    presences: dict[int, list[OutletPresence]] = {}
+    for key, outlet, n, first, last in front.story_presence(conn, where):
+        presences.setdefault(key, []).append(OutletPresence(outlet, n, _parse(first) or since, _parse(last) or since))
+    ranked = rank_stories(presences, now=until, window=window)[:limit]
+    members = front.story_members(conn, [r.key for r in ranked])
+    entity_rows = front.article_entities(conn, [m["article_id"] for ms in members.values() for m in ms])
+    by_article: dict[int, list[dict[str, Any]]] = {}
+    for row in entity_rows:
+        by_article.setdefault(int(row["article_id"]), []).append(row)
+    stories = [_top_story(rank, r, members.get(r.key, []), by_article) for rank, r in enumerate(ranked, 1)]
+    outlets_available, rubrics_available = front.window_facets(conn, _iso(since), _iso(until))
+    return FrontStories(
+        window, since, until, list(where.outlets), where.rubric, stories, outlets_available, rubrics_available
+    )
+
+
+def _top_story(
+    rank: int, ranked: RankedStory, members: list[dict[str, Any]], by_article: dict[int, list[dict[str, Any]]]
+) -> TopStory:
+    members = sorted(members, key=lambda m: (m["published_at"] or "", m["article_id"]))
+    first = members[0] if members else {"article_id": -ranked.key, "title": "", "url": None}
+    translated = next((m for m in members if m.get("title_en")), None)
+    headline_member = translated or first
+    counts: dict[str, dict[str, Any]] = {}
+    for m in members:
+        for e in by_article.get(int(m["article_id"]), []):
+            entry = counts.setdefault(
+                e["entity"], {"key": e["entity"], "name": e["name"], "type": e["type"], "articles": 0}
+            )
+            entry["articles"] += 1
+    ordered = sorted(counts.values(), key=lambda e: (-e["articles"], e["name"]))
+    return TopStory(
+        key=ranked.key,
+        rank=rank,
+        score=ranked.score,
+        headline=(translated or first).get("title_en") or first.get("title") or "",
+        headline_lang="en" if translated else "ru",
+        lead_en=_lead(translated.get("lead_en")) if translated else "",
+        outlets=[(o.outlet, o.articles) for o in ranked.outlets],
+        article_count=ranked.article_count,
+        first_seen=ranked.first_seen,
+        last_seen=ranked.last_seen,
+        first_article=first,
+        headline_article_id=int(headline_member["article_id"]),
+        people=[e for e in ordered if e["type"] == "PER"][:ENTITIES_PER_TYPE],
+        organizations=[e for e in ordered if e["type"] == "ORG"][:ENTITIES_PER_TYPE],
+        places=[e for e in ordered if e["type"] == "LOC"][:ENTITIES_PER_TYPE],
+    )
+
+
+# -- one story ------------------------------------------------------------------------------------------
+
+
+def member_kind(kind: str, similarity: float) -> str:
+    """first | same text | near copy | rewrite, from how the member joined its story."""
+    if kind == "first":
+        return "first"
+    if kind == "exact_hash":
+        return "same text"
+    return "near copy" if similarity >= NEAR_COPY_SIMILARITY else "rewrite"
+
+
+def _sentences(stored: Any) -> tuple[list[str], str]:
+    """The article's sentences in English when translated (else Russian), and which language that is."""
+    aligned = [s for s in _aligned(stored) if s.role != "title"]  # titles are shown as they are
+    if aligned and all(s.en for s in aligned):
+        return [s.en or "" for s in aligned], "en"
+    return [s.text for s in aligned], "ru"
+
+
+def _norm(sentence: str) -> str:
+    return " ".join(re.findall(r"\w+", sentence.casefold()))
+
+
+@dataclass(slots=True)
+class StoryMember:
+    article_id: int
+    url: str
+    outlet: str | None
+    title: str
+    title_en: str | None
+    published: dict[str, str]
+    kind: str
+    similarity: float
+    added: list[str] = field(default_factory=list)  # sentences this member has and the first version has not
+    removed: list[str] = field(default_factory=list)  # sentences of the first version it left out
+    diff_lang: str = "en"
+    compared: bool = False  # False: same text as the first, or too many members to compare
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "article_id": self.article_id,
+            "url": self.url,
+            "outlet": self.outlet,
+            "title": self.title,
+            "title_en": self.title_en,
+            "published_at": self.published["iso"],
+            "kind": self.kind,
+            "similarity": round(self.similarity, 3),
+            "added": self.added,
+            "removed": self.removed,
+            "diff_lang": self.diff_lang,
+            "compared": self.compared,
+        }
+
+
+@dataclass(slots=True)
+class StoryView:
+    story_id: int
+    headline: str
+    headline_lang: str
+    members: list[StoryMember]
+
+    @property
+    def outlets(self) -> list[tuple[str, int]]:
+        counts: dict[str, int] = {}
+        for m in self.members:
+            counts[m.outlet or ""] = counts.get(m.outlet or "", 0) + 1
+        return sorted(counts.items(), key=lambda c: (-c[1], c[0]))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "story_id": self.story_id,
+            "headline": self.headline,
+            "headline_lang": self.headline_lang,
+            "outlets": [{"outlet": o, "articles": n} for o, n in self.outlets],
+            "members": [m.to_dict() for m in self.members],
+        }
+
+
+def story_view(store: Any, story_id: int) -> StoryView | None:
+    """Every member of a story by publication time, each rewrite compared with the first version sentence by
+    sentence (in English where both are translated)."""
+    conn = store.connection
+    if not front.story_exists(conn, story_id):
+        return None
+    rows = front.story_members(conn, [story_id])[story_id]
+    rows.sort(key=lambda m: (m["published_at"] or "", m["article_id"]))
+    if not rows:
+        return None
+    translated = next((m for m in rows if m.get("title_en")), None)
+    first_stored = store.get(int(rows[0]["article_id"]))
+    first_sentences = _sentences(first_stored) if first_stored is not None else ([], "ru")
+    members: list[StoryMember] = []
+    for i, row in enumerate(rows):
+        member = StoryMember(
+            article_id=int(row["article_id"]),
+            url=row["url"],
+            outlet=row["outlet"],
+            title=row["title"],
+            title_en=row.get("title_en"),
+            published=times(_parse(row["published_at"])),
+            kind="first" if i == 0 else member_kind(row["kind"], float(row["similarity"] or 0)),
+            similarity=float(row["similarity"] or 0),
+        )
+        if 0 < i <= MEMBERS_DIFFED and member.kind != "same text":
+            stored = store.get(member.article_id)
+            if stored is not None:
+                sentences, lang = _sentences(stored)
+                base, base_lang = first_sentences
+                if lang != base_lang:  # compare like with like: Russian when either side is untranslated
+                    base = [s.text for s in _aligned(first_stored) if s.role != "title"]
+                    sentences = [s.text for s in _aligned(stored) if s.role != "title"]
+                    lang = "ru"
+                before, after = {_norm(s) for s in base}, {_norm(s) for s in sentences}
+                member.added = [s for s in sentences if _norm(s) not in before]
+                member.removed = [s for s in base if _norm(s) not in after]
+                member.diff_lang, member.compared = lang, True
+        members.append(member)
+    headline = (translated or rows[0]).get("title_en") or rows[0]["title"]
+    return StoryView(story_id, headline, "en" if translated else "ru", members)
+
+
+def _aligned(stored: Any) -> list[Sentence]:
+    """The article's sentences, each with its aligned English (the one alignment reader and index use)."""
+    return article_sentences(stored.article) if stored is not None else []
+
+
+# -- what is surging ------------------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class SurgeItem:
+    surge: Surge
+    articles: list[dict[str, Any]]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            **self.surge.to_dict(),
+            "articles": [
+                {k: a.get(k) for k in ("article_id", "url", "outlet", "title", "title_en", "published_at")}
+                for a in self.articles
+            ],
+        }
+
+
+@dataclass(slots=True)
+class Surging:
+    window: timedelta
+    since: datetime
+    until: datetime
+    baseline_days: int
+    window_articles: int
+    baseline_articles: int
+    entities: list[SurgeItem]
+    terms: list[SurgeItem]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "window": window_label(self.window),
+            "since": _iso(self.since),
+            "until": _iso(self.until),
+            "baseline_days": self.baseline_days,
+            "window_articles": self.window_articles,
+            "baseline_articles": self.baseline_articles,
+            "method": "one-sided Poisson test of the window's share against the baseline's (see analyze/surge.py)",
+            "entities": [s.to_dict() for s in self.entities],
+            "terms": [s.to_dict() for s in self.terms],
+        }
+
+
+def surging(
+    store: Any,
+    *,
+    window: timedelta,
+    now: datetime | None = None,
+    baseline_days: int = BASELINE_DAYS,
+    limit: int = 10,
+    with_terms: bool = True,
+) -> Surging:
+    """Entities and English title terms surging in [now - window, now) against the ``baseline_days`` before."""
+    until = now or datetime.now(UTC)
+    since = until - window
+    start = since - timedelta(days=baseline_days)
+    lo, hi = docid_at(int(since.timestamp())), docid_at(int(until.timestamp()))
+    base_lo = docid_at(int(start.timestamp()))
+    conn = store.connection
+    window_total = front.indexed_articles(conn, lo, hi)
+    baseline_total = front.indexed_articles(conn, base_lo, lo)
+    now_counts = front.entity_counts(conn, lo, hi)
+    before = front.entity_counts(conn, base_lo, lo)
+    entity_surges = surges(
+        {k: v[2] for k, v in now_counts.items()},
+        {k: v[2] for k, v in before.items()},
+        window_total=window_total,
+        baseline_total=baseline_total,
+        labels={k: v[0] for k, v in now_counts.items()},
+        kind="entity",
+    )[:limit]
+    entities = [SurgeItem(s, front.entity_articles(conn, s.key, lo, hi, SURGE_ARTICLES)) for s in entity_surges]
+    terms: list[SurgeItem] = []
+    if with_terms:
+        window_titles = front.english_titles(conn, lo, hi)
+        term_window: dict[str, int] = {}
+        term_articles: dict[str, list[int]] = {}
+        for article_id, title in window_titles:
+            for term in title_terms(title):
+                term_window[term] = term_window.get(term, 0) + 1
+                term_articles.setdefault(term, []).append(article_id)
+        term_base: dict[str, int] = {}
+        baseline_titles = front.english_titles(conn, base_lo, lo)
+        for _article_id, title in baseline_titles:
+            for term in title_terms(title):
+                if term in term_window:
+                    term_base[term] = term_base.get(term, 0) + 1
+        term_surges = surges(
+            term_window, term_base, window_total=len(window_titles), baseline_total=len(baseline_titles), kind="term"
+        )[:limit]
+        wanted = {i for s in term_surges for i in term_articles[s.key][-SURGE_ARTICLES:]}
+        found = front.articles_by_id(conn, sorted(wanted))
+        terms = [
+            SurgeItem(s, [found[i] for i in reversed(term_articles[s.key][-SURGE_ARTICLES:]) if i in found])
+            for s in term_surges
+        ]
+    return Surging(window, since, until, baseline_days, window_total, baseline_total, entities, terms)
+
+
+# -- attention over time --------------------------------------------------------------------------------
+
+
+def attention(
+    store: Any,
+    *,
+    since: datetime,
+    until: datetime,
+    entity: str | None = None,
+    text: str | None = None,
+    outlets: list[str] | None = None,
+) -> AttentionTable:
+    """Matching articles per day by outlet, for an entity, a search text, or the filters alone."""
+    match = None
+    if text and text.strip():
+        from dragoman.search.sqlite import SearchQuery, build_match, parse_query
+
+        match = build_match(parse_query(text), SearchQuery(text=text, entities=[entity] if entity else []))
+        entity = None  # the MATCH carries the entity as a facet
+    rows = front.attention_counts(
+        store.connection,
+        getattr(store, "backend", "sqlite"),
+        lo=docid_at(int(since.timestamp())),
+        hi=docid_at(int(until.timestamp())),
+        entity=entity,
+        outlets=[o for o in outlets or [] if o],
+        match=match,
+    )
+    epoch = datetime(1970, 1, 1, tzinfo=UTC).date()
+    return attention_table(((epoch + timedelta(days=day)).isoformat(), outlet, n) for day, outlet, n in rows)
+
+
+# -- the brief ------------------------------------------------------------------------------------------
+
+
+def _watches(store: Any) -> list[Any]:
+    from dragoman.acquire.alerts import list_watches
+
+    return list_watches(store)
+
+
+def select_watches(store: Any, name: str | None) -> list[Any]:
+    """The watches of the watchlist ``name`` (their label, or a watch's own value); every watch when None."""
+    watches = _watches(store)
+    if name is None:
+        return watches
+    wanted = name.casefold()
+    chosen = [w for w in watches if (w.label or "").casefold() == wanted or w.value.casefold() == wanted]
+    if not chosen:
+        labels = sorted({w.label or w.value for w in watches})
+        known = ", ".join(labels) if labels else "none: add one with `dragoman watch add`"
+        raise ConfigError(f"no watchlist {name!r}; watchlists (labels or values): {known}")
+    return chosen
+
+
+def _watched_quotes(store: Any, people: list[str], since: datetime, until: datetime) -> list[dict[str, Any]]:
+    from dragoman.store.analyses import AnalysisReadModel
+
+    model = AnalysisReadModel(store)
+    lo, hi = _iso(since), _iso(until)
+    found: list[dict[str, Any]] = []
+    for person in people:
+        for q in model.quotes(speaker=person, limit=50):
+            if lo <= (q.get("published_at") or "") < hi:
+                found.append({**q, "watched": person})
+    found.sort(key=lambda q: q.get("published_at") or "", reverse=True)
+    return found
+
+
+@dataclass(slots=True)
+class Brief:
+    window: timedelta
+    since: datetime
+    until: datetime
+    watchlist: str | None
+    stories: list[TopStory]
+    quotes: list[dict[str, Any]]
+    surging: Surging
+    edited: list[dict[str, Any]]
+    hits: list[dict[str, Any]]
+    watches: list[Any]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "window": window_label(self.window),
+            "since": _iso(self.since),
+            "until": _iso(self.until),
+            "watchlist": self.watchlist,
+            "top_stories": [s.to_dict() for s in self.stories],
+            "quotes": self.quotes,
+            "surging": self.surging.to_dict(),
+            "edited": self.edited,
+            "watchlist_hits": self.hits,
+        }
+
+
+def brief(
+    store: Any, *, window: timedelta, now: datetime | None = None, watchlist: str | None = None, stories: int = 10
+) -> Brief:
+    """The daily brief: top stories, quotes by watched people, what surges, edits after publication, and the
+    watchlist's hits, all for [now - window, now)."""
+    until = now or datetime.now(UTC)
+    since = until - window
+    watches = select_watches(store, watchlist)
+    people = [w.value for w in watches if w.kind == "entity"]
+    top = top_stories(store, window=window, now=until, limit=stories)
+    surge = surging(store, window=window, now=until, limit=8)
+    conn = store.connection
+    edited = front.edited_articles(conn, _iso(since), _iso(until))
+    hits = front.watch_hits(
+        conn, watch_ids=[w.id for w in watches] if watchlist else None, since=_iso(since), until=_iso(until)
+    )
+    return Brief(
+        window,
+        since,
+        until,
+        watchlist,
+        top.stories,
+        _watched_quotes(store, people, since, until),
+        surge,
+        edited,
+        hits,
+        watches,
+    )

@@ -1,0 +1,289 @@
+"""The front page's repository: top stories, surge counts, attention series, edits and watchlist hits.
+
+Only reads. The SQL is the same on SQLite and PostgreSQL: times are compared as the ISO 8601 UTC text both
+store in ``published_at``, and day buckets are taken from the search index's ``docid`` (publication second
+shifted left by ``ID_BITS``, see dragoman.search.schema) with integer arithmetic both databases share, so no
+dialect's date functions are needed; where the two do differ (the full-text MATCH behind an attention chart for a
+text search), the dialect is named and PostgreSQL gets a clear error. Runs on ``store.connection`` (``?``
+placeholders) like the other repositories. An article without a story (a database that never ran the monitor's
+duplicate detection) counts as a story of its own, keyed by minus its article id.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from dragoman.errors import StoreError
+
+ID_BITS = 22  # as dragoman.search.sqlite.ID_BITS: the docid layout the search schema defines
+SECONDS_PER_DAY = 86400
+LEAD_CHARS = 600  # of the English body, for a story's lead and a feed entry's summary
+
+
+def docid_at(seconds: int) -> int:
+    """The lowest docid of articles published at ``seconds`` (unix time) or later."""
+    return max(0, int(seconds)) << ID_BITS
+
+
+def _marks(values: Sequence[Any]) -> str:
+    return ",".join("?" * len(values)) or "NULL"
+
+
+def _rows(conn: Any, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
+    cur = conn.execute(sql, tuple(params))
+    names = [d[0] for d in cur.description]
+    return [dict(zip(names, tuple(row), strict=True)) for row in cur.fetchall()]
+
+
+@dataclass(frozen=True, slots=True)
+class WindowFilter:
+    since: str  # ISO 8601 UTC, inclusive
+    until: str  # exclusive
+    outlets: tuple[str, ...] = ()
+    rubric: str | None = None
+
+    def clauses(self) -> tuple[str, list[Any]]:
+        sql = "a.published_at >= ? AND a.published_at < ?"
+        params: list[Any] = [self.since, self.until]
+        if self.outlets:
+            sql += f" AND a.outlet IN ({_marks(self.outlets)})"
+            params.extend(self.outlets)
+        if self.rubric:
+            sql += " AND a.rubric = ?"
+            params.append(self.rubric)
+        return sql, params
+
+
+# -- top stories ----------------------------------------------------------------------------------------
+
+
+def story_presence(conn: Any, where: WindowFilter) -> list[tuple[int, str, int, str, str]]:
+    """(story key, outlet, articles, first published, last published) for every story with an article in the
+    window (uses articles_published)."""
+    clauses, params = where.clauses()
+    rows = conn.execute(
+        "SELECT COALESCE(m.story_id, -a.id), COALESCE(a.outlet, ''), count(*), min(a.published_at),"
+        " max(a.published_at) FROM articles a LEFT JOIN story_members m ON m.article_id = a.id"
+        f" WHERE {clauses} GROUP BY COALESCE(m.story_id, -a.id), COALESCE(a.outlet, '')",
+        params,
+    ).fetchall()
+    return [(int(r[0]), str(r[1]), int(r[2]), str(r[3]), str(r[4])) for r in rows]
+
+
+_MEMBER_COLUMNS = (
+    "a.id AS article_id, a.url, a.key_url, a.outlet, a.title, a.rubric, a.language, a.published_at, a.updated_at,"
+    f" a.revision_count, f.title_en, substr(f.body_en, 1, {LEAD_CHARS}) AS lead_en"
+)
+
+
+def story_members(conn: Any, keys: Sequence[int]) -> dict[int, list[dict[str, Any]]]:
+    """Members of the given stories (and single articles, negative keys), oldest first, with the English title
+    and the start of the English body from the search index; ``kind`` (first | exact_hash | near) and
+    ``similarity`` say how each joined its story."""
+    story_ids = [k for k in keys if k > 0]
+    article_ids = [-k for k in keys if k < 0]
+    found: dict[int, list[dict[str, Any]]] = {k: [] for k in keys}
+    if story_ids:
+        for row in _rows(
+            conn,
+            f"SELECT m.story_id AS story_key, m.kind, m.similarity, {_MEMBER_COLUMNS} FROM story_members m"
+            " JOIN articles a ON a.id = m.article_id LEFT JOIN search_docs d ON d.article_id = a.id"
+            f" LEFT JOIN search_fts f ON f.rowid = d.docid WHERE m.story_id IN ({_marks(story_ids)})"
+            " ORDER BY a.published_at, a.id",
+            story_ids,
+        ):
+            found[int(row["story_key"])].append(row)
+    if article_ids:
+        for row in _rows(
+            conn,
+            f"SELECT -a.id AS story_key, 'first' AS kind, 1.0 AS similarity, {_MEMBER_COLUMNS} FROM articles a"
+            " LEFT JOIN search_docs d ON d.article_id = a.id LEFT JOIN search_fts f ON f.rowid = d.docid"
+            f" WHERE a.id IN ({_marks(article_ids)})",
+            article_ids,
+        ):
+            found[int(row["story_key"])].append(row)
+    return found
+
+
+def story_exists(conn: Any, story_id: int) -> bool:
+    return conn.execute("SELECT 1 FROM stories WHERE id = ?", (story_id,)).fetchone() is not None
+
+
+def article_entities(conn: Any, article_ids: Sequence[int]) -> list[dict[str, Any]]:
+    """Entity rows (article_id, entity, name, type, mentions) of the given articles, from the search index."""
+    if not article_ids:
+        return []
+    return _rows(
+        conn,
+        "SELECT article_id, entity, name, type, mentions FROM search_entities"
+        f" WHERE article_id IN ({_marks(article_ids)})",
+        list(article_ids),
+    )
+
+
+def window_facets(conn: Any, since: str, until: str) -> tuple[list[str], list[str]]:
+    """The outlets and rubrics with articles in the window, for the front page's filters."""
+    outlets = [
+        r[0]
+        for r in conn.execute(
+            "SELECT DISTINCT outlet FROM articles WHERE published_at >= ? AND published_at < ? AND outlet IS NOT NULL"
+            " ORDER BY outlet",
+            (since, until),
+        ).fetchall()
+    ]
+    rubrics = [
+        r[0]
+        for r in conn.execute(
+            "SELECT DISTINCT rubric FROM articles WHERE published_at >= ? AND published_at < ? AND rubric IS NOT NULL"
+            " ORDER BY rubric",
+            (since, until),
+        ).fetchall()
+    ]
+    return outlets, rubrics
+
+
+# -- surge counts ---------------------------------------------------------------------------------------
+
+
+def indexed_articles(conn: Any, lo: int, hi: int) -> int:
+    """Indexed articles published in [lo, hi) (docids)."""
+    return int(conn.execute("SELECT count(*) FROM search_docs WHERE docid >= ? AND docid < ?", (lo, hi)).fetchone()[0])
+
+
+def entity_counts(conn: Any, lo: int, hi: int) -> dict[str, tuple[str, str | None, int]]:
+    """entity key -> (name, type, articles) for articles published in [lo, hi) (uses search_entities_docid)."""
+    rows = conn.execute(
+        "SELECT entity, max(name), max(type), count(*) FROM search_entities WHERE docid >= ? AND docid < ?"
+        " GROUP BY entity",
+        (lo, hi),
+    ).fetchall()
+    return {str(r[0]): (str(r[1]), r[2], int(r[3])) for r in rows}
+
+
+def english_titles(conn: Any, lo: int, hi: int) -> list[tuple[int, str]]:
+    """(article id, English title) of the translated articles published in [lo, hi)."""
+    rows = conn.execute(
+        "SELECT d.article_id, f.title_en FROM search_docs d JOIN search_fts f ON f.rowid = d.docid"
+        " WHERE d.docid >= ? AND d.docid < ? AND d.translation_model IS NOT NULL",
+        (lo, hi),
+    ).fetchall()
+    return [(int(r[0]), str(r[1])) for r in rows if r[1]]
+
+
+def entity_articles(conn: Any, key: str, lo: int, hi: int, limit: int) -> list[dict[str, Any]]:
+    """The newest articles in [lo, hi) that mention ``key`` (the articles behind its surge)."""
+    return _rows(
+        conn,
+        "SELECT a.id AS article_id, a.url, a.outlet, a.title, a.published_at, f.title_en FROM search_entities e"
+        " JOIN articles a ON a.id = e.article_id LEFT JOIN search_fts f ON f.rowid = e.docid"
+        " WHERE e.entity = ? AND e.docid >= ? AND e.docid < ? ORDER BY e.docid DESC LIMIT ?",
+        (key, lo, hi, limit),
+    )
+
+
+def articles_by_id(conn: Any, article_ids: Sequence[int]) -> dict[int, dict[str, Any]]:
+    """Articles with their English title and lead (search index), by id."""
+    if not article_ids:
+        return {}
+    rows = _rows(
+        conn,
+        f"SELECT {_MEMBER_COLUMNS} FROM articles a LEFT JOIN search_docs d ON d.article_id = a.id"
+        f" LEFT JOIN search_fts f ON f.rowid = d.docid WHERE a.id IN ({_marks(article_ids)})",
+        list(article_ids),
+    )
+    return {int(r["article_id"]): r for r in rows}
+
+
+# -- attention over time --------------------------------------------------------------------------------
+
+_DAY = f"(d.docid >> {ID_BITS}) / {SECONDS_PER_DAY}"
+
+
+def attention_counts(
+    conn: Any,
+    dialect: str,
+    *,
+    lo: int,
+    hi: int,
+    entity: str | None = None,
+    outlets: Sequence[str] = (),
+    match: str | None = None,
+) -> list[tuple[int, str | None, int]]:
+    """(day number since 1970-01-01, outlet, articles) for the articles published in [lo, hi) that mention
+    ``entity``, match the full-text expression ``match`` (SQLite FTS5 syntax, from dragoman.search), or all.
+    """
+    lo = max(lo, 1 << ID_BITS)  # docid 0..: no publication time; they have no day
+    params: list[Any] = []
+    if match is not None:
+        if dialect != "sqlite":
+            raise StoreError(
+                "attention for a text search is counted in SQLite's full-text index; on PostgreSQL chart an "
+                "entity (entity=KEY) or the filters without words",
+                reason="unsupported",
+            )
+        source = "search_fts x JOIN search_docs d ON d.docid = x.rowid"
+        where = "search_fts MATCH ? AND x.rowid >= ? AND x.rowid < ?"
+        params += [match, lo, hi]
+    elif entity is not None:
+        source = "search_entities x JOIN search_docs d ON d.docid = x.docid"
+        where = "x.entity = ? AND x.docid >= ? AND x.docid < ?"
+        params += [entity, lo, hi]
+    else:
+        source = "search_docs d"
+        where = "d.docid >= ? AND d.docid < ?"
+        params += [lo, hi]
+    if outlets:
+        where += f" AND d.outlet IN ({_marks(outlets)})"
+        params.extend(outlets)
+    rows = conn.execute(
+        f"SELECT {_DAY}, d.outlet, count(*) FROM {source} WHERE {where} GROUP BY {_DAY}, d.outlet", params
+    ).fetchall()
+    return [(int(r[0]), r[1], int(r[2])) for r in rows]
+
+
+# -- for the brief and the feeds --------------------------------------------------------------------------
+
+
+def edited_articles(conn: Any, since: str, until: str, limit: int = 50) -> list[dict[str, Any]]:
+    """Articles whose outlet changed them (a second acquired revision stored) in the window, newest change
+    first; re-extractions by our own extractor are not edits (uses articles_updated)."""
+    return _rows(
+        conn,
+        "SELECT a.id AS article_id, a.url, a.outlet, a.title, a.published_at, a.updated_at, a.revision_count,"
+        " f.title_en FROM articles a LEFT JOIN search_docs d ON d.article_id = a.id"
+        " LEFT JOIN search_fts f ON f.rowid = d.docid"
+        " WHERE a.updated_at >= ? AND a.updated_at < ? AND a.revision_count > 1"
+        " AND (SELECT count(*) FROM revisions r WHERE r.article_id = a.id AND r.origin = 'acquired') > 1"
+        " ORDER BY a.updated_at DESC, a.id LIMIT ?",
+        (since, until, limit),
+    )
+
+
+def watch_hits(
+    conn: Any, *, watch_ids: Sequence[int] | None, since: str | None, until: str | None, limit: int = 100
+) -> list[dict[str, Any]]:
+    """Alerts (watch, article) for articles published in the window, newest article first; ``watch_ids``
+    None: every watch."""
+    clauses: list[str] = []
+    params: list[Any] = []
+    if watch_ids is not None:
+        clauses.append(f"al.watch_id IN ({_marks(watch_ids)})")
+        params.extend(watch_ids)
+    if since is not None:
+        clauses.append("a.published_at >= ?")
+        params.append(since)
+    if until is not None:
+        clauses.append("a.published_at < ?")
+        params.append(until)
+    where = " WHERE " + " AND ".join(clauses) if clauses else ""
+    return _rows(
+        conn,
+        "SELECT al.watch_id, w.kind AS watch_kind, w.value AS watch_value, w.label AS watch_label,"
+        f" al.created_at, {_MEMBER_COLUMNS} FROM alerts al JOIN watchlist w ON w.id = al.watch_id"
+        " JOIN articles a ON a.id = al.article_id LEFT JOIN search_docs d ON d.article_id = a.id"
+        f" LEFT JOIN search_fts f ON f.rowid = d.docid{where}"
+        " ORDER BY a.published_at DESC, a.id DESC, al.watch_id LIMIT ?",
+        (*params, limit),
+    )
