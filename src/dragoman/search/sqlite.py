@@ -23,7 +23,7 @@ from typing import Any
 import Stemmer
 
 from dragoman.article import Article
-from dragoman.errors import DragomanError
+from dragoman.errors import DragomanError, StoreQueryError, StoreReadOnlyError, StoreSchemaError
 from dragoman.serve.analysis import read_analysis
 from dragoman.store.base import StoredArticle
 
@@ -408,10 +408,8 @@ class SearchIndex:
                     ]
                     self._index_batch(conn, ids)
                     conn.executemany("DELETE FROM search_queue WHERE article_id = ?", [(i,) for i in ids])
-            except sqlite3.OperationalError as exc:
-                if "readonly" in str(exc) or "read-only" in str(exc):
-                    return done  # a read-only store serves the index as it is
-                raise
+            except StoreReadOnlyError:
+                return done  # a read-only store serves the index as it is
             if not ids:
                 break
             done += len(ids)
@@ -463,7 +461,7 @@ class SearchIndex:
             try:
                 fts_rows.append(self._index_rows(conn, stored))
             except (TypeError, ValueError, AttributeError, KeyError, IndexError, OverflowError, RecursionError,
-                    sqlite3.InterfaceError, sqlite3.ProgrammingError) as exc:  # fmt: skip
+                    StoreQueryError) as exc:  # fmt: skip
                 conn.execute("ROLLBACK TO index_article")
                 self.left_out.append(LeftOut(article_id, "index_crash", f"{type(exc).__name__}: {exc}"))
             conn.execute("RELEASE index_article")
@@ -555,7 +553,7 @@ class SearchIndex:
                 " GROUP BY d.outlet",
                 (*params, FACET_SAMPLE),
             ).fetchall()
-        except sqlite3.OperationalError as exc:
+        except (StoreQueryError, StoreSchemaError) as exc:  # FTS5 refused the query (syntax, a column)
             raise QueryError(f"cannot run this query: {exc}") from exc
         hits = self._hits(rows, tree)
         return SearchResults(
