@@ -137,6 +137,8 @@ def postgres_error(exc: psycopg.Error, what: str | None = None) -> StoreError:
     """The StoreError for a psycopg error; ``what`` (``cannot store ...``) leads the message."""
     message = first_line(exc)
     kind = next((k for base, k in _ERROR_KINDS if isinstance(exc, base)), StoreError)
+    if kind is StoreError and isinstance(exc, psycopg.OperationalError) and "does not exist" in message:
+        kind = StoreMissingError  # refused at connect time (no SQLSTATE there): no such database
     return kind(f"{what}: {message}" if what else message)
 
 
