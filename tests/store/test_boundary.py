@@ -64,7 +64,7 @@ def test_a_locked_database_is_a_store_locked_error(store: Any, store_url: str) -
         other.execute("BEGIN IMMEDIATE")  # another writer holds the lock
         store.sql.execute("PRAGMA busy_timeout = 50")
         try:
-            with pytest.raises(StoreLockedError, match="^cannot store "):
+            with pytest.raises(StoreLockedError, match=r"^cannot store "):
                 store.ingest(article(1, "Другой текст."))
         finally:
             other.execute("ROLLBACK")
@@ -75,7 +75,7 @@ def test_a_locked_database_is_a_store_locked_error(store: Any, store_url: str) -
         with psycopg.connect(store_url) as other:  # a transaction holds the article's row
             other.execute("SELECT id FROM articles WHERE id = %s FOR UPDATE", (stored.article_id,))
             store.sql.execute("SET lock_timeout = '50ms'")
-            with pytest.raises(StoreLockedError, match="^cannot store "):
+            with pytest.raises(StoreLockedError, match=r"^cannot store "):
                 store.ingest(article(1, "Другой текст."))
             other.rollback()
     store.sql.execute("PRAGMA busy_timeout = 30000" if store.backend == "sqlite" else "SET lock_timeout = 0")
