@@ -235,29 +235,36 @@ def write_ingest(
     *,
     archive_max_bytes: int,
     lock_suffix: str,
+    claim_first: bool,
 ) -> IngestResult:
     """Store an article inside the caller's transaction: a new one, a new revision, or nothing new.
 
     A new URL is claimed with ``INSERT ... ON CONFLICT (key_url) DO NOTHING RETURNING id``; a URL stored
     before has its row read with the dialect's ``lock_suffix`` (PostgreSQL: ``FOR UPDATE``; SQLite's write
     transaction already excludes other writers), so two processes storing the same page never create two
-    articles or two revisions, and a revision number is never taken twice.
+    articles or two revisions, and a revision number is never taken twice. ``claim_first`` (PostgreSQL)
+    tries the claim before the read; SQLite, alone in its write transaction, reads first, which is cheaper
+    for a page it has stored before.
     """
     key = article.key_url
     record = article.to_json()
     published = iso_utc(article.published_at)
-    claimed = conn.execute(
-        "INSERT INTO articles (key_url, url, outlet, language, title, rubric, published_at, first_seen_at,"
-        " updated_at, revision_count) VALUES (?,?,?,?,?,?,?,?,?,1) ON CONFLICT (key_url) DO NOTHING RETURNING id",
-        (key, article.url, article.outlet, article.language, article.title, article.rubric, published, now, now),
-    ).fetchone()
-    if claimed is not None:
-        article_id = int(claimed[0])
-        revision_id = insert_revision(conn, article_id, 1, article, record, now)
-        conn.execute("UPDATE articles SET current_revision_id = ? WHERE id = ?", (revision_id, article_id))
-        archived = keep_original(conn, revision_id, original, now, archive_max_bytes)
-        return IngestResult(IngestOutcome.STORED, article_id, revision_id, 1, archived)
-    row = conn.execute("SELECT id, revision_count FROM articles WHERE key_url = ?" + lock_suffix, (key,)).fetchone()
+    select_article = "SELECT id, revision_count FROM articles WHERE key_url = ?" + lock_suffix
+    row = None if claim_first else conn.execute(select_article, (key,)).fetchone()
+    if row is None:
+        claimed = conn.execute(
+            "INSERT INTO articles (key_url, url, outlet, language, title, rubric, published_at, first_seen_at,"
+            " updated_at, revision_count) VALUES (?,?,?,?,?,?,?,?,?,1) ON CONFLICT (key_url) DO NOTHING"
+            " RETURNING id",
+            (key, article.url, article.outlet, article.language, article.title, article.rubric, published, now, now),
+        ).fetchone()
+        if claimed is not None:
+            article_id = int(claimed[0])
+            revision_id = insert_revision(conn, article_id, 1, article, record, now)
+            conn.execute("UPDATE articles SET current_revision_id = ? WHERE id = ?", (revision_id, article_id))
+            archived = keep_original(conn, revision_id, original, now, archive_max_bytes)
+            return IngestResult(IngestOutcome.STORED, article_id, revision_id, 1, archived)
+        row = conn.execute(select_article, (key,)).fetchone()
     article_id = int(row[0])
     same = conn.execute(
         "SELECT id, revision FROM revisions WHERE article_id = ? AND content_sha256 = ?",
@@ -360,6 +367,7 @@ class SQLStore(ArchiveReads):
     connection: Any
     readonly: bool = False
     lock_suffix = ""  # dialect hook: appended to the SELECT that reads an article's row before a write
+    claim_first = False  # dialect hook: ingest tries to claim a URL before reading its row (see write_ingest)
     write_attempts = 1  # dialect hook: tries of a write that the database refused for a conflict (StoreLockedError)
 
     def __init__(self) -> None:
@@ -406,7 +414,13 @@ class SQLStore(ArchiveReads):
             article.content_sha256 = article.compute_content_hash()
         return self.write(
             lambda conn: write_ingest(
-                conn, article, original, now_iso(), archive_max_bytes=archive_max_bytes, lock_suffix=self.lock_suffix
+                conn,
+                article,
+                original,
+                now_iso(),
+                archive_max_bytes=archive_max_bytes,
+                lock_suffix=self.lock_suffix,
+                claim_first=self.claim_first,
             ),
             article.key_url,
         )

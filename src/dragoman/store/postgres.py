@@ -308,6 +308,7 @@ def _add_conflict_clause(text: str, clause: str) -> str:
 class PostgresStore(SQLStore):
     backend = "postgres"
     lock_suffix = " FOR UPDATE"  # the article's row is locked while its revisions are compared
+    claim_first = True  # concurrent writers: the unique key on key_url decides who creates an article
     write_attempts = 5  # serialization failures and deadlocks are tried again this often
 
     def __init__(self, url: str, *, readonly: bool = False, migrate: bool = True) -> None:
