@@ -8,14 +8,26 @@ so a resumed run reuses what was done; this class counts lookups and hits for th
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import TYPE_CHECKING
+from typing import Protocol
 
-if TYPE_CHECKING:
-    from dragoman.store.protocol import Store
+
+class MemoryTable(Protocol):
+    """What this needs of ``store.translation_memory`` (``dragoman.store.protocol.TranslationMemoryStore``;
+    the translate layer does not import the store)."""
+
+    def lookup(self, model_id: str, sources: Iterable[str]) -> dict[str, str]: ...
+    def put(self, model_id: str, pairs: Mapping[str, str]) -> None: ...
+    def count_hits(self, model_id: str, sources: Iterable[str]) -> None: ...
+    def size(self, model_id: str) -> int: ...
+
+
+class HasMemoryTable(Protocol):
+    @property
+    def translation_memory(self) -> MemoryTable: ...
 
 
 class TranslationMemory:
-    def __init__(self, store: Store, model_id: str) -> None:
+    def __init__(self, store: HasMemoryTable, model_id: str) -> None:
         self.repository = store.translation_memory
         self.model_id = model_id
         self.lookups = 0

@@ -1,7 +1,7 @@
-"""Every table of the database: one module per concern, each owning a range of
-version numbers so that concerns add tables independently: core 1-99, translate 100-199, analyze 200-299,
-search 300-399, acquire (crawl state, stories, alerts) 400-499, scale 500-599. ``all_migrations`` lists them
-explicitly: a table exists whichever command opens a database first.
+"""Every table of the database: one module per concern, each owning a range of version numbers so that
+concerns add tables independently: core 1-99, translate 100-199, analyze 200-299, search 300-399, acquire
+(crawl state, stories, alerts) 400-499, scale 500-599. ``dragoman.store.migrations.all_migrations`` lists the
+modules explicitly: every table exists whichever command opens a database first.
 
 Each migration carries its SQL for both databases. Plain tables and indexes are written once
 (:func:`portable`) in the types both databases read alike (TEXT, BIGINT, DOUBLE PRECISION), with the two
