@@ -247,7 +247,6 @@ def write_ingest(
     for a page it has stored before.
     """
     key = article.key_url
-    record = article.to_json()
     published = iso_utc(article.published_at)
     select_article = "SELECT id, revision_count FROM articles WHERE key_url = ?" + lock_suffix
     row = None if claim_first else conn.execute(select_article, (key,)).fetchone()
@@ -260,7 +259,7 @@ def write_ingest(
         ).fetchone()
         if claimed is not None:
             article_id = int(claimed[0])
-            revision_id = insert_revision(conn, article_id, 1, article, record, now)
+            revision_id = insert_revision(conn, article_id, 1, article, article.to_json(), now)
             conn.execute("UPDATE articles SET current_revision_id = ? WHERE id = ?", (revision_id, article_id))
             archived = keep_original(conn, revision_id, original, now, archive_max_bytes)
             return IngestResult(IngestOutcome.STORED, article_id, revision_id, 1, archived)
@@ -275,7 +274,8 @@ def write_ingest(
         archived = keep_original(conn, int(same[0]), original, now, archive_max_bytes)
         return IngestResult(IngestOutcome.UNCHANGED, article_id, int(same[0]), int(same[1]), archived)
     revision = int(row[1]) + 1
-    revision_id = insert_revision(conn, article_id, revision, article, record, now)
+    # The record is serialized only when a revision is written: most ingests of a known page write nothing.
+    revision_id = insert_revision(conn, article_id, revision, article, article.to_json(), now)
     conn.execute(
         "UPDATE articles SET url = ?, outlet = ?, title = ?, rubric = ?, published_at = ?,"
         " updated_at = ?, current_revision_id = ?, revision_count = ? WHERE id = ?",
