@@ -25,6 +25,8 @@ from dragoman.settings import Settings, load_settings
 if TYPE_CHECKING:
     from rich.text import Text
 
+    from dragoman.store.protocol import Store
+
 F = TypeVar("F", bound=Callable[..., Any])
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
@@ -38,13 +40,13 @@ class AppContext:
         self.debug = debug
         self.quiet = quiet
 
-    def open_store(self, *, readonly: bool = False) -> Any:
+    def open_store(self, *, readonly: bool = False) -> Store:
         from dragoman.store import open_store
 
         is_file_db = not str(self.settings.db).startswith(("postgres", "sqlite:"))
         if readonly and is_file_db and not Path(self.settings.db).exists():
             raise ConfigError(f"no database at {self.settings.db}; run `dragoman ingest` first or pass --db")
-        return open_store(self.settings.db)
+        return open_store(self.settings.db, readonly=readonly)
 
     def echo(self, message: str = "", *, err: bool = True) -> None:
         if not self.quiet:

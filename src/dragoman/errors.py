@@ -9,7 +9,13 @@
     ├── TranslateError    engine or model failure
     │   └── ModelNotInstalled
     ├── AnalyzeError
-    └── StoreError        database failure
+    └── StoreError        database failure (the store maps its driver's errors into these, once)
+        ├── StoreMissingError      no database there, or one this version has not migrated (read-only opens)
+        ├── StoreLockedError       busy or locked, a serialization failure or a deadlock: try again later
+        ├── StoreIntegrityError    a constraint refused the write (unique key, foreign key, not null)
+        ├── StoreSchemaError       a table or column is missing: a database from before that stage's tables
+        ├── StoreQueryError        the database refused a statement or a value (syntax, type, range)
+        └── StoreReadOnlyError     a write to a database opened read-only
 
 Third-party exceptions are wrapped where they enter our code; a user sees one line that names the input,
 what happened and, when there is one, what to do next. Every error carries a short ``reason`` code that
@@ -73,3 +79,30 @@ class AnalyzeError(DragomanError):
 
 class StoreError(DragomanError):
     reason = "store"
+
+
+class StoreMissingError(StoreError):
+    """No database at the given place, or one without this version's tables; a read-only open neither
+    creates nor migrates it."""
+
+    reason = "no_database"
+
+
+class StoreLockedError(StoreError):
+    reason = "locked"
+
+
+class StoreIntegrityError(StoreError):
+    reason = "integrity"
+
+
+class StoreSchemaError(StoreError):
+    reason = "schema"
+
+
+class StoreQueryError(StoreError):
+    reason = "query"
+
+
+class StoreReadOnlyError(StoreError):
+    reason = "read_only"

@@ -16,7 +16,7 @@ from store_articles import article
 
 from dragoman.article import Article, Block, BlockKind, SentencePair, TranslatedSegment, Translation
 from dragoman.store import ArticleFilter, IngestOutcome, open_store
-from dragoman.store.migrations import Migration
+from dragoman.store.schema import portable
 
 
 def test_same_content_adds_nothing_and_changed_content_keeps_both(store: Any) -> None:
@@ -54,7 +54,7 @@ def test_migrations_are_recorded_once(store_url: str) -> None:
     with open_store(store_url) as store:
         applied = store.applied_migrations()
         assert applied[:2] == [1, 2]
-        extra = Migration(599, "test table", "CREATE TABLE t_extra (x INTEGER PRIMARY KEY, y REAL);")
+        extra = portable(599, "test table", "CREATE TABLE t_extra (x {id}, y DOUBLE PRECISION);")
         assert store.migrate([extra]) == [599]
         assert store.migrate([extra]) == []
         store.connection.execute("INSERT INTO t_extra (y) VALUES (?)", (1.5,))
@@ -117,8 +117,7 @@ def test_translation_and_analysis_are_stored_per_revision(store: Any) -> None:
 def test_the_compatibility_connection_speaks_sqlite_style_sql(store: Any) -> None:
     """What the stages write: ``?`` placeholders, INSERT OR IGNORE, rows by name and index, lastrowid."""
     conn = store.connection
-    with store.transaction() as tx:
-        tx.execute("CREATE TABLE IF NOT EXISTS kv (id INTEGER PRIMARY KEY, k TEXT UNIQUE, v TEXT)")
+    store.migrate([portable(598, "test table", "CREATE TABLE kv (id {id}, k TEXT UNIQUE, v TEXT)")])
     with store.transaction() as tx:
         cur = tx.execute("INSERT INTO kv (k, v) VALUES (?, ?)", ("a", "100% sure"))
         first_id = cur.lastrowid

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import json
 import re
-import sqlite3
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -476,7 +475,7 @@ class DeliveryThread(threading.Thread):
                 self._wake.clear()
                 try:
                     report = engine.deliver_pending()
-                except (DragomanError, sqlite3.Error) as exc:
+                except DragomanError as exc:
                     # A locked or lost database is retried next round; the watch itself goes on.
                     self._report_error(exc)
                 else:

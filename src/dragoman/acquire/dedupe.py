@@ -17,7 +17,6 @@ import gzip
 import hashlib
 import math
 import re
-import sqlite3
 from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -29,7 +28,7 @@ import numpy as np
 from datasketch import MinHash, MinHashLSH
 
 from dragoman.article import Article
-from dragoman.errors import ConfigError, StoreError
+from dragoman.errors import ConfigError, StoreError, StoreIntegrityError
 from dragoman.settings import DEFAULT_STORY_THRESHOLD
 from dragoman.store.base import IngestOutcome, IngestResult
 
@@ -336,14 +335,14 @@ class StoryIndex:
                 conn.executemany(
                     "INSERT INTO story_bands (key, article_id) VALUES (?, ?)", [(key, article_id) for key in keys]
                 )
-        except sqlite3.IntegrityError as exc:
+        except StoreIntegrityError as exc:
             # Two PostgreSQL transactions can both pass the re-check; the loser finds the winner's record.
             recorded = self._recorded(article_id)
             if recorded is None:
                 raise StoreError(f"cannot record the story of article {article_id}: {exc}") from exc
             return recorded
-        except sqlite3.DatabaseError as exc:
-            raise StoreError(f"cannot record the story of article {article_id}: {exc}") from exc
+        except StoreError as exc:
+            raise StoreError(f"cannot record the story of article {article_id}: {exc}", reason=exc.reason) from exc
         self._prune(datetime.fromisoformat(now).timestamp())
         return StoryAssignment(article_id, story_id, kind, similarity)
 

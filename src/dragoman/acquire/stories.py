@@ -6,9 +6,10 @@ them, so translate, analyze, serve and export use them without datasketch instal
 
 from __future__ import annotations
 
-import sqlite3
 from dataclasses import dataclass
 from typing import Any
+
+from dragoman.errors import StoreSchemaError
 
 
 def story_of(store: Any, article_id: int, *, limit: int | None = None) -> dict[str, Any] | None:
@@ -24,7 +25,7 @@ def story_of(store: Any, article_id: int, *, limit: int | None = None) -> dict[s
             " JOIN stories s ON s.id = m.story_id WHERE m.article_id = ?",
             (article_id,),
         ).fetchone()
-    except sqlite3.OperationalError:  # the acquire tables are not there: no stories
+    except StoreSchemaError:  # the acquire tables are not there: no stories
         return None
     if row is None:
         return None
@@ -47,7 +48,7 @@ def has_copies(store: Any) -> bool:
     """Whether any story has more than one member: when none has, no article can borrow a translation."""
     try:
         row = store.connection.execute("SELECT 1 FROM stories WHERE article_count > 1 LIMIT 1").fetchone()
-    except sqlite3.OperationalError:  # the acquire tables are not there: no stories
+    except StoreSchemaError:  # the acquire tables are not there: no stories
         return False
     return row is not None
 
@@ -58,7 +59,7 @@ def story_id_of(store: Any, article_id: int) -> int | None:
         row = store.connection.execute(
             "SELECT story_id FROM story_members WHERE article_id = ?", (article_id,)
         ).fetchone()
-    except sqlite3.OperationalError:  # the acquire tables are not there: nothing is a copy
+    except StoreSchemaError:  # the acquire tables are not there: nothing is a copy
         return None
     return int(row[0]) if row is not None else None
 
@@ -130,7 +131,7 @@ def link_story_copy(store: Any, stored: Any) -> StoryLink | None:
             " WHERE m.article_id = ?",
             (stored.id,),
         ).fetchone()
-    except sqlite3.OperationalError:  # a database without the acquire tables: no stories
+    except StoreSchemaError:  # a database without the acquire tables: no stories
         return None
     if row is None:
         return None

@@ -24,7 +24,7 @@ import Stemmer
 
 from dragoman.analyze.sentences import article_sentences
 from dragoman.article import Article, DateRef, Party
-from dragoman.errors import DragomanError
+from dragoman.errors import DragomanError, StoreQueryError, StoreReadOnlyError, StoreSchemaError
 from dragoman.extract.outlets import english_rubric
 from dragoman.store.analyses import ID_BITS
 from dragoman.store.base import StoredArticle
@@ -409,10 +409,8 @@ class SearchIndex:
                     ]
                     self._index_batch(conn, ids)
                     conn.executemany("DELETE FROM search_queue WHERE article_id = ?", [(i,) for i in ids])
-            except sqlite3.OperationalError as exc:
-                if "readonly" in str(exc) or "read-only" in str(exc):
-                    return done  # a read-only store serves the index as it is
-                raise
+            except StoreReadOnlyError:
+                return done  # a read-only store serves the index as it is
             if not ids:
                 break
             done += len(ids)
@@ -464,7 +462,7 @@ class SearchIndex:
             try:
                 fts_rows.append(self._index_rows(conn, stored))
             except (TypeError, ValueError, AttributeError, KeyError, IndexError, OverflowError, RecursionError,
-                    sqlite3.InterfaceError, sqlite3.ProgrammingError) as exc:  # fmt: skip
+                    StoreQueryError) as exc:  # fmt: skip
                 conn.execute("ROLLBACK TO index_article")
                 self.left_out.append(LeftOut(article_id, "index_crash", f"{type(exc).__name__}: {exc}"))
             conn.execute("RELEASE index_article")
@@ -557,7 +555,7 @@ class SearchIndex:
                 " GROUP BY d.outlet",
                 (*params, FACET_SAMPLE),
             ).fetchall()
-        except sqlite3.OperationalError as exc:
+        except (StoreQueryError, StoreSchemaError) as exc:  # FTS5 refused the query (syntax, a column)
             raise QueryError(f"cannot run this query: {exc}") from exc
         hits = self._hits(rows, tree)
         return SearchResults(

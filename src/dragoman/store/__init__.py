@@ -7,13 +7,16 @@ from typing import Any
 
 from dragoman.errors import ConfigError
 from dragoman.store.base import ArticleFilter, IngestOutcome, IngestResult, StoredArticle
+from dragoman.store.protocol import Store
 from dragoman.store.sqlite import SQLiteStore
 
-__all__ = ["ArticleFilter", "IngestOutcome", "IngestResult", "SQLiteStore", "StoredArticle", "open_store"]
+__all__ = ["ArticleFilter", "IngestOutcome", "IngestResult", "SQLiteStore", "Store", "StoredArticle", "open_store"]
 
 
-def open_store(url: str | Path, **kwargs: Any) -> Any:
-    """Open the store named by ``url``: a file path (SQLite) or a ``postgresql://`` URL."""
+def open_store(url: str | Path, **kwargs: Any) -> Store:
+    """Open the store named by ``url``: a file path (SQLite) or a ``postgresql://`` URL. ``readonly=True``
+    opens an existing, migrated database for reading only (StoreMissingError otherwise): it is never
+    created, migrated or written."""
     text = str(url)
     if text.startswith(("postgresql://", "postgres://")):
         try:

@@ -6,15 +6,13 @@ fetched again unchanged (or the same page reached from two URLs) is stored once.
 links a revision to its bytes with what came with them: where they came from (``http`` fetch, local
 ``file``, ``warc`` record), the URL, HTTP status, Content-Type, response headers and fetch time.
 
-The SQL here is written once for both backends with ``?`` placeholders: the SQLite connection takes it as
-is, and PostgreSQL's ``PgConnection`` translates it.
+The SQL here is written once for both databases with ``?`` placeholders (see ``dragoman.store.base``).
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import sqlite3
 import zlib
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -22,6 +20,7 @@ from enum import StrEnum
 from typing import Any
 
 from dragoman.errors import StoreError
+from dragoman.store.connection import rewrap
 
 COMPRESSION = "zlib"
 ZLIB_LEVEL = 6  # zlib's default: most of the gain of level 9 at a third of its time on HTML
@@ -204,26 +203,26 @@ def archive_stats(conn: Any) -> dict[str, int]:
 
 
 class ArchiveReads:
-    """The archive's read methods, shared by both stores (each has a ``connection`` taking ``?`` SQL)."""
+    """The archive's read methods, shared by both stores (each has an ``sql`` connection taking portable SQL)."""
 
-    connection: Any
+    sql: Any
 
     def original(self, article_id: int, revision: int | None = None) -> StoredOriginal | None:
         """The bytes an article's revision (default: the current one) was extracted from, if kept."""
         try:
-            return load_original(self.connection, article_id, revision)
-        except sqlite3.DatabaseError as exc:  # PostgreSQL's errors arrive as sqlite3's (store/postgres.py)
-            raise StoreError(f"cannot read the original of article {article_id}: {exc}") from exc
+            return load_original(self.sql, article_id, revision)
+        except StoreError as exc:
+            raise rewrap(exc, f"cannot read the original of article {article_id}") from exc
 
     def has_original(self, article_id: int, revision: int) -> bool:
-        return has_original(self.connection, article_id, revision)
+        return has_original(self.sql, article_id, revision)
 
     def originals(self, article_id: int) -> list[StoredOriginal]:
         """Every kept original of an article, by revision (a re-extraction shares its revision's)."""
         try:
-            return load_originals(self.connection, article_id)
-        except sqlite3.DatabaseError as exc:
-            raise StoreError(f"cannot read the originals of article {article_id}: {exc}") from exc
+            return load_originals(self.sql, article_id)
+        except StoreError as exc:
+            raise rewrap(exc, f"cannot read the originals of article {article_id}") from exc
 
     def archive_stats(self) -> dict[str, int]:
-        return archive_stats(self.connection)
+        return archive_stats(self.sql)

@@ -1,59 +1,42 @@
-"""The PostgreSQL store: the SQLite store's interface over psycopg 3, for a corpus shared by many writers.
+"""The PostgreSQL store over psycopg 3, for a corpus shared by many writers: ``store.base``'s algorithms with
+PostgreSQL's dialect hooks. An article's row is locked (``SELECT ... FOR UPDATE``) before its revisions are
+compared, so two processes storing the same page never create two articles or two revisions; a write that
+meets a serialization failure or a deadlock is tried again. Timestamps stay ISO 8601 text (UTC), as in
+SQLite, so records and stage tables compare and copy the same on both databases.
 
-Ingest is idempotent and safe with several writers at once: a new article is claimed with
-``INSERT ... ON CONFLICT (key_url) DO NOTHING`` and an existing one is locked with ``SELECT ... FOR UPDATE``
-before its revisions are compared, so two processes storing the same page never create two articles or
-two revisions, and a revision number is never taken twice. Timestamps stay ISO 8601 text (UTC), as in
-SQLite, so records and stage tables compare and copy the same on both backends.
-
-``connection`` is a small compatibility layer (:class:`PgConnection`): the stages write SQLite-flavoured
-SQL with ``?`` placeholders and read rows by name or index; it translates that SQL and those rows, and it
-raises ``sqlite3`` exception types so the stages' error handling works on both backends.
+``sql`` (:class:`PgConnection`) takes the store's portable SQL with ``?`` placeholders and changes nothing
+but the placeholders; rows read by name or index. psycopg's errors become ``StoreError`` subclasses here.
+``connection`` additionally runs :func:`sqlite_compat_sql` (see there) for code outside the store that
+still writes SQLite's SQL.
 """
 
 from __future__ import annotations
 
-import json
+import functools
 import re
-import sqlite3
-import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from datetime import UTC, datetime
 from typing import Any
 
 import psycopg
 from psycopg import errors as pg_errors
 from psycopg.adapt import Loader
 
-from dragoman.article import Article, Translation
-from dragoman.errors import StoreError
-from dragoman.store.archive import (
-    ArchiveReads,
-    Original,
-    keep_original,
+from dragoman.errors import (
+    StoreError,
+    StoreIntegrityError,
+    StoreLockedError,
+    StoreMissingError,
+    StoreQueryError,
+    StoreReadOnlyError,
+    StoreSchemaError,
 )
-from dragoman.store.base import (
-    SELECT_REVISIONS,
-    ArticleFilter,
-    IngestOutcome,
-    IngestResult,
-    ReextractOutcome,
-    StoredArticle,
-    get_current,
-    iso_utc,
-    iter_current,
-    load_stored,
-    write_reextraction,
-)
+from dragoman.store.base import SQLStore, now_iso
+from dragoman.store.connection import first_line
 from dragoman.store.migrations import Migration, all_migrations
 
 MIGRATION_LOCK_KEY = 0x6472_6167  # "drag": one migrator at a time across processes
 RETRIES = 5  # serialization failures and deadlocks are retried this many times
-
-
-def _now() -> str:
-    return datetime.now(UTC).isoformat()
 
 
 # -- rows and values as the SQLite code expects them ----------------------------------------------------
@@ -113,22 +96,15 @@ class _NumericLoader(Loader):
         return int(text)
 
 
-# -- SQLite-flavoured SQL to PostgreSQL ------------------------------------------------------------------
+# -- placeholders: the one rewrite the store's own SQL gets -----------------------------------------------
 
 _QUOTED_OR_MARK = re.compile(r"'(?:[^']|'')*'|\"(?:[^\"]|\"\")*\"|\?|%")
-_INSERT_OR_IGNORE = re.compile(r"^\s*INSERT\s+OR\s+IGNORE\s+INTO\b", re.IGNORECASE)
-_INSERT_OR_REPLACE = re.compile(r"^\s*INSERT\s+OR\s+REPLACE\s+INTO\s+(\w+)\s*\(([^)]*)\)", re.IGNORECASE)
-_RETURNING = re.compile(r"\bRETURNING\b", re.IGNORECASE)
-_CREATE = re.compile(r"^\s*CREATE\s+(TABLE|INDEX|UNIQUE)", re.IGNORECASE)
-_FTS5_COMMAND = re.compile(r"^\s*INSERT\s+INTO\s+(\w+)\s*\(\s*\1\s*\)", re.IGNORECASE)
-_IS_PARAM = re.compile(r"\bIS\s+\?", re.IGNORECASE)
-_IS_NOT_PARAM = re.compile(r"\bIS\s+NOT\s+\?", re.IGNORECASE)
-_UNIXEPOCH_DATE = re.compile(r"\bdate\(([^()']+),\s*'unixepoch'\)", re.IGNORECASE)
-_IFNULL = re.compile(r"\bIFNULL\s*\(", re.IGNORECASE)
 
 
-def translate_sql(sql: str, *, with_params: bool, conflict_target: str | None = None) -> str:
-    """``?`` to ``%s`` (and ``%`` to ``%%``) outside literals, plus the SQLite idioms the stages use."""
+@functools.lru_cache(maxsize=2048)
+def placeholders(sql: str, *, with_params: bool = True) -> str:
+    """``?`` to ``%s`` (and, with parameters, a literal ``%`` to ``%%``) outside string literals and quoted
+    names; nothing else changes."""
 
     def swap(match: re.Match[str]) -> str:
         token = match.group(0)
@@ -138,79 +114,39 @@ def translate_sql(sql: str, *, with_params: bool, conflict_target: str | None = 
             return token.replace("%", "%%") if with_params else token
         return token
 
-    # SQLite's null-safe comparisons with a parameter: ``x IS ?`` / ``x IS NOT ?``.
-    sql = _IS_NOT_PARAM.sub("IS DISTINCT FROM ?", sql)
-    sql = _IS_PARAM.sub("IS NOT DISTINCT FROM ?", sql)
-    text = _QUOTED_OR_MARK.sub(swap, sql)
-    if _CREATE.match(text):
-        text = sqlite_ddl_to_postgres(text)
-    text = _IFNULL.sub("COALESCE(", text)
-    text = _UNIXEPOCH_DATE.sub(r"to_char(to_timestamp(\1) AT TIME ZONE 'UTC', 'YYYY-MM-DD')", text)
-    if _INSERT_OR_IGNORE.match(text):
-        text = _INSERT_OR_IGNORE.sub("INSERT INTO", text, count=1)
-        text = _add_conflict_clause(text, "ON CONFLICT DO NOTHING")
-    elif conflict_target is not None and (replace := _INSERT_OR_REPLACE.match(text)):
-        columns = [c.strip() for c in replace.group(2).split(",")]
-        keys = {k.strip() for k in conflict_target.split(",")}
-        updates = ", ".join(f"{c} = EXCLUDED.{c}" for c in columns if c not in keys)
-        action = f"DO UPDATE SET {updates}" if updates else "DO NOTHING"
-        text = re.sub(r"^\s*INSERT\s+OR\s+REPLACE\s+INTO", "INSERT INTO", text, count=1, flags=re.IGNORECASE)
-        text = _add_conflict_clause(text, f"ON CONFLICT ({conflict_target}) {action}")
-    return text
+    return _QUOTED_OR_MARK.sub(swap, sql)
 
 
-def _add_conflict_clause(text: str, clause: str) -> str:
-    stripped = text.rstrip().rstrip(";")
-    returning = _RETURNING.search(stripped)
-    if returning:
-        return f"{stripped[: returning.start()]}{clause} {stripped[returning.start() :]}"
-    return f"{stripped} {clause}"
+# -- errors ------------------------------------------------------------------------------------------------
 
-
-_DDL_RULES: list[tuple[re.Pattern[str], str]] = [
-    (
-        re.compile(r"\bINTEGER\s+PRIMARY\s+KEY(\s+AUTOINCREMENT)?\b", re.I),
-        "BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY",
-    ),
-    (re.compile(r"\bINTEGER\b", re.I), "BIGINT"),
-    (re.compile(r"\bREAL\b", re.I), "DOUBLE PRECISION"),
-    (re.compile(r"\bBLOB\b", re.I), "BYTEA"),
-    (re.compile(r"\)\s*WITHOUT\s+ROWID", re.I), ")"),
-    (
-        re.compile(r"\(\s*strftime\('%Y-%m-%dT%H:%M:%fZ',\s*'now'\)\s*\)", re.I),
-        "(to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'))",
-    ),
+_ERROR_KINDS: list[tuple[type[BaseException], type[StoreError]]] = [
+    (pg_errors.SerializationFailure, StoreLockedError),
+    (pg_errors.DeadlockDetected, StoreLockedError),
+    (pg_errors.LockNotAvailable, StoreLockedError),
+    (pg_errors.UndefinedTable, StoreSchemaError),
+    (pg_errors.UndefinedColumn, StoreSchemaError),
+    (pg_errors.ReadOnlySqlTransaction, StoreReadOnlyError),
+    (pg_errors.InvalidCatalogName, StoreMissingError),
+    (psycopg.IntegrityError, StoreIntegrityError),
+    (psycopg.ProgrammingError, StoreQueryError),
+    (psycopg.DataError, StoreQueryError),
 ]
 
 
-def sqlite_ddl_to_postgres(sql: str) -> str:
-    """The PostgreSQL form of a plain SQLite migration (tables, indexes): types and identity columns.
-
-    Virtual tables (FTS5) and triggers are not translated: such migrations carry their own ``postgres``.
-    """
-    for pattern, replacement in _DDL_RULES:
-        sql = pattern.sub(replacement, sql)
-    return sql
-
-
-def postgres_form(migration: Migration) -> str:
-    return migration.postgres if migration.postgres is not None else sqlite_ddl_to_postgres(migration.sqlite)
+def postgres_error(exc: psycopg.Error, what: str | None = None) -> StoreError:
+    """The StoreError for a psycopg error; ``what`` (``cannot store ...``) leads the message."""
+    message = first_line(exc)
+    kind = next((k for base, k in _ERROR_KINDS if isinstance(exc, base)), StoreError)
+    if kind is StoreError and isinstance(exc, psycopg.OperationalError) and "does not exist" in message:
+        kind = StoreMissingError  # refused at connect time (no SQLSTATE there): no such database
+    return kind(f"{what}: {message}" if what else message)
 
 
-def _sqlite_error(exc: psycopg.Error) -> sqlite3.Error:
-    """The ``sqlite3`` exception the stages' ``except`` clauses expect for a PostgreSQL error."""
-    message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-    if isinstance(exc, psycopg.IntegrityError):
-        return sqlite3.IntegrityError(message)
-    if isinstance(exc, psycopg.OperationalError | pg_errors.SerializationFailure | pg_errors.DeadlockDetected):
-        return sqlite3.OperationalError(message)
-    if isinstance(exc, psycopg.ProgrammingError | psycopg.DataError):
-        return sqlite3.OperationalError(message)
-    return sqlite3.DatabaseError(message)
+# -- the connection ---------------------------------------------------------------------------------------
 
 
 class PgCursor:
-    """What ``sqlite3.Cursor`` offers the stages: fetchone/fetchall/iteration, rowcount, lastrowid."""
+    """What ``sqlite3.Cursor`` offers: fetchone/fetchall/iteration, rowcount, lastrowid."""
 
     def __init__(self, owner: PgConnection, cursor: psycopg.Cursor[Any], inserted: bool) -> None:
         self._owner = owner
@@ -239,7 +175,8 @@ class PgCursor:
 
     @property
     def lastrowid(self) -> int | None:
-        """The identity value of the last INSERT (``lastval()``), as SQLite's ``lastrowid`` gives it."""
+        """The identity value of the last INSERT (``lastval()``), as SQLite's ``lastrowid`` gives it; the
+        store's own SQL uses ``RETURNING id`` instead."""
         if not self._inserted:
             return None
         try:
@@ -251,39 +188,48 @@ class PgCursor:
 
 
 class PgConnection:
-    """SQLite-style ``execute`` over a psycopg connection (see the module docstring)."""
+    """``execute`` with ``?`` placeholders over a psycopg connection; errors as StoreError subclasses.
 
-    def __init__(self, raw: psycopg.Connection[Any]) -> None:
+    ``compat`` (for ``store.connection`` only) runs :func:`sqlite_compat_sql` first: see there.
+    """
+
+    def __init__(self, raw: psycopg.Connection[Any], *, compat: bool = False) -> None:
         self.raw = raw
+        self.compat = compat
         self._conflict_targets: dict[str, str | None] = {}
 
+    def _text(self, sql: str, with_params: bool) -> str:
+        if self.compat:
+            sql = sqlite_compat_sql(sql, self._replace_target(sql))
+        return placeholders(sql, with_params=with_params)
+
     def execute(self, sql: str, params: Sequence[Any] | dict[str, Any] | None = None) -> PgCursor:
-        if _FTS5_COMMAND.match(sql):  # INSERT INTO t(t) VALUES ('optimize'): FTS5 upkeep, nothing to do here
+        if self.compat and _FTS5_COMMAND.match(sql):  # INSERT INTO t(t) VALUES ('optimize'): FTS5 upkeep
             return PgCursor(self, self.raw.execute("SELECT 1 WHERE false"), False)
         with_params = bool(params)
-        text = translate_sql(sql, with_params=with_params, conflict_target=self._replace_target(sql))
+        text = self._text(sql, with_params)
         try:
             cursor = self.raw.execute(text, _adapt(params) if with_params else None)  # type: ignore[arg-type]
         except psycopg.Error as exc:
-            raise _sqlite_error(exc) from exc
-        return PgCursor(self, cursor, text.lstrip()[:6].upper() == "INSERT")
+            raise postgres_error(exc) from exc
+        return PgCursor(self, cursor, self.compat and text.lstrip()[:6].upper() == "INSERT")
 
     def executemany(self, sql: str, seq: Iterable[Sequence[Any]]) -> PgCursor:
-        text = translate_sql(sql, with_params=True, conflict_target=self._replace_target(sql))
+        text = self._text(sql, True)
         cursor = self.raw.cursor()
         try:
             cursor.executemany(text, [_adapt(p) for p in seq])  # type: ignore[arg-type]
         except psycopg.Error as exc:
-            raise _sqlite_error(exc) from exc
+            raise postgres_error(exc) from exc
         return PgCursor(self, cursor, False)
 
     def executescript(self, script: str) -> None:
         try:
             self.raw.execute(script)  # type: ignore[call-overload]
         except psycopg.Error as exc:
-            raise _sqlite_error(exc) from exc
+            raise postgres_error(exc) from exc
 
-    def commit(self) -> None:  # autocommit outside ``transaction()``: nothing pending
+    def commit(self) -> None:  # autocommit outside a transaction: nothing pending
         return None
 
     def _replace_target(self, sql: str) -> str | None:
@@ -309,24 +255,79 @@ def _adapt(params: Any) -> Any:
     return [int(p) if isinstance(p, bool) else bytes(p) if isinstance(p, memoryview | bytearray) else p for p in params]
 
 
+# -- COMPATIBILITY ONLY: SQLite's SQL from code outside the store -----------------------------------------
+#
+# Until the SQL still held by acquire/ (dedupe, stories, alerts, revisions), pipeline/watch.py, scale/
+# (dbtools, stages), analyze/index.py, serve/queries.py and search/sqlite.py moves into store repositories
+# written in portable SQL, ``store.connection`` rewrites the SQLite idioms they use. The store's own SQL
+# (``store.sql``) never goes through this; delete it (and ``PgConnection.compat``) once nothing needs it.
+
+_INSERT_OR_IGNORE = re.compile(r"^\s*INSERT\s+OR\s+IGNORE\s+INTO\b", re.IGNORECASE)
+_INSERT_OR_REPLACE = re.compile(r"^\s*INSERT\s+OR\s+REPLACE\s+INTO\s+(\w+)\s*\(([^)]*)\)", re.IGNORECASE)
+_RETURNING = re.compile(r"\bRETURNING\b", re.IGNORECASE)
+_FTS5_COMMAND = re.compile(r"^\s*INSERT\s+INTO\s+(\w+)\s*\(\s*\1\s*\)", re.IGNORECASE)
+_IS_PARAM = re.compile(r"\bIS\s+\?", re.IGNORECASE)
+_IS_NOT_PARAM = re.compile(r"\bIS\s+NOT\s+\?", re.IGNORECASE)
+_UNIXEPOCH_DATE = re.compile(r"\bdate\(([^()']+),\s*'unixepoch'\)", re.IGNORECASE)
+_IFNULL = re.compile(r"\bIFNULL\s*\(", re.IGNORECASE)
+
+
+@functools.lru_cache(maxsize=2048)
+def sqlite_compat_sql(sql: str, conflict_target: str | None = None) -> str:
+    """SQLite idioms as PostgreSQL says them: ``x IS ?``, ``IFNULL``, ``date(x, 'unixepoch')``,
+    ``INSERT OR IGNORE`` and ``INSERT OR REPLACE`` (on ``conflict_target``, the table's primary key).
+    Compatibility only (see the comment above); placeholders are changed afterwards by :func:`placeholders`."""
+    sql = _IS_NOT_PARAM.sub("IS DISTINCT FROM ?", sql)
+    sql = _IS_PARAM.sub("IS NOT DISTINCT FROM ?", sql)
+    sql = _IFNULL.sub("COALESCE(", sql)
+    sql = _UNIXEPOCH_DATE.sub(r"to_char(to_timestamp(\1) AT TIME ZONE 'UTC', 'YYYY-MM-DD')", sql)
+    if _INSERT_OR_IGNORE.match(sql):
+        sql = _INSERT_OR_IGNORE.sub("INSERT INTO", sql, count=1)
+        sql = _add_conflict_clause(sql, "ON CONFLICT DO NOTHING")
+    elif conflict_target is not None and (replace := _INSERT_OR_REPLACE.match(sql)):
+        columns = [c.strip() for c in replace.group(2).split(",")]
+        keys = {k.strip() for k in conflict_target.split(",")}
+        updates = ", ".join(f"{c} = EXCLUDED.{c}" for c in columns if c not in keys)
+        action = f"DO UPDATE SET {updates}" if updates else "DO NOTHING"
+        sql = re.sub(r"^\s*INSERT\s+OR\s+REPLACE\s+INTO", "INSERT INTO", sql, count=1, flags=re.IGNORECASE)
+        sql = _add_conflict_clause(sql, f"ON CONFLICT ({conflict_target}) {action}")
+    return sql
+
+
+def _add_conflict_clause(text: str, clause: str) -> str:
+    stripped = text.rstrip().rstrip(";")
+    returning = _RETURNING.search(stripped)
+    if returning:
+        return f"{stripped[: returning.start()]}{clause} {stripped[returning.start() :]}"
+    return f"{stripped} {clause}"
+
+
 # -- the store -------------------------------------------------------------------------------------------
 
 
-class PostgresStore(ArchiveReads):
+class PostgresStore(SQLStore):
     backend = "postgres"
+    lock_suffix = " FOR UPDATE"  # the article's row is locked while its revisions are compared
+    claim_first = True  # concurrent writers: the unique key on key_url decides who creates an article
+    write_attempts = 5  # serialization failures and deadlocks are tried again this often
 
     def __init__(self, url: str, *, readonly: bool = False, migrate: bool = True) -> None:
+        """Connect (migrating the database unless ``migrate`` is false); ``readonly`` opens a migrated database
+        in read-only transactions and never migrates or writes it."""
+        super().__init__()
         self.url = url
         self.readonly = readonly
         try:
             self.raw = psycopg.connect(url, autocommit=True, row_factory=_row_factory)
         except psycopg.Error as exc:
-            raise StoreError(f"cannot connect to {_redact(url)}: {str(exc).strip().splitlines()[0]}") from exc
+            raise postgres_error(exc, f"cannot connect to {_redact(url)}") from exc
         self.raw.adapters.register_loader("numeric", _NumericLoader)
-        self.connection = PgConnection(self.raw)
+        self.sql = PgConnection(self.raw)
+        self.connection = PgConnection(self.raw, compat=True)
         try:
             if readonly:
                 self.raw.execute("SET default_transaction_read_only = on")
+                self.check_migrated(f"database {_redact(url)}")
             elif migrate:
                 self.migrate()
         except BaseException:
@@ -338,38 +339,22 @@ class PostgresStore(ArchiveReads):
     def close(self) -> None:
         self.raw.close()
 
-    def __enter__(self) -> PostgresStore:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
     @contextmanager
     def transaction(self) -> Iterator[PgConnection]:
-        """One transaction (a savepoint when nested); yields the SQLite-style connection."""
+        """One transaction (a savepoint when nested); yields ``connection`` (see the module docstring)."""
+        with self._transaction_on(self.connection) as conn:
+            yield conn
+
+    def _transaction(self) -> Any:
+        return self._transaction_on(self.sql)
+
+    @contextmanager
+    def _transaction_on(self, conn: PgConnection) -> Iterator[PgConnection]:
         try:
             with self.raw.transaction():
-                yield self.connection
-        except psycopg.Error as exc:
-            raise StoreError(f"database error: {str(exc).strip().splitlines()[0]}") from exc
-
-    def _retrying(self, work: Any, what: str) -> Any:
-        """Run ``work(cursor)`` in one transaction, again on serialization failure or deadlock."""
-        for attempt in range(RETRIES):
-            try:
-                with self.raw.transaction():
-                    return work(self.raw.cursor())
-            except (pg_errors.SerializationFailure, pg_errors.DeadlockDetected):
-                if attempt == RETRIES - 1:
-                    raise
-                time.sleep(0.01 * 2**attempt)
-            except psycopg.Error as exc:
-                raise StoreError(f"cannot store {what}: {str(exc).strip().splitlines()[0]}") from exc
-        raise AssertionError("unreachable")
-
-    def applied_migrations(self) -> list[int]:
-        rows = self.raw.execute("SELECT version FROM schema_migrations ORDER BY version").fetchall()
-        return [int(row[0]) for row in rows]
+                yield conn
+        except psycopg.Error as exc:  # at COMMIT (a deferred check, a serialization failure)
+            raise postgres_error(exc) from exc
 
     def migrate(self, migrations: Sequence[Migration] | None = None) -> list[int]:
         """Apply what is missing under an advisory lock (several processes may open a new database at once)."""
@@ -389,168 +374,17 @@ class PostgresStore(ArchiveReads):
                         continue
                     current = migration.version
                     with self.raw.transaction():
-                        self.raw.execute(postgres_form(migration))  # type: ignore[call-overload]
+                        self.raw.execute(migration.postgres)  # type: ignore[call-overload]
                         self.raw.execute(
                             "INSERT INTO schema_migrations (version, name, applied_at) VALUES (%s, %s, %s)",
-                            (migration.version, migration.name, _now()),
+                            (migration.version, migration.name, now_iso()),
                         )
                     done.append(migration.version)
-        except psycopg.Error as exc:
+        except (psycopg.Error, StoreError) as exc:
             failing = f" (migration {current})" if current is not None else ""
-            raise StoreError(f"cannot migrate {_redact(self.url)}{failing}: {str(exc).strip()}") from exc
+            cause = exc if isinstance(exc, psycopg.Error) else exc.__cause__ or exc
+            raise StoreError(f"cannot migrate {_redact(self.url)}{failing}: {str(cause).strip()}") from exc
         return done
-
-    # -- writing --------------------------------------------------------------------------------------
-
-    def ingest(self, article: Article, original: Original | None = None, *, archive_max_bytes: int = 0) -> IngestResult:
-        """Store an article and, when given, its original (see ``dragoman.store.archive``), in one transaction."""
-        if not article.content_sha256:
-            article.content_sha256 = article.compute_content_hash()
-        key = article.key_url
-        record = article.to_json()
-
-        def work(cur: psycopg.Cursor[Any]) -> IngestResult:
-            now = _now()
-            fields = (article.url, article.outlet, article.title, article.rubric, iso_utc(article.published_at))
-            claimed = cur.execute(
-                "INSERT INTO articles (key_url, url, outlet, title, rubric, published_at, language,"
-                " first_seen_at, updated_at, revision_count) VALUES (%s,%s,%s,%s,%s,%s,%s,%s,%s,1)"
-                " ON CONFLICT (key_url) DO NOTHING RETURNING id",
-                (key, *fields, article.language, now, now),
-            ).fetchone()
-            if claimed is not None:
-                article_id = int(claimed[0])
-                revision_id = self._insert_revision(cur, article_id, 1, article, record, now)
-                cur.execute("UPDATE articles SET current_revision_id = %s WHERE id = %s", (revision_id, article_id))
-                archived = self._keep_original(revision_id, original, now, archive_max_bytes)
-                return IngestResult(IngestOutcome.STORED, article_id, revision_id, 1, archived)
-            # Someone stored this URL before: lock its row so concurrent revisions queue behind us.
-            row = cur.execute(
-                "SELECT id, revision_count FROM articles WHERE key_url = %s FOR UPDATE", (key,)
-            ).fetchone()
-            article_id = int(row[0])
-            same = cur.execute(
-                "SELECT id, revision FROM revisions WHERE article_id = %s AND content_sha256 = %s",
-                (article_id, article.content_sha256),
-            ).fetchone()
-            if same is not None:
-                # A revision stored before the archive (or with it off) gets these bytes: they extract to it.
-                archived = self._keep_original(int(same[0]), original, now, archive_max_bytes)
-                return IngestResult(IngestOutcome.UNCHANGED, article_id, int(same[0]), int(same[1]), archived)
-            revision = int(row[1]) + 1
-            revision_id = self._insert_revision(cur, article_id, revision, article, record, now)
-            cur.execute(
-                "UPDATE articles SET url = %s, outlet = %s, title = %s, rubric = %s, published_at = %s,"
-                " updated_at = %s, current_revision_id = %s, revision_count = %s WHERE id = %s",
-                (*fields, now, revision_id, revision, article_id),
-            )
-            archived = self._keep_original(revision_id, original, now, archive_max_bytes)
-            return IngestResult(IngestOutcome.REVISED, article_id, revision_id, revision, archived)
-
-        return self._retrying(work, key)
-
-    def _keep_original(self, revision_id: int, original: Original | None, now: str, max_bytes: int) -> str | None:
-        """The archive's SQL through the SQLite-style connection, inside the caller's transaction."""
-        try:
-            return keep_original(self.connection, revision_id, original, now, max_bytes)
-        except sqlite3.DatabaseError as exc:
-            raise StoreError(f"cannot keep the original of revision {revision_id}: {exc}") from exc
-
-    def record_reextraction(self, stored: StoredArticle, article: Article) -> ReextractOutcome:
-        """What today's extractor made of ``stored``'s original (see ``store.base.write_reextraction``)."""
-        try:
-            with self.transaction() as conn:
-                conn.execute("SELECT id FROM articles WHERE id = ? FOR UPDATE", (stored.id,))
-                return write_reextraction(conn, stored, article, _now())
-        except sqlite3.DatabaseError as exc:
-            raise StoreError(f"cannot store the re-extraction of article {stored.id}: {exc}") from exc
-
-    @staticmethod
-    def _insert_revision(
-        cur: psycopg.Cursor[Any], article_id: int, revision: int, article: Article, record: str, now: str
-    ) -> int:
-        row = cur.execute(
-            "INSERT INTO revisions (article_id, revision, content_sha256, raw_sha256, fetched_at, stored_at,"
-            " extractor_version, source_url, record) VALUES (%s,%s,%s,%s,%s,%s,%s,%s,%s) RETURNING id",
-            (
-                article_id,
-                revision,
-                article.content_sha256,
-                article.raw_sha256,
-                iso_utc(article.fetched_at),
-                now,
-                article.extractor_version or article.extractor,
-                article.url,
-                record,
-            ),
-        ).fetchone()
-        return int(row[0])
-
-    def save_translation(self, revision_id: int, translation: Translation) -> None:
-        flags = sum(len(s.flags) for seg in translation.segments() for s in seg.sentences)
-
-        def work(cur: psycopg.Cursor[Any]) -> None:
-            cur.execute(
-                "INSERT INTO translations (revision_id, engine, model_id, translated_at, flag_count, record)"
-                " VALUES (%s,%s,%s,%s,%s,%s) ON CONFLICT (revision_id, model_id) DO UPDATE SET"
-                " engine = EXCLUDED.engine, translated_at = EXCLUDED.translated_at,"
-                " flag_count = EXCLUDED.flag_count, record = EXCLUDED.record",
-                (
-                    revision_id,
-                    translation.engine,
-                    translation.model_id,
-                    iso_utc(translation.translated_at),
-                    flags,
-                    json.dumps(translation.to_dict(), ensure_ascii=False),
-                ),
-            )
-
-        self._retrying(work, f"translation of revision {revision_id}")
-
-    def save_analysis(self, revision_id: int, analysis: dict[str, Any], analyzer_version: str) -> None:
-        def work(cur: psycopg.Cursor[Any]) -> None:
-            cur.execute(
-                "INSERT INTO analyses (revision_id, analyzer_version, analyzed_at, record) VALUES (%s,%s,%s,%s)"
-                " ON CONFLICT (revision_id, analyzer_version) DO UPDATE SET"
-                " analyzed_at = EXCLUDED.analyzed_at, record = EXCLUDED.record",
-                (revision_id, analyzer_version, _now(), json.dumps(analysis, ensure_ascii=False)),
-            )
-
-        self._retrying(work, f"analysis of revision {revision_id}")
-
-    # -- reading --------------------------------------------------------------------------------------
-
-    def count(self) -> int:
-        return int(self.raw.execute("SELECT count(*) FROM articles").fetchone()[0])
-
-    def get(self, ref: int | str) -> StoredArticle | None:
-        """An article by numeric id or by URL (canonical or as fetched), with its latest results."""
-        return get_current(lambda sql, params: self.raw.execute(sql, params).fetchone(), "%s", ref)
-
-    def revisions(self, article_id: int) -> list[StoredArticle]:
-        rows = self.raw.execute(SELECT_REVISIONS.format(p="%s"), (article_id,)).fetchall()
-        return [load_stored(row) for row in rows]
-
-    def iter_articles(
-        self,
-        where: ArticleFilter | None = None,
-        *,
-        batch_size: int = 500,
-        on_unreadable: Callable[[int, StoreError], None] | None = None,
-    ) -> Iterator[StoredArticle]:
-        """Stream the current revision of matching articles in id order, a page at a time (see ``iter_current``
-        for ``on_unreadable``)."""
-        return iter_current(
-            lambda sql, params: self.raw.execute(sql, params).fetchall(), "%s", where, batch_size, on_unreadable
-        )
-
-    # -- search (see dragoman.search.postgres) --------------------------------------------------------
-
-    def search(self, query: Any) -> Any:
-        """Full-text search with PostgreSQL's russian and english configurations; see ``pgsearch``."""
-        from dragoman.search.postgres import PostgresSearchIndex
-
-        return PostgresSearchIndex(self).search(query)
 
 
 def _redact(url: str) -> str:

@@ -1,24 +1,34 @@
 """Translation memory: finished English sentences keyed by (model id, normalized Russian sentence).
 
 Wire copy and boilerplate repeat across outlets; each distinct sentence is translated once per model.
-The table lives in the article database (see ``schema.py``), so a resumed run reuses what was done.
+The table lives in the article database (``store.translation_memory``, see ``dragoman.store.translations``),
+so a resumed run reuses what was done; this class counts lookups and hits for the run's report.
 """
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Iterable, Mapping
-from datetime import UTC, datetime
-from typing import Any
+from typing import Protocol
 
-from dragoman.errors import StoreError
 
-_CHUNK = 500  # SQLite host parameters per query stay well under the limit
+class MemoryTable(Protocol):
+    """What this needs of ``store.translation_memory`` (``dragoman.store.protocol.TranslationMemoryStore``;
+    the translate layer does not import the store)."""
+
+    def lookup(self, model_id: str, sources: Iterable[str]) -> dict[str, str]: ...
+    def put(self, model_id: str, pairs: Mapping[str, str]) -> None: ...
+    def count_hits(self, model_id: str, sources: Iterable[str]) -> None: ...
+    def size(self, model_id: str) -> int: ...
+
+
+class HasMemoryTable(Protocol):
+    @property
+    def translation_memory(self) -> MemoryTable: ...
 
 
 class TranslationMemory:
-    def __init__(self, store: Any, model_id: str) -> None:
-        self.store = store
+    def __init__(self, store: HasMemoryTable, model_id: str) -> None:
+        self.repository = store.translation_memory
         self.model_id = model_id
         self.lookups = 0
         self.hits = 0
@@ -30,48 +40,17 @@ class TranslationMemory:
     def get_many(self, sources: Iterable[str]) -> dict[str, str]:
         """Known translations of the given normalized sentences (counted as lookups and hits)."""
         keys = list(dict.fromkeys(sources))
-        found: dict[str, str] = {}
-        conn: sqlite3.Connection = self.store.connection
-        try:
-            for start in range(0, len(keys), _CHUNK):
-                chunk = keys[start : start + _CHUNK]
-                marks = ",".join("?" * len(chunk))
-                rows = conn.execute(
-                    f"SELECT source, target FROM translation_memory WHERE model_id = ? AND source IN ({marks})",
-                    (self.model_id, *chunk),
-                ).fetchall()
-                found.update((row[0], row[1]) for row in rows)
-        except sqlite3.DatabaseError as exc:
-            raise StoreError(f"cannot read translation memory: {exc}") from exc
+        found = self.repository.lookup(self.model_id, keys)
         self.lookups += len(keys)
         self.hits += len(found)
         return found
 
     def put_many(self, pairs: Mapping[str, str]) -> None:
-        if not pairs:
-            return
-        now = datetime.now(UTC).isoformat()
-        rows = [(self.model_id, source, target, now) for source, target in pairs.items()]
-        try:
-            with self.store.transaction() as conn:
-                conn.executemany(
-                    "INSERT INTO translation_memory (model_id, source, target, created_at) VALUES (?,?,?,?)"
-                    " ON CONFLICT (model_id, source) DO UPDATE SET target = excluded.target",
-                    rows,
-                )
-        except sqlite3.DatabaseError as exc:
-            raise StoreError(f"cannot write translation memory: {exc}") from exc
+        self.repository.put(self.model_id, pairs)
 
     def count_hits(self, sources: Iterable[str]) -> None:
         """Record that these entries were reused (for `dragoman translate` statistics on boilerplate)."""
-        keys = [(self.model_id, s) for s in dict.fromkeys(sources)]
-        if not keys:
-            return
-        with self.store.transaction() as conn:
-            conn.executemany("UPDATE translation_memory SET hits = hits + 1 WHERE model_id = ? AND source = ?", keys)
+        self.repository.count_hits(self.model_id, sources)
 
     def size(self) -> int:
-        row = self.store.connection.execute(
-            "SELECT count(*) FROM translation_memory WHERE model_id = ?", (self.model_id,)
-        ).fetchone()
-        return int(row[0])
+        return int(self.repository.size(self.model_id))

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from dragoman.store.migrations import Migration
+from dragoman.store.schema import portable
 
 MIGRATIONS = [
-    Migration(
+    portable(
         100,
         "translation memory",
         """
@@ -15,7 +15,7 @@ MIGRATIONS = [
             source TEXT NOT NULL,
             target TEXT NOT NULL,
             created_at TEXT NOT NULL,
-            hits INTEGER NOT NULL DEFAULT 0,
+            hits BIGINT NOT NULL DEFAULT 0,
             PRIMARY KEY (model_id, source)
         );
         """,

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from dragoman.store.migrations import Migration
+from dragoman.store.schema import portable
 
 MIGRATIONS = [
-    Migration(
+    portable(
         420,
         "front page: surge and brief indexes",
         """

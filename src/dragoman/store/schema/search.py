@@ -1,4 +1,4 @@
-"""Tables of the search/serve stage (versions 300-399): the bilingual full-text index and read models.
+"""Tables of search (versions 300-399): the bilingual full-text index and read models.
 
 Everything here is derived from ``articles``, ``revisions``, ``translations`` and ``analyses`` and can be
 rebuilt with ``dragoman reindex``. Triggers on those tables only put the article's id on ``search_queue``
@@ -11,8 +11,8 @@ the article id's low bits, so FTS5's own rowid order is newest-first and a date 
 
 from __future__ import annotations
 
-from dragoman.store.migrations import Migration
-from dragoman.store.pg_schema import SEARCH_SCHEMA_POSTGRES
+from dragoman.store.schema import Migration
+from dragoman.store.schema.search_postgres import SEARCH_SCHEMA_POSTGRES
 
 MIGRATIONS = [
     Migration(
@@ -139,6 +139,6 @@ MIGRATIONS = [
         -- A database that already holds articles gets them all queued once.
         INSERT OR IGNORE INTO search_queue (article_id) SELECT id FROM articles;
         """,
-        postgres=SEARCH_SCHEMA_POSTGRES,  # FTS5 and triggers differ there: see dragoman/store/pg_schema.py
+        postgres=SEARCH_SCHEMA_POSTGRES,  # FTS5 and triggers differ there: see store/schema/search_postgres.py
     ),
 ]

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from dragoman.store.migrations import Migration
+from dragoman.store.schema import Migration, portable
 
 MIGRATIONS = [
-    Migration(
+    portable(
         500,
         "backfill progress",
         """
@@ -15,7 +15,7 @@ MIGRATIONS = [
             key TEXT PRIMARY KEY,
             outcome TEXT NOT NULL,            -- stored | unchanged | revised | skipped | failed
             reason TEXT,
-            article_id INTEGER,
+            article_id BIGINT,
             done_at TEXT NOT NULL
         );
         """,

@@ -7,10 +7,10 @@ its article is stored, and alerts are an outbox delivered (off the ingest path) 
 
 from __future__ import annotations
 
-from dragoman.store.migrations import Migration
+from dragoman.store.schema import Migration, portable
 
 MIGRATIONS = [
-    Migration(
+    portable(
         400,
         "monitor crawl state",
         """
@@ -20,12 +20,12 @@ MIGRATIONS = [
             kind TEXT NOT NULL DEFAULT 'rss', -- rss | news_sitemap | sitemap
             etag TEXT,
             last_modified TEXT,
-            interval_seconds REAL NOT NULL,   -- current polling interval (grows while unchanged)
-            next_poll_at REAL NOT NULL,       -- unix time
-            last_polled_at REAL,
+            interval_seconds DOUBLE PRECISION NOT NULL,   -- current polling interval (grows while unchanged)
+            next_poll_at DOUBLE PRECISION NOT NULL,       -- unix time
+            last_polled_at DOUBLE PRECISION,
             last_status TEXT,                 -- ok | not_modified | unchanged | a failure reason
-            failures INTEGER NOT NULL DEFAULT 0,
-            items_seen INTEGER NOT NULL DEFAULT 0
+            failures BIGINT NOT NULL DEFAULT 0,
+            items_seen BIGINT NOT NULL DEFAULT 0
         );
         CREATE INDEX monitor_feeds_due ON monitor_feeds(next_poll_at);
 
@@ -38,12 +38,12 @@ MIGRATIONS = [
             published_at TEXT,
             full_text TEXT,                   -- the feed's own full text, when it carries one
             state TEXT NOT NULL DEFAULT 'pending',  -- pending | done | failed | unavailable | skipped
-            attempts INTEGER NOT NULL DEFAULT 0,
-            not_before REAL NOT NULL DEFAULT 0, -- unix time: retry no earlier (backoff, Retry-After)
+            attempts BIGINT NOT NULL DEFAULT 0,
+            not_before DOUBLE PRECISION NOT NULL DEFAULT 0, -- unix time: retry no earlier (backoff, Retry-After)
             reason TEXT,
-            article_id INTEGER,
-            first_seen_at REAL NOT NULL,
-            done_at REAL
+            article_id BIGINT,
+            first_seen_at DOUBLE PRECISION NOT NULL,
+            done_at DOUBLE PRECISION
         );
         CREATE INDEX monitor_items_pending ON monitor_items(state, not_before);
 
@@ -51,7 +51,7 @@ MIGRATIONS = [
         CREATE TABLE monitor_redirects (
             from_url TEXT PRIMARY KEY,
             to_url TEXT NOT NULL,
-            seen_at REAL NOT NULL
+            seen_at DOUBLE PRECISION NOT NULL
         );
 
         -- Hosts that refused us (403, bot challenge): recorded, never evaded.
@@ -59,44 +59,44 @@ MIGRATIONS = [
             url TEXT PRIMARY KEY,
             host TEXT NOT NULL,
             reason TEXT NOT NULL,
-            seen_at REAL NOT NULL
+            seen_at DOUBLE PRECISION NOT NULL
         );
 
         -- "Already stored from this URL?" is asked for every pending article.
         CREATE INDEX IF NOT EXISTS revisions_source_url ON revisions(source_url);
         """,
     ),
-    Migration(
+    portable(
         401,
         "stories and duplicates",
         """
         CREATE TABLE stories (
-            id INTEGER PRIMARY KEY,
-            first_article_id INTEGER NOT NULL,  -- the copy that is translated and analyzed
+            id {id},
+            first_article_id BIGINT NOT NULL,  -- the copy that is translated and analyzed
             title TEXT NOT NULL,
             created_at TEXT NOT NULL,
-            article_count INTEGER NOT NULL DEFAULT 1
+            article_count BIGINT NOT NULL DEFAULT 1
         );
         -- Every article points to its story; kind says why it joined it.
         CREATE TABLE story_members (
-            article_id INTEGER PRIMARY KEY REFERENCES articles(id) ON DELETE CASCADE,
-            story_id INTEGER NOT NULL REFERENCES stories(id),
+            article_id {id} REFERENCES articles(id) ON DELETE CASCADE,
+            story_id BIGINT NOT NULL REFERENCES stories(id),
             kind TEXT NOT NULL,               -- first | exact_hash | near
-            similarity REAL NOT NULL,
+            similarity DOUBLE PRECISION NOT NULL,
             content_sha256 TEXT NOT NULL,
-            minhash BLOB NOT NULL,            -- MinHash signature (uint64 array) for rebuilding the LSH index
+            minhash {bytes} NOT NULL,            -- MinHash signature (uint64 array) for rebuilding the LSH index
             added_at TEXT NOT NULL
         );
         CREATE INDEX story_members_story ON story_members(story_id);
         CREATE INDEX story_members_hash ON story_members(content_sha256);
         """,
     ),
-    Migration(
+    portable(
         402,
         "watchlists and alerts",
         """
         CREATE TABLE watchlist (
-            id INTEGER PRIMARY KEY,
+            id {id},
             kind TEXT NOT NULL,               -- term | entity | outlet
             value TEXT NOT NULL,
             label TEXT,
@@ -105,36 +105,36 @@ MIGRATIONS = [
         );
         -- An outbox: one row per (watch, article); delivered_at stays NULL until every sink took it.
         CREATE TABLE alerts (
-            id INTEGER PRIMARY KEY,
-            watch_id INTEGER NOT NULL REFERENCES watchlist(id) ON DELETE CASCADE,
-            article_id INTEGER NOT NULL,
+            id {id},
+            watch_id BIGINT NOT NULL REFERENCES watchlist(id) ON DELETE CASCADE,
+            article_id BIGINT NOT NULL,
             created_at TEXT NOT NULL,
             payload TEXT NOT NULL,            -- JSON sent to the sinks
             delivered_to TEXT NOT NULL DEFAULT '[]',  -- JSON list of sinks that took it
             delivered_at TEXT,
-            attempts INTEGER NOT NULL DEFAULT 0,
+            attempts BIGINT NOT NULL DEFAULT 0,
             last_error TEXT,
             UNIQUE (watch_id, article_id)
         );
         CREATE INDEX alerts_created ON alerts(created_at);
         """,
     ),
-    Migration(
+    portable(
         403,
         "story LSH bands on disk",
         """
         -- MinHash LSH band keys (one row per band) of the stories' members inside the window: candidates
         -- are found by an indexed lookup, so the monitor's memory does not grow with the articles it keeps.
         CREATE TABLE story_bands (
-            key INTEGER NOT NULL,
-            article_id INTEGER NOT NULL REFERENCES story_members(article_id) ON DELETE CASCADE
+            key BIGINT NOT NULL,
+            article_id BIGINT NOT NULL REFERENCES story_members(article_id) ON DELETE CASCADE
         );
         CREATE INDEX story_bands_key ON story_bands(key, article_id);
         CREATE INDEX story_bands_article ON story_bands(article_id);
         CREATE INDEX story_members_added ON story_members(added_at);
         """,
     ),
-    Migration(
+    portable(
         404,
         "story LSH band layout",
         """
@@ -150,7 +150,7 @@ MIGRATIONS = [
         -- pending until every sink took the alert (delivered) or its attempts ran out (failed); a pending alert
         -- is not tried again before next_attempt_at (unix time), which grows exponentially with its attempts.
         ALTER TABLE alerts ADD COLUMN state TEXT NOT NULL DEFAULT 'pending';
-        ALTER TABLE alerts ADD COLUMN next_attempt_at REAL NOT NULL DEFAULT 0;
+        ALTER TABLE alerts ADD COLUMN next_attempt_at DOUBLE PRECISION NOT NULL DEFAULT 0;
         UPDATE alerts SET state = 'delivered' WHERE delivered_at IS NOT NULL;
         -- Errors and sink names written before this version held webhook URLs verbatim, secrets (?token=)
         -- included: the errors go (the next attempt records a redacted one), delivered alerts forget their

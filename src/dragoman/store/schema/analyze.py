@@ -7,10 +7,10 @@ read the one the search index derives from every analysis record (``dragoman.sto
 
 from __future__ import annotations
 
-from dragoman.store.migrations import Migration
+from dragoman.store.schema import portable
 
 MIGRATIONS = [
-    Migration(
+    portable(
         200,
         "analysis: entities, mentions, quotes, events",
         """
@@ -28,11 +28,11 @@ MIGRATIONS = [
         CREATE INDEX entities_type ON entities(type);
 
         CREATE TABLE entity_mentions (
-            article_id INTEGER NOT NULL REFERENCES articles(id) ON DELETE CASCADE,
-            revision_id INTEGER NOT NULL,
+            article_id BIGINT NOT NULL REFERENCES articles(id) ON DELETE CASCADE,
+            revision_id BIGINT NOT NULL,
             entity_key TEXT NOT NULL,
-            mentions INTEGER NOT NULL,
-            first_sentence INTEGER,
+            mentions BIGINT NOT NULL,
+            first_sentence BIGINT,
             published_at TEXT,
             outlet TEXT,
             PRIMARY KEY (article_id, entity_key)
@@ -40,10 +40,10 @@ MIGRATIONS = [
         CREATE INDEX entity_mentions_entity ON entity_mentions(entity_key, published_at);
 
         CREATE TABLE quotes (
-            id INTEGER PRIMARY KEY,
-            article_id INTEGER NOT NULL REFERENCES articles(id) ON DELETE CASCADE,
-            revision_id INTEGER NOT NULL,
-            sentence INTEGER,
+            id {id},
+            article_id BIGINT NOT NULL REFERENCES articles(id) ON DELETE CASCADE,
+            revision_id BIGINT NOT NULL,
+            sentence BIGINT,
             kind TEXT,                         -- direct | dialogue | indirect | according_to
             speaker TEXT,                      -- the words naming the speaker
             speaker_entity TEXT,
@@ -61,10 +61,10 @@ MIGRATIONS = [
         CREATE INDEX quotes_outlet_unnamed ON quotes(outlet, unnamed_source);
 
         CREATE TABLE events (
-            id INTEGER PRIMARY KEY,
-            article_id INTEGER NOT NULL REFERENCES articles(id) ON DELETE CASCADE,
-            revision_id INTEGER NOT NULL,
-            sentence INTEGER,
+            id {id},
+            article_id BIGINT NOT NULL REFERENCES articles(id) ON DELETE CASCADE,
+            revision_id BIGINT NOT NULL,
+            sentence BIGINT,
             type TEXT NOT NULL,
             mode TEXT,
             actor_entity TEXT,
@@ -79,7 +79,7 @@ MIGRATIONS = [
             date_precision TEXT,
             date_basis TEXT,                   -- text | published
             status TEXT,
-            negated INTEGER NOT NULL DEFAULT 0,
+            negated BIGINT NOT NULL DEFAULT 0,
             quantity TEXT,
             evidence_ru TEXT,
             evidence_en TEXT,
@@ -94,7 +94,7 @@ MIGRATIONS = [
         CREATE INDEX events_article ON events(article_id);
         """,
     ),
-    Migration(
+    portable(
         201,
         "one read model of the analysis: drop the analyze stage's own tables",
         """

@@ -1,6 +1,6 @@
 """PostgreSQL forms of stage migrations that plain type translation cannot derive (FTS5, triggers).
 
-Kept here, beside the PostgreSQL store, so that a stage's schema module only names them (``postgres=``).
+Kept beside the SQLite form (``search.py`` here), which names them (``postgres=``).
 """
 
 from __future__ import annotations
