@@ -41,9 +41,21 @@ RubricParam = Annotated[str | None, Query(max_length=200)]
 WatchlistParam = Annotated[str | None, Query(max_length=200, description="watch label or value")]
 
 
+# The moments a page may be asked about: the years a corpus can hold, with room for windows and baselines
+# around them (datetime itself overflows near years 1 and 9999).
+EARLIEST_DAY = date(1900, 1, 1)
+LATEST_DAY = date(2200, 12, 31)
+
+
+def _within_years(day: date | None, name: str) -> None:
+    if day is not None and not EARLIEST_DAY <= day <= LATEST_DAY:
+        raise HTTPException(400, f"{name} must lie between {EARLIEST_DAY} and {LATEST_DAY}")
+
+
 def _now(at: datetime | None) -> datetime:
     if at is None:
         return datetime.now(UTC)
+    _within_years(at.date(), "at")
     return at if at.tzinfo else at.replace(tzinfo=UTC)
 
 
@@ -209,6 +221,8 @@ def register_front(
     def attention_of(
         st: Any, q: str, entity: str | None, outlet: list[str] | None, since: date | None, until: date | None
     ) -> tuple[Any, date, date]:
+        _within_years(since, "since")
+        _within_years(until, "until")
         last = until or datetime.now(UTC).date()
         first = since or last - timedelta(days=ATTENTION_DEFAULT_DAYS)
         if first > last or (last - first).days > ATTENTION_MAX_DAYS:
