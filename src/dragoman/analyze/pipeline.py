@@ -154,9 +154,9 @@ def analyze_store(
     limit: int | None = None,
 ) -> AnalyzeReport:
     """Analyze stored articles (by default those this analyzer version has not seen) and index the results."""
-    from dragoman.acquire.stories import processed_story_member, story_id_of
     from dragoman.analyze.index import write_index
     from dragoman.store import ArticleFilter
+    from dragoman.store.stories import processed_story_member, story_id_of
 
     registry = registry or load_registry()
     report = AnalyzeReport()

@@ -35,7 +35,6 @@ from starlette.middleware.trustedhost import TrustedHostMiddleware
 
 from dragoman import __version__
 from dragoman.acquire.revisions import diff_revisions
-from dragoman.acquire.stories import StoryLink, link_story_copy, story_of
 from dragoman.errors import DragomanError
 from dragoman.formats.document import english_rubric, format_local_time
 from dragoman.formats.export import EXPORT_FORMATS, iter_export
@@ -43,6 +42,7 @@ from dragoman.search.sqlite import QueryError, SearchIndex, SearchQuery, SearchR
 from dragoman.serve import queries
 from dragoman.serve.reader import reader_view
 from dragoman.store.base import ArticleFilter, StoredArticle
+from dragoman.store.stories import StoryLink, link_story_copy, story_of
 
 HERE = FilePath(__file__).parent
 CSP = (

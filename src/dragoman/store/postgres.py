@@ -47,6 +47,7 @@ from dragoman.store.base import (
     write_reextraction,
 )
 from dragoman.store.migrations import Migration, all_migrations
+from dragoman.store.repositories import Repositories
 
 MIGRATION_LOCK_KEY = 0x6472_6167  # "drag": one migrator at a time across processes
 RETRIES = 5  # serialization failures and deadlocks are retried this many times
@@ -312,7 +313,7 @@ def _adapt(params: Any) -> Any:
 # -- the store -------------------------------------------------------------------------------------------
 
 
-class PostgresStore(ArchiveReads):
+class PostgresStore(ArchiveReads, Repositories):
     backend = "postgres"
 
     def __init__(self, url: str, *, readonly: bool = False, migrate: bool = True) -> None:

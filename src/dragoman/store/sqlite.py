@@ -36,13 +36,14 @@ from dragoman.store.base import (
     write_reextraction,
 )
 from dragoman.store.migrations import Migration, all_migrations
+from dragoman.store.repositories import Repositories
 
 
 def _now() -> str:
     return datetime.now(UTC).isoformat()
 
 
-class SQLiteStore(ArchiveReads):
+class SQLiteStore(ArchiveReads, Repositories):
     backend = "sqlite"
 
     def __init__(self, path: str | Path, *, readonly: bool = False) -> None:
