@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from store_articles import article
 
+from dragoman.store import open_store
 from dragoman.store.crawl import IN_CHUNK, CrawlState
 
 
@@ -163,3 +166,35 @@ def test_redirects_are_saved_and_updated(store: Any) -> None:
         "http://a.example/rss": "https://a.example/feed",
         "http://b.example/": "https://b.example/",
     }
+
+
+def test_ingest_warc_records_crawl_state_and_stories_on_both_backends(store_url: str, data_dir: Path, tmp_path) -> None:
+    """`dragoman ingest-warc` (the monitor's intake: store, stories, alerts, crawl state) on either database."""
+    import io
+
+    from click.testing import CliRunner
+    from warcio.statusandheaders import StatusAndHeaders
+    from warcio.warcwriter import WARCWriter
+
+    from dragoman.cli import main
+
+    page = (data_dir / "tgcontest_ru/test/data/example1.html").read_bytes()
+    warc = tmp_path / "news.warc.gz"
+    with warc.open("wb") as handle:
+        writer = WARCWriter(handle, gzip=True)
+        for url in ("https://www.interfax.ru/world/682606", "https://mirror.example/world/682606"):
+            headers = StatusAndHeaders("200 OK", [("Content-Type", "text/html; charset=utf-8")], protocol="HTTP/1.1")
+            record = writer.create_warc_record(url, "response", payload=io.BytesIO(page), http_headers=headers)
+            writer.write_record(record)
+            record.raw_stream.close()
+    command = ["--db", store_url, "ingest-warc", str(warc), "--json", "--no-print-alerts"]
+    result = CliRunner().invoke(main, command)
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["stored"] == 2
+    with open_store(store_url) as store:
+        assert store.crawl.counts() == {"done": 2}  # neither URL is fetched by the monitor again
+        first, mirror = list(store.iter_articles())
+        assert store.crawl.stored_article_id("https://mirror.example/world/682606") == mirror.id
+        story = store.stories.story_of(mirror.id)  # the same text under another URL: one story
+        assert story is not None and story["article_count"] == 2 and story["first_article_id"] == first.id
+        assert [m["kind"] for m in story["members"]] == ["first", "exact_hash"]
