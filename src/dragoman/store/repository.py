@@ -50,4 +50,3 @@ class Repository:
     def execute(self, sql: str, params: Any = ()) -> Any:
         """Run one statement outside a write transaction (a read, or a write that stands alone)."""
         return self.store.connection.execute(sql, params)
-
