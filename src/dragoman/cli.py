@@ -914,8 +914,8 @@ def ingest_warc(
     as_json: bool,
 ) -> None:
     """Store the Russian-language articles of WARC files (e.g. Common Crawl CC-NEWS)."""
-    from dragoman.acquire.warc import ingest_warc as run
     from dragoman.pipeline.ingest import ArchivePolicy
+    from dragoman.pipeline.warc import ingest_warc as run
     from dragoman.pipeline.watch import CrawlState, Intake
 
     try:
@@ -1057,7 +1057,7 @@ def revisions(
 @handle_errors
 def story(app: AppContext, ref: str, as_json: bool) -> None:
     """Show the story an article belongs to and its other copies."""
-    from dragoman.acquire.stories import story_of, story_translation
+    from dragoman.store.stories import story_of, story_translation
 
     with app.open_store(readonly=True) as store:
         stored = store.get(ref)

@@ -15,9 +15,9 @@ from dragoman.acquire.dedupe import (
     story_similarity,
     term_weight,
 )
-from dragoman.acquire.stories import story_of
 from dragoman.article import Article, Block, BlockKind
 from dragoman.store import SQLiteStore
+from dragoman.store.stories import story_of
 
 
 def make(url: str, title: str, text: str) -> Article:

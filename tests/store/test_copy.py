@@ -107,14 +107,12 @@ def test_db_migrate_reports_what_it_applied(postgres_url: str) -> None:
 
 def test_every_stage_table_has_the_same_columns_on_both_backends(tmp_path: Path, postgres_url: str) -> None:
     """Migrations are described once; a stage's PostgreSQL form (e.g. the search index) must not drift."""
-    from dragoman.scale.dbtools import list_tables, table_columns
-
     with open_store(tmp_path / "lite.db") as lite, open_store(postgres_url) as pg:
         assert lite.applied_migrations() == pg.applied_migrations()
-        pg_tables = set(list_tables(pg))
-        for table in list_tables(lite):
+        pg_tables = set(pg.tables.names())
+        for table in lite.tables.names():
             assert table in pg_tables, f"{table} is missing on PostgreSQL"
-            missing = set(table_columns(lite, table)) - set(table_columns(pg, table))
+            missing = set(lite.tables.columns(table)) - set(pg.tables.columns(table))
             assert not missing, f"{table} lacks {sorted(missing)} on PostgreSQL"
 
 

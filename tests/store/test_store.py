@@ -241,8 +241,8 @@ def test_story_copies_and_revisions_read_alike_on_both_backends(store: Any) -> N
     """Stories are written by StoryIndex and read by the reader and exports through the same SQL on both."""
     from dragoman.acquire.dedupe import StoryIndex
     from dragoman.acquire.revisions import diff_revisions
-    from dragoman.acquire.stories import link_story_copy, story_of
     from dragoman.formats.export import iter_export
+    from dragoman.store.stories import link_story_copy, story_of
 
     text = "Центробанк сохранил ключевую ставку на уровне 16 процентов и пообещал следить за инфляцией в регионах."
     original, copy = article(1, text, outlet="tass.ru"), article(2, text, outlet="ria.ru")

@@ -12,11 +12,11 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from dragoman.acquire.dedupe import StoryIndex
-from dragoman.acquire.stories import story_translation
 from dragoman.article import Block
 from dragoman.cli import main
 from dragoman.settings import Settings
 from dragoman.store import ArticleFilter, open_store
+from dragoman.store.stories import story_translation
 from dragoman.translate import create_engine, translate_store
 
 from .test_stage import CountingEngine, wmt_articles

@@ -18,8 +18,7 @@ from dragoman.acquire.files import (
     read_html_file,
 )
 from dragoman.acquire.http import Fetcher
-from dragoman.acquire.page import RawPage
-from dragoman.article import Article
+from dragoman.article import Article, RawPage
 from dragoman.errors import DragomanError, FetchError
 from dragoman.settings import Settings
 

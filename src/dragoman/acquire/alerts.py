@@ -31,6 +31,7 @@ import httpx
 from dragoman.acquire.http import backoff_delay
 from dragoman.article import Article
 from dragoman.errors import ConfigError, DragomanError
+from dragoman.store.alerts import Watch
 from dragoman.store.base import IngestResult
 from dragoman.urls import check_url, redact_text, redact_url
 
@@ -56,15 +57,6 @@ class AlertDeliveryError(DragomanError):
     def __init__(self, message: str, *, source: str | None = None, retryable: bool = True) -> None:
         super().__init__(message, source=source)
         self.retryable = retryable
-
-
-@dataclass(frozen=True, slots=True)
-class Watch:
-    id: int
-    kind: str
-    value: str
-    label: str | None
-    created_at: str
 
 
 @lru_cache(maxsize=2)
@@ -96,25 +88,15 @@ def add_watch(store: Any, kind: str, value: str, label: str | None = None) -> Wa
     value = " ".join(value.split())
     if not value:
         raise ConfigError("a watch needs a value")
-    with store.transaction() as conn:
-        conn.execute(
-            "INSERT INTO watchlist (kind, value, label, created_at) VALUES (?,?,?,?) ON CONFLICT DO NOTHING",
-            (kind, value, label, datetime.now(UTC).isoformat()),
-        )
-    row = store.connection.execute(
-        "SELECT id, kind, value, label, created_at FROM watchlist WHERE kind = ? AND value = ?", (kind, value)
-    ).fetchone()
-    return Watch(*row)
+    return store.alerts.add_watch(kind, value, label, datetime.now(UTC).isoformat())
 
 
 def remove_watch(store: Any, watch_id: int) -> bool:
-    with store.transaction() as conn:
-        return conn.execute("DELETE FROM watchlist WHERE id = ?", (watch_id,)).rowcount > 0
+    return bool(store.alerts.remove_watch(watch_id))
 
 
 def list_watches(store: Any) -> list[Watch]:
-    rows = store.connection.execute("SELECT id, kind, value, label, created_at FROM watchlist ORDER BY id")
-    return [Watch(*row) for row in rows]
+    return list(store.alerts.watches())
 
 
 def load_watchlist_file(store: Any, path: str | Path) -> list[Watch]:
@@ -308,8 +290,7 @@ class AlertEngine:
         watches = list_watches(self.store)
         if not watches:
             return 0
-        row = self.store.connection.execute("SELECT first_seen_at FROM articles WHERE id = ?", (article_id,)).fetchone()
-        first_seen = row[0] if row else ""
+        first_seen = self.store.alerts.first_seen_at(article_id) or ""
         new = 0
         for watch in watches:
             if first_seen < watch.created_at:
@@ -326,19 +307,13 @@ class AlertEngine:
                 "outlet": article.outlet,
                 "published_at": article.published_at.isoformat() if article.published_at else None,
             }
-            with self.store.transaction() as conn:
-                cur = conn.execute(
-                    "INSERT INTO alerts (watch_id, article_id, created_at, payload, state, next_attempt_at)"
-                    " VALUES (?,?,?,?,'pending',?) ON CONFLICT (watch_id, article_id) DO NOTHING",
-                    (
-                        watch.id,
-                        article_id,
-                        datetime.now(UTC).isoformat(),
-                        json.dumps(payload, ensure_ascii=False),
-                        self.clock(),
-                    ),
-                )
-                new += cur.rowcount
+            new += self.store.alerts.add(
+                watch.id,
+                article_id,
+                created_at=datetime.now(UTC).isoformat(),
+                payload=json.dumps(payload, ensure_ascii=False),
+                next_attempt_at=self.clock(),
+            )
         return new
 
     def deliver_pending(
@@ -359,22 +334,15 @@ class AlertEngine:
             return report  # nowhere to deliver: the alerts wait in the outbox
         started = time.monotonic()
         now = self.clock()
-        sql = "SELECT id, created_at, payload, delivered_to, attempts FROM alerts WHERE state = 'pending'"
-        params: list[Any] = []
-        if due_only:
-            sql += " AND next_attempt_at <= ?"
-            params.append(now)
-        rows = self.store.connection.execute(
-            sql + " ORDER BY next_attempt_at, id LIMIT ?", (*params, max(0, max_alerts))
-        ).fetchall()
+        alerts = self.store.alerts.pending(max_alerts, due_by=now if due_only else None)
         broken: set[str] = set()
-        for index, (alert_id, created_at, payload_text, delivered_to, attempts) in enumerate(rows):
+        for index, alert in enumerate(alerts):
             if time.monotonic() - started >= max_seconds:
-                report.deferred += len(rows) - index
+                report.deferred += len(alerts) - index
                 break
-            payload = {"alert_id": alert_id, "created_at": created_at, **json.loads(payload_text)}
+            payload = {"alert_id": alert.id, "created_at": alert.created_at, **json.loads(alert.payload)}
             # Names stored before redaction existed are matched (and rewritten) in their redacted form.
-            done = {_redacted_sink_name(name) for name in json.loads(delivered_to)}
+            done = {_redacted_sink_name(name) for name in json.loads(alert.delivered_to)}
             errors: list[str] = []
             give_up = False
             for sink in self.sinks:
@@ -388,7 +356,7 @@ class AlertEngine:
                     give_up = give_up or not exc.retryable
                 else:
                     done.add(sink.name)
-            self._record(alert_id, attempts, done, errors, give_up, now, report)
+            self._record(alert.id, alert.attempts, done, errors, give_up, now, report)
         return report
 
     def _record(
@@ -402,34 +370,26 @@ class AlertEngine:
         report: DeliveryReport,
     ) -> None:
         """Write one alert's outcome: delivered, retry after a backoff, failed, or untouched (deferred)."""
+        outbox = self.store.alerts
         delivered_to = json.dumps(sorted(done))
         if all(sink.name in done for sink in self.sinks):
-            sql = "UPDATE alerts SET state = 'delivered', delivered_to = ?, delivered_at = ?, last_error = NULL"
-            values: tuple[Any, ...] = (delivered_to, datetime.now(UTC).isoformat())
+            outbox.mark_delivered(alert_id, delivered_to, datetime.now(UTC).isoformat())
             report.delivered += 1
         elif not errors:
             # Only sinks that already failed in this run are left: not an attempt for this alert.
-            sql, values = "UPDATE alerts SET delivered_to = ?", (delivered_to,)
+            outbox.note_sinks(alert_id, delivered_to)
             report.deferred += 1
         elif give_up or attempts + 1 >= self.max_attempts:
-            sql = "UPDATE alerts SET state = 'failed', delivered_to = ?, attempts = attempts + 1, last_error = ?"
-            values = (delivered_to, "; ".join(errors))
+            outbox.mark_failed(alert_id, delivered_to, "; ".join(errors))
             report.failed += 1
         else:
             delay = backoff_delay(attempts, self.retry_base, self.retry_cap)
-            sql = "UPDATE alerts SET delivered_to = ?, attempts = attempts + 1, last_error = ?, next_attempt_at = ?"
-            values = (delivered_to, "; ".join(errors), now + delay)
+            outbox.schedule_retry(alert_id, delivered_to, "; ".join(errors), now + delay)
             report.retrying += 1
-        with self.store.transaction() as conn:
-            conn.execute(sql + " WHERE id = ?", (*values, alert_id))
 
     def retry_failed(self) -> int:
         """Put failed alerts back in the outbox with fresh attempts (after the webhook is fixed)."""
-        with self.store.transaction() as conn:
-            return conn.execute(
-                "UPDATE alerts SET state = 'pending', attempts = 0, next_attempt_at = ? WHERE state = 'failed'",
-                (self.clock(),),
-            ).rowcount
+        return int(self.store.alerts.retry_failed(self.clock()))
 
 
 def _redacted_sink_name(name: str) -> str:
@@ -495,21 +455,21 @@ class DeliveryThread(threading.Thread):
 
 def recent_alerts(store: Any, *, limit: int = 50, undelivered_only: bool = False) -> list[dict[str, Any]]:
     """The newest alerts first, as the payloads the sinks received plus delivery state."""
-    sql = "SELECT id, created_at, payload, delivered_at, attempts, last_error, state, next_attempt_at FROM alerts"
-    if undelivered_only:
-        sql += " WHERE state <> 'delivered'"
-    rows = store.connection.execute(sql + " ORDER BY id DESC LIMIT ?", (limit,)).fetchall()
     return [
         {
-            "alert_id": r[0],
-            "created_at": r[1],
-            **json.loads(r[2]),
-            "delivered_at": r[3],
-            "attempts": r[4],
+            "alert_id": r.id,
+            "created_at": r.created_at,
+            **json.loads(r.payload),
+            "delivered_at": r.delivered_at,
+            "attempts": r.attempts,
             # Redacted again on the way out, for errors recorded before redaction existed.
-            "last_error": redact_text(r[5]) if r[5] else None,
-            "state": r[6],
-            "next_attempt_at": datetime.fromtimestamp(r[7], UTC).isoformat() if r[6] == "pending" and r[7] else None,
+            "last_error": redact_text(r.last_error) if r.last_error else None,
+            "state": r.state,
+            "next_attempt_at": (
+                datetime.fromtimestamp(r.next_attempt_at, UTC).isoformat()
+                if r.state == "pending" and r.next_attempt_at
+                else None
+            ),
         }
-        for r in rows
+        for r in store.alerts.recent(limit, undelivered_only=undelivered_only)
     ]

@@ -18,7 +18,6 @@ import hashlib
 import math
 import re
 from collections import Counter
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
 from importlib import resources
@@ -28,9 +27,10 @@ import numpy as np
 from datasketch import MinHash, MinHashLSH
 
 from dragoman.article import Article
-from dragoman.errors import ConfigError, StoreError, StoreIntegrityError
+from dragoman.errors import ConfigError
 from dragoman.settings import DEFAULT_STORY_THRESHOLD
 from dragoman.store.base import IngestOutcome, IngestResult
+from dragoman.store.stories import StoryAssignment
 
 NUM_PERM = 128
 # Stored signatures are only comparable under the same hashing scheme, so it is fixed, not left to defaults.
@@ -155,14 +155,6 @@ def minhash_of(
     return signature
 
 
-@dataclass(frozen=True, slots=True)
-class StoryAssignment:
-    article_id: int
-    story_id: int
-    kind: str  # first | exact_hash | near
-    similarity: float
-
-
 class StoryIndex:
     """Assigns each stored article to a story; the LSH bands live in the database, not in memory.
 
@@ -170,6 +162,7 @@ class StoryIndex:
     that already has a story returns the stored assignment, so a rerun after a crash changes nothing.
     Memory stays flat however many articles arrive: each article's LSH band keys are rows of
     ``story_bands`` (indexed), candidates are looked up there, and only articles inside the window count.
+    The SQL is the store's (``store.stories``); this class computes signatures and decides.
     """
 
     def __init__(
@@ -188,7 +181,7 @@ class StoryIndex:
         if not 0.0 < threshold <= 1.0:
             raise ConfigError(f"story threshold must be in (0, 1], not {threshold}")
         self.store = store
-        self.conn = store.connection
+        self.stories = store.stories
         self.threshold = threshold
         self.compare = {"title_weight": title_weight, "max_words": compare_words}
         self.shingle_size = shingle_size
@@ -205,31 +198,17 @@ class StoryIndex:
     def _check_layout(self) -> None:
         """Drop band keys computed with another band layout (an upgrade, or another candidate threshold)."""
         layout = f"{self.bands}x{self.rows}"
-        row = self.conn.execute("SELECT layout FROM story_band_layout").fetchone()
-        if row is not None and row[0] == layout:
-            return
-        with self.store.transaction() as conn:
-            conn.execute("DELETE FROM story_bands")  # _backfill recomputes them from the stored signatures
-            conn.execute("DELETE FROM story_band_layout")
-            conn.execute("INSERT INTO story_band_layout (layout) VALUES (?)", (layout,))
+        if self.stories.band_layout() != layout:
+            self.stories.reset_bands(layout)  # _backfill recomputes them from the stored signatures
 
     def _backfill(self) -> None:
         """Band keys for members inside the window that have none (a database from before story_bands)."""
-        rows = self.conn.execute(
-            "SELECT m.article_id, m.minhash FROM story_members m WHERE m.added_at >= ?"
-            " AND NOT EXISTS (SELECT 1 FROM story_bands b WHERE b.article_id = m.article_id)",
-            (self._cutoff(),),
-        ).fetchall()
-        if not rows:
-            return
-        with self.store.transaction() as conn:
-            for article_id, blob in rows:
-                hashvalues = np.frombuffer(blob, dtype=np.uint64)
-                if not _is_empty(hashvalues):
-                    conn.executemany(
-                        "INSERT INTO story_bands (key, article_id) VALUES (?, ?)",
-                        [(key, int(article_id)) for key in self._band_keys(hashvalues)],
-                    )
+        bands: list[tuple[int, int]] = []
+        for article_id, blob in self.stories.members_without_bands(self._cutoff()):
+            hashvalues = np.frombuffer(blob, dtype=np.uint64)
+            if not _is_empty(hashvalues):
+                bands.extend((key, article_id) for key in self._band_keys(hashvalues))
+        self.stories.add_bands(bands)
 
     def _band_keys(self, hashvalues: np.ndarray) -> list[int]:
         """One 64-bit key per band (the band's number is hashed in, so one index serves all bands)."""
@@ -257,20 +236,11 @@ class StoryIndex:
         if self.window is None or now < self._next_prune:
             return
         self._next_prune = now + min(3600.0, self.window)
-        with self.store.transaction() as conn:
-            conn.execute(
-                "DELETE FROM story_bands WHERE article_id IN (SELECT article_id FROM story_members WHERE added_at < ?)",
-                (self._cutoff(),),
-            )
+        self.stories.prune_bands(self._cutoff())
 
     def __len__(self) -> int:
         """Articles that can be matched as near copies now (inside the window, with a non-empty signature)."""
-        row = self.conn.execute(
-            "SELECT count(DISTINCT b.article_id) FROM story_bands b JOIN story_members m ON m.article_id = b.article_id"
-            " WHERE m.added_at >= ?",
-            (self._cutoff(),),
-        ).fetchone()
-        return int(row[0])
+        return self.stories.matchable_count(self._cutoff())
 
     def __call__(self, article_id: int, article: Article, result: IngestResult) -> None:
         if result.outcome == IngestOutcome.REVISED:
@@ -284,67 +254,35 @@ class StoryIndex:
         Its content hash, signature and band keys become the new revision's; an article without a story yet
         is assigned as usual.
         """
-        recorded = self._recorded(article_id)
+        recorded = self.stories.recorded(article_id)
         if recorded is None:
             return self.assign(article_id, article)
         content_hash, hashvalues, keys = self._signature(article)
-        with self.store.transaction() as conn:
-            conn.execute(
-                "UPDATE story_members SET content_sha256 = ?, minhash = ? WHERE article_id = ?",
-                (content_hash, hashvalues.tobytes(), article_id),
-            )
-            conn.execute("DELETE FROM story_bands WHERE article_id = ?", (article_id,))
-            conn.executemany(
-                "INSERT INTO story_bands (key, article_id) VALUES (?, ?)", [(key, article_id) for key in keys]
-            )
+        self.stories.revise(article_id, content_sha256=content_hash, minhash=hashvalues.tobytes(), band_keys=keys)
         return recorded
 
-    def _recorded(self, article_id: int) -> StoryAssignment | None:
-        row = self.conn.execute(
-            "SELECT story_id, kind, similarity FROM story_members WHERE article_id = ?", (article_id,)
-        ).fetchone()
-        return None if row is None else StoryAssignment(article_id, int(row[0]), row[1], float(row[2]))
-
     def assign(self, article_id: int, article: Article) -> StoryAssignment:
-        recorded = self._recorded(article_id)
+        recorded = self.stories.recorded(article_id)
         if recorded is not None:
             return recorded
         content_hash, hashvalues, keys = self._signature(article)
         story_id, kind, similarity = self._match(content_hash, hashvalues, keys, article)
         now = datetime.now(UTC).isoformat()
-        try:
-            with self.store.transaction() as conn:
-                # Another watcher may have recorded this article since the check above (two processes can
-                # fetch the same item): its record stands, this one adds nothing.
-                recorded = self._recorded(article_id)
-                if recorded is not None:
-                    return recorded
-                if story_id is None:
-                    cur = conn.execute(
-                        "INSERT INTO stories (first_article_id, title, created_at) VALUES (?,?,?)",
-                        (article_id, article.title, now),
-                    )
-                    story_id = int(cur.lastrowid or 0)
-                else:
-                    conn.execute("UPDATE stories SET article_count = article_count + 1 WHERE id = ?", (story_id,))
-                conn.execute(
-                    "INSERT INTO story_members (article_id, story_id, kind, similarity, content_sha256, minhash,"
-                    " added_at) VALUES (?,?,?,?,?,?,?)",
-                    (article_id, story_id, kind, similarity, content_hash, hashvalues.tobytes(), now),
-                )
-                conn.executemany(
-                    "INSERT INTO story_bands (key, article_id) VALUES (?, ?)", [(key, article_id) for key in keys]
-                )
-        except StoreIntegrityError as exc:
-            # Two PostgreSQL transactions can both pass the re-check; the loser finds the winner's record.
-            recorded = self._recorded(article_id)
-            if recorded is None:
-                raise StoreError(f"cannot record the story of article {article_id}: {exc}") from exc
-            return recorded
-        except StoreError as exc:
-            raise StoreError(f"cannot record the story of article {article_id}: {exc}", reason=exc.reason) from exc
+        # Another watcher may record this article meanwhile (two processes can fetch the same item): its
+        # record stands, and is what comes back.
+        assignment = self.stories.record(
+            article_id,
+            story_id,
+            kind=kind,
+            similarity=similarity,
+            title=article.title,
+            content_sha256=content_hash,
+            minhash=hashvalues.tobytes(),
+            band_keys=keys,
+            now=now,
+        )
         self._prune(datetime.fromisoformat(now).timestamp())
-        return StoryAssignment(article_id, story_id, kind, similarity)
+        return assignment
 
     def _candidates(self, hashvalues: np.ndarray, keys: list[int]) -> list[tuple[float, int, int]]:
         """(estimated Jaccard, article id, story id) of members inside the window sharing a band, best first."""
@@ -352,39 +290,24 @@ class StoryIndex:
         # copies (a wire story, a template) costs a bounded lookup per article, not one growing with the story.
         shared: Counter[int] = Counter()
         for key in keys:
-            shared.update(
-                int(row[0])
-                for row in self.conn.execute(
-                    "SELECT article_id FROM story_bands WHERE key = ? ORDER BY article_id DESC LIMIT ?",
-                    (key, NEWEST_PER_BAND),
-                )
-            )
+            shared.update(self.stories.newest_in_band(key, NEWEST_PER_BAND))
         best_ids = [article_id for article_id, _ in shared.most_common(MAX_LSH_CANDIDATES)]
-        if not best_ids:
-            return []
-        rows = self.conn.execute(
-            "SELECT article_id, story_id, minhash FROM story_members"
-            f" WHERE article_id IN ({','.join('?' * len(best_ids))}) AND added_at >= ?",
-            (*best_ids, self._cutoff()),
-        ).fetchall()
         found = [
             (
-                float(np.count_nonzero(hashvalues == np.frombuffer(blob, dtype=np.uint64))) / self.num_perm,
-                int(a),
-                int(s),
+                float(np.count_nonzero(hashvalues == np.frombuffer(member.minhash, dtype=np.uint64))) / self.num_perm,
+                member.article_id,
+                member.story_id,
             )
-            for a, s, blob in rows
+            for member in self.stories.signatures(best_ids, self._cutoff())
         ]
         return sorted(found, reverse=True)[:MAX_VERIFIED_CANDIDATES]
 
     def _match(
         self, content_hash: str, hashvalues: np.ndarray, keys: list[int], article: Article
     ) -> tuple[int | None, str, float]:
-        row = self.conn.execute(
-            "SELECT story_id FROM story_members WHERE content_sha256 = ? LIMIT 1", (content_hash,)
-        ).fetchone()
-        if row is not None:
-            return int(row[0]), "exact_hash", 1.0
+        exact = self.stories.story_with_content(content_hash)
+        if exact is not None:
+            return exact, "exact_hash", 1.0
         if not keys:
             return None, "first", 1.0
         candidates = self._candidates(hashvalues, keys)

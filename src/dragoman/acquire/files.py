@@ -15,11 +15,11 @@ from pathlib import Path
 from typing import IO, Any
 from zoneinfo import ZoneInfo
 
-from dragoman.acquire.page import RawPage
 from dragoman.article import (
     Article,
     Block,
     BlockKind,
+    RawPage,
     RecordError,
     check_incoming,
     check_published,

@@ -30,7 +30,7 @@ from urllib.robotparser import RobotFileParser
 import httpcore
 import httpx
 
-from dragoman.acquire.page import RawPage
+from dragoman.article import RawPage
 from dragoman.errors import FetchError, RobotsDisallowed
 from dragoman.settings import AllowList, Settings
 

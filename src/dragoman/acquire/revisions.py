@@ -117,11 +117,4 @@ def changed_articles(store: Any, limit: int = 50) -> list[dict[str, Any]]:
     Re-extractions (our extractor reading the same page again) do not make an article "changed": only
     articles with more than one revision as acquired from the outlet are listed.
     """
-    rows = store.connection.execute(
-        "SELECT id, url, outlet, title, revision_count, first_seen_at, updated_at FROM articles"
-        " WHERE revision_count > 1 AND (SELECT count(*) FROM revisions r WHERE r.article_id = articles.id"
-        " AND r.origin = 'acquired') > 1 ORDER BY updated_at DESC LIMIT ?",
-        (limit,),
-    ).fetchall()
-    keys = ("id", "url", "outlet", "title", "revision_count", "first_seen_at", "updated_at")
-    return [dict(zip(keys, tuple(row), strict=True)) for row in rows]
+    return list(store.revision_log.changed_articles(limit))

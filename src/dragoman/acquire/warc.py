@@ -1,27 +1,25 @@
 """WARC archives (Common Crawl's CC-NEWS and the like): keep Russian-language article responses.
 
 A response is a candidate when its host is one of the known outlets (outlets.toml, or a list the user
-gives) or when its HTML says or looks Russian; candidates go through the same extract stage and intake as
-fetched pages, and an article whose text is not Russian is skipped with reason ``not_russian``.
+gives) or when its HTML says or looks Russian. Reading is here; storing what they hold is
+``pipeline.warc.ingest_warc``'s (the same extract stage and intake as fetched pages), and an article whose text
+is not Russian is skipped with reason ``not_russian``.
 """
 
 from __future__ import annotations
 
 import re
 import tomllib
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
-from typing import Any
 from urllib.parse import urlsplit
 
-from dragoman.acquire.feeds import FeedItem
-from dragoman.acquire.page import RawPage
 from dragoman.acquire.sitemaps import gunzip_capped
+from dragoman.article import RawPage
 from dragoman.errors import DragomanError, FetchError, SkipArticle
-from dragoman.pipeline.ingest import IngestReport, extract_page
 
 _HTML_LANG = re.compile(rb"<html[^>]*\blang\s*=\s*[\"']?([a-zA-Z-]+)", re.IGNORECASE)
 _TAGS = re.compile(rb"<script.*?</script>|<style.*?</style>|<[^>]+>", re.IGNORECASE | re.DOTALL)
@@ -121,62 +119,10 @@ def iter_warc_responses(path: Path, max_bytes: int) -> Iterator[WarcResponse | D
             )
 
 
-def ingest_warc(
-    paths: Iterable[str | Path],
-    intake: Any,
-    *,
-    max_bytes: int,
-    hosts: set[str] | None = None,
-    state: Any = None,
-    on_item: Callable[[str], None] | None = None,
-) -> IngestReport:
-    """Extract and store the Russian-language articles of WARC files through ``intake`` (store + hooks).
-
-    ``state`` (a CrawlState) records each stored URL as done so that the monitor never fetches it again.
-    """
-    from dragoman.extract.sniff import detect_language
-
-    hosts = default_hosts() if hosts is None else hosts
-    report = IngestReport()
-    started = datetime.now(UTC)
-    try:
-        for path in paths:
-            try:
-                responses = iter_warc_responses(Path(path), max_bytes)
-                for item in responses:
-                    if isinstance(item, DragomanError):
-                        report.record_problem(item.source or str(path), item)
-                        continue
-                    page = item.page
-                    if on_item:
-                        on_item(page.url)
-                    try:
-                        host = urlsplit(page.url).hostname or ""
-                        charset = _charset(page.content_type)
-                        if not host_listed(host, hosts) and not looks_russian(page.body, charset):
-                            raise SkipArticle("not a Russian-language page", reason="not_russian", source=page.url)
-                        article = extract_page(page)
-                        if detect_language(f"{article.title}\n{article.text}") != "ru":
-                            raise SkipArticle("article text is not Russian", reason="not_russian", source=page.url)
-                        result = intake.take(article, report, page=page, kind="warc")
-                    except DragomanError as exc:
-                        report.record_problem(page.url, exc)
-                        continue
-                    report.outcomes[result.outcome] += 1
-                    report.article_ids.append(result.article_id)
-                    if state is not None:
-                        state.enqueue([FeedItem(url=page.url, title=article.title)], source=f"warc:{path}")
-                        state.finish_item(page.url, "done", article_id=result.article_id)
-            except DragomanError as exc:
-                report.record_problem(str(path), exc)
-            except (OSError, ValueError) as exc:  # fastwarc raises these on a truncated or non-WARC file
-                report.record_problem(
-                    str(path), FetchError(f"cannot read WARC: {exc}", reason="bad_warc", source=str(path))
-                )
-    except KeyboardInterrupt:
-        report.interrupted = True
-    report.elapsed = (datetime.now(UTC) - started).total_seconds()
-    return report
+def is_candidate(page: RawPage, hosts: set[str]) -> bool:
+    """Whether a response may be a Russian-language article: a listed outlet's, or Russian by its HTML."""
+    host = urlsplit(page.url).hostname or ""
+    return host_listed(host, hosts) or looks_russian(page.body, _charset(page.content_type))
 
 
 def _charset(content_type: str | None) -> str | None:

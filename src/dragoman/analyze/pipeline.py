@@ -155,8 +155,8 @@ def analyze_store(
 ) -> AnalyzeReport:
     """Analyze stored articles (by default those this analyzer version has not seen) and save the results
     (the search index derives the entity, quote and event read model from each saved analysis)."""
-    from dragoman.acquire.stories import processed_story_member, story_id_of
     from dragoman.store import ArticleFilter
+    from dragoman.store.stories import processed_story_member, story_id_of
 
     registry = registry or load_registry()
     report = AnalyzeReport()

@@ -15,8 +15,7 @@ import trafilatura
 from lxml import etree
 from lxml import html as lxml_html
 
-from dragoman.acquire.page import RawPage
-from dragoman.article import Article, Block, BlockKind
+from dragoman.article import Article, Block, BlockKind, RawPage
 from dragoman.errors import DragomanError, ExtractError, SkipArticle
 from dragoman.extract import authors as authors_mod
 from dragoman.extract import body as body_mod

@@ -10,10 +10,10 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import Any, BinaryIO, TextIO
 from xml.sax.saxutils import escape as xml_escape
 
-from dragoman.acquire.stories import StoryLink, has_copies, link_story_copy
 from dragoman.errors import StoreError
 from dragoman.formats.document import render_markdown, render_text
 from dragoman.store.base import ArticleFilter, StoredArticle
+from dragoman.store.stories import StoryLink, has_copies, link_story_copy
 
 CSV_COLUMNS = [
     "id",

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from dragoman.acquire.page import RawPage
+from dragoman.article import RawPage
 from dragoman.errors import DragomanError, SkipArticle
 from dragoman.pipeline.ingest import BatchReport, extract_page
 from dragoman.store.base import ArticleFilter, ReextractOutcome, StoredArticle

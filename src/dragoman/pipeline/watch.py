@@ -1,9 +1,10 @@
 """The monitor: poll outlets' feeds politely, fetch each new article once, store it, hand it to the hooks.
 
-Crash safety comes from the database, not from memory (``CrawlState``). A poll writes the feed's new items
-and its validators (ETag, Last-Modified) in one transaction; an item stays ``pending`` until its article is
-stored and the hooks (stories, alerts) have run, and an item whose URL is already in the store is marked done
-without a fetch. So ``kill -9`` at any moment loses nothing and a restart stores nothing twice.
+Crash safety comes from the database, not from memory (``CrawlState``, the store's crawl repository). A poll
+writes the feed's new items and its validators (ETag, Last-Modified) in one transaction; an item stays
+``pending`` until its article is stored and the hooks (stories, alerts) have run, and an item whose URL is
+already in the store is marked done without a fetch. So ``kill -9`` at any moment loses nothing and a restart
+stores nothing twice.
 
 Threads only fetch and extract; every database write happens on the calling thread, one transaction each.
 Politeness is the Fetcher's (robots.txt, per-host delay never below Crawl-delay, retries, Retry-After); the
@@ -27,14 +28,14 @@ from urllib.parse import urlsplit
 
 from dragoman.acquire.feeds import FeedItem, parse_feed
 from dragoman.acquire.http import Fetcher, backoff_delay
-from dragoman.acquire.page import RawPage
 from dragoman.acquire.sitemaps import gunzip_capped, parse_sitemap
 from dragoman.acquire.sources import FeedSource
-from dragoman.article import Article, Block, BlockKind
+from dragoman.article import Article, Block, BlockKind, RawPage
 from dragoman.errors import DragomanError, ExtractError, SkipArticle
 from dragoman.pipeline.ingest import ArchivePolicy, IngestReport, extract_page
 from dragoman.settings import Settings
 from dragoman.store.base import IngestResult
+from dragoman.store.crawl import CrawlState, FeedRow, ItemRow
 
 # A hook sees every article the intake stored (or found unchanged): story grouping, alerts.
 Hook = Callable[[int, Article, IngestResult], None]
@@ -55,235 +56,6 @@ class MonitorConfig:
     max_attempts: int = 4  # tries per article before it is recorded as failed
     retry_base: float = 60.0  # first retry of a failed article after about this many seconds
     batch_size: int = 500  # pending articles taken per round
-
-
-@dataclass(slots=True)
-class FeedRow:
-    url: str
-    outlet: str | None
-    kind: str
-    etag: str | None
-    last_modified: str | None
-    interval: float
-    failures: int
-
-
-@dataclass(slots=True)
-class ItemRow:
-    url: str
-    feed_url: str | None
-    outlet: str | None
-    title: str | None
-    published_at: str | None
-    full_text: str | None
-    attempts: int
-
-
-# -- crawl state ---------------------------------------------------------------------------------------
-
-
-class CrawlState:
-    """The monitor's tables (see acquire/schema.py), over the store's connection (SQLite or PostgreSQL)."""
-
-    def __init__(self, store: Any, *, clock: Callable[[], float] = time.time) -> None:
-        self.store = store
-        self.conn = store.connection
-        self.clock = clock
-
-    def add_feed(self, feed: FeedSource, interval: float) -> None:
-        with self.store.transaction() as conn:
-            conn.execute(
-                "INSERT INTO monitor_feeds (url, outlet, kind, interval_seconds, next_poll_at) VALUES (?,?,?,?,?)"
-                " ON CONFLICT (url) DO UPDATE SET outlet = excluded.outlet, kind = excluded.kind",
-                (feed.url, feed.outlet, feed.kind, interval, self.clock()),
-            )
-
-    def due_feeds(self, urls: Iterable[str] | None = None) -> list[FeedRow]:
-        sql = (
-            "SELECT url, outlet, kind, etag, last_modified, interval_seconds, failures FROM monitor_feeds"
-            " WHERE next_poll_at <= ?"
-        )
-        condition, wanted = _among("url", urls)
-        rows = self.conn.execute(sql + condition + " ORDER BY next_poll_at", [self.clock(), *wanted]).fetchall()
-        return [FeedRow(r[0], r[1], r[2], r[3], r[4], float(r[5]), int(r[6])) for r in rows]
-
-    def status(self, *, reasons: int = 10) -> dict[str, Any]:
-        """Crawl health for people running the monitor: every feed's state, items by state, top failure reasons.
-
-        Feeds: last status, consecutive failures, items announced, seconds since the last poll and until the
-        next one (negative: overdue). Items: counts per state, and per reason for failed, unavailable and
-        skipped ones. Unavailable: refusals per host (403, bot challenges, robots.txt), never evaded.
-        """
-        now = self.clock()
-        feeds = [
-            {
-                "url": r[0],
-                "outlet": r[1],
-                "kind": r[2],
-                "last_status": r[3],
-                "failures": int(r[4]),
-                "items_seen": int(r[5]),
-                "polled_seconds_ago": None if r[6] is None else round(now - float(r[6]), 1),
-                "next_poll_in_seconds": round(float(r[7]) - now, 1),
-                "interval_seconds": float(r[8]),
-            }
-            for r in self.conn.execute(
-                "SELECT url, outlet, kind, last_status, failures, items_seen, last_polled_at, next_poll_at,"
-                " interval_seconds FROM monitor_feeds ORDER BY outlet, url"
-            )
-        ]
-        states = {
-            r[0]: int(r[1]) for r in self.conn.execute("SELECT state, count(*) FROM monitor_items GROUP BY state")
-        }
-        top_reasons = [
-            {"state": r[0], "reason": r[1], "items": int(r[2])}
-            for r in self.conn.execute(
-                "SELECT state, reason, count(*) AS n FROM monitor_items WHERE state IN ('failed', 'unavailable',"
-                " 'skipped') OR (state = 'pending' AND reason IS NOT NULL) GROUP BY state, reason"
-                " ORDER BY n DESC, state, reason LIMIT ?",
-                (reasons,),
-            )
-        ]
-        unavailable = [
-            {"host": r[0], "urls": int(r[1])}
-            for r in self.conn.execute(
-                "SELECT host, count(*) AS n FROM monitor_unavailable GROUP BY host ORDER BY n DESC, host"
-            )
-        ]
-        return {"feeds": feeds, "items": states, "reasons": top_reasons, "unavailable_hosts": unavailable}
-
-    def next_wakeup(self, feed_urls: Iterable[str] | None = None) -> float | None:
-        """When the next of these feeds (default: all) is due to be polled, or one of their items retried."""
-        feeds, wanted = _among("url", feed_urls)
-        items, _ = _among("feed_url", feed_urls)
-        row = self.conn.execute(
-            f"SELECT min(t) FROM (SELECT min(next_poll_at) AS t FROM monitor_feeds WHERE 1 = 1{feeds}"
-            f" UNION ALL SELECT min(not_before) FROM monitor_items WHERE state = 'pending'{items})",
-            [*wanted, *wanted],
-        ).fetchone()
-        return float(row[0]) if row and row[0] is not None else None
-
-    def record_poll(
-        self,
-        feed: FeedRow,
-        *,
-        status: str,
-        interval: float,
-        next_poll_at: float,
-        etag: str | None = None,
-        last_modified: str | None = None,
-        items: Sequence[FeedItem] = (),
-        failed: bool = False,
-    ) -> int:
-        """Validators, schedule and new items of one poll, in one transaction; returns how many were new."""
-        now = self.clock()
-        new = 0
-        with self.store.transaction() as conn:
-            for item in items:
-                cur = conn.execute(
-                    "INSERT INTO monitor_items (url, feed_url, outlet, title, published_at, full_text,"
-                    " first_seen_at) VALUES (?,?,?,?,?,?,?) ON CONFLICT (url) DO NOTHING",
-                    (
-                        item.url,
-                        feed.url,
-                        feed.outlet,
-                        item.title or None,
-                        item.published_at.astimezone(UTC).isoformat() if item.published_at else None,
-                        item.full_text,
-                        now,
-                    ),
-                )
-                new += cur.rowcount
-            conn.execute(
-                "UPDATE monitor_feeds SET etag = coalesce(?, etag), last_modified = coalesce(?, last_modified),"
-                " interval_seconds = ?, next_poll_at = ?, last_polled_at = ?, last_status = ?,"
-                " failures = CASE WHEN ? = 1 THEN failures + 1 ELSE 0 END, items_seen = items_seen + ?"
-                " WHERE url = ?",
-                (etag, last_modified, interval, next_poll_at, now, status, failed, new, feed.url),
-            )
-        return new
-
-    def enqueue(self, items: Iterable[FeedItem], *, source: str, outlet: str | None = None) -> int:
-        """Add article URLs (from a sitemap or archive) as pending; known URLs are left alone."""
-        now = self.clock()
-        new = 0
-        with self.store.transaction() as conn:
-            for item in items:
-                cur = conn.execute(
-                    "INSERT INTO monitor_items (url, feed_url, outlet, title, published_at, full_text,"
-                    " first_seen_at) VALUES (?,?,?,?,?,?,?) ON CONFLICT (url) DO NOTHING",
-                    (
-                        item.url,
-                        source,
-                        outlet,
-                        item.title or None,
-                        item.published_at.astimezone(UTC).isoformat() if item.published_at else None,
-                        item.full_text,
-                        now,
-                    ),
-                )
-                new += cur.rowcount
-        return new
-
-    def pending_items(self, limit: int, feed_urls: Iterable[str] | None = None) -> list[ItemRow]:
-        sql = (
-            "SELECT url, feed_url, outlet, title, published_at, full_text, attempts FROM monitor_items"
-            " WHERE state = 'pending' AND not_before <= ?"
-        )
-        condition, wanted = _among("feed_url", feed_urls)
-        rows = self.conn.execute(
-            sql + condition + " ORDER BY first_seen_at, url LIMIT ?", (self.clock(), *wanted, limit)
-        ).fetchall()
-        return [ItemRow(*r) for r in rows]
-
-    def stored_article_id(self, url: str) -> int | None:
-        """The article already stored from ``url`` (as key URL or as fetched), if any."""
-        row = self.conn.execute("SELECT id FROM articles WHERE key_url = ?", (url,)).fetchone()
-        if row is None:
-            row = self.conn.execute("SELECT article_id FROM revisions WHERE source_url = ? LIMIT 1", (url,)).fetchone()
-        return int(row[0]) if row else None
-
-    def finish_item(self, url: str, state: str, *, reason: str | None = None, article_id: int | None = None) -> None:
-        with self.store.transaction() as conn:
-            conn.execute(
-                "UPDATE monitor_items SET state = ?, reason = ?, article_id = coalesce(?, article_id),"
-                " done_at = ?, attempts = attempts + 1 WHERE url = ?",
-                (state, reason, article_id, self.clock(), url),
-            )
-
-    def retry_item(self, url: str, *, reason: str, not_before: float) -> None:
-        with self.store.transaction() as conn:
-            conn.execute(
-                "UPDATE monitor_items SET attempts = attempts + 1, reason = ?, not_before = ? WHERE url = ?",
-                (reason, not_before, url),
-            )
-
-    def record_unavailable(self, url: str, reason: str) -> None:
-        with self.store.transaction() as conn:
-            conn.execute(
-                "INSERT INTO monitor_unavailable (url, host, reason, seen_at) VALUES (?,?,?,?)"
-                " ON CONFLICT (url) DO UPDATE SET reason = excluded.reason, seen_at = excluded.seen_at",
-                (url, urlsplit(url).hostname or "", reason, self.clock()),
-            )
-
-    def redirects(self) -> dict[str, str]:
-        return {r[0]: r[1] for r in self.conn.execute("SELECT from_url, to_url FROM monitor_redirects")}
-
-    def save_redirects(self, redirects: dict[str, str]) -> None:
-        known = self.redirects()
-        fresh = {k: v for k, v in redirects.items() if known.get(k) != v}
-        if not fresh:
-            return
-        with self.store.transaction() as conn:
-            conn.executemany(
-                "INSERT INTO monitor_redirects (from_url, to_url, seen_at) VALUES (?,?,?)"
-                " ON CONFLICT (from_url) DO UPDATE SET to_url = excluded.to_url, seen_at = excluded.seen_at",
-                [(k, v, self.clock()) for k, v in fresh.items()],
-            )
-
-    def counts(self) -> dict[str, int]:
-        rows = self.conn.execute("SELECT state, count(*) FROM monitor_items GROUP BY state").fetchall()
-        return {r[0]: int(r[1]) for r in rows}
 
 
 # -- intake: store + hooks -----------------------------------------------------------------------------
@@ -541,7 +313,7 @@ class Monitor:
             return
         etag = outcome.headers.get("etag")
         last_modified = outcome.headers.get("last-modified")
-        known = self._known_urls([i.url for i in items])
+        known = self.state.known_urls([i.url for i in items])
         fresh = [i for i in items if i.url not in known]
         # Adaptive polling: reset to the minimum when the feed brought something new, back off otherwise.
         interval = cfg.min_interval if fresh else min(cfg.max_interval, feed.interval * cfg.backoff_factor)
@@ -575,16 +347,6 @@ class Monitor:
         self.state.record_poll(
             feed, status=reason, interval=feed.interval, next_poll_at=now + _jitter(wait), failed=True
         )
-
-    def _known_urls(self, urls: list[str]) -> set[str]:
-        known: set[str] = set()
-        for start in range(0, len(urls), 500):
-            chunk = urls[start : start + 500]
-            rows = self.state.conn.execute(
-                f"SELECT url FROM monitor_items WHERE url IN ({','.join('?' * len(chunk))})", chunk
-            ).fetchall()
-            known.update(r[0] for r in rows)
-        return known
 
     def queue_sitemaps(
         self, sitemaps: Sequence[str], report: MonitorReport, *, since: datetime | None, limit: int | None = None
@@ -734,14 +496,6 @@ class Monitor:
                 yield message
             for future in futures:
                 future.result()  # a bug in a worker surfaces here instead of vanishing
-
-
-def _among(column: str, values: Iterable[str] | None) -> tuple[str, list[str]]:
-    """(" AND column IN (?, ...)", values) to restrict a query to some feeds; ("", []) when all are wanted."""
-    if values is None:
-        return "", []
-    wanted = list(values)
-    return f" AND {column} IN ({','.join('?' * len(wanted)) or 'NULL'})", wanted
 
 
 def _host(url: str) -> str:

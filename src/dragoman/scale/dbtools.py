@@ -1,8 +1,8 @@
 """Moving a corpus between databases: ``dragoman db copy`` (SQLite <-> PostgreSQL, either way).
 
-Every table both databases have is copied row by row, streaming (server-side cursor on PostgreSQL), ids
-kept; tables derived from the records (the search index) are rebuilt at the destination instead: its
-articles are queued for indexing. At the end each table's row count and an order-independent hash of its
+Every table both databases have is copied row by row, streaming (server-side cursor on PostgreSQL, see
+``store.tables``), ids kept; tables derived from the records (the search index) are rebuilt at the destination
+instead: its articles are queued for indexing. At the end each table's row count and an order-independent hash of its
 rows are computed on both sides and compared, so "nothing lost" is checked, not assumed.
 """
 
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -68,47 +68,6 @@ class CopyReport:
         }
 
 
-def list_tables(store: Any) -> list[str]:
-    """User tables in creation order (so a table comes after the tables its foreign keys name)."""
-    if store.backend == "postgres":
-        rows = store.connection.execute(
-            "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
-            " WHERE c.relkind IN ('r', 'p') AND n.nspname = current_schema() ORDER BY c.oid"
-        ).fetchall()
-    else:
-        rows = store.connection.execute(
-            "SELECT name FROM sqlite_master WHERE type = 'table' AND sql NOT LIKE 'CREATE VIRTUAL%'"
-            " AND name NOT LIKE 'search_fts_%' ORDER BY rowid"
-        ).fetchall()
-    return [r[0] for r in rows]
-
-
-def table_columns(store: Any, table: str) -> list[str]:
-    """Columns a program writes (PostgreSQL's generated columns are computed there, never copied)."""
-    if store.backend == "postgres":
-        rows = store.connection.execute(
-            "SELECT column_name FROM information_schema.columns WHERE table_schema = current_schema()"
-            " AND table_name = ? AND is_generated = 'NEVER' ORDER BY ordinal_position",
-            (table,),
-        ).fetchall()
-    else:
-        rows = store.connection.execute(f'SELECT name FROM pragma_table_xinfo("{table}") WHERE hidden = 0').fetchall()
-    return [r[0] for r in rows]
-
-
-def stream_rows(store: Any, sql: str) -> Iterator[tuple[Any, ...]]:
-    """Rows of a query without holding them all: a server-side cursor on PostgreSQL."""
-    if store.backend == "postgres":
-        with store.raw.transaction(), store.raw.cursor(name="dragoman_copy") as cursor:
-            cursor.itersize = COPY_BATCH
-            cursor.execute(sql)
-            for row in cursor:
-                yield tuple(row)
-    else:
-        for row in store.connection.execute(sql):
-            yield tuple(row)
-
-
 def _canonical(value: Any) -> Any:
     if isinstance(value, bytes | bytearray | memoryview):
         return {"bytes": bytes(value).hex()}
@@ -121,8 +80,7 @@ def table_fingerprint(store: Any, table: str, columns: list[str]) -> tuple[int, 
     """(row count, hash of the multiset of rows): the same on both backends for the same content."""
     total = 0
     count = 0
-    column_list = ", ".join(f'"{c}"' for c in columns)
-    for row in stream_rows(store, f'SELECT {column_list} FROM "{table}"'):
+    for row in store.tables.rows(table, columns):
         encoded = json.dumps([_canonical(v) for v in row], ensure_ascii=False, separators=(",", ":"))
         total = (total + int.from_bytes(hashlib.sha256(encoded.encode("utf-8")).digest(), "big")) % HASH_MODULUS
         count += 1
@@ -137,60 +95,31 @@ def copy_database(source: Any, destination: Any, *, on_table: Callable[[str, int
     if destination.count() > 0:
         raise StoreError(f"the destination already holds {destination.count()} articles; copy into an empty database")
     report = CopyReport()
-    destination_tables = set(list_tables(destination))
-    source_tables = [t for t in list_tables(source) if t not in SKIPPED_TABLES]
+    destination_tables = set(destination.tables.names())
+    source_tables = [t for t in source.tables.names() if t not in SKIPPED_TABLES]
     report.missing = [t for t in source_tables if t not in destination_tables and t not in DERIVED_TABLES]
     plan = [t for t in source_tables if t in destination_tables]
     for table in plan:
         if table in DERIVED_TABLES:
             report.rebuilt.append(table)
             continue
-        wanted = set(table_columns(destination, table))
-        columns = [c for c in table_columns(source, table) if c in wanted]
-        column_list = ", ".join(f'"{c}"' for c in columns)
-        insert = f'INSERT INTO "{table}" ({column_list}) VALUES ({", ".join("?" * len(columns))})'
+        wanted = set(destination.tables.columns(table))
+        columns = [c for c in source.tables.columns(table) if c in wanted]
         copied = 0
         batch: list[tuple[Any, ...]] = []
-        for row in stream_rows(source, f'SELECT {column_list} FROM "{table}"'):
+        for row in source.tables.rows(table, columns):
             batch.append(tuple(bytes(v) if isinstance(v, memoryview) else v for v in row))
             if len(batch) >= COPY_BATCH:
-                copied += _insert(destination, insert, batch)
+                copied += destination.tables.insert(table, columns, batch)
                 batch = []
-        copied += _insert(destination, insert, batch)
-        if destination.backend == "postgres":
-            _advance_identity(destination, table)
+        copied += destination.tables.insert(table, columns, batch)
+        destination.tables.advance_identity(table)
         source_rows, source_hash = table_fingerprint(source, table, columns)
         destination_rows, destination_hash = table_fingerprint(destination, table, columns)
         report.tables.append(TableCheck(table, source_rows, copied, destination_rows, source_hash, destination_hash))
         if on_table is not None:
             on_table(table, copied)
     if "search_queue" in destination_tables:
-        with destination.transaction() as conn:
-            # WHERE true: SQLite needs it to read ON CONFLICT after INSERT ... SELECT.
-            conn.execute(
-                "INSERT INTO search_queue (article_id) SELECT id FROM articles WHERE true ON CONFLICT DO NOTHING"
-            )
+        destination.tables.queue_all_for_search()
     report.elapsed = time.perf_counter() - started
     return report
-
-
-def _insert(store: Any, sql: str, rows: list[tuple[Any, ...]]) -> int:
-    if not rows:
-        return 0
-    with store.transaction() as conn:
-        conn.executemany(sql, rows)
-    return len(rows)
-
-
-def _advance_identity(store: Any, table: str) -> None:
-    """Copied ids were given explicitly: move the identity sequence past them so new rows do not collide."""
-    rows = store.connection.execute(
-        "SELECT column_name FROM information_schema.columns WHERE table_schema = current_schema()"
-        " AND table_name = ? AND is_identity = 'YES'",
-        (table,),
-    ).fetchall()
-    for (column,) in rows:
-        store.connection.execute(
-            f"SELECT setval(pg_get_serial_sequence('\"{table}\"', '{column}'),"
-            f' (SELECT coalesce(max("{column}"), 0) + 1 FROM "{table}"), false)'
-        )

@@ -17,7 +17,6 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
 
 from dragoman.article import Article, Translation
 from dragoman.errors import DragomanError, SkipArticle
@@ -112,7 +111,7 @@ def read_warc(
     path: str | Path, *, max_bytes: int, done: Iterable[str] = (), hosts: set[str] | None = None
 ) -> Iterator[dict[str, Any]]:
     """Rows for a WARC file's HTML responses not yet done; non-Russian pages come out as skips."""
-    from dragoman.acquire.warc import _charset, default_hosts, host_listed, iter_warc_responses, looks_russian
+    from dragoman.acquire.warc import default_hosts, is_candidate, iter_warc_responses
 
     finished = set(done)
     hosts = default_hosts() if hosts is None else hosts
@@ -134,8 +133,7 @@ def read_warc(
                 content_type=page.content_type,
                 original=original_meta(page, "warc"),
             )
-            host = urlsplit(page.url).hostname or ""
-            if not host_listed(host, hosts) and not looks_russian(page.body, _charset(page.content_type)):
+            if not is_candidate(page, hosts):
                 yield problem_row(row, SkipArticle("not a Russian-language page", reason="not_russian"))
                 continue
             yield row
@@ -164,7 +162,7 @@ def extract_rows(rows: Sequence[dict[str, Any]], settings: Any) -> list[dict[str
     """Fetch (URL rows) and extract each page with the pipeline's extract stage; keep Russian articles."""
     from datetime import datetime
 
-    from dragoman.acquire.page import RawPage
+    from dragoman.article import RawPage
     from dragoman.extract.sniff import detect_language
     from dragoman.pipeline.ingest import extract_page
 
@@ -371,25 +369,12 @@ def key_source(key: str) -> str | None:
 
 
 def mark_done(store: Any, items: Sequence[tuple[str, str, str | None, int | None]]) -> None:
+    """Record (key, outcome, reason, article id) of finished inputs, so that a restart skips them."""
     from datetime import UTC, datetime
 
-    now = datetime.now(UTC).isoformat()
-    with store.transaction() as conn:
-        conn.executemany(
-            "INSERT INTO backfill_done (key, source, outcome, reason, article_id, done_at) VALUES (?,?,?,?,?,?)"
-            " ON CONFLICT (key) DO UPDATE SET outcome = excluded.outcome, reason = excluded.reason,"
-            " article_id = excluded.article_id, done_at = excluded.done_at",
-            [(key, key_source(key), *rest, now) for key, *rest in items],
-        )
+    store.backfill.mark_done([(key, key_source(key), *rest) for key, *rest in items], datetime.now(UTC).isoformat())
 
 
 def done_keys(store: Any, *, source: str | None = None, retry_failed: bool = False) -> set[str]:
     """Keys a previous run finished: of one WARC file (``source``), or all (failures too, unless retried)."""
-    sql = "SELECT key FROM backfill_done WHERE 1 = 1"
-    params: list[Any] = []
-    if source is not None:
-        sql += " AND source = ?"
-        params.append(source)
-    if retry_failed:
-        sql += " AND outcome <> 'failed'"
-    return {r[0] for r in store.connection.execute(sql, params).fetchall()}
+    return set(store.backfill.done_keys(source=source, retry_failed=retry_failed))

@@ -35,7 +35,6 @@ from starlette.middleware.trustedhost import TrustedHostMiddleware
 
 from dragoman import __version__
 from dragoman.acquire.revisions import diff_revisions
-from dragoman.acquire.stories import StoryLink, link_story_copy, story_of
 from dragoman.errors import DragomanError
 from dragoman.formats.document import english_rubric, format_local_time
 from dragoman.formats.export import EXPORT_FORMATS, iter_export
@@ -45,6 +44,7 @@ from dragoman.serve.front import register_front
 from dragoman.serve.reader import reader_view
 from dragoman.store.analyses import AnalysisReadModel
 from dragoman.store.base import ArticleFilter, StoredArticle
+from dragoman.store.stories import StoryLink, link_story_copy, story_of
 
 HERE = FilePath(__file__).parent
 CSP = (

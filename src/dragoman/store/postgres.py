@@ -34,6 +34,7 @@ from dragoman.errors import (
 from dragoman.store.base import SQLStore, now_iso
 from dragoman.store.connection import first_line
 from dragoman.store.migrations import Migration, all_migrations
+from dragoman.store.repositories import Repositories
 
 MIGRATION_LOCK_KEY = 0x6472_6167  # "drag": one migrator at a time across processes
 RETRIES = 5  # serialization failures and deadlocks are retried this many times
@@ -305,7 +306,7 @@ def _add_conflict_clause(text: str, clause: str) -> str:
 # -- the store -------------------------------------------------------------------------------------------
 
 
-class PostgresStore(SQLStore):
+class PostgresStore(SQLStore, Repositories):
     backend = "postgres"
     lock_suffix = " FOR UPDATE"  # the article's row is locked while its revisions are compared
     claim_first = True  # concurrent writers: the unique key on key_url decides who creates an article

@@ -17,9 +17,10 @@ from dragoman.errors import StoreError, StoreMissingError
 from dragoman.store.base import SQLStore, now_iso
 from dragoman.store.connection import SQLiteConnection, rewrap, sqlite_error
 from dragoman.store.migrations import Migration, all_migrations
+from dragoman.store.repositories import Repositories
 
 
-class SQLiteStore(SQLStore):
+class SQLiteStore(SQLStore, Repositories):
     backend = "sqlite"
 
     def __init__(self, path: str | Path, *, readonly: bool = False) -> None:

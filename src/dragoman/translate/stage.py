@@ -307,8 +307,8 @@ def translate_store(
     Raises ModelNotInstalled (one line, with the install command) when no model is available, and
     TranslateError when the engine fails on everything (e.g. the endpoint is down).
     """
-    from dragoman.acquire.stories import processed_story_member, story_id_of
     from dragoman.store import ArticleFilter
+    from dragoman.store.stories import processed_story_member, story_id_of
 
     started = time.perf_counter()
     if isinstance(engine, str):
