@@ -59,7 +59,7 @@ def test_install_list_translate(
     code, out, _err = run(db, "translate", "--json", "--device", "cpu", "--beam", "1")
     assert code == 0
     report = json.loads(out)
-    assert report["articles"] == 3 and report["failed"] == 0
+    assert report["articles"] == 3 and report["failed"] == {}
     assert report["model_id"] == listed["opus-mt-ru-en"]["model_id"]  # opus-mt preferred by default
     assert report["sentences"] > 0 and "hit_rate" in report and report["tokens_per_second"] > 0
     code, _out, err = run(db, "translate")

@@ -14,9 +14,10 @@ from typing import Any
 import pytest
 
 from dragoman.errors import TranslateError
+from dragoman.pipeline.translate import translate_store
 from dragoman.settings import Settings
 from dragoman.store import open_store
-from dragoman.translate import create_engine, translate_store
+from dragoman.translate import create_engine
 from dragoman.translate.openai_compat import OpenAIEngine
 
 from .test_stage import wmt_articles
@@ -141,7 +142,7 @@ def test_translate_store_with_the_openai_engine(
     for article in wmt_articles(data_dir, 3):
         store.ingest(article)
     report = translate_store(store, settings, engine="openai", model="qwen-test")
-    assert report.articles == 3 and report.failed == 0
+    assert report.articles == 3 and report.total_failed == 0
     tr = store.get(1).article.translation
     assert tr is not None and tr.engine == "openai" and tr.model_id == "openai:qwen-test"
     for pair in tr.title.sentences:

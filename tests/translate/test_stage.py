@@ -11,9 +11,10 @@ import pytest
 
 from dragoman.article import Article, Block, BlockKind
 from dragoman.errors import ModelNotInstalled
+from dragoman.pipeline.translate import translate_store
 from dragoman.settings import Settings
 from dragoman.store import open_store
-from dragoman.translate import create_engine, translate_store
+from dragoman.translate import create_engine
 from dragoman.translate.engine import BatchOutput, Engine
 from dragoman.translate.segment import split_sentences
 
@@ -78,7 +79,7 @@ def test_translate_store_fills_the_translation_record(installed: Settings, data_
         store.ingest(article)
     progress_calls: list[tuple[int, int]] = []
     report = translate_store(store, installed, progress=lambda a, s: progress_calls.append((a, s)))
-    assert report.articles == 6 and report.failed == 0
+    assert report.articles == 6 and report.total_failed == 0
     assert progress_calls and progress_calls[-1][0] == 6
     assert report.engine == "ctranslate2" and report.model_id.startswith("tiny-opus@")
     assert report.tokens_per_second > 0 and report.target_tokens > 0

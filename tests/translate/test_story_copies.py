@@ -15,9 +15,10 @@ from dragoman.acquire.dedupe import StoryIndex
 from dragoman.acquire.stories import story_translation
 from dragoman.article import Block
 from dragoman.cli import main
+from dragoman.pipeline.translate import translate_store
 from dragoman.settings import Settings
 from dragoman.store import ArticleFilter, open_store
-from dragoman.translate import create_engine, translate_store
+from dragoman.translate import create_engine
 
 from .test_stage import CountingEngine, wmt_articles
 
@@ -44,9 +45,9 @@ def test_copies_are_translated_once_and_show_their_story_translation(installed: 
     report = translate_store(store, installed, engine=engine)
     # The exact copy is skipped (its text is translated already); the lightly edited repost is translated,
     # but only its new sentence reaches the engine: the translation memory serves the rest.
-    assert report.articles == 3 and report.failed == 0
+    assert report.articles == 3 and report.total_failed == 0
     assert report.skipped["story_copy"] == 1 and report.to_dict()["skipped"] == {"story_copy": 1}
-    assert "skipped (story_copy): 1" in report.summary_lines()
+    assert "skipped 1 (story_copy 1)" in report.summary()
     assert engine.sentences.count("Подробнее читайте на нашем сайте.") == 1
     assert len(engine.sentences) == len(set(engine.sentences))  # no sentence of the story translated twice
     rows = store.connection.execute(

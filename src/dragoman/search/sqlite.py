@@ -678,7 +678,7 @@ def russian_units(article: Article) -> tuple[str, list[str]]:
 
 def index_rows(stored: StoredArticle) -> dict[str, Any]:
     """Everything the index stores for one article (pure: no database access)."""
-    from dragoman.formats.document import english_rubric
+    from dragoman.names.outlets import english_rubric
 
     article = stored.article
     title_ru, body_ru = russian_units(article)
