@@ -3,6 +3,7 @@ CTranslate2 models with random weights (no model can be downloaded in tests)."""
 
 from __future__ import annotations
 
+import dataclasses
 import shutil
 import zipfile
 from collections.abc import Iterator
@@ -60,3 +61,15 @@ def installed(settings: Settings, tiny_model: Path) -> Iterator[Settings]:
 
     install_model(settings, tiny_model, name="tiny-opus", validate=False)
     yield settings
+
+
+@pytest.fixture
+def store_settings(settings: Settings, store_url: str) -> Settings:
+    """``settings`` with the database on each backend in turn (a SQLite file, a PostgreSQL database)."""
+    return dataclasses.replace(settings, db=store_url)
+
+
+@pytest.fixture
+def installed_store(installed: Settings, store_url: str) -> Settings:
+    """``installed`` with the database on each backend in turn."""
+    return dataclasses.replace(installed, db=store_url)
