@@ -19,6 +19,7 @@ from typing import Any
 
 import pytest
 
+from backends import BACKENDS, fresh_postgres_database
 from system_packages import missing_system_package
 
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
@@ -69,27 +70,14 @@ def postgres_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         subprocess.run([str(POSTGRES_SCRIPT), "stop", str(directory)], capture_output=True, timeout=120)
 
 
-def _with_database(url: str, name: str) -> str:
-    base, _, _ = url.rpartition("/")
-    return f"{base}/{name}"
-
-
 @pytest.fixture
 def postgres_url(postgres_server: str) -> Iterator[str]:
     """A fresh, empty database on the test server."""
-    import psycopg
-
-    name = f"t_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(postgres_server, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield _with_database(postgres_server, name)
-    finally:
-        with psycopg.connect(postgres_server, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with fresh_postgres_database(postgres_server) as url:
+        yield url
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+@pytest.fixture(params=BACKENDS)
 def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     """A database URL for each backend: a SQLite file path, or a fresh PostgreSQL database.
 
