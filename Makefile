@@ -26,14 +26,17 @@ demo: $(VENV)/.installed-demo
 	$(BIN)/python -m dragoman.demo --db $(DB)
 
 # scripts/test-deps.sh installs Chromium and PostgreSQL as root, or says how (those tests then skip).
+# lint-imports checks the layers contract in pyproject.toml ([tool.importlinter]): imports only point down.
 test: $(VENV)/.installed-test
 	scripts/test-deps.sh
 	$(BIN)/ruff check src tests bench scripts
+	$(BIN)/lint-imports
 	$(BIN)/python -m pytest
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check src tests bench scripts
 	$(BIN)/ruff format --check src tests bench scripts
+	$(BIN)/lint-imports
 
 bench: $(VENV)/.installed-test
 	$(BIN)/python bench/extract_eval.py

@@ -277,7 +277,7 @@ def tiny_model_settings(settings: Any, tmp: Path) -> Any:
 
 def render_hook(store: Any, settings: Any, rendered_at: dict[str, float]) -> Any:
     from dragoman.formats.document import render_text
-    from dragoman.translate.stage import translate_store
+    from dragoman.pipeline.translate import translate_store
 
     def hook(article_id: int, article: Any, result: Any) -> None:
         translate_store(store, settings, model="tiny-opus", only_missing=True)

@@ -112,9 +112,9 @@ def current_rss_mb() -> float:
 def run_dragoman(args: argparse.Namespace, beam: int) -> dict[str, Any]:
     import tempfile
 
+    from dragoman.pipeline.translate import translate_store
     from dragoman.settings import Settings
     from dragoman.store import open_store
-    from dragoman.translate import translate_store
     from dragoman.translate.ct2 import CTranslate2Engine
     from dragoman.translate.models import detect_layout
     from dragoman.translate.segment import article_units
@@ -136,7 +136,7 @@ def run_dragoman(args: argparse.Namespace, beam: int) -> dict[str, Any]:
         report = translate_store(store, Settings(models_dir=Path(tmp)), engine=engine)
         elapsed, cpu = time.perf_counter() - started, cpu_seconds() - cpu
         store.close()
-    assert report.failed == 0 and report.articles == len(articles), report.to_dict()
+    assert report.total_failed == 0 and report.articles == len(articles), report.to_dict()
     return {
         "sentences": sentences,
         "engine_sentences": report.engine_sentences,
@@ -270,9 +270,9 @@ def run_soak(args: argparse.Namespace) -> dict[str, Any]:
     """A long run (``--soak-articles``) at greedy, short output: memory must stay flat as articles stream."""
     import tempfile
 
+    from dragoman.pipeline.translate import translate_store
     from dragoman.settings import Settings
     from dragoman.store import open_store
-    from dragoman.translate import translate_store
     from dragoman.translate.ct2 import CTranslate2Engine
     from dragoman.translate.models import detect_layout
     from dragoman.translate.random_model import build_random_marian_model

@@ -186,7 +186,7 @@ def test_import_the_users_text_document_and_analyze_it(shared_dir: Path, tmp_pat
     code, out, _ = run(db_path, "import", str(example), str(broken), "--analyze", "--json")
     summary = json.loads(out)
     assert code == 1 and summary["stored"] == 1 and summary["failed"] == {"bad_document": 1}
-    assert summary["analysis"]["processed"] == 1
+    assert summary["analysis"]["stored"] == 1
     code, out, _ = run(db_path, "show", "1", "--format", "json")
     record = json.loads(out)
     assert record["language"] == "en" and record["outlet"] == "iz.ru"

@@ -228,7 +228,7 @@ class Article:
     title: str
     blocks: list[Block] = field(default_factory=list)
     canonical_url: str | None = None
-    outlet: str | None = None  # outlet key (registered domain), see extract/outlets
+    outlet: str | None = None  # outlet key (registered domain), see names/outlets
     outlet_name: str | None = None
     fetched_at: datetime | None = None
     content_sha256: str = ""  # of the extracted content, see ``compute_content_hash``

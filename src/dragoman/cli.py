@@ -1,6 +1,9 @@
-"""The command line: flags become library calls; library errors become one-line messages and exit codes.
+"""The command line (the one CLI module): flags become library calls; library errors become one-line messages
+and exit codes.
 
-Exit codes: 0 all done, 1 some items failed, 2 bad usage or configuration. ``--debug`` shows tracebacks.
+Exit codes, one rule for every command (``dragoman.report``): 0 all done, 1 some items failed, 2 bad usage or
+configuration, 130 interrupted. ``--debug`` shows tracebacks. The options that filter or print (``--json``,
+``--since``/``--until``, ``--outlet``) are defined once below and shared by every command that has them.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from click.core import ParameterSource
 
 from dragoman import __version__
 from dragoman.errors import ConfigError, DragomanError
+from dragoman.report import EXIT_FAILED, EXIT_OK, EXIT_USAGE, IngestReport, StageReport
 from dragoman.settings import Settings, load_settings
 
 if TYPE_CHECKING:
@@ -28,8 +32,6 @@ if TYPE_CHECKING:
     from dragoman.store.protocol import Store
 
 F = TypeVar("F", bound=Callable[..., Any])
-
-EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
 
 class AppContext:
@@ -102,6 +104,62 @@ def parse_date(value: str | None) -> datetime | None:
     except ValueError as exc:
         raise click.BadParameter(f"{value!r} is not a date (use YYYY-MM-DD)") from exc
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+# -- the shared options: defined once, used by every command that filters or prints ------------------------
+
+
+class _DateType(click.ParamType):
+    """``YYYY-MM-DD`` (or an ISO date-time) as an aware datetime, UTC when no zone is given; bad usage (exit 2)
+    otherwise."""
+
+    name = "YYYY-MM-DD"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> datetime:
+        if isinstance(value, datetime):
+            return value
+        try:
+            parsed = parse_date(str(value))
+        except click.BadParameter as exc:
+            self.fail(exc.message, param, ctx)
+        assert parsed is not None
+        return parsed
+
+
+DATE = _DateType()
+
+
+def json_option(help_text: str = "Print the summary as JSON on stdout.") -> Callable[[F], F]:
+    """``--json``: machine-readable output on stdout (the summary, or the rows a listing prints)."""
+    return click.option("--json", "as_json", is_flag=True, help=help_text)
+
+
+def since_option(help_text: str = "Only articles published on or after this date (YYYY-MM-DD).") -> Callable[[F], F]:
+    """``--since DATE``: the command gets an aware datetime (or None)."""
+    return click.option("--since", type=DATE, help=help_text)
+
+
+def until_option(help_text: str = "Only articles published before this date (YYYY-MM-DD).") -> Callable[[F], F]:
+    """``--until DATE``: the command gets an aware datetime (or None)."""
+    return click.option("--until", type=DATE, help=help_text)
+
+
+def outlet_option(help_text: str = "Only this outlet (repeatable), e.g. iz.ru.") -> Callable[[F], F]:
+    """``--outlet KEY`` (repeatable): the command gets a tuple of outlet keys."""
+    return click.option("--outlet", "outlets", multiple=True, help=help_text)
+
+
+def finish(app: AppContext, report: StageReport, *, as_json: bool, lines: list[str] | None = None) -> None:
+    """Print a stage's report (JSON on stdout, or its problems and summary on stderr) and exit by the one rule."""
+    if as_json:
+        click.echo(json.dumps(report.to_json(), ensure_ascii=False, indent=2))
+    elif not app.quiet:
+        for problem in report.problems:
+            kind = "skipped" if problem.skipped else "failed"
+            echo_untrusted(f"{kind}: {problem.source}: {problem.message} [{problem.reason}]", err=True)
+        for line in lines if lines is not None else [report.summary()]:
+            click.echo(line, err=True)
+    sys.exit(report.exit_code)
 
 
 # The value a bare --allow-private stands for: loopback and private networks (settings.PRIVATE_NETWORKS).
@@ -230,7 +288,7 @@ def count_inputs(sources: tuple[str, ...]) -> int | None:
 @main.command()
 @click.argument("sources", nargs=-1, required=True)
 @click.option("--translate", "do_translate", is_flag=True, help="Translate the stored articles as well.")
-@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON on stdout.")
+@json_option()
 @pass_app
 @handle_errors
 def ingest(app: AppContext, sources: tuple[str, ...], do_translate: bool, as_json: bool) -> None:
@@ -242,54 +300,35 @@ def ingest(app: AppContext, sources: tuple[str, ...], do_translate: bool, as_jso
         if do_translate and not report.interrupted:
             report.extra["translation"] = translate_after_ingest(app, store, report)
     print_ingest_report(app, report, as_json=as_json)
-    if report.interrupted:
-        sys.exit(130)
-    sys.exit(EXIT_FAILED if report.total_failed else EXIT_OK)
 
 
 def translate_after_ingest(app: AppContext, store: Any, report: Any) -> dict[str, Any]:
     """Translate what this ingest stored; a missing model is one line, not a failed ingest."""
     from dragoman.errors import ModelNotInstalled
+    from dragoman.pipeline.translate import translate_store
 
-    try:
-        from dragoman.translate import translate_store
-    except ImportError as exc:
-        app.echo(f"translation skipped: the translate stage is not available ({exc})")
-        return {"skipped": "unavailable"}
     try:
         result = translate_store(store, app.settings, only_missing=True)
     except ModelNotInstalled as exc:
         app.echo(f"translation skipped: {exc.message}")
         return {"skipped": "no_model"}
-    return _report_dict(result)
+    return result.to_json()
 
 
-def print_ingest_report(app: AppContext, report: Any, *, as_json: bool) -> None:
-    if as_json:
-        click.echo(json.dumps(report.to_dict(), ensure_ascii=False, indent=2))
-        return
-    if app.quiet:
-        return
-    for problem in report.problems:
-        kind = "skipped" if problem.skipped else "failed"
-        echo_untrusted(f"{kind}: {problem.source}: {problem.message} [{problem.reason}]", err=True)
-    parts = [f"stored {report.stored}", f"unchanged {report.unchanged}", f"new revisions {report.revised}"]
-    parts.append(f"skipped {report.total_skipped}" + _reasons(report.skipped))
-    parts.append(f"failed {report.total_failed}" + _reasons(report.failed))
-    head = "interrupted after" if report.interrupted else "done in"
-    click.echo(f"{head} {report.elapsed:.1f}s: " + ", ".join(parts), err=True)
+def ingest_summary(report: IngestReport) -> list[str]:
+    """The summary line, and a word on the archive when it is full."""
+    lines = [report.summary()]
     if report.archive.get("over_cap"):
-        click.echo(
+        lines.append(
             f"archive full: the original pages of {report.archive['over_cap']} articles were not kept"
-            " (raise archive_max_bytes to keep them)",
-            err=True,
+            " (raise archive_max_bytes to keep them)"
         )
+    return lines
 
 
-def _reasons(counter: Any) -> str:
-    if not counter:
-        return ""
-    return " (" + ", ".join(f"{reason} {n}" for reason, n in counter.most_common()) + ")"
+def print_ingest_report(app: AppContext, report: IngestReport, *, as_json: bool) -> None:
+    """Print an ingest-shaped report and exit by the one rule."""
+    finish(app, report, as_json=as_json, lines=ingest_summary(report))
 
 
 # -- show / export -------------------------------------------------------------------------------------
@@ -333,20 +372,25 @@ def show(app: AppContext, ref: str, fmt: str, revision: int | None) -> None:
     "warc: the kept original pages as WARC/1.1 (gzipped per record when the file name ends in .gz).",
 )
 @click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), help="File (default stdout).")
-@click.option("--outlet", "outlets", multiple=True, help="Only this outlet (repeatable), e.g. iz.ru.")
-@click.option("--since", help="Published on or after this date (YYYY-MM-DD).")
-@click.option("--until", help="Published before this date (YYYY-MM-DD).")
+@outlet_option()
+@since_option()
+@until_option()
 @pass_app
 @handle_errors
 def export(
-    app: AppContext, fmt: str, output: str | None, outlets: tuple[str, ...], since: str | None, until: str | None
+    app: AppContext,
+    fmt: str,
+    output: str | None,
+    outlets: tuple[str, ...],
+    since: datetime | None,
+    until: datetime | None,
 ) -> None:
     """Stream stored articles as JSONL, CSV, plain text, Markdown, Parquet, sentence pairs (JSONL, TMX), or
     their original pages as WARC."""
     from dragoman.formats.export import export_articles
     from dragoman.store import ArticleFilter
 
-    where = ArticleFilter(outlets=list(outlets) or None, since=parse_date(since), until=parse_date(until))
+    where = ArticleFilter(outlets=list(outlets) or None, since=since, until=until)
     if fmt == "warc":
         export_warc_file(app, where, output)
         return
@@ -448,19 +492,19 @@ def original(app: AppContext, ref: str, revision: int | None, output: str | None
 
 
 @main.command()
-@click.option("--since", help="Only articles published on or after this date (YYYY-MM-DD).")
-@click.option("--outlet", "outlets", multiple=True, help="Only this outlet (repeatable), e.g. lenta.ru.")
+@since_option()
+@outlet_option()
 @click.option(
     "--extractor-older-than",
     "older_than",
     metavar="VERSION",
     help="Only articles extracted by an extractor version older than this (e.g. 1.1).",
 )
-@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON on stdout.")
+@json_option()
 @pass_app
 @handle_errors
 def reextract(
-    app: AppContext, since: str | None, outlets: tuple[str, ...], older_than: str | None, as_json: bool
+    app: AppContext, since: datetime | None, outlets: tuple[str, ...], older_than: str | None, as_json: bool
 ) -> None:
     """Run today's extractor again over the stored original pages; changed text becomes a new revision
     marked as a re-extraction, which the next translate and analyze runs pick up."""
@@ -474,27 +518,12 @@ def reextract(
     with app.open_store() as store, progress_bar(app, None, "reextract") as advance:
         report = reextract_store(
             store,
-            since=parse_date(since),
+            since=since,
             outlets=list(outlets) or None,
             older_than=older_than,
             on_item=lambda stored: advance(str(stored.id)),
         )
-    summary = report.to_dict()
-    if as_json:
-        click.echo(json.dumps(summary, ensure_ascii=False, indent=2))
-    elif not app.quiet:
-        for problem in report.problems:
-            kind = "skipped" if problem.skipped else "failed"
-            click.echo(f"{kind}: {problem.source}: {problem.message} [{problem.reason}]", err=True)
-        head = "interrupted after" if report.interrupted else "done in"
-        click.echo(
-            f"{head} {report.elapsed:.1f}s: new revisions {summary['revised']}, metadata corrected"
-            f" {summary['updated']}, unchanged {summary['unchanged']}, same as an older revision"
-            f" {summary['same_as_older']}, skipped {sum(report.skipped.values())}{_reasons(report.skipped)},"
-            f" failed {report.total_failed}{_reasons(report.failed)}",
-            err=True,
-        )
-    sys.exit(130 if report.interrupted else EXIT_FAILED if report.total_failed else EXIT_OK)
+    finish(app, report, as_json=as_json)
 
 
 # -- search index and web app (issue 5) ----------------------------------------------------------------
@@ -526,26 +555,26 @@ def print_left_out(app: AppContext, left_out: list[Any]) -> None:
 
 @main.command()
 @click.argument("query", default="")
-@click.option("--outlet", "outlets", multiple=True, help="Only this outlet (repeatable).")
+@outlet_option()
 @click.option("--rubric", help="Only this rubric (Russian or English name).")
-@click.option("--since", help="Published on or after this date (YYYY-MM-DD).")
-@click.option("--until", help="Published before this date (YYYY-MM-DD).")
+@since_option()
+@until_option()
 @click.option("--entity", "entities", multiple=True, help="Only articles mentioning this entity key (repeatable).")
 @click.option("--unnamed", is_flag=True, help="Only articles citing unnamed sources.")
 @click.option("--qa", is_flag=True, help="Only articles with QA-flagged translated sentences.")
 @click.option("--sort", type=click.Choice(["newest", "relevance"]), default="newest", show_default=True)
 @click.option("--limit", type=int, default=20, show_default=True)
-@click.option("--json", "as_json", is_flag=True, help="Print the results as JSON.")
+@json_option("Print the results as JSON.")
 @pass_app
 @handle_errors
-def search(app: AppContext, query: str, outlets: tuple[str, ...], rubric: str | None, since: str | None,
-           until: str | None, entities: tuple[str, ...], unnamed: bool, qa: bool, sort: str, limit: int,
+def search(app: AppContext, query: str, outlets: tuple[str, ...], rubric: str | None, since: datetime | None,
+           until: datetime | None, entities: tuple[str, ...], unnamed: bool, qa: bool, sort: str, limit: int,
            as_json: bool) -> None:  # fmt: skip
     """Search Russian originals and English translations: words, "phrases", AND/OR/NOT, -word, prefix*."""
     from dragoman.search.sqlite import QueryError, SearchIndex, SearchQuery
 
-    request = SearchQuery(text=query, outlets=list(outlets), rubric=rubric, since=parse_date(since),
-                          until=parse_date(until), entities=list(entities), unnamed_sources=unnamed,
+    request = SearchQuery(text=query, outlets=list(outlets), rubric=rubric, since=since,
+                          until=until, entities=list(entities), unnamed_sources=unnamed,
                           qa_flagged=qa, sort=sort, limit=limit)  # fmt: skip
     with app.open_store() as store:
         index = SearchIndex(store)
@@ -715,7 +744,7 @@ def _alert_options(func: F) -> F:
 )
 @click.option("--concurrency", type=int, default=4, show_default=True, help="Hosts fetched at the same time.")
 @_alert_options
-@click.option("--json", "as_json", is_flag=True, help="Print each pass's summary as JSON on stdout.")
+@json_option("Print each pass's summary as JSON on stdout.")
 @pass_app
 @handle_errors
 def watch(
@@ -764,7 +793,8 @@ def watch(
             elif report.feeds or report.items.processed:
                 feeds_part = ", ".join(f"{k} {v}" for k, v in report.feeds.most_common())
                 app.echo(f"feeds: {feeds_part or 'none due'}; new items {report.new_items}; retrying {report.retrying}")
-                print_ingest_report(app, report.items, as_json=False)
+                for line in ingest_summary(report.items):
+                    app.echo(line)
             elif once:
                 wake = monitor.state.next_wakeup(urls)
                 when = f" for {wake - monitor.clock():.0f}s" if wake is not None else ""
@@ -776,7 +806,7 @@ def watch(
                 report = monitor.run_once(urls)
                 summarize(report)
                 _deliver_alerts(app, store, sinks)
-                sys.exit(EXIT_FAILED if report.items.total_failed else EXIT_OK)
+                sys.exit(report.items.exit_code)
             signal.signal(signal.SIGTERM, lambda *_: monitor.stop_event.set())
             if sinks:
                 # Alerts go out on their own thread and connection: polling and storing never wait for a webhook.
@@ -804,7 +834,7 @@ def watch(
 @main.command()
 @click.argument("inputs", nargs=-1, type=click.Path(exists=True, dir_okay=False))
 @click.option("--sitemap", "sitemaps", multiple=True, help="Sitemap or sitemap index URL (repeatable).")
-@click.option("--since", help="Only articles published (or modified) on or after this date (with --sitemap).")
+@since_option("Only articles published (or modified) on or after this date (with --sitemap).")
 @click.option(
     "--engine",
     type=click.Choice(["local", "ray"]),
@@ -822,14 +852,14 @@ def watch(
 @click.option("--limit", type=int, help="Store at most this many new articles.")
 @click.option("--concurrency", type=int, default=4, show_default=True, help="Hosts fetched at the same time.")
 @_alert_options
-@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON on stdout.")
+@json_option()
 @pass_app
 @handle_errors
 def backfill(
     app: AppContext,
     inputs: tuple[str, ...],
     sitemaps: tuple[str, ...],
-    since: str | None,
+    since: datetime | None,
     engine: str | None,
     scale_model: str | None,
     scale_analyze: bool,
@@ -852,20 +882,29 @@ def backfill(
     translate (--model) -> analyze (--analyze) -> store (or --output Parquet shards), resumably.
     """
     if inputs or engine or output:
-        from dragoman.scale.cli import run_backfill_command
+        from dragoman.scale.backfill import BackfillConfig
 
-        options = {"model": scale_model, "analyze": scale_analyze, "workers": workers, "translators": translators}
-        options |= {"ray_address": ray_address, "output": output, "retry_failed": retry_failed}
+        config = BackfillConfig(
+            inputs=list(inputs),
+            model=scale_model,
+            analyze=scale_analyze,
+            workers=workers,
+            translators=translators,
+            ray_address=ray_address,
+            output=Path(output) if output else None,
+            retry_failed=retry_failed,
+        )
         sinks = _alert_sinks(app, alert_jsonl, webhooks, print_alerts)
-        options["hooks"] = lambda store: _monitor_hooks(app, store, sinks, stories=not no_stories)
-        options["after_batch"] = lambda store: _deliver_alerts(app, store, sinks)
-        run_backfill_command(app, list(inputs), sitemaps, parse_date(since), limit, engine or "local", options, as_json)
+        report = run_scale_backfill(
+            app, config, sitemaps, since, limit, engine or "local", sinks, stories=not no_stories
+        )
+        finish(app, report, as_json=as_json)
         return
     if not sitemaps or not since:
         raise click.UsageError("give WARC files or URL lists, or --sitemap URL with --since DATE")
     from dragoman.pipeline.watch import Monitor, MonitorConfig, MonitorReport
 
-    since_date = parse_date(since)
+    since_date = since
     sinks = _alert_sinks(app, alert_jsonl, webhooks, print_alerts)
     with app.open_store() as store:
         monitor = Monitor(
@@ -887,7 +926,66 @@ def backfill(
             monitor.close()
     app.echo(f"sitemap entries queued: {report.new_items}; retrying later: {report.retrying}")
     print_ingest_report(app, report.items, as_json=as_json)
-    sys.exit(130 if report.items.interrupted else EXIT_FAILED if report.items.total_failed else EXIT_OK)
+
+
+def run_scale_backfill(
+    app: AppContext,
+    config: Any,
+    sitemaps: tuple[str, ...],
+    since: datetime | None,
+    limit: int | None,
+    engine: str,
+    sinks: list[Any],
+    *,
+    stories: bool,
+) -> Any:
+    """WARC files and URL lists (and sitemaps, read into a URL list) through the scale engines (local or Ray)."""
+    import tempfile
+
+    from dragoman.scale.backfill import run_backfill
+
+    with tempfile.TemporaryDirectory(prefix="dragoman-backfill-") as scratch:
+        if sitemaps:
+            config.inputs = [*config.inputs, str(_sitemap_url_list(app, sitemaps, since, limit, Path(scratch)))]
+        if not config.inputs:
+            raise ConfigError("nothing to backfill: give WARC files, URL lists or --sitemap")
+        app.echo(
+            f"backfill: {len(config.inputs)} inputs, engine {engine}"
+            + (f", workers {config.workers}" if engine == "ray" else "")
+        )
+        if config.output is not None:
+            return run_backfill(config, app.settings, engine=engine)
+        with app.open_store() as store:
+            hooks = _monitor_hooks(app, store, sinks, stories=stories)
+            report = run_backfill(config, app.settings, store=store, engine=engine, hooks=hooks)
+            if not report.interrupted:
+                _deliver_alerts(app, store, sinks)  # the alerts the hooks recorded
+            return report
+
+
+def _sitemap_url_list(
+    app: AppContext, sitemaps: tuple[str, ...], since: datetime | None, limit: int | None, scratch: Path
+) -> Path:
+    """The article URLs of sitemaps (the monitor's sitemap reader), as a URL list for the scale engines."""
+    from dragoman.acquire.http import Fetcher
+    from dragoman.acquire.sitemaps import SitemapProblem, iter_sitemap
+
+    urls: list[str] = []
+    fetcher = Fetcher(app.settings)
+    try:
+        for sitemap_url in sitemaps:
+            for entry in iter_sitemap(fetcher, sitemap_url, since=since):
+                if isinstance(entry, SitemapProblem):
+                    app.echo(f"sitemap problem: {entry.url}: {entry.error}")
+                    continue
+                urls.append(entry.url)
+                if limit is not None and len(urls) >= limit:
+                    break
+    finally:
+        fetcher.close()
+    path = scratch / "sitemap-urls.txt"
+    path.write_text("".join(u + "\n" for u in urls), encoding="utf-8")
+    return path
 
 
 @main.command("ingest-warc")
@@ -900,7 +998,7 @@ def backfill(
     "Pages from other hosts are kept when they are in Russian.",
 )
 @_alert_options
-@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON on stdout.")
+@json_option()
 @pass_app
 @handle_errors
 def ingest_warc(
@@ -941,11 +1039,10 @@ def ingest_warc(
         if not report.interrupted:
             _deliver_alerts(app, store, sinks)
     print_ingest_report(app, report, as_json=as_json)
-    sys.exit(130 if report.interrupted else EXIT_FAILED if report.total_failed else EXIT_OK)
 
 
 @main.command()
-@click.option("--json", "as_json", is_flag=True, help="JSON on stdout.")
+@json_option("JSON on stdout.")
 @pass_app
 @handle_errors
 def feeds(app: AppContext, as_json: bool) -> None:
@@ -999,7 +1096,7 @@ def _duration(seconds: float) -> str:
 @click.option("--diff", "show_diff", is_flag=True, help="Show what changed between two revisions.")
 @click.option("--from", "old", type=int, help="Older revision number (default: the one before --to).")
 @click.option("--to", "new", type=int, help="Newer revision number (default: the latest).")
-@click.option("--json", "as_json", is_flag=True, help="JSON on stdout.")
+@json_option("JSON on stdout.")
 @pass_app
 @handle_errors
 def revisions(
@@ -1052,7 +1149,7 @@ def revisions(
 
 @main.command()
 @click.argument("ref")
-@click.option("--json", "as_json", is_flag=True, help="JSON on stdout.")
+@json_option("JSON on stdout.")
 @pass_app
 @handle_errors
 def story(app: AppContext, ref: str, as_json: bool) -> None:
@@ -1103,7 +1200,7 @@ def story(app: AppContext, ref: str, as_json: bool) -> None:
 )
 @click.option("--retry-failed", is_flag=True, help="With --deliver: also retry alerts that used up their attempts.")
 @_alert_options
-@click.option("--json", "as_json", is_flag=True, help="JSON lines on stdout.")
+@json_option("JSON lines on stdout.")
 @pass_app
 @handle_errors
 def alerts(
@@ -1215,8 +1312,8 @@ def stage_selection(missing_help: str) -> Callable[[Callable[..., Any]], Callabl
                 click.option(
                     "--only-missing/--all", "only_missing", default=True, show_default=True, help=missing_help
                 ),
-                click.option("--since", help="Only articles published on or after this date (YYYY-MM-DD)."),
-                click.option("--outlet", "outlets", multiple=True, help="Only this outlet (repeatable), e.g. iz.ru."),
+                since_option(),
+                outlet_option(),
             )
         ):
             command = option(command)
@@ -1233,13 +1330,13 @@ def stage_selection(missing_help: str) -> Callable[[Callable[..., Any]], Callabl
 @click.option("--beam", "beam_size", type=int, help="Beam size (1 is greedy and fastest; default 2).")
 @click.option("--limit", type=int, help="Translate at most this many articles.")
 @click.option("--no-memory", is_flag=True, help="Translate every sentence again (e.g. after a glossary change).")
-@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON on stdout.")
+@json_option()
 @pass_app
 @handle_errors
 def translate(
     app: AppContext,
     only_missing: bool,
-    since: str | None,
+    since: datetime | None,
     outlets: tuple[str, ...],
     model: str | None,
     engine: str,
@@ -1250,9 +1347,8 @@ def translate(
     as_json: bool,
 ) -> None:
     """Translate stored articles into English, sentence by sentence, with a closing summary."""
-    from dragoman.translate import translate_store
+    from dragoman.pipeline.translate import translate_store
 
-    since_date = parse_date(since)
     with app.open_store() as store, progress_bar(app, None, "translate") as advance:
         done = [0]
 
@@ -1267,7 +1363,7 @@ def translate(
             model=model,
             engine=engine,
             only_missing=only_missing,
-            since=since_date,
+            since=since,
             outlets=list(outlets) or None,
             progress=on_progress,
             device=device,
@@ -1275,12 +1371,7 @@ def translate(
             limit=limit,
             use_memory=not no_memory,
         )
-    if as_json:
-        click.echo(json.dumps(report.to_dict(), ensure_ascii=False, indent=2))
-    else:
-        for line in report.summary_lines():
-            app.echo(line)
-    sys.exit(EXIT_FAILED if report.failed else EXIT_OK)
+    finish(app, report, as_json=as_json, lines=report.summary_lines())
 
 
 @main.group()
@@ -1341,7 +1432,7 @@ def models_catalog(app: AppContext, as_json: bool) -> None:
 
 
 @models.command("list")
-@click.option("--json", "as_json", is_flag=True, help="JSON on stdout.")
+@json_option("JSON on stdout.")
 @pass_app
 @handle_errors
 def models_list(app: AppContext, as_json: bool) -> None:
@@ -1461,43 +1552,37 @@ def _print_table(title: str, columns: list[str], rows: list[list[Any]]) -> None:
 @main.command()
 @stage_selection("Only articles this analyzer version has not analyzed yet (--all re-analyzes).")
 @click.option("--limit", type=int, help="Analyze at most this many articles.")
-@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON on stdout.")
+@json_option()
 @pass_app
 @handle_errors
 def analyze(
-    app: AppContext, only_missing: bool, since: str | None, outlets: tuple[str, ...], limit: int | None, as_json: bool
+    app: AppContext,
+    only_missing: bool,
+    since: datetime | None,
+    outlets: tuple[str, ...],
+    limit: int | None,
+    as_json: bool,
 ) -> None:
     """Find people, bodies, places, quotes, dates and events in stored articles; index them."""
-    from dragoman.analyze import analyze_store
+    from dragoman.pipeline.analyze import analyze_store
 
     with app.open_store() as store, progress_bar(app, None, "analyze") as advance:
         report = analyze_store(
             store,
             only_missing=only_missing,
-            since=parse_date(since),
+            since=since,
             outlets=list(outlets) or None,
             progress=lambda _n, article: advance(article.key_url),
             limit=limit,
         )
-    if as_json:
-        click.echo(json.dumps(report.to_dict(), ensure_ascii=False, indent=2))
-    else:
-        app.echo(
-            f"analyzed {report.processed} articles in {report.seconds:.1f}s: {report.entities} entities,"
-            f" {report.quotes} quotes, {report.events} events"
-            + (f"; skipped {_reasons(report.skipped)}" if report.skipped else "")
-            + (f"; failed {len(report.failed)}" if report.failed else "")
-        )
-        for article_id, error in report.failed:
-            app.echo(f"  article {article_id}: {error}")
-    sys.exit(EXIT_FAILED if report.failed else EXIT_OK)
+    finish(app, report, as_json=as_json)
 
 
 @main.command()
 @click.option("--type", "type_", type=click.Choice(["PER", "ORG", "LOC"], case_sensitive=False), help="Only this type.")
 @click.option("--name", help="Only entities whose English name or key contains this.")
 @click.option("--limit", type=int, default=50, show_default=True)
-@click.option("--json", "as_json", is_flag=True, help="JSON on stdout.")
+@json_option("JSON on stdout.")
 @pass_app
 @handle_errors
 def entities(app: AppContext, type_: str | None, name: str | None, limit: int, as_json: bool) -> None:
@@ -1529,14 +1614,17 @@ def _analysis_read_model(app: AppContext) -> Iterator[Any]:
 @main.command()
 @click.option("--speaker", help="Only quotes by this entity (key) or speaker (a part of the name, any case).")
 @click.option("--unnamed/--named", "unnamed", default=None, help="Only unnamed (or only named) sources.")
-@click.option("--outlet", help="Only this outlet.")
+@outlet_option("Only this outlet.")
 @click.option("--limit", type=int, default=50, show_default=True)
-@click.option("--json", "as_json", is_flag=True, help="JSON on stdout.")
+@json_option("JSON on stdout.")
 @pass_app
 @handle_errors
-def quotes(app: AppContext, speaker: str | None, unnamed: bool | None, outlet: str | None, limit: int,
+def quotes(app: AppContext, speaker: str | None, unnamed: bool | None, outlets: tuple[str, ...], limit: int,
            as_json: bool) -> None:  # fmt: skip
     """Who said what: quotes and reported speech with speaker, verb and source type (as /quotes shows them)."""
+    if len(outlets) > 1:
+        raise click.UsageError("quotes lists one outlet at a time: give --outlet once")
+    outlet = outlets[0] if outlets else None
     with _analysis_read_model(app) as model:
         rows = model.quotes(speaker=speaker, unnamed=unnamed, outlet=outlet, limit=limit)
     if as_json:
@@ -1557,16 +1645,17 @@ def _shorten(text: str | None, width: int = 160) -> str:
 @click.option("--actor", help="Who acts: a state (Russia), body or person (English name or entity key).")
 @click.option("--target", help="Whom it is done to; with --actor both directions are listed.")
 @click.option("--one-way", is_flag=True, help="With --actor and --target: only what the actor does to the target.")
-@click.option("--since", help="Events on or after this date (YYYY-MM-DD).")
-@click.option("--json", "as_json", is_flag=True, help="JSON on stdout.")
+@since_option("Events on or after this date (YYYY-MM-DD).")
+@json_option("JSON on stdout.")
 @click.option("--wide", is_flag=True, help="A table with every column and the evidence (for wide terminals).")
 @pass_app
 @handle_errors
-def timeline(app: AppContext, actor: str | None, target: str | None, one_way: bool, since: str | None,
+def timeline(app: AppContext, actor: str | None, target: str | None, one_way: bool, since: datetime | None,
              as_json: bool, wide: bool) -> None:  # fmt: skip
     """Events in date order, merged across articles, each with all its sources (as /timeline shows them)."""
+    day = since.date().isoformat() if since else None
     with _analysis_read_model(app) as model:
-        entries = model.timeline(actor=actor, target=target, one_way=one_way, since=since)
+        entries = model.timeline(actor=actor, target=target, one_way=one_way, since=day)
     if as_json:
         click.echo(json.dumps(entries, ensure_ascii=False, indent=2))
         return
@@ -1626,40 +1715,77 @@ def db() -> None:
 @handle_errors
 def db_migrate(app: AppContext) -> None:
     """Apply missing schema migrations to --db (SQLite file or postgresql:// URL) and list them."""
-    from dragoman.scale.cli import migrate_command
+    from dragoman.store import open_store
+    from dragoman.store.migrations import all_migrations
+    from dragoman.store.versions import applied_versions
 
-    migrate_command(app)
+    before = applied_versions(app.settings.db)  # asked first: a SQLite store migrates as it opens
+    with open_store(app.settings.db) as store:
+        store.migrate()
+        versions = store.applied_migrations()
+        backend = store.backend
+    names = {m.version: m.name for m in all_migrations()}
+    new = [v for v in versions if v not in before]
+    app.echo(f"{backend} database: {len(versions)} migrations applied, {len(new)} of them now")
+    for version in new:
+        click.echo(f"applied {version}: {names.get(version, '?')}")
 
 
 @db.command("copy")
 @click.argument("source")
 @click.argument("destination")
-@click.option("--json", "as_json", is_flag=True, help="Print the check as JSON on stdout.")
+@json_option("Print the check as JSON on stdout.")
 @pass_app
 @handle_errors
 def db_copy(app: AppContext, source: str, destination: str, as_json: bool) -> None:
     """Copy a whole corpus from SOURCE to an empty DESTINATION (SQLite paths or postgresql:// URLs), verified."""
-    from dragoman.scale.cli import copy_command
+    from dragoman.scale.dbtools import copy_database
+    from dragoman.store import open_store
 
-    copy_command(app, source, destination, as_json)
+    with open_store(source) as src, open_store(destination) as dst:
+        report = copy_database(src, dst, on_table=lambda table, n: n and app.echo(f"copied {table}: {n} rows"))
+    if as_json:
+        click.echo(json.dumps(report.to_dict(), indent=2))
+    else:
+        click.echo(f"{'table':<24} {'source':>10} {'copied':>10} {'hash (source)':>18} {'hash (copy)':>18}  check")
+        for t in report.tables:
+            click.echo(
+                f"{t.table:<24} {t.source_rows:>10} {t.destination_rows:>10} {t.source_hash:>18}"
+                f" {t.destination_hash:>18}  {'ok' if t.ok else 'MISMATCH'}"
+            )
+        if report.rebuilt:
+            click.echo("rebuilt at the destination from the records (search index): " + ", ".join(report.rebuilt))
+        if report.missing:
+            click.echo("NOT copied (the destination's schema lacks them): " + ", ".join(report.missing))
+        click.echo(f"{'copy verified' if report.ok else 'COPY DIFFERS'} in {report.elapsed:.1f}s")
+    sys.exit(EXIT_OK if report.ok else EXIT_FAILED)
 
 
 @db.command("load")
 @click.argument("shards", nargs=-1, required=True, type=click.Path(exists=True))
-@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON on stdout.")
+@json_option()
 @pass_app
 @handle_errors
 def db_load(app: AppContext, shards: tuple[str, ...], as_json: bool) -> None:
     """Import Parquet shards (files or directories) written by `dragoman backfill --output` into --db."""
-    from dragoman.scale.cli import load_command
+    from dragoman.pipeline.ingest import ArchivePolicy
+    from dragoman.scale.backfill import load_shards
 
-    load_command(app, [Path(s) for s in shards], as_json)
+    with app.open_store() as store:
+        # Stories and alerts as at ingest; alerts wait in the outbox for `dragoman alerts --deliver`.
+        report = load_shards(
+            [Path(s) for s in shards],
+            store,
+            hooks=_monitor_hooks(app, store, [], stories=True),
+            archive=ArchivePolicy.from_settings(app.settings),
+        )
+    finish(app, report, as_json=as_json)
 
 
 @main.command("import")
 @click.argument("paths", nargs=-1, required=True, type=click.Path(dir_okay=False))
 @click.option("--analyze", "do_analyze", is_flag=True, help="Analyze the imported documents as well.")
-@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON on stdout.")
+@json_option()
 @pass_app
 @handle_errors
 def import_(app: AppContext, paths: tuple[str, ...], do_analyze: bool, as_json: bool) -> None:
@@ -1669,15 +1795,10 @@ def import_(app: AppContext, paths: tuple[str, ...], do_analyze: bool, as_json: 
     with app.open_store() as store:
         report = pipeline.import_documents(paths, store, max_bytes=app.settings.max_bytes)
         if do_analyze and report.article_ids and not report.interrupted:
-            from dragoman.analyze import analyze_store
+            from dragoman.pipeline.analyze import analyze_store
 
-            report.extra["analysis"] = _report_dict(analyze_store(store, only_missing=True))
+            report.extra["analysis"] = analyze_store(store, only_missing=True).to_json()
     print_ingest_report(app, report, as_json=as_json)
-    sys.exit(130 if report.interrupted else EXIT_FAILED if report.total_failed else EXIT_OK)
-
-
-def _report_dict(report: Any) -> dict[str, Any]:
-    return report.to_dict() if hasattr(report, "to_dict") else dict(vars(report))
 
 
 # -- issue 15: the analyst's morning (top stories, the daily brief); kept together, self-contained ---------

@@ -121,7 +121,7 @@ def main(argv: list[str] | None = None) -> int:
         translated = False
         ensure_model(settings)
         try:
-            from dragoman.translate import translate_store
+            from dragoman.pipeline.translate import translate_store
 
             tr_report = translate_store(store, settings, only_missing=True)
             translated = True
@@ -131,11 +131,11 @@ def main(argv: list[str] | None = None) -> int:
         except ImportError:
             print("== translation skipped: the translate stage is not installed")
         try:
-            from dragoman.analyze import analyze_store
+            from dragoman.pipeline.analyze import analyze_store
 
             an_report = analyze_store(store, only_missing=True)
             print(
-                f"== analyzed {an_report.processed} articles: {an_report.entities} entities, "
+                f"== analyzed {an_report.stored} articles: {an_report.entities} entities, "
                 f"{an_report.quotes} quotes, {an_report.events} events"
             )
         except ImportError:

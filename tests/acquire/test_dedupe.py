@@ -125,7 +125,8 @@ def test_index_forgets_articles_older_than_its_window(db_path):
 
 
 def test_copies_are_analyzed_once(db_path, data_dir):
-    from dragoman.analyze.pipeline import ANALYZER_VERSION, analyze_store
+    from dragoman.analyze.pipeline import ANALYZER_VERSION
+    from dragoman.pipeline.analyze import analyze_store
 
     pair = labelled_pairs(data_dir, "OK")[0]
     original = make(pair["INPUT:first_url"], pair["INPUT:first_title"], pair["INPUT:first_text"][:1500])
@@ -140,7 +141,7 @@ def test_copies_are_analyzed_once(db_path, data_dir):
         assert [a.kind for a in assigned] == ["first", "exact_hash", "near", "first"]
         ids = [a.article_id for a in assigned]
         report = analyze_store(store)
-        assert report.processed == 3 and report.skipped["story_copy"] == 1
+        assert report.stored == 3 and report.skipped["story_copy"] == 1
         analyzed = store.connection.execute(
             "SELECT r.article_id FROM analyses n JOIN revisions r ON r.id = n.revision_id"
             " WHERE n.analyzer_version = ? ORDER BY r.article_id",
@@ -148,7 +149,7 @@ def test_copies_are_analyzed_once(db_path, data_dir):
         ).fetchall()
         assert [row[0] for row in analyzed] == [ids[0], ids[2], ids[3]]  # the exact copy borrows its story's
         again = analyze_store(store)
-        assert again.processed == 0 and again.skipped["story_copy"] == 1
+        assert again.stored == 0 and again.skipped["story_copy"] == 1
 
 
 def test_band_keys_live_in_the_database_and_are_backfilled(db_path):

@@ -77,13 +77,13 @@ def corpus(tmp_path: Path, data_dir: Path, db_path: Path) -> dict[str, int]:
 
 def translate_and_analyze(db: Path, *, expect: int) -> None:
     """The next `translate` (here with a marking engine) and `analyze` runs, each on what is pending."""
-    from dragoman.analyze import analyze_store
-    from dragoman.translate import translate_store
+    from dragoman.pipeline.analyze import analyze_store
+    from dragoman.pipeline.translate import translate_store
 
     with SQLiteStore(db) as store:
         translated = translate_store(store, Settings(db=str(db)), engine=EchoEngine())
         analyzed = analyze_store(store)
-    assert (translated.articles, analyzed.processed) == (expect, expect)
+    assert (translated.articles, analyzed.stored) == (expect, expect)
 
 
 def search_rubric(db: Path, rubric: str) -> list[int]:

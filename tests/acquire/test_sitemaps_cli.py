@@ -40,7 +40,7 @@ def test_parse_news_sitemap_and_reject_junk():
 
 def test_default_sources_cover_the_outlets_analysts_follow(tmp_path):
     """Issue 16: every outlet the issue names has its feed, and each is an outlet of the outlet table."""
-    from dragoman.extract.outlets import outlet_by_key
+    from dragoman.names.outlets import outlet_by_key
 
     outlets = load_sources()
     # fmt: off

@@ -44,3 +44,9 @@ def make_article(natasha_models: Any) -> Callable[..., Article]:
         )
 
     return make
+
+
+@pytest.fixture
+def db_path(store_url: str) -> str:
+    """The analyze suite's database, on each backend in turn (a SQLite file, a PostgreSQL database)."""
+    return store_url

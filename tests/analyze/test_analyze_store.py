@@ -11,9 +11,10 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from dragoman.analyze import ANALYZER_VERSION, analyze_store
+from dragoman.analyze import ANALYZER_VERSION
 from dragoman.article import Article
 from dragoman.cli import main
+from dragoman.pipeline.analyze import analyze_store
 from dragoman.search.sqlite import SearchIndex
 from dragoman.store import open_store
 from dragoman.store.analyses import AnalysisReadModel
@@ -44,14 +45,14 @@ def test_analyze_store_saves_indexes_and_skips(db_path: Path, make_article: Call
     _fill(db_path, make_article)
     with open_store(db_path) as store:
         report = analyze_store(store)
-        assert report.processed == 2
+        assert report.stored == 2 and report.processed == 3 and report.exit_code == 0
         assert dict(report.skipped) == {"empty": 1}  # one bad item does not stop the batch
         stored = store.get("https://iz.ru/1")
         assert stored is not None and stored.article.analysis is not None
         assert stored.article.analysis["analyzer_version"] == ANALYZER_VERSION
         # a second run has nothing left to do for this version
-        assert analyze_store(store).processed == 0
-        assert analyze_store(store, only_missing=False).processed == 2
+        assert analyze_store(store).stored == 0
+        assert analyze_store(store, only_missing=False).stored == 2
         # the read model is derived from the saved analyses by the search index
         SearchIndex(store).sync()
         model = AnalysisReadModel(store)
@@ -81,7 +82,8 @@ def test_cli_analyze_entities_quotes_timeline(db_path: Path, make_article: Calla
     runner = CliRunner()
     result = runner.invoke(main, ["--db", str(db_path), "analyze", "--json"])
     assert result.exit_code == 0, result.output
-    assert json.loads(result.stdout)["processed"] == 2
+    summary = json.loads(result.stdout)
+    assert (summary["processed"], summary["stored"], summary["skipped"], summary["failed"]) == (3, 2, {"empty": 1}, {})
     result = runner.invoke(main, ["--db", str(db_path), "entities", "--type", "PER", "--json"])
     assert result.exit_code == 0, result.output
     assert "Jens Stoltenberg" in {row["name"] for row in json.loads(result.stdout)}
@@ -125,9 +127,9 @@ def test_one_failing_article_does_not_stop_the_batch(
     _fill(db_path, make_article)
     with open_store(db_path) as store:
         report = analyze_store(store)
-        assert report.processed == 1 and len(report.failed) == 1
-        _article_id, message = report.failed[0]
+        assert report.stored == 1 and report.total_failed == 1 and report.exit_code == 1
+        message = report.problems[0].message
         assert "https://iz.ru/1" in message and "RuntimeError: rule bug" in message
         # the failed article stays "missing" and is retried next time
         monkeypatch.setattr(pipeline, "extract_quotes", real)
-        assert analyze_store(store).processed == 1
+        assert analyze_store(store).stored == 1

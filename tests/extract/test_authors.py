@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 
+from dragoman.article import Article, Block, BlockKind
 from dragoman.extract.authors import agency_name, clean_authors, is_person_name, split_authors
 
 
@@ -11,6 +14,30 @@ def test_split_on_commas_and_i() -> None:
     assert split_authors("Екатерина Постникова, Татьяна Байкова") == ["Екатерина Постникова", "Татьяна Байкова"]
     assert split_authors("Иван Петров и Анна Сидорова") == ["Иван Петров", "Анна Сидорова"]
     assert split_authors("Автор: Андрей Колесников") == ["Андрей Колесников"]
+
+
+def test_one_split_for_bylines_and_text_documents() -> None:
+    """The extractor's bylines and the text documents' byline lines are split by the same function."""
+    from dragoman.formats.document import parse_text_document, render_text
+
+    # The users' old tools: two words a name, no separator; a particle keeps a name whole.
+    assert split_authors("Иван Петров Анна Сидорова") == ["Иван Петров", "Анна Сидорова"]
+    assert split_authors("John Smith Jane Doe") == ["John Smith", "Jane Doe"]
+    assert split_authors("Урсула фон дер Ляйен") == ["Урсула фон дер Ляйен"]
+    assert split_authors("Анна Мария Сидорова") == ["Анна Мария Сидорова"]
+    assert split_authors("By Jane Doe and John Smith") == ["Jane Doe", "John Smith"]
+    assert split_authors("   ") == []
+    article = Article(
+        url="https://iz.ru/1",
+        title="Заголовок",
+        blocks=[Block(BlockKind.PARAGRAPH, "Текст.")],
+        published_at=datetime(2022, 1, 25, 18, 1, tzinfo=UTC),
+        authors=["Иван Петров", "Анна Сидорова"],
+    )
+    rendered = render_text(article)
+    assert parse_text_document(rendered).authors == ["Иван Петров", "Анна Сидорова"]
+    old_tools = rendered.replace("Иван Петров, Анна Сидорова", "Иван Петров Анна Сидорова")
+    assert old_tools != rendered and parse_text_document(old_tools).authors == ["Иван Петров", "Анна Сидорова"]
 
 
 def test_people_kept_in_order_without_duplicates() -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from dragoman.extract import lookup_outlet, translate_rubric
-from dragoman.extract.outlets import registered_domain
+from dragoman.names.outlets import registered_domain
 
 
 @pytest.mark.parametrize(
@@ -61,7 +61,7 @@ def test_outlet_table_covers_the_outlets_analysts_follow(key: str) -> None:
     """Issue 16: each outlet has its names in English and Russian and a real time zone."""
     from zoneinfo import ZoneInfo
 
-    from dragoman.extract.outlets import outlet_by_key
+    from dragoman.names.outlets import outlet_by_key
 
     outlet = outlet_by_key(key)
     assert outlet is not None
@@ -71,7 +71,7 @@ def test_outlet_table_covers_the_outlets_analysts_follow(key: str) -> None:
 
 def test_english_sites_belong_to_their_outlet() -> None:
     """Issue 16: tass.com is TASS's English site, www.rt.com RT's; russian.rt.com is not an English site."""
-    from dragoman.extract.outlets import is_english_site
+    from dragoman.names.outlets import is_english_site
 
     tass = lookup_outlet("https://tass.com/politics/1234567")
     assert tass is not None and tass.key == "tass.ru"
@@ -89,3 +89,22 @@ def test_english_sites_are_not_russian_hosts_for_warc_intake() -> None:
     hosts = default_hosts()
     assert host_listed("tass.ru", hosts)
     assert not host_listed("tass.com", hosts)
+
+
+def test_one_english_rubric_for_the_translator_and_the_readers() -> None:
+    """The translation's rubric when there is one, else the outlet table's, found by the record's outlet key or,
+    without one, by its URL's registered domain (the subdomain of a record imported without an outlet key)."""
+    from datetime import UTC, datetime
+
+    from dragoman.article import Article, TranslatedSegment, Translation
+    from dragoman.names.outlets import english_rubric, table_rubric
+
+    keyless = Article(url="https://m.lenta.ru/news/1", title="Заголовок", rubric="Среда обитания")
+    assert table_rubric(keyless) == english_rubric(keyless) == "Habitat"  # lenta.ru's own rubric, not generic
+    assert english_rubric(Article(url="https://example.org/1", title="T", rubric="Среда обитания")) is None
+    assert english_rubric(Article(url="https://lenta.ru/1", title="T")) is None
+    keyless.translation = Translation(
+        engine="e", model_id="m", translated_at=datetime(2022, 1, 1, tzinfo=UTC),
+        title=TranslatedSegment(role="title", index=0, sentences=[]), rubric="Environment",
+    )  # fmt: skip
+    assert english_rubric(keyless) == "Environment" and table_rubric(keyless) == "Habitat"

@@ -8,7 +8,7 @@ import pytest
 
 from dragoman.acquire.page import RawPage
 from dragoman.extract import extract, lookup_outlet, translate_rubric
-from dragoman.extract.outlets import is_generic_section, section_from_url
+from dragoman.names.outlets import is_generic_section, section_from_url
 
 PARAGRAPH = (
     "Правительство утвердило новые правила выдачи кредитов малому бизнесу, сообщили в министерстве. "

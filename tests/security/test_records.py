@@ -216,7 +216,7 @@ def test_translate_goes_on_past_a_poisoned_stored_record(
     code, out, _ = run(db_path, "translate", "--json", "--device", "cpu", "--beam", "1")
     summary = json.loads(out)
     assert code == 1 and summary["articles"] == 1, summary
-    assert summary["failed"] == 1 and "lead must be a string" in json.dumps(summary, ensure_ascii=False)
+    assert summary["failed"] == {"bad_record": 1} and "lead must be a string" in json.dumps(summary, ensure_ascii=False)
     with sqlite3.connect(db_path) as conn:
         translated = conn.execute(
             "SELECT a.id FROM translations t JOIN revisions r ON r.id = t.revision_id JOIN articles a"
@@ -241,10 +241,10 @@ def test_db_load_refuses_a_badly_typed_row_alone(tmp_path: Path, db_path: Path) 
     table = pa.Table.from_pylist([row(1, lead=5), row(2)], schema=arrow_schema())
     pq.write_table(table, shard)
     code, out, err = run(db_path, "db", "load", str(shard), "--json")
-    assert code == 0, err
+    assert code == 1, err  # the one exit-code rule: some items failed
     summary = json.loads(out)
     assert summary["stored"] == 1 and summary["failed"] == {"bad_record": 1}
-    assert any("lead must be a string" in p for p in summary["problems"])
+    assert any("lead must be a string" in p["message"] for p in summary["problems"])
     assert stored_urls(db_path) == {"https://iz.ru/shard/2"}
 
 

@@ -28,7 +28,7 @@ MODEL_ID = "wmt-newstest2019-reference"
 
 @dataclass
 class Corpus:
-    db: Path
+    db: Path | str  # a SQLite file or a postgresql:// URL
     ids: list[int] = field(default_factory=list)
     putin_ids: list[int] = field(default_factory=list)  # analyzed, quote by Putin
     unnamed_ids: list[int] = field(default_factory=list)  # analyzed, quote by an unnamed source
@@ -91,7 +91,7 @@ def article_chunks(data_dir: Path, count: int) -> list[list[tuple[str, str]]]:
     return chunks[:count]
 
 
-def build_corpus(db: Path, data_dir: Path, n_articles: int = 30) -> Corpus:
+def build_corpus(db: Path | str, data_dir: Path, n_articles: int = 30) -> Corpus:
     corpus = Corpus(db)
     store = open_store(db)
     for n, chunk in enumerate(article_chunks(data_dir, n_articles)):
@@ -177,3 +177,15 @@ def asgi_client_class() -> Any:
         warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient`")
         from fastapi.testclient import TestClient
     return TestClient
+
+
+def on_postgres(corpus: Corpus) -> bool:
+    return str(corpus.db).startswith(("postgresql://", "postgres://"))
+
+
+def xfail_on_postgres(request: Any, corpus: Corpus, reason: str) -> None:
+    """Mark this test's PostgreSQL run as a known failure (not strict: it passes once the cause is fixed)."""
+    if on_postgres(corpus):
+        import pytest
+
+        request.applymarker(pytest.mark.xfail(reason=reason, strict=False))

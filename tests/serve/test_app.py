@@ -15,7 +15,6 @@ import pytest
 from serve_corpus import TOKEN, Corpus, asgi_client_class, build_corpus
 
 from dragoman.serve.app import CSP, create_app
-from dragoman.store import open_store
 
 
 def text_of(html: str) -> str:
@@ -155,8 +154,8 @@ def test_exports_from_the_web_stream_every_format(client: Any, corpus: Corpus) -
     assert client.get("/api/export", params={"format": "docx"}).status_code == 422
 
 
-def test_reindex_needs_the_token(tmp_path: Path, data_dir: Path) -> None:
-    corpus = build_corpus(tmp_path / "d.db", data_dir, n_articles=3)
+def test_reindex_needs_the_token(tmp_path: Path, data_dir: Path, store_url: str) -> None:
+    corpus = build_corpus(store_url, data_dir, n_articles=3)
     with asgi_client_class()(create_app(corpus.db, token=TOKEN)) as client:
         assert client.post("/api/reindex").status_code == 401
         assert client.post("/api/reindex", headers={"Authorization": "Bearer wrong"}).status_code == 401
@@ -187,11 +186,13 @@ def test_static_files_are_served(client: Any, path: str) -> None:
     assert response.status_code == 200 and len(response.content) > 500
 
 
-def test_reader_shows_older_revisions_with_their_own_translation(tmp_path: Path, data_dir: Path) -> None:
-    corpus = build_corpus(tmp_path / "d.db", data_dir, n_articles=2)
+def test_reader_shows_older_revisions_with_their_own_translation(
+    tmp_path: Path, data_dir: Path, store_url: str, open_db: Any
+) -> None:
+    corpus = build_corpus(store_url, data_dir, n_articles=2)
     article_id = corpus.ids[0]
     first = corpus.articles[article_id]
-    store = open_store(corpus.db)
+    store = open_db(corpus.db)
     first.title = "Исправленный заголовок"
     first.content_sha256 = ""
     first.translation = None

@@ -13,8 +13,9 @@ from pathlib import Path
 
 import httpx
 import pyarrow.parquet as pq
+import pytest
 from click.testing import CliRunner
-from serve_corpus import Corpus
+from serve_corpus import Corpus, on_postgres, xfail_on_postgres
 
 from dragoman.cli import main
 
@@ -48,6 +49,8 @@ def test_export_parquet_tmx_and_sentence_pairs(corpus: Corpus, tmp_path: Path) -
 
 
 def test_reindex_command_rebuilds_the_index(corpus: Corpus, tmp_path: Path) -> None:
+    if on_postgres(corpus):
+        pytest.skip("copies the corpus's SQLite file and empties its FTS5 table with sqlite3: SQLite only")
     db = tmp_path / "copy.db"
     shutil.copy(corpus.db, db)
     import sqlite3
@@ -93,7 +96,13 @@ def test_serve_command_binds_localhost_and_serves(corpus: Corpus) -> None:
     assert missing.exit_code == 2 and "no database" in missing.stderr
 
 
-def test_search_command(corpus: Corpus) -> None:
+def test_search_command(corpus: Corpus, request: pytest.FixtureRequest) -> None:
+    xfail_on_postgres(
+        request,
+        corpus,
+        "the PostgreSQL search backend's snippets keep the article's line breaks, so `dragoman search` prints"
+        " one hit on several lines (search/postgres.py snippets vs search/sqlite.py's)",
+    )
     code, stdout, _ = run(corpus.db, "search", "Путину", "--outlet", "iz.ru", "--json")
     assert code == 0
     results = json.loads(stdout)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 import Stemmer
@@ -162,9 +163,11 @@ def test_docids_are_time_ordered() -> None:
     assert make_docid(None, 5) == 5
 
 
-def test_index_follows_ingest_revisions_translations_and_analysis(tmp_path: Path, data_dir: Path) -> None:
-    corpus = build_corpus(tmp_path / "d.db", data_dir, n_articles=4)
-    store = open_store(corpus.db)
+def test_index_follows_ingest_revisions_translations_and_analysis(
+    tmp_path: Path, data_dir: Path, store_url: str, open_db: Any
+) -> None:
+    corpus = build_corpus(store_url, data_dir, n_articles=4)
+    store = open_db(corpus.db)
     index = SearchIndex(store)
     chunk = article_chunks(data_dir, 40)[-1]
     article = article_of(chunk, 7)
@@ -202,11 +205,13 @@ def test_index_follows_ingest_revisions_translations_and_analysis(tmp_path: Path
     store.close()
 
 
-def test_saving_results_twice_while_queued_does_not_fail(tmp_path: Path, data_dir: Path) -> None:
+def test_saving_results_twice_while_queued_does_not_fail(
+    tmp_path: Path, data_dir: Path, store_url: str, open_db: Any
+) -> None:
     # Regression: save_translation's upsert overrode the queue trigger's INSERT OR IGNORE, so a second save
     # of an article still waiting in the queue failed with a UNIQUE error.
-    corpus = build_corpus(tmp_path / "d.db", data_dir, n_articles=2)
-    store = open_store(corpus.db)
+    corpus = build_corpus(store_url, data_dir, n_articles=2)
+    store = open_db(corpus.db)
     stored = store.get(corpus.ids[0])
     assert stored is not None and stored.article.translation is not None
     store.save_translation(stored.revision_id, stored.article.translation)

@@ -67,8 +67,8 @@ def english(title: str) -> Translation:
     )
 
 
-def test_reader_lists_the_story_and_links_what_changed(tmp_path: Path) -> None:
-    db = tmp_path / "stories.db"
+def test_reader_lists_the_story_and_links_what_changed(tmp_path: Path, store_url: str) -> None:
+    db = store_url
     ids = build(db)
     with open_store(db) as store:  # only the first article is translated (as a run cut short leaves it)
         store.save_translation(store.get(ids["edited"]).revision_id, english(f"Central Bank keeps its rate {HOSTILE}"))

@@ -5,19 +5,21 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from serve_corpus import asgi_client_class, build_corpus
 
 from dragoman.article import Article, Block, BlockKind
 from dragoman.serve.app import create_app
-from dragoman.store import open_store
 
 
-def test_reader_and_entity_pages_show_real_analysis(tmp_path: Path, data_dir: Path) -> None:
+def test_reader_and_entity_pages_show_real_analysis(
+    tmp_path: Path, data_dir: Path, store_url: str, open_db: Any
+) -> None:
     from dragoman.analyze.pipeline import analyze_article
 
-    corpus = build_corpus(tmp_path / "d.db", data_dir, n_articles=3)
-    store = open_store(corpus.db)
+    corpus = build_corpus(store_url, data_dir, n_articles=3)
+    store = open_db(corpus.db)
     analyses = {}
     for article_id in corpus.ids[:2]:
         stored = store.get(article_id)
@@ -41,7 +43,7 @@ def test_reader_and_entity_pages_show_real_analysis(tmp_path: Path, data_dir: Pa
         assert len([q for q in listed if q["article_id"] in analyses]) == len(quotes)
 
 
-def test_timeline_shows_the_events_the_analyze_stage_finds(tmp_path: Path) -> None:
+def test_timeline_shows_the_events_the_analyze_stage_finds(tmp_path: Path, store_url: str, open_db: Any) -> None:
     """Izvestia's story of 26 January 2022 (shared/examples), in Russian: every event analyze finds is on the
     timeline of its actor, linked to its evidence sentence, with the article's page open at that sentence."""
     from dragoman.analyze.pipeline import analyze_article
@@ -59,14 +61,14 @@ def test_timeline_shows_the_events_the_analyze_stage_finds(tmp_path: Path) -> No
             Block(BlockKind.PARAGRAPH, "21 января в Женеве Сергей Лавров встретился с Энтони Блинкеном."),
         ],
     )  # fmt: skip
-    store = open_store(tmp_path / "d.db")
+    store = open_db(store_url)
     result = store.ingest(article)
     analysis = analyze_article(article)
     store.save_analysis(result.revision_id, analysis, analysis["analyzer_version"])
     store.close()
     events = [e for e in analysis["events"] if (e.get("actor") or {}).get("entity")]
     assert events, "the analyze stage found no events in this text"
-    with asgi_client_class()(create_app(tmp_path / "d.db")) as client:
+    with asgi_client_class()(create_app(store_url)) as client:
         for event in events:
             listed = client.get("/api/timeline", params={"entity": event["actor"]["entity"]}).json()
             sources = {(s["article_id"], s["sentence"]) for e in listed for s in e["sources"]}

@@ -3,6 +3,7 @@ CTranslate2 models with random weights (no model can be downloaded in tests)."""
 
 from __future__ import annotations
 
+import dataclasses
 import shutil
 import zipfile
 from collections.abc import Iterator
@@ -167,3 +168,15 @@ def catalog_entry(name: str, fmt: str, file_name: str, data: bytes, urls: list[s
         f'[[model.file]]\nname = "{file_name}"\nurls = [{quoted}]\nsize = {len(data)}\nsha256 = "{digest}"\n'
         f'sha256_source = "computed by the test"\n\n'
     )
+
+
+@pytest.fixture
+def store_settings(settings: Settings, store_url: str) -> Settings:
+    """``settings`` with the database on each backend in turn (a SQLite file, a PostgreSQL database)."""
+    return dataclasses.replace(settings, db=store_url)
+
+
+@pytest.fixture
+def installed_store(installed: Settings, store_url: str) -> Settings:
+    """``installed`` with the database on each backend in turn."""
+    return dataclasses.replace(installed, db=store_url)

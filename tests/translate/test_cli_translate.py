@@ -22,13 +22,13 @@ def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return models
 
 
-def run(db: Path, *args: str) -> tuple[int, str, str]:
+def run(db: Path | str, *args: str) -> tuple[int, str, str]:
     result = CliRunner().invoke(main, ["--db", str(db), *args], catch_exceptions=False)
     return result.exit_code, result.stdout, result.stderr
 
 
-def test_translate_without_a_model_is_one_line(env: Path, tmp_path: Path, data_dir: Path) -> None:
-    db = tmp_path / "d.db"
+def test_translate_without_a_model_is_one_line(env: Path, tmp_path: Path, store_url: str, data_dir: Path) -> None:
+    db = store_url
     with open_store(db) as store:
         store.ingest(wmt_articles(data_dir, 1)[0])
     code, _out, err = run(db, "translate")
@@ -41,9 +41,9 @@ def test_translate_without_a_model_is_one_line(env: Path, tmp_path: Path, data_d
 
 
 def test_install_list_translate(
-    env: Path, tmp_path: Path, tiny_model: Path, argos_package: Path, data_dir: Path
+    env: Path, tmp_path: Path, store_url: str, tiny_model: Path, argos_package: Path, data_dir: Path
 ) -> None:
-    db = tmp_path / "d.db"
+    db = store_url
     code, _out, err = run(db, "models", "install", str(tiny_model), "--name", "opus-mt-ru-en")
     assert code == 0 and "installed opus-mt-ru-en (marian" in err
     code, _out, err = run(db, "models", "install", str(argos_package))
@@ -59,7 +59,7 @@ def test_install_list_translate(
     code, out, _err = run(db, "translate", "--json", "--device", "cpu", "--beam", "1")
     assert code == 0
     report = json.loads(out)
-    assert report["articles"] == 3 and report["failed"] == 0
+    assert report["articles"] == 3 and report["failed"] == {}
     assert report["model_id"] == listed["opus-mt-ru-en"]["model_id"]  # opus-mt preferred by default
     assert report["sentences"] > 0 and "hit_rate" in report and report["tokens_per_second"] > 0
     code, _out, err = run(db, "translate")
@@ -80,8 +80,10 @@ def test_bad_model_path_and_unknown_engine(env: Path, tmp_path: Path) -> None:
     assert code == 2 and "unknown translation engine" in err
 
 
-def test_ingest_with_translate_in_one_go(env: Path, tmp_path: Path, tiny_model: Path, data_dir: Path) -> None:
-    db = tmp_path / "d.db"
+def test_ingest_with_translate_in_one_go(
+    env: Path, tmp_path: Path, store_url: str, tiny_model: Path, data_dir: Path
+) -> None:
+    db = store_url
     run(db, "models", "install", str(tiny_model))
     corpus = tmp_path / "news.jsonl"
     rows = []

@@ -51,17 +51,17 @@ TASS_PAGE = f"""<!DOCTYPE html>
 """
 
 
-def _run(db: Path, *args: str) -> tuple[int, str]:
+def _run(db: Path | str, *args: str) -> tuple[int, str]:
     result = CliRunner().invoke(main, ["--db", str(db), *args], catch_exceptions=False)
     return result.exit_code, result.stdout
 
 
 def test_english_tass_page_is_stored_as_english_and_not_translated(
-    installed: Settings, tmp_path: Path, data_dir: Path, monkeypatch: pytest.MonkeyPatch
+    installed_store: Settings, tmp_path: Path, data_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Issue 16: a tass.com page is stored with language en (not refused as "not Russian") and translate skips it."""
-    monkeypatch.setenv("DRAGOMAN_MODELS", str(installed.models_dir))
-    db = Path(installed.db)
+    monkeypatch.setenv("DRAGOMAN_MODELS", str(installed_store.models_dir))
+    db = installed_store.db
     page = tmp_path / "tass-1234567.html"
     page.write_text(TASS_PAGE, encoding="utf-8")
     with open_store(db) as store:

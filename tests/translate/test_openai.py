@@ -14,9 +14,9 @@ from typing import Any
 import pytest
 
 from dragoman.errors import TranslateError
+from dragoman.pipeline.translate import translate_store
 from dragoman.settings import Settings
-from dragoman.store import open_store
-from dragoman.translate import create_engine, translate_store
+from dragoman.translate import create_engine
 from dragoman.translate.openai_compat import OpenAIEngine
 
 from .test_stage import wmt_articles
@@ -134,26 +134,30 @@ def test_client_error_is_not_retried(chat_server: ChatServer) -> None:
 
 
 def test_translate_store_with_the_openai_engine(
-    chat_server: ChatServer, settings: Settings, data_dir: Path, monkeypatch: pytest.MonkeyPatch
+    chat_server: ChatServer, store_settings: Settings, data_dir: Path, monkeypatch: pytest.MonkeyPatch, open_db: Any
 ) -> None:
+    settings = store_settings
     monkeypatch.setenv("DRAGOMAN_OPENAI_BASE_URL", chat_server.base_url)
-    store = open_store(settings.db)
+    store = open_db(settings.db)
     for article in wmt_articles(data_dir, 3):
         store.ingest(article)
     report = translate_store(store, settings, engine="openai", model="qwen-test")
-    assert report.articles == 3 and report.failed == 0
+    assert report.articles == 3 and report.total_failed == 0
     tr = store.get(1).article.translation
     assert tr is not None and tr.engine == "openai" and tr.model_id == "openai:qwen-test"
     for pair in tr.title.sentences:
         assert pair.target.startswith("EN[")
 
 
-def test_translate_store_with_endpoint_down_stops_with_one_error(settings: Settings, data_dir: Path) -> None:
+def test_translate_store_with_endpoint_down_stops_with_one_error(
+    store_settings: Settings, data_dir: Path, open_db: Any
+) -> None:
+    settings = store_settings
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     engine = create_engine("openai", settings, model="m", base_url=f"http://127.0.0.1:{port}/v1", retries=0)
-    store = open_store(settings.db)
+    store = open_db(settings.db)
     store.ingest(wmt_articles(data_dir, 1)[0])
     with pytest.raises(TranslateError, match="failed after 1 try"):
         translate_store(store, settings, engine=engine)

@@ -6,14 +6,15 @@ import json
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from dragoman.article import Article, Block, BlockKind
 from dragoman.errors import ModelNotInstalled
+from dragoman.pipeline.translate import translate_store
 from dragoman.settings import Settings
-from dragoman.store import open_store
-from dragoman.translate import create_engine, translate_store
+from dragoman.translate import create_engine
 from dragoman.translate.engine import BatchOutput, Engine
 from dragoman.translate.segment import split_sentences
 
@@ -71,14 +72,14 @@ class CountingEngine:
         self.inner.close()
 
 
-def test_translate_store_fills_the_translation_record(installed: Settings, data_dir: Path) -> None:
-    store = open_store(installed.db)
+def test_translate_store_fills_the_translation_record(installed_store: Settings, data_dir: Path, open_db: Any) -> None:
+    store = open_db(installed_store.db)
     articles = wmt_articles(data_dir, 6)
     for article in articles:
         store.ingest(article)
     progress_calls: list[tuple[int, int]] = []
-    report = translate_store(store, installed, progress=lambda a, s: progress_calls.append((a, s)))
-    assert report.articles == 6 and report.failed == 0
+    report = translate_store(store, installed_store, progress=lambda a, s: progress_calls.append((a, s)))
+    assert report.articles == 6 and report.total_failed == 0
     assert progress_calls and progress_calls[-1][0] == 6
     assert report.engine == "ctranslate2" and report.model_id.startswith("tiny-opus@")
     assert report.tokens_per_second > 0 and report.target_tokens > 0
@@ -104,13 +105,15 @@ def test_translate_store_fills_the_translation_record(installed: Settings, data_
     assert flag_count == sum(report.flags.values())
 
 
-def test_repeated_sentences_are_translated_once_and_memory_persists(installed: Settings, data_dir: Path) -> None:
-    store = open_store(installed.db)
+def test_repeated_sentences_are_translated_once_and_memory_persists(
+    installed_store: Settings, data_dir: Path, open_db: Any
+) -> None:
+    store = open_db(installed_store.db)
     articles = wmt_articles(data_dir, 4)
     for article in articles:
         store.ingest(article)
-    engine = CountingEngine(create_engine("ctranslate2", installed))
-    first = translate_store(store, installed, engine=engine)
+    engine = CountingEngine(create_engine("ctranslate2", installed_store))
+    first = translate_store(store, installed_store, engine=engine)
     # The same lead in every article: sent once.
     sent = engine.sentences
     assert len(sent) == len(set(sent))
@@ -122,31 +125,31 @@ def test_repeated_sentences_are_translated_once_and_memory_persists(installed: S
     copy = wmt_articles(data_dir, 1, outlet_url="https://lenta.ru")[0]
     store.ingest(copy)
     engine.sentences.clear()
-    second = translate_store(store, installed, engine=engine)
+    second = translate_store(store, installed_store, engine=engine)
     assert second.articles == 1
     assert engine.sentences == []
     assert second.hit_rate == 1.0
     # --all --no-memory: everything goes to the engine again (after a glossary change, say).
-    third = translate_store(store, installed, engine=engine, only_missing=False, use_memory=False)
+    third = translate_store(store, installed_store, engine=engine, only_missing=False, use_memory=False)
     assert third.articles == 5 and third.memory_hits == third.sentences - third.engine_sentences
     assert len(engine.sentences) == third.engine_sentences == first.engine_sentences
 
 
-def test_crash_mid_run_resumes_without_retranslating(installed: Settings, data_dir: Path) -> None:
-    store = open_store(installed.db)
+def test_crash_mid_run_resumes_without_retranslating(installed_store: Settings, data_dir: Path, open_db: Any) -> None:
+    store = open_db(installed_store.db)
     for article in wmt_articles(data_dir, 12):
         store.ingest(article)
     # Groups of ~60 sentences in batches of ~8: the crash comes in the middle of the second group.
     options = {"group_sentences": 60, "batch_tokens": 300}
-    crashing = CountingEngine(create_engine("ctranslate2", installed), crash_after=100)
+    crashing = CountingEngine(create_engine("ctranslate2", installed_store), crash_after=100)
     with pytest.raises(KeyboardInterrupt):
-        translate_store(store, installed, engine=crashing, **options)
+        translate_store(store, installed_store, engine=crashing, **options)
     done_before = {
         row[0]: row[1] for row in store.connection.execute("SELECT revision_id, translated_at FROM translations")
     }
     assert 0 < len(done_before) < 12
-    resumed = CountingEngine(create_engine("ctranslate2", installed))
-    report = translate_store(store, installed, engine=resumed, **options)
+    resumed = CountingEngine(create_engine("ctranslate2", installed_store))
+    report = translate_store(store, installed_store, engine=resumed, **options)
     assert report.articles == 12 - len(done_before)
     done_after = {
         row[0]: row[1] for row in store.connection.execute("SELECT revision_id, translated_at FROM translations")
@@ -158,18 +161,18 @@ def test_crash_mid_run_resumes_without_retranslating(installed: Settings, data_d
     assert report.memory_hits > 0
 
 
-def test_filters_by_outlet_and_date(installed: Settings, data_dir: Path) -> None:
-    store = open_store(installed.db)
+def test_filters_by_outlet_and_date(installed_store: Settings, data_dir: Path, open_db: Any) -> None:
+    store = open_db(installed_store.db)
     iz, lenta = wmt_articles(data_dir, 2)
     lenta.url, lenta.outlet = "https://lenta.ru/news/1", "lenta.ru"
     lenta.published_at = datetime(2020, 5, 1, tzinfo=UTC)
     store.ingest(iz)
     store.ingest(lenta)
-    report = translate_store(store, installed, outlets=["lenta.ru"])
+    report = translate_store(store, installed_store, outlets=["lenta.ru"])
     assert report.articles == 1
     assert store.get("https://lenta.ru/news/1").article.translation is not None
     assert store.get(iz.url).article.translation is None
-    report = translate_store(store, installed, since=datetime(2021, 1, 1, tzinfo=UTC))
+    report = translate_store(store, installed_store, since=datetime(2021, 1, 1, tzinfo=UTC))
     assert report.articles == 1 and store.get(iz.url).article.translation is not None
 
 
@@ -189,9 +192,9 @@ def test_over_long_sentence_is_split_and_rejoined(installed: Settings, russian_n
     assert all(c <= 60 for c in engine.count_tokens(pieces))
 
 
-def test_no_model_installed_says_how_to_install(settings: Settings, data_dir: Path) -> None:
-    store = open_store(settings.db)
+def test_no_model_installed_says_how_to_install(store_settings: Settings, data_dir: Path, open_db: Any) -> None:
+    store = open_db(store_settings.db)
     store.ingest(wmt_articles(data_dir, 1)[0])
     with pytest.raises(ModelNotInstalled, match="dragoman models install"):
-        translate_store(store, settings)
+        translate_store(store, store_settings)
     assert store.count() == 1  # ingest and the store still work

@@ -8,21 +8,25 @@ import json
 import warnings
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 from click.testing import CliRunner
 
 from dragoman.acquire.dedupe import StoryIndex
 from dragoman.article import Block
 from dragoman.cli import main
+from dragoman.pipeline.translate import translate_store
 from dragoman.settings import Settings
-from dragoman.store import ArticleFilter, open_store
+from dragoman.store import ArticleFilter
 from dragoman.store.stories import story_translation
-from dragoman.translate import create_engine, translate_store
+from dragoman.translate import create_engine
 
 from .test_stage import CountingEngine, wmt_articles
 
 
-def test_copies_are_translated_once_and_show_their_story_translation(installed: Settings, data_dir: Path) -> None:
+def test_copies_are_translated_once_and_show_their_story_translation(
+    installed_store: Settings, data_dir: Path, open_db: Any
+) -> None:
     original, unrelated = wmt_articles(data_dir, 2)
     exact = replace(original, url="https://mirror.example/exact-copy", blocks=list(original.blocks))
     # A lightly edited repost: another outlet, one extra closing paragraph.
@@ -31,7 +35,7 @@ def test_copies_are_translated_once_and_show_their_story_translation(installed: 
         url="https://repost.example/near-copy",
         blocks=[*original.blocks, Block(original.blocks[0].kind, "Подробнее читайте на нашем сайте.")],
     )
-    store = open_store(installed.db)
+    store = open_db(installed_store.db)
     index = StoryIndex(store)
     assigned = {}
     for name, article in (("original", original), ("exact", exact), ("near", near), ("unrelated", unrelated)):
@@ -40,13 +44,13 @@ def test_copies_are_translated_once_and_show_their_story_translation(installed: 
     assert len({assigned[n].story_id for n in ("original", "exact", "near")}) == 1
     assert assigned["unrelated"].story_id != assigned["original"].story_id
 
-    engine = CountingEngine(create_engine("ctranslate2", installed))
-    report = translate_store(store, installed, engine=engine)
+    engine = CountingEngine(create_engine("ctranslate2", installed_store))
+    report = translate_store(store, installed_store, engine=engine)
     # The exact copy is skipped (its text is translated already); the lightly edited repost is translated,
     # but only its new sentence reaches the engine: the translation memory serves the rest.
-    assert report.articles == 3 and report.failed == 0
+    assert report.articles == 3 and report.total_failed == 0
     assert report.skipped["story_copy"] == 1 and report.to_dict()["skipped"] == {"story_copy": 1}
-    assert "skipped (story_copy): 1" in report.summary_lines()
+    assert "skipped 1 (story_copy 1)" in report.summary()
     assert engine.sentences.count("Подробнее читайте на нашем сайте.") == 1
     assert len(engine.sentences) == len(set(engine.sentences))  # no sentence of the story translated twice
     rows = store.connection.execute(
@@ -63,19 +67,21 @@ def test_copies_are_translated_once_and_show_their_story_translation(installed: 
 
     # A rerun finds nothing to translate: the copies' story is translated already.
     sent_before = len(engine.sentences)
-    again = translate_store(store, installed, engine=engine)
+    again = translate_store(store, installed_store, engine=engine)
     assert again.articles == 0 and again.skipped["story_copy"] == 1 and len(engine.sentences) == sent_before
     engine.close()
     store.close()
 
-    result = CliRunner().invoke(main, ["--db", str(installed.db), "story", str(assigned["exact"].article_id)])
+    result = CliRunner().invoke(main, ["--db", str(installed_store.db), "story", str(assigned["exact"].article_id)])
     assert result.exit_code == 0, result.output
     assert f"translation (article {assigned['original'].article_id}" in result.output
     assert found[1].title.text in result.output
-    check_copies_in_reader_api_and_exports(installed, {name: a.article_id for name, a in assigned.items()})
+    check_copies_in_reader_api_and_exports(
+        installed_store, {name: a.article_id for name, a in assigned.items()}, open_db
+    )
 
 
-def check_copies_in_reader_api_and_exports(installed: Settings, ids: dict[str, int]) -> None:
+def check_copies_in_reader_api_and_exports(installed: Settings, ids: dict[str, int], open_db: Any) -> None:
     """The exact copy shows its story's English as its own; the edited repost shows its own translation."""
     from dragoman.formats.export import iter_export
     from dragoman.serve.app import create_app
@@ -84,7 +90,7 @@ def check_copies_in_reader_api_and_exports(installed: Settings, ids: dict[str, i
         warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient`")
         from fastapi.testclient import TestClient
 
-    store = open_store(installed.db)
+    store = open_db(installed.db)
     original = store.get(ids["original"])
     assert original is not None and original.article.translation is not None
     english_title = original.article.translation.title.text

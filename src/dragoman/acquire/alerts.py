@@ -122,7 +122,7 @@ def load_watchlist_file(store: Any, path: str | Path) -> list[Watch]:
 def match_watch(watch: Watch, article: Article) -> str | None:
     """What in ``article`` matched ``watch`` (a short description), or None."""
     if watch.kind == "outlet":
-        from dragoman.extract.outlets import hostname
+        from dragoman.names.outlets import hostname
 
         wanted = watch.value.lower().removeprefix("www.")
         host = hostname(article.url)

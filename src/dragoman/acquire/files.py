@@ -176,7 +176,7 @@ def article_from_record(data: dict[str, Any], *, fetched_at: datetime | None = N
     paragraphs = [p.strip() for p in text.replace("\r\n", "\n").split("\n") if p.strip()]
     if not title and not paragraphs:
         raise RecordError("record has neither title nor text")
-    from dragoman.extract.outlets import lookup_outlet
+    from dragoman.names.outlets import lookup_outlet
 
     outlet = lookup_outlet(url)
     zone = outlet.timezone if outlet is not None else "Europe/Moscow"

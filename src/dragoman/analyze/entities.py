@@ -1017,7 +1017,7 @@ def english_name_of(normal: str, type_: str, text: str = "") -> tuple[str, str]:
         if place is not None:
             return place.english, "place names"
     if type_ == "ORG":
-        from dragoman.extract.outlets import outlet_named
+        from dragoman.names.outlets import outlet_named
 
         outlet = outlet_named(normal) or (outlet_named(text) if text else None)
         if outlet is not None:

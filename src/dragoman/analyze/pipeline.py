@@ -1,11 +1,9 @@
-"""The analyze stage: one article in, one JSON-serializable analysis out; a store batch on top of it."""
+"""The analyze stage's work on records: one article in, one JSON-serializable analysis out (no store here:
+``pipeline.analyze`` runs it over the stored articles and saves the results)."""
 
 from __future__ import annotations
 
-import time
-from collections import Counter
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
@@ -15,38 +13,42 @@ from dragoman.analyze.events import TRIGGERS, extract_events
 from dragoman.analyze.quotes import REPORTING_VERBS, extract_quotes
 from dragoman.analyze.sentences import Sentence, article_sentences, joined_text
 from dragoman.article import Article
-from dragoman.errors import AnalyzeError, DragomanError, SkipArticle, StoreError
+from dragoman.errors import AnalyzeError, DragomanError, SkipArticle
 from dragoman.names.registry import Registry, load_registry
 from dragoman.names.translit import STANDARD as TRANSLITERATION
+from dragoman.report import StageReport
 
 ANALYZER_VERSION = "dragoman-analyze/0.1"
 
 
 @dataclass(slots=True)
-class AnalyzeReport:
-    processed: int = 0
-    skipped: Counter[str] = field(default_factory=Counter)
-    failed: list[tuple[int, str]] = field(default_factory=list)
-    seconds: float = 0.0
+class AnalyzeReport(StageReport):
+    """An analyze run: outcomes ``stored`` (analyses saved); skips (empty, story_copy) and failures by reason;
+    what was found."""
+
     entities: int = 0
     quotes: int = 0
     events: int = 0
 
-    @property
-    def ok(self) -> bool:
-        return not self.failed
-
-    def to_dict(self) -> dict[str, Any]:
+    def details(self) -> dict[str, Any]:
         return {
-            "processed": self.processed,
-            "skipped": dict(self.skipped),
-            "failed": [{"article_id": i, "error": e} for i, e in self.failed],
-            "seconds": round(self.seconds, 3),
             "entities": self.entities,
             "quotes": self.quotes,
             "events": self.events,
             "analyzer_version": ANALYZER_VERSION,
         }
+
+    def summary_parts(self) -> list[str]:
+        return [
+            f"analyzed {self.stored} articles: {self.entities} entities, {self.quotes} quotes, {self.events} events"
+        ]
+
+    def count(self, analysis: dict[str, Any]) -> None:
+        """One article analyzed and saved."""
+        self.outcomes["stored"] += 1
+        self.entities += len(analysis["entities"])
+        self.quotes += len(analysis["quotes"])
+        self.events += len(analysis["events"])
 
 
 def _published_date(article: Article) -> date | None:
@@ -141,68 +143,3 @@ def _needs_syntax(tokens: list[Any]) -> bool:
 def _aligned_english(sentences: list[Sentence], indices: list[int]) -> str | None:
     parts = [sentences[i].en for i in indices if 0 <= i < len(sentences) and sentences[i].en]
     return " ".join(p for p in parts if p) or None
-
-
-def analyze_store(
-    store: Any,
-    *,
-    only_missing: bool = True,
-    since: datetime | None = None,
-    outlets: list[str] | None = None,
-    progress: Callable[[int, Article], None] | None = None,
-    registry: Registry | None = None,
-    limit: int | None = None,
-) -> AnalyzeReport:
-    """Analyze stored articles (by default those this analyzer version has not seen) and save the results
-    (the search index derives the entity, quote and event read model from each saved analysis)."""
-    from dragoman.store import ArticleFilter
-    from dragoman.store.stories import processed_story_member, story_id_of
-
-    registry = registry or load_registry()
-    report = AnalyzeReport()
-    started = time.perf_counter()
-    where = ArticleFilter(
-        without_analysis_by=ANALYZER_VERSION if only_missing else None, since=since, outlets=outlets, limit=limit
-    )
-    # Collect ids first: writing analyses while paging through the same query would skip or repeat rows.
-    # An unreadable record (stored before records were checked) fails alone, named, and the batch goes on.
-    todo = [
-        (sa.id, sa.revision_id)
-        for sa in store.iter_articles(where, on_unreadable=lambda i, exc: report.failed.append((i, str(exc))))
-    ]
-    texts_in_run: set[tuple[int, str]] = set()
-    for article_id, _revision_id in todo:
-        try:
-            stored = store.get(article_id)
-        except StoreError as exc:
-            report.failed.append((article_id, str(exc)))
-            continue
-        if stored is None:
-            continue
-        # A copy of a story with the same text as a member analyzed already (or queued in this run) is not
-        # analyzed again: that member's analysis is this text's. Rewrites are analyzed themselves.
-        story_id = story_id_of(store, article_id)
-        if story_id is not None:
-            text_key = (story_id, stored.article.content_sha256)
-            if text_key in texts_in_run or processed_story_member(store, article_id, analyzed_by=ANALYZER_VERSION):
-                report.skipped["story_copy"] += 1
-                continue
-            texts_in_run.add(text_key)
-        article = stored.article
-        try:
-            analysis = analyze_article(article, registry=registry)
-        except SkipArticle as exc:
-            report.skipped[exc.reason] += 1
-            continue
-        except DragomanError as exc:
-            report.failed.append((article_id, str(exc)))
-            continue
-        store.save_analysis(stored.revision_id, analysis, ANALYZER_VERSION)
-        report.processed += 1
-        report.entities += len(analysis["entities"])
-        report.quotes += len(analysis["quotes"])
-        report.events += len(analysis["events"])
-        if progress is not None:
-            progress(report.processed, article)
-    report.seconds = time.perf_counter() - started
-    return report

@@ -90,9 +90,18 @@ def is_person_name(text: str) -> bool:
 
 
 def split_authors(raw: str) -> list[str]:
-    """Split a byline such as "Екатерина Постникова, Татьяна Байкова" or "Иван Петров и Анна Сидорова"."""
+    """Split a byline such as "Екатерина Постникова, Татьяна Байкова" or "Иван Петров и Анна Сидорова".
+
+    Without a separator, four or six capitalized name words are two or three "first last" names: how the
+    users' old tools wrote a byline ("Иван Петров Анна Сидорова"), and never one person's name.
+    """
     raw = _BYLINE_PREFIX.sub("", " ".join(raw.split()))
-    return [part.strip(" .:-—–") for part in _SPLIT.split(raw) if part.strip(" .:-—–")]
+    parts = [part.strip(" .:-—–") for part in _SPLIT.split(raw) if part.strip(" .:-—–")]
+    if len(parts) == 1:
+        words = parts[0].split()
+        if len(words) in (4, 6) and all(_NAME_WORD.match(w) and w.lower() not in _PARTICLES for w in words):
+            return [" ".join(words[i : i + 2]) for i in range(0, len(words), 2)]
+    return parts
 
 
 def clean_authors(candidates: Iterable[str], exclude: Iterable[str] = ()) -> tuple[list[str], str | None]:

@@ -22,9 +22,9 @@ from dragoman.extract import body as body_mod
 from dragoman.extract import dates
 from dragoman.extract.encoding import decode_html
 from dragoman.extract.metadata import PageMetadata, clean_title, read_metadata
-from dragoman.extract.outlets import Outlet, is_english_site, lookup_outlet, outlet_by_key, registered_domain, same_site
 from dragoman.extract.rubrics import find_rubric
 from dragoman.extract.sniff import binary_kind, detect_language, looks_like_html
+from dragoman.names.outlets import Outlet, is_english_site, lookup_outlet, outlet_by_key, registered_domain, same_site
 from dragoman.urls import is_clean_url
 
 # Raised whenever extraction output changes, so that `reextract --extractor-older-than` finds what to redo.

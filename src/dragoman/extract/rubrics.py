@@ -18,7 +18,7 @@ from lxml import etree
 from lxml import html as lxml_html
 
 from dragoman.extract.metadata import PageMetadata
-from dragoman.extract.outlets import Outlet, is_generic_section, section_from_url
+from dragoman.names.outlets import Outlet, is_generic_section, section_from_url
 
 MAX_RUBRIC_CHARS = 48
 # Header rubric links: a link whose class names a rubric or category, inside an article header or a

@@ -21,7 +21,8 @@ from datetime import UTC, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 from dragoman.article import Article, Block, BlockKind
-from dragoman.extract.outlets import english_rubric
+from dragoman.extract.authors import split_authors
+from dragoman.names.outlets import english_rubric, lookup_outlet
 from dragoman.urls import escape_url
 
 MONTHS = [
@@ -186,16 +187,11 @@ def parse_text_document(text: str, *, default_timezone: str = "Europe/Moscow") -
     authors_text = byline[len(title) :].strip() if byline.startswith(title) else ""
     body = lines[3:-1]
     outlet = outlet_name = None
-    try:
-        from dragoman.extract.outlets import lookup_outlet
-
-        found = lookup_outlet(url)
-        if found is not None:
-            outlet, outlet_name, zone_name = found.key, found.name, found.timezone or zone_name
-            if not match["offset"]:
-                published = local.replace(tzinfo=ZoneInfo(zone_name))
-    except ImportError:
-        pass
+    found = lookup_outlet(url)
+    if found is not None:
+        outlet, outlet_name, zone_name = found.key, found.name, found.timezone or zone_name
+        if not match["offset"]:
+            published = local.replace(tzinfo=ZoneInfo(zone_name))
     article = Article(
         url=url,
         title=title,
@@ -213,16 +209,3 @@ def parse_text_document(text: str, *, default_timezone: str = "Europe/Moscow") -
     )
     article.content_sha256 = article.compute_content_hash()
     return article
-
-
-def split_authors(text: str) -> list[str]:
-    """``A B, C D`` or the old tools' ``A B C D`` (two words a name) into a list of names."""
-    text = text.strip()
-    if not text:
-        return []
-    if "," in text:
-        return [a.strip() for a in text.split(",") if a.strip()]
-    words = text.split()
-    if len(words) % 2 == 0:
-        return [" ".join(words[i : i + 2]) for i in range(0, len(words), 2)]
-    return [text]

@@ -75,7 +75,7 @@ def story_record(story: StoryLink) -> dict[str, Any]:
 
 
 def stored_to_row(stored: StoredArticle, story: StoryLink | None = None) -> dict[str, Any]:
-    from dragoman.formats.document import english_rubric
+    from dragoman.names.outlets import english_rubric
 
     a = stored.article
     tr = a.translation

@@ -8,98 +8,19 @@ job without duplicates (already-stored content is reported as unchanged).
 from __future__ import annotations
 
 import time
-from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from dragoman.acquire import Failure, Fetcher, RawPage, iter_inputs
 from dragoman.article import Article
-from dragoman.errors import DragomanError, SkipArticle
+from dragoman.errors import DragomanError
+from dragoman.report import IngestReport
 from dragoman.settings import Settings
 from dragoman.store.archive import Original
-from dragoman.store.base import IngestOutcome, IngestResult
+from dragoman.store.base import IngestResult
 
-MAX_LISTED_PROBLEMS = 200
 DEFAULT_MAX_BYTES = Settings().max_bytes
-
-
-@dataclass(slots=True)
-class Problem:
-    source: str
-    reason: str
-    message: str
-    skipped: bool  # a skip (not an article for us) rather than a failure
-
-
-@dataclass(slots=True)
-class BatchReport:
-    """What a batch did: outcomes, skips and failures counted per reason, the first problems listed."""
-
-    outcomes: Counter[str] = field(default_factory=Counter)
-    skipped: Counter[str] = field(default_factory=Counter)
-    failed: Counter[str] = field(default_factory=Counter)
-    problems: list[Problem] = field(default_factory=list)
-
-    @property
-    def total_failed(self) -> int:
-        return sum(self.failed.values())
-
-    @property
-    def total_skipped(self) -> int:
-        return sum(self.skipped.values())
-
-    def record_problem(self, source: str, error: DragomanError) -> None:
-        skipped = isinstance(error, SkipArticle)
-        (self.skipped if skipped else self.failed)[error.reason] += 1
-        if len(self.problems) < MAX_LISTED_PROBLEMS:
-            self.problems.append(Problem(source, error.reason, error.message, skipped))
-
-
-@dataclass(slots=True)
-class IngestReport(BatchReport):
-    article_ids: list[int] = field(default_factory=list)
-    elapsed: float = 0.0
-    interrupted: bool = False
-    extra: dict[str, Any] = field(default_factory=dict)  # later stages' reports (translate, analyze)
-    archive: Counter[str] = field(default_factory=Counter)  # what happened to the originals (ArchiveOutcome)
-
-    @property
-    def stored(self) -> int:
-        return self.outcomes[IngestOutcome.STORED]
-
-    @property
-    def unchanged(self) -> int:
-        return self.outcomes[IngestOutcome.UNCHANGED]
-
-    @property
-    def revised(self) -> int:
-        return self.outcomes[IngestOutcome.REVISED]
-
-    @property
-    def processed(self) -> int:
-        return sum(self.outcomes.values()) + self.total_skipped + self.total_failed
-
-    def record_archive(self, result: IngestResult) -> None:
-        if result.archived is not None:
-            self.archive[result.archived] += 1
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "stored": self.stored,
-            "unchanged": self.unchanged,
-            "revised": self.revised,
-            "skipped": dict(self.skipped),
-            "failed": dict(self.failed),
-            "elapsed_seconds": round(self.elapsed, 3),
-            "interrupted": self.interrupted,
-            "archive": dict(self.archive),
-            "problems": [
-                {"source": p.source, "reason": p.reason, "message": p.message, "skipped": p.skipped}
-                for p in self.problems
-            ],
-            **self.extra,
-        }
 
 
 def extract_page(page: RawPage) -> Article:

@@ -18,36 +18,36 @@ from typing import Any
 
 from dragoman.article import RawPage
 from dragoman.errors import DragomanError, SkipArticle
-from dragoman.pipeline.ingest import BatchReport, extract_page
+from dragoman.pipeline.ingest import extract_page
+from dragoman.report import StageReport
 from dragoman.store.base import ArticleFilter, ReextractOutcome, StoredArticle
 
 _VERSION_NUMBER = re.compile(r"(\d+(?:\.\d+)*)")
 
 
 @dataclass(slots=True)
-class ReextractReport(BatchReport):  # outcomes: ReextractOutcome values
+class ReextractReport(StageReport):  # outcomes: ReextractOutcome values
     revised_ids: list[int] = field(default_factory=list)  # articles that got a re-extraction revision
     updated_ids: list[int] = field(default_factory=list)  # articles whose metadata was corrected in place
-    elapsed: float = 0.0
-    interrupted: bool = False
 
-    def to_dict(self) -> dict[str, Any]:
+    def details(self) -> dict[str, Any]:
         return {
             "revised": self.outcomes[ReextractOutcome.REVISED],
             "updated": self.outcomes[ReextractOutcome.UPDATED],
             "unchanged": self.outcomes[ReextractOutcome.UNCHANGED],
             "same_as_older": self.outcomes[ReextractOutcome.SAME_AS_OLDER],
-            "skipped": dict(self.skipped),
-            "failed": dict(self.failed),
             "revised_ids": self.revised_ids,
             "updated_ids": self.updated_ids,
-            "elapsed_seconds": round(self.elapsed, 3),
-            "interrupted": self.interrupted,
-            "problems": [
-                {"source": p.source, "reason": p.reason, "message": p.message, "skipped": p.skipped}
-                for p in self.problems
-            ],
         }
+
+    def summary_parts(self) -> list[str]:
+        counts = self.details()
+        return [
+            f"new revisions {counts['revised']}",
+            f"metadata corrected {counts['updated']}",
+            f"unchanged {counts['unchanged']}",
+            f"same as an older revision {counts['same_as_older']}",
+        ]
 
 
 def version_key(version: str) -> tuple[int, ...] | None:

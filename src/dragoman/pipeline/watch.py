@@ -93,7 +93,7 @@ class Intake:
 
 def article_from_feed_item(item: FeedItem | ItemRow, *, fetched_at: datetime | None = None) -> Article:
     """An Article from a full-text feed item (yandex:full-text, rbc_news:full-text, turbo:content)."""
-    from dragoman.extract.outlets import lookup_outlet
+    from dragoman.names.outlets import lookup_outlet
 
     text = item.full_text or ""
     paragraphs = _paragraphs(text)
@@ -144,7 +144,7 @@ def parse_feed_page(page: RawPage, kind: str, max_bytes: int) -> list[FeedItem]:
     """Items of a fetched feed or news sitemap; ExtractError when it is not readable."""
     body = gunzip_capped(page.body, max_bytes, source=page.url)
     if kind == "rss":
-        from dragoman.extract.outlets import same_site
+        from dragoman.names.outlets import same_site
 
         body = _declare_charset(body, page.content_type)
         items = parse_feed(body, source=page.url)

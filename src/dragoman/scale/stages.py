@@ -14,12 +14,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from dragoman.article import Article, Translation
 from dragoman.errors import DragomanError, SkipArticle
+from dragoman.report import MAX_LISTED_PROBLEMS, IngestReport, Problem
 
 if TYPE_CHECKING:  # imported where used: the stages run in Ray workers that load only what they call
     from dragoman.pipeline.ingest import ArchivePolicy
@@ -267,51 +268,54 @@ def analyze_rows(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 @dataclass(slots=True)
-class BackfillReport:
-    outcomes: dict[str, int] = field(default_factory=dict)  # stored / unchanged / revised
-    skipped: dict[str, int] = field(default_factory=dict)  # by reason
-    failed: dict[str, int] = field(default_factory=dict)  # by reason
+class BackfillReport(IngestReport):
+    """A backfill: the ingest report's outcomes (stored / unchanged / revised), skips and failures by reason,
+    plus how many stored articles were translated and analyzed on the way."""
+
     translated: int = 0
     analyzed: int = 0
     stage_problems: int = 0  # articles stored whose translation or analysis failed
-    problems: list[str] = field(default_factory=list)
-    elapsed: float = 0.0
-    interrupted: bool = False
 
     @property
     def articles(self) -> int:
-        return sum(self.outcomes.values())
+        return self.done
 
     def count(self, row: dict[str, Any], outcome: str | None) -> None:
         if row["reason"]:
-            bucket = self.skipped if row["skipped"] else self.failed
-            bucket[row["reason"]] = bucket.get(row["reason"], 0) + 1
-            if not row["skipped"] and len(self.problems) < 200:
-                self.problems.append(f"{row['url'] or row['key']}: {row['message']} [{row['reason']}]")
+            source = row["url"] or row["key"]
+            if row["skipped"]:
+                self.record_skip(row["reason"])
+            else:
+                self.record_failure(row["reason"], source=source, message=row["message"])
             return
         if outcome is not None:
-            self.outcomes[outcome] = self.outcomes.get(outcome, 0) + 1
+            self.outcomes[outcome] += 1
         self.translated += bool(row["translation"])
         self.analyzed += bool(row["analysis"])
         if row["message"]:
+            # Stored, but a later stage failed on it: listed, not counted as a failed item.
             self.stage_problems += 1
-            if len(self.problems) < 200:
-                self.problems.append(f"{row['url']}: {row['message']}")
+            if len(self.problems) < MAX_LISTED_PROBLEMS:
+                self.problems.append(Problem(row["url"], "stage", row["message"], skipped=False))
 
-    def to_dict(self) -> dict[str, Any]:
+    def details(self) -> dict[str, Any]:
         return {
             "articles": self.articles,
-            **{k: self.outcomes.get(k, 0) for k in ("stored", "unchanged", "revised")},
+            **IngestReport.details(self),
             "translated": self.translated,
             "analyzed": self.analyzed,
-            "skipped": self.skipped,
-            "failed": self.failed,
             "stage_problems": self.stage_problems,
-            "elapsed_seconds": round(self.elapsed, 3),
             "articles_per_minute": round(60 * self.articles / self.elapsed, 1) if self.elapsed else None,
-            "interrupted": self.interrupted,
-            "problems": self.problems,
         }
+
+    def summary_parts(self) -> list[str]:
+        rate = self.details()["articles_per_minute"]
+        return [
+            *IngestReport.summary_parts(self),
+            f"translated {self.translated}",
+            f"analyzed {self.analyzed}",
+            *([f"{rate} articles/min"] if rate else []),
+        ]
 
 
 def write_row(

@@ -25,7 +25,7 @@ import Stemmer
 from dragoman.analyze.sentences import article_sentences
 from dragoman.article import Article, DateRef, Party
 from dragoman.errors import DragomanError, StoreQueryError, StoreReadOnlyError, StoreSchemaError
-from dragoman.extract.outlets import english_rubric
+from dragoman.names.outlets import english_rubric
 from dragoman.store.analyses import ID_BITS
 from dragoman.store.base import StoredArticle
 
@@ -676,6 +676,7 @@ def russian_units(article: Article) -> tuple[str, list[str]]:
 
 def index_rows(stored: StoredArticle) -> dict[str, Any]:
     """Everything the index stores for one article (pure: no database access)."""
+
     article = stored.article
     title_ru, body_ru = russian_units(article)
     title_en, body_en = english_units(article)

@@ -36,8 +36,9 @@ from starlette.middleware.trustedhost import TrustedHostMiddleware
 from dragoman import __version__
 from dragoman.acquire.revisions import diff_revisions
 from dragoman.errors import DragomanError
-from dragoman.formats.document import english_rubric, format_local_time
+from dragoman.formats.document import format_local_time
 from dragoman.formats.export import EXPORT_FORMATS, iter_export
+from dragoman.names.outlets import english_rubric
 from dragoman.search.sqlite import QueryError, SearchIndex, SearchQuery, SearchResults
 from dragoman.serve import queries
 from dragoman.serve.front import register_front

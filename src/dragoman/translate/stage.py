@@ -1,45 +1,40 @@
-"""The translate stage: stored Russian articles in, sentence-aligned English ``Translation`` records out.
+"""The translate stage's work on records: Russian articles in, sentence-aligned English ``Translation`` records out.
 
 Sentences of many articles are pooled so the engine sees full, length-sorted batches; repeated sentences
 come from the translation memory; glossary names are protected; every English sentence is checked and
-flagged. Each article's translation is saved as soon as its group is done, so an interrupted run resumes
-where it stopped (``only_missing``) and the memory keeps the sentences already translated.
+flagged. No store here: ``pipeline.translate`` picks the stored articles, hands them over in groups and
+saves each translation.
 """
 
 from __future__ import annotations
 
-import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
 from dragoman.article import Article, SentencePair, TranslatedSegment, Translation
-from dragoman.errors import DragomanError, StoreError, TranslateError
+from dragoman.errors import TranslateError
 from dragoman.names.glossary import Glossary, default_glossary, expected_terms, protect, restore
-from dragoman.names.personal import transliterate, transliterate_name
+from dragoman.names.outlets import english_outlet_name, table_rubric
+from dragoman.names.personal import transliterate_name
+from dragoman.report import StageReport
 from dragoman.translate import quality
 from dragoman.translate.batching import DEFAULT_BATCH_TOKENS, translate_texts
 from dragoman.translate.engine import Engine, create_engine
-from dragoman.translate.memory import TranslationMemory
 from dragoman.translate.segment import article_units, join_pieces, normalize_sentence, split_long
 
 DEFAULT_MAX_SENTENCE_TOKENS = 200  # longer sentences are cut at clause boundaries
-DEFAULT_GROUP_SENTENCES = 2000  # sentences pooled per group before its articles are saved
-
-ProgressCallback = Callable[[int, int], None]  # (articles finished, sentences finished), cumulative
 
 
 @dataclass(slots=True)
-class TranslateReport:
+class TranslateReport(StageReport):
+    """A translate run: outcomes ``stored`` (translations saved); skips (english, story_copy) and failures by
+    reason; the sentences, the memory's share and the engine's speed."""
+
     engine: str = ""
     model_id: str = ""
-    articles: int = 0
-    failed: int = 0
-    failures: list[tuple[int, str, str]] = field(default_factory=list)  # (article id, url, message)
-    failure_reasons: Counter[str] = field(default_factory=Counter)
-    skipped: Counter[str] = field(default_factory=Counter)  # reason -> count (story_copy: its story is translated)
     sentences: int = 0
     memory_hits: int = 0  # sentences not sent to the engine: found in the memory or repeated in the run
     engine_sentences: int = 0
@@ -48,7 +43,11 @@ class TranslateReport:
     source_tokens: int = 0
     target_tokens: int = 0
     engine_seconds: float = 0.0
-    elapsed_seconds: float = 0.0
+
+    @property
+    def articles(self) -> int:
+        """Articles translated and saved."""
+        return self.stored
 
     @property
     def hit_rate(self) -> float:
@@ -60,17 +59,13 @@ class TranslateReport:
 
     @property
     def articles_per_minute(self) -> float:
-        return 60 * self.articles / self.elapsed_seconds if self.elapsed_seconds else 0.0
+        return 60 * self.articles / self.elapsed if self.elapsed else 0.0
 
-    def to_dict(self) -> dict[str, Any]:
+    def details(self) -> dict[str, Any]:
         return {
             "engine": self.engine,
             "model_id": self.model_id,
             "articles": self.articles,
-            "failed": self.failed,
-            "failure_reasons": dict(self.failure_reasons),
-            "failures": [{"id": i, "url": u, "error": m} for i, u, m in self.failures],
-            "skipped": dict(self.skipped),
             "sentences": self.sentences,
             "memory_hits": self.memory_hits,
             "hit_rate": round(self.hit_rate, 4),
@@ -80,27 +75,31 @@ class TranslateReport:
             "source_tokens": self.source_tokens,
             "target_tokens": self.target_tokens,
             "tokens_per_second": round(self.tokens_per_second, 1),
-            "elapsed_seconds": round(self.elapsed_seconds, 2),
         }
 
+    def summary_parts(self) -> list[str]:
+        return [f"translated {self.articles} articles with {self.engine} {self.model_id}"]
+
     def summary_lines(self) -> list[str]:
+        """The common one-line summary, then the figures particular to translation."""
         lines = [
-            f"translated {self.articles} articles ({self.failed} failed) with {self.engine} {self.model_id}",
+            self.summary(),
             f"sentences: {self.sentences}, from memory: {self.memory_hits} ({self.hit_rate:.0%}),"
             f" sent to the engine: {self.engine_sentences}",
-            f"speed: {self.tokens_per_second:,.0f} target tokens/s, {self.articles_per_minute:,.1f} articles/min,"
-            f" {self.elapsed_seconds:.1f} s",
+            f"speed: {self.tokens_per_second:,.0f} target tokens/s, {self.articles_per_minute:,.1f} articles/min",
         ]
         if self.flags:
             kinds = ", ".join(f"{k} {v}" for k, v in self.flags.most_common())
             lines.append(f"flagged sentences: {self.flagged_sentences} ({kinds})")
-        for reason, count in self.skipped.most_common():
-            lines.append(f"skipped ({reason}): {count}")
-        for reason, count in self.failure_reasons.most_common():
-            lines.append(f"failed ({reason}): {count}")
-        for article_id, url, message in self.failures[:5]:
-            lines.append(f"  article {article_id} {url}: {message}")
         return lines
+
+
+class SentenceMemory(Protocol):
+    """Finished English sentences by normalized Russian sentence (the store's translation memory)."""
+
+    def get_many(self, sources: Iterable[str]) -> dict[str, str]: ...
+
+    def put_many(self, pairs: Mapping[str, str]) -> None: ...
 
 
 @dataclass(slots=True)
@@ -119,7 +118,7 @@ class ArticleTranslator:
         self,
         engine: Engine,
         *,
-        memory: TranslationMemory | None = None,
+        memory: SentenceMemory | None = None,
         glossary: Glossary | None = None,
         batch_tokens: int = DEFAULT_BATCH_TOKENS,
         max_sentence_tokens: int = DEFAULT_MAX_SENTENCE_TOKENS,
@@ -252,160 +251,11 @@ class ArticleTranslator:
             title=title,
             lead=lead,
             blocks=[s for s in segments if s.role == "block"],
-            rubric=english_rubric(article),
+            rubric=table_rubric(article),
             authors=[transliterate_name(a, self.glossary) for a in article.authors],
             outlet_name=english_outlet_name(article),
             source_sha256=article.content_sha256 or article.compute_content_hash(),
         )
-
-
-def english_rubric(article: Article) -> str | None:
-    """The rubric's English name from the outlet table (never from the model); None when unknown."""
-    if not article.rubric:
-        return None
-    try:
-        from dragoman.extract.outlets import registered_domain, translate_rubric
-    except ImportError:
-        return None
-    return translate_rubric(article.outlet or registered_domain(article.url), article.rubric)
-
-
-def english_outlet_name(article: Article) -> str | None:
-    try:
-        from dragoman.extract.outlets import lookup_outlet, outlet_by_key
-    except ImportError:
-        lookup_outlet = outlet_by_key = None  # type: ignore[assignment]
-    if lookup_outlet is not None:
-        outlet = (outlet_by_key(article.outlet) if article.outlet else None) or lookup_outlet(article.url)
-        if outlet is not None:
-            return outlet.name
-    if article.outlet_name:
-        return transliterate(article.outlet_name)
-    return None
-
-
-def translate_store(
-    store: Any,
-    settings: Any,
-    *,
-    model: str | None = None,
-    engine: str | Engine = "ctranslate2",
-    only_missing: bool = True,
-    since: datetime | None = None,
-    outlets: Sequence[str] | None = None,
-    progress: ProgressCallback | None = None,
-    device: str | None = None,
-    beam_size: int | None = None,
-    batch_tokens: int = DEFAULT_BATCH_TOKENS,
-    group_sentences: int = DEFAULT_GROUP_SENTENCES,
-    glossary: Glossary | None = None,
-    limit: int | None = None,
-    use_memory: bool = True,
-) -> TranslateReport:
-    """Translate the store's articles (by default those this model has not translated yet).
-
-    Raises ModelNotInstalled (one line, with the install command) when no model is available, and
-    TranslateError when the engine fails on everything (e.g. the endpoint is down).
-    """
-    from dragoman.store import ArticleFilter
-    from dragoman.store.stories import processed_story_member, story_id_of
-
-    started = time.perf_counter()
-    if isinstance(engine, str):
-        options: dict[str, Any] = {}
-        if device is not None:
-            options["device"] = device
-        if beam_size is not None:
-            options["beam_size"] = beam_size
-        engine_instance = create_engine(engine, settings, model=model, **options)
-        owns_engine = True
-    else:
-        engine_instance, owns_engine = engine, False
-    try:
-        memory = TranslationMemory(store, engine_instance.model_id)
-        translator = ArticleTranslator(
-            engine_instance, memory=memory, glossary=glossary, batch_tokens=batch_tokens, read_memory=use_memory
-        )
-        where = ArticleFilter(
-            outlets=list(outlets) if outlets else None,
-            since=since,
-            without_translation_by=engine_instance.model_id if only_missing else None,
-            limit=limit,
-        )
-        group: list[Any] = []
-        group_size = 0
-        texts_in_run: set[tuple[int, str]] = set()
-
-        def unreadable(article_id: int, exc: StoreError) -> None:
-            # A record stored before records were checked fails alone; the batch goes on.
-            translator.report.failed += 1
-            translator.report.failures.append((article_id, "", exc.message))
-            translator.report.failure_reasons[exc.reason] += 1
-
-        for stored in store.iter_articles(where, on_unreadable=unreadable):
-            if stored.article.language == "en":
-                # Published in English (an outlet's English site, an imported English document): nothing to
-                # translate, and a Russian-to-English model would only garble it.
-                translator.report.skipped["english"] += 1
-                continue
-            # A copy of a story with the same text as a member translated already, or queued in this run, is
-            # not translated again: that member's translation is this text's. Rewrites are translated, the
-            # translation memory serving the sentences they share with the story.
-            story_id = story_id_of(store, stored.id)
-            if story_id is not None:
-                text_key = (story_id, stored.article.content_sha256)
-                if text_key in texts_in_run or processed_story_member(
-                    store, stored.id, translated_by=engine_instance.model_id
-                ):
-                    translator.report.skipped["story_copy"] += 1
-                    continue
-                texts_in_run.add(text_key)
-            group.append(stored)
-            group_size += _sentence_estimate(stored.article)
-            if group_size >= group_sentences:
-                _run_group(store, translator, group, progress)
-                group, group_size = [], 0
-        if group:
-            _run_group(store, translator, group, progress)
-        report = translator.report
-    finally:
-        if owns_engine:
-            engine_instance.close()
-    report.elapsed_seconds = time.perf_counter() - started
-    return report
-
-
-def _sentence_estimate(article: Article) -> int:
-    text = " ".join([article.title, article.lead or "", *(b.text for b in article.blocks)])
-    return max(1, text.count(". ") + text.count("! ") + text.count("? ") + 1 + len(article.blocks))
-
-
-def _run_group(store: Any, translator: ArticleTranslator, group: list[Any], progress: ProgressCallback | None) -> None:
-    report = translator.report
-    results = translator.translate_group([stored.article for stored in group])
-    errors = [r for r in results if isinstance(r, Exception)]
-    if (
-        group
-        and len(errors) == len(group)
-        and report.engine_sentences
-        and all(getattr(e, "reason", "") == "endpoint" for e in errors)
-    ):
-        raise errors[0]  # the endpoint is down: every article would fail alike
-    for stored, result in zip(group, results, strict=True):
-        try:
-            if isinstance(result, DragomanError):
-                raise result
-            store.save_translation(stored.revision_id, result)
-        except DragomanError as exc:
-            # One article's failure is counted and reported; the run goes on.
-            report.failed += 1
-            report.failure_reasons[exc.reason] += 1
-            if len(report.failures) < 50:
-                report.failures.append((stored.id, stored.article.url, str(exc)))
-            continue
-        report.articles += 1
-    if progress is not None:
-        progress(report.articles + report.failed, report.sentences)
 
 
 def translate_articles(

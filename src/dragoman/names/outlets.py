@@ -1,4 +1,9 @@
-"""Outlets as data: names, time zones, rubric names, URL sections and English sites from ``data/outlets.toml``."""
+"""Outlets as data: names, time zones, rubric names, URL sections and English sites from ``data/outlets.toml``.
+
+The table is read by the extractor (which outlet a page is from, its rubric), the translate stage (the
+outlet's and the rubric's English names: from this table, never from the model) and the readers (search,
+web, exports): it lives below all of them, with the other names.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +17,7 @@ from urllib.parse import urlsplit
 from publicsuffixlist import PublicSuffixList
 
 from dragoman.article import Article
+from dragoman.names.translit import transliterate
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,15 +167,6 @@ def translate_rubric(outlet_key: str | None, russian_rubric: str | None) -> str 
     return table.generic_rubrics.get(key)
 
 
-def english_rubric(article: Article) -> str | None:
-    """The rubric in English: the translation's, else the outlet table's; None when unknown."""
-    if article.translation is not None and article.translation.rubric:
-        return article.translation.rubric
-    if not article.rubric:
-        return None
-    return translate_rubric(article.outlet or "", article.rubric)
-
-
 def is_generic_section(name: str) -> bool:
     """True for a section name that says nothing about the subject (RIA's «Новости», "Главное")."""
     return _rubric_key(name) in _table().not_rubrics
@@ -205,3 +202,32 @@ def section_from_url(outlet: Outlet | None, url: str) -> str | None:
 def is_english_site(outlet: Outlet | None, url: str) -> bool:
     """True when ``url`` is on one of the outlet's English-language sites (tass.com for TASS)."""
     return outlet is not None and hostname(url) in outlet.english_domains
+
+
+def table_rubric(article: Article) -> str | None:
+    """The article's rubric in English as the outlet table gives it (never a model); None when unknown.
+
+    The outlet is the record's outlet key, else the URL's registered domain (a record imported without an
+    outlet key still finds its outlet's rubric names).
+    """
+    if not article.rubric:
+        return None
+    return translate_rubric(article.outlet or registered_domain(article.url), article.rubric)
+
+
+def english_rubric(article: Article) -> str | None:
+    """The rubric in English as readers show it: the translation's (set from the table when it was
+    translated), else the outlet table's; None when unknown."""
+    if article.translation is not None and article.translation.rubric:
+        return article.translation.rubric
+    return table_rubric(article)
+
+
+def english_outlet_name(article: Article) -> str | None:
+    """The outlet's English name: the table's, else the record's own name transliterated; None when unknown."""
+    outlet = (outlet_by_key(article.outlet) if article.outlet else None) or lookup_outlet(article.url)
+    if outlet is not None:
+        return outlet.name
+    if article.outlet_name:
+        return transliterate(article.outlet_name)
+    return None
