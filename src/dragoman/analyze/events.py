@@ -87,6 +87,7 @@ _STATE_ADJECTIVES = {
     "итальянск": "Italy",
     "канадск": "Canada",
 }
+_EARLIER = re.compile(r"(?:^|\W)(?:ранее|прежде|в прошлом|напомним)(?:\W|$)", re.I)
 _PLANNED = {
     "планировать", "намереваться", "собираться", "намерен", "готовый", "готов", "пообещать", "обещать", "желание",
     "намерение", "готовность", "хотеть",
@@ -116,6 +117,19 @@ class Event:
     trigger_start: int | None = None  # offset of the trigger in its sentence
     source: dict[str, Any] | None = None  # who reports it ("заявил, что ...": the speaker, not the actor)
     sentences: list[int] = field(default_factory=list)  # every sentence of the article that tells it
+    dated_by: str | None = None  # "text" (its own clause) or "context" (the sentence before, the quote's)
+    told_as_earlier: bool = False  # "ранее сообщалось", "earlier": before the publication, day unknown
+    background_notes: list[dict[str, Any]] = field(default_factory=list)  # "This was the first ... since 2019"
+
+    def date_basis(self) -> str | None:
+        """Where the event's time comes from: "text", "context", "publication" (no date of its own; told as the
+        day's news, so the publication day is the best one can say, and says only that), or None (no date at
+        all: planned, hypothetical, demanded, or told as earlier news; it must stay undated)."""
+        if self.date:
+            return self.dated_by or "text"
+        if self.status in ("happened", "reported", "announced", "denied") and not self.told_as_earlier:
+            return "publication"
+        return None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -135,6 +149,8 @@ class Event:
             "source": self.source,
             "participants": self.extra_participants,
             "sentences": self.sentences or [self.sentence],
+            "dated_by": self.date_basis(),
+            "background": self.background_notes,
         }
 
 
@@ -221,6 +237,7 @@ def extract_events(
                 ev.type, ev.mode = "REJECT", f"no_{mode or etype.lower()}"
                 if ev.status == "denied":
                     ev.status = "happened"  # "не восстановит" is a refusal that stands, not a denial of one
+            ev.told_as_earlier = bool(_EARLIER.search(s.text[: tok.start - s.start]))
             ev.source = _reporter(tok, by_id, children, sent_mentions, entities)
             if ev.source is not None and ev.status == "happened" and ev.source != ev.actor:
                 ev.status = "reported"
@@ -261,6 +278,13 @@ def _party_key(party: dict[str, Any] | None) -> str:
     return str(party.get("state") or party.get("entity") or party.get("name") or "")
 
 
+def _same_time(a: dict[str, Any], b: dict[str, Any]) -> bool:
+    """The same month, or the same day when both are told to the day (January 12 and 21 are two meetings)."""
+    if a.get("precision") == "day" and b.get("precision") == "day":
+        return (a.get("begin") or "") == (b.get("begin") or "")
+    return (a.get("begin") or "")[:7] == (b.get("begin") or "")[:7]
+
+
 def merge_events(events: list[Event]) -> list[Event]:
     """One event per fact: the same type, mode and parties at a compatible date is told once, in its first
     sentence (with the others listed); a later telling fills in what the first one lacked."""
@@ -274,12 +298,8 @@ def merge_events(events: list[Event]) -> list[Event]:
                 and k.mode == ev.mode
                 and _party_key(k.actor) == _party_key(ev.actor)
                 and (_party_key(k.target) == _party_key(ev.target) or not k.target or not ev.target)
-                and (
-                    k.date is None
-                    or ev.date is None
-                    or (k.date.get("begin") or "")[:7] == (ev.date.get("begin") or "")[:7]
-                )
-                and k.status == ev.status
+                and (k.date is None or ev.date is None or _same_time(k.date, ev.date))
+                and (k.status == ev.status or {k.status, ev.status} <= {"planned", "announced", "happened", "reported"})
             ),
             None,
         )
@@ -288,8 +308,13 @@ def merge_events(events: list[Event]) -> list[Event]:
             kept.append(ev)
             continue
         same.sentences.append(ev.sentence)
+        if ev.status == "happened" and same.status in ("planned", "announced"):
+            same.status = "happened"  # "will close from November 1" ... "has closed": it was done
+        if same.date is None and ev.date is not None:
+            same.dated_by = ev.dated_by
         same.target = same.target or ev.target
         same.date = same.date or ev.date
+        same.background_notes.extend(ev.background_notes)
         same.location = same.location or ev.location
     return kept
 
@@ -548,8 +573,9 @@ def _direct_adjectives(root: Any, children: dict[str, list[Any]]) -> set[str]:
 
 _TOPIC_PREPOSITIONS = {"о", "об", "обо", "про", "по поводу", "насчет"}
 _CAUSE_PREPOSITIONS = {"из-за", "в связи с", "вследствие", "по причине", "ввиду", "в результате"}
-# a noun event framed by a place or occasion the governing verb's subject takes part in: "на встрече заявил"
-_FRAME_PREPOSITIONS = {"на", "в", "во", "в ходе", "во время", "по итогам", "в рамках", "по результатам"}
+# a noun event framed by a place or occasion the governing verb's subject takes part in ("на встрече заявил"),
+# or that the subject performs ("выступил с призывом", "обратился с просьбой")
+_FRAME_PREPOSITIONS = {"на", "в", "во", "в ходе", "во время", "по итогам", "в рамках", "по результатам", "с"}
 _TARGET_PREPOSITIONS = {"против", "на", "в отношении", "в адрес"}
 _CONTENT_PREPOSITIONS = {"к"}  # "призвали к убийству": what is asked for, not whom
 _RECEIVING = {"получить", "получать"}  # "Болгария получает предупреждение": the subject is the target
