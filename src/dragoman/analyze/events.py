@@ -691,6 +691,16 @@ def _fill_parties(
         governor = by_id.get(trig.head_id)
         if governor is not None and governor is not trig:
             subj = next((c for c in children.get(governor.id, []) if c.rel in _SUBJECTS), None)
+    if subj is None and trig.pos == "VERB" and (trig.feats or {}).get("VerbForm") == "Inf" and trig.rel in ("acl", "nmod"):
+        # "заявил о своем желании сотрудничать": the infinitive of a wish or plan is the wisher's
+        cur, seen_ids = trig, {trig.id}
+        while cur.rel in ("acl", "nmod", "obl", "obj") and cur.head_id in by_id and cur.head_id not in seen_ids:
+            cur = by_id[cur.head_id]
+            seen_ids.add(cur.id)
+            if cur.pos == "VERB":
+                subjects = [c for c in children.get(cur.id, []) if c.rel in _SUBJECTS]
+                subj = subjects[0] if subjects else None
+                break
     actors: list[dict[str, Any]] = []
     targets: list[dict[str, Any]] = []
     passive = _is_passive(trig, subj)
