@@ -220,6 +220,8 @@ def evaluate_nerel(split: str, limit: int | None, show: bool) -> None:
     # the same, counting only gold events of our types and the predictions not matched to another type's event
     scoped = _counters()
     s_pred = s_gold = s_pred_hit = s_gold_hit = 0
+    # why an AGENT/PARTICIPANT_IN of an in-scope event whose trigger we found was missed
+    why: dict[str, int] = {"other sentence": 0, "not tagged as an entity": 0, "tagged, role not read": 0}
     skipped = 0
     for path in files:
         doc = load_nerel(path)
@@ -289,6 +291,26 @@ def evaluate_nerel(split: str, limit: int | None, show: bool) -> None:
                             scoped[r]["correct"] += 1
         trig_gold_hit += len(matched_gold)
         s_gold_hit += sum(1 for g in matched_gold if scope[g])
+        tagged = [
+            (bases[m["sentence"]] + m["start"], bases[m["sentence"]] + m["stop"])
+            for m in analysis["mentions"]
+            if 0 <= m.get("sentence", -1) < len(bases) and bases[m["sentence"]] >= 0
+        ]
+        for g in matched_gold:
+            if not scope[g]:
+                continue
+            g_sentence = _sentence_at(bases, sents, doc.spans[g][0])
+            for r in ("AGENT", "PARTICIPANT_IN"):
+                for a in doc.args[g][r]:
+                    if (r, a) in gold_hit[g]:
+                        continue
+                    span = doc.spans[a][:2]
+                    if _sentence_at(bases, sents, span[0]) != g_sentence:
+                        why["other sentence"] += 1
+                    elif not any(_overlaps(span, t) for t in tagged):
+                        why["not tagged as an entity"] += 1
+                    else:
+                        why["tagged, role not read"] += 1
         for g in matched_gold:
             for r in ROLES:
                 arg[r]["gold_given"] += len(doc.args[g][r])
@@ -301,6 +323,17 @@ def evaluate_nerel(split: str, limit: int | None, show: bool) -> None:
         f"{n_gold} gold events; {s_pred} predictions not matched to another type's event"
     )
     _print_table(s_pred, s_gold, s_pred_hit, s_gold_hit, scoped)
+    print(
+        "\nMissed AGENT/PARTICIPANT_IN of in-scope events whose trigger was found: "
+        + ", ".join(f"{k} {v}" for k, v in why.items())
+    )
+
+
+def _sentence_at(bases: list[int], sents: list[dict[str, Any]], offset: int) -> int:
+    for i, (base, sent) in enumerate(zip(bases, sents, strict=True)):
+        if base >= 0 and base <= offset < base + len(sent["text"]):
+            return i
+    return -1
 
 
 def _print_table(
