@@ -395,10 +395,12 @@ def _subject_mentions(by_sentence: dict[int, list[Any]], mentions: list[Mention]
         subject = False
         for t in toks:
             if t.id is not None and t.rel is not None:
-                subject = subject or t.rel in ("nsubj", "nsubj:pass") or (
-                    t.rel in ("appos", "flat:name", "flat")
-                    and any(
-                        h.id == t.head_id and h.rel in ("nsubj", "nsubj:pass") for h in by_sentence[m.sentence]
+                subject = (
+                    subject
+                    or t.rel in ("nsubj", "nsubj:pass")
+                    or (
+                        t.rel in ("appos", "flat:name", "flat")
+                        and any(h.id == t.head_id and h.rel in ("nsubj", "nsubj:pass") for h in by_sentence[m.sentence])
                     )
                 )
             else:
@@ -691,7 +693,8 @@ def _fill_parties(
         governor = by_id.get(trig.head_id)
         if governor is not None and governor is not trig:
             subj = next((c for c in children.get(governor.id, []) if c.rel in _SUBJECTS), None)
-    if subj is None and trig.pos == "VERB" and (trig.feats or {}).get("VerbForm") == "Inf" and trig.rel in ("acl", "nmod"):
+    infinitive = trig.pos == "VERB" and (trig.feats or {}).get("VerbForm") == "Inf"
+    if subj is None and infinitive and trig.rel in ("acl", "nmod"):
         # "заявил о своем желании сотрудничать": the infinitive of a wish or plan is the wisher's
         cur, seen_ids = trig, {trig.id}
         while cur.rel in ("acl", "nmod", "obl", "obj") and cur.head_id in by_id and cur.head_id not in seen_ids:
@@ -709,7 +712,9 @@ def _fill_parties(
             (
                 c
                 for c in children.get(head.id, [])
-                if c.rel in ("iobj", "obl") and (c.feats or {}).get("Case") == "Dat" and not _has_preposition(c, children)
+                if c.rel in ("iobj", "obl")
+                and (c.feats or {}).get("Case") == "Dat"
+                and not _has_preposition(c, children)
             ),
             None,
         )

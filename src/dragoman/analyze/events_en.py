@@ -108,6 +108,7 @@ def _is_noun(word: str) -> bool:
 
 _SPEECH_ACTS = {"DISAPPROVE", "ACCUSE", "DEMAND", "REQUEST", "THREATEN", "REJECT"}
 _ATTRIBUTION = re.compile(r"^\W*(?P<spk>[A-Z][^,.;:]{2,80}?)\s+(?:said|stated|told|added|noted)\b[^.]*\.?\s*$")
+_EARLIER = re.compile(r"\b(?:earlier|previously|in the past|before that)\b", re.I)
 _BACK_PRONOUN = re.compile(r"^\W*(?:they|these|those)\s+(?!were\b|are\b)\w+", re.I)
 _THIS_WAS = re.compile(r"^\W*(?:this|it)\s+(?:was|is)\b", re.I)
 
@@ -197,7 +198,7 @@ def extract_english_events(
         for start, stop, etype, mode in hits:
             c0, c1 = next(((a, b) for a, b in clauses(s.text) if a <= start < b), (0, len(s.text)))
             # "January 12 - NRC meeting; January 13 - consultations ...": one event per trigger type and clause
-            if (etype, mode, c0) in seen or (etype, mode, -1) in seen and ";" not in s.text:
+            if (etype, mode, c0) in seen or ((etype, mode, -1) in seen and ";" not in s.text):
                 continue
             clause = s.text[c0:c1]
             if _QUESTION.search(clause) or _ABOUT.search(s.text[c0:start]):
@@ -356,7 +357,7 @@ def extract_english_events(
                     "stop": best.stop if dated_by == "text" else None,
                 }
                 ev.dated_by = dated_by
-            ev.told_as_earlier = bool(re.search(r"\b(?:earlier|previously|in the past|before that)\b", s.text[:stop], re.I))
+            ev.told_as_earlier = bool(_EARLIER.search(s.text[:stop]))
             loc = places[0] if places else None
             if loc is not None:
                 ev.location = {"entity": loc["entity"], "name": entities[loc["entity"]]["name"], "text": loc["text"]}
