@@ -26,8 +26,10 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import tomllib
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -186,10 +188,40 @@ def predicted_arguments(
     return out
 
 
+def in_scope(doc: NerelDoc, event: str) -> bool:
+    """Whether a gold EVENT is of a type we extract: a word of its trigger has a lemma in our lexicon.
+
+    NEREL's EVENT has no subtypes; its trigger words decide. Births, deaths, elections, appointments, awards,
+    matches and concerts have no lemma in the lexicon and are out of scope; arrests, sentences, attacks,
+    meetings, talks, visits, sanctions, protests, strikes, accusations, agreements are in."""
+    from dragoman.analyze.nlp import parse
+
+    words = doc.spans[event][3]
+    parsed = parse(words, [(0, len(words))], needs_syntax=lambda _tokens: False)
+    return any((t.lemma or t.text).lower().replace("ё", "е") in scope_lexicon() for t in parsed.tokens)
+
+
+@lru_cache(maxsize=1)
+def scope_lexicon() -> frozenset[str]:
+    """The Russian trigger lemmas of this checkout's lexicon file, read directly so that a run of older code
+    (the "before" figures) is scored against the same scope."""
+    raw = tomllib.loads((ROOT / "src" / "dragoman" / "data" / "event_triggers.toml").read_text(encoding="utf-8"))
+    return frozenset(lemma for modes in raw["ru"].values() for lemmas in modes.values() for lemma in lemmas)
+
+
+def _counters() -> dict[str, dict[str, int]]:
+    return {r: {"pred": 0, "correct": 0, "gold": 0, "pred_given": 0, "gold_given": 0} for r in ROLES}
+
+
 def evaluate_nerel(split: str, limit: int | None, show: bool) -> None:
     files = sorted((NEREL / split).glob("*.ann"))[: limit or None]
     n_pred = n_gold = trig_pred_hit = trig_gold_hit = 0
-    arg = {r: {"pred": 0, "correct": 0, "gold": 0, "pred_given": 0, "gold_given": 0} for r in ROLES}
+    arg = _counters()
+    # the same, counting only gold events of our types and the predictions not matched to another type's event
+    scoped = _counters()
+    s_pred = s_gold = s_pred_hit = s_gold_hit = 0
+    # why an AGENT/PARTICIPANT_IN of an in-scope event whose trigger we found was missed
+    why: dict[str, int] = {"other sentence": 0, "not tagged as an entity": 0, "tagged, role not read": 0}
     skipped = 0
     for path in files:
         doc = load_nerel(path)
@@ -204,10 +236,14 @@ def evaluate_nerel(split: str, limit: int | None, show: bool) -> None:
         bases = sentence_offsets(doc, sents)
         gold_hit: dict[str, set[str]] = {e: set() for e in doc.events}  # event -> roles' arg ids found
         matched_gold: set[str] = set()
+        scope = {e: in_scope(doc, e) for e in doc.events}
         n_gold += len(doc.events)
+        s_gold += sum(scope.values())
         for e in doc.events:
             for r in ROLES:
                 arg[r]["gold"] += len(doc.args[e][r])
+                if scope[e]:
+                    scoped[r]["gold"] += len(doc.args[e][r])
         for ev in analysis["events"]:
             n_pred += 1
             sent = sents[ev["sentence"]]["text"]
@@ -222,16 +258,24 @@ def evaluate_nerel(split: str, limit: int | None, show: bool) -> None:
                 print(path.stem, ev["type"], ev["trigger"], "HIT" if hits else "miss",
                       {r: [t for _, t in v] for r, v in preds.items() if v and r != "parties"})  # fmt: skip
             if not hits:
+                s_pred += 1
                 for r in ROLES:
                     arg[r]["pred"] += len(preds[r])
+                    scoped[r]["pred"] += len(preds[r])
                 continue
             trig_pred_hit += 1
             g = hits[0]
             matched_gold.add(g)
+            if scope[g]:
+                s_pred += 1
+                s_pred_hit += 1
             for r in ROLES:
                 for span, words in preds[r]:
                     arg[r]["pred"] += 1
                     arg[r]["pred_given"] += 1
+                    if scope[g]:
+                        scoped[r]["pred"] += 1
+                        scoped[r]["pred_given"] += 1
                     ok = next(
                         (
                             a
@@ -243,11 +287,58 @@ def evaluate_nerel(split: str, limit: int | None, show: bool) -> None:
                     if ok is not None and (r, ok) not in gold_hit[g]:
                         gold_hit[g].add((r, ok))  # type: ignore[arg-type]
                         arg[r]["correct"] += 1
+                        if scope[g]:
+                            scoped[r]["correct"] += 1
         trig_gold_hit += len(matched_gold)
+        s_gold_hit += sum(1 for g in matched_gold if scope[g])
+        tagged = [
+            (bases[m["sentence"]] + m["start"], bases[m["sentence"]] + m["stop"])
+            for m in analysis["mentions"]
+            if 0 <= m.get("sentence", -1) < len(bases) and bases[m["sentence"]] >= 0
+        ]
+        for g in matched_gold:
+            if not scope[g]:
+                continue
+            g_sentence = _sentence_at(bases, sents, doc.spans[g][0])
+            for r in ("AGENT", "PARTICIPANT_IN"):
+                for a in doc.args[g][r]:
+                    if (r, a) in gold_hit[g]:
+                        continue
+                    span = doc.spans[a][:2]
+                    if _sentence_at(bases, sents, span[0]) != g_sentence:
+                        why["other sentence"] += 1
+                    elif not any(_overlaps(span, t) for t in tagged):
+                        why["not tagged as an entity"] += 1
+                    else:
+                        why["tagged, role not read"] += 1
         for g in matched_gold:
             for r in ROLES:
                 arg[r]["gold_given"] += len(doc.args[g][r])
+                if scope[g]:
+                    scoped[r]["gold_given"] += len(doc.args[g][r])
     print(f"NEREL {split}: {len(files)} documents ({skipped} skipped), {n_gold} gold events, {n_pred} predicted")
+    _print_table(n_pred, n_gold, trig_pred_hit, trig_gold_hit, arg)
+    print(
+        f"\nNEREL {split}, gold events of our types only (a trigger word's lemma in the lexicon): {s_gold} of "
+        f"{n_gold} gold events; {s_pred} predictions not matched to another type's event"
+    )
+    _print_table(s_pred, s_gold, s_pred_hit, s_gold_hit, scoped)
+    print(
+        "\nMissed AGENT/PARTICIPANT_IN of in-scope events whose trigger was found: "
+        + ", ".join(f"{k} {v}" for k, v in why.items())
+    )
+
+
+def _sentence_at(bases: list[int], sents: list[dict[str, Any]], offset: int) -> int:
+    for i, (base, sent) in enumerate(zip(bases, sents, strict=True)):
+        if base >= 0 and base <= offset < base + len(sent["text"]):
+            return i
+    return -1
+
+
+def _print_table(
+    n_pred: int, n_gold: int, trig_pred_hit: int, trig_gold_hit: int, arg: dict[str, dict[str, int]]
+) -> None:
     print(
         "| measure | predicted | gold | correct | precision | recall | F1 "
         "| P given trigger | R given trigger | F1 given trigger |"

@@ -66,8 +66,11 @@ def test_pronoun_subject_of_an_announced_clause_is_the_speaker(example_events: l
         "Russia",
         "NATO",
         "2021-11-01",
-        "planned",
+        "happened",
     )
+    # Stoltenberg's "Russia has closed the diplomatic mission" is the same fact, told once, done
+    assert len([e for e in example_events if e["mode"] == "close_mission"]) == 1
+    assert len(close["sentences"]) == 2
 
 
 def test_noun_trigger_takes_its_party_from_the_of_phrase(example_events: list[dict[str, Any]]) -> None:

@@ -28,12 +28,21 @@ def load_triggers() -> dict[str, dict[str, tuple[str, str | None]]]:
     raw = tomllib.loads(resources.files("dragoman.data").joinpath(TRIGGER_FILE).read_text(encoding="utf-8"))
     out: dict[str, dict[str, tuple[str, str | None]]] = {}
     for language, types in raw.items():
+        if language == "requires":
+            continue
         table = out.setdefault(language, {})
         for etype, modes in types.items():
             for mode, lemmas in modes.items():
                 for lemma in lemmas:
                     table[lemma] = (etype, None if mode == "_" else mode)
     return out
+
+
+@lru_cache(maxsize=1)
+def load_requirements() -> dict[str, tuple[str, ...]]:
+    """Russian trigger lemmas that count only with one of these word stems in the sentence (``[requires]``)."""
+    raw = tomllib.loads(resources.files("dragoman.data").joinpath(TRIGGER_FILE).read_text(encoding="utf-8"))
+    return {lemma: tuple(stems) for lemma, stems in raw.get("requires", {}).items()}
 
 
 # Russian lemma -> (type, mode)
@@ -78,8 +87,13 @@ _STATE_ADJECTIVES = {
     "итальянск": "Italy",
     "канадск": "Canada",
 }
-_PLANNED = {"планировать", "намереваться", "собираться", "намерен", "готовый", "готов", "пообещать", "обещать"}
-_EXPECTED = {"ожидаться", "ожидать", "должный", "должен", "предстоять"}
+_EARLIER = re.compile(r"(?:^|\W)(?:ранее|прежде|в прошлом|напомним)(?:\W|$)", re.I)
+_PLANNED = {
+    "планировать", "намереваться", "собираться", "намерен", "готовый", "готов", "пообещать", "обещать", "желание",
+    "намерение", "готовность", "хотеть",
+}  # fmt: skip
+# "может обсудить в пятницу": possible, not done; read like an expected event (its weekday is the coming one)
+_EXPECTED = {"ожидаться", "ожидать", "должный", "должен", "предстоять", "мочь"}
 _DEMANDING = {"потребовать", "требовать", "призвать", "призывать", "попросить", "предложить", "предлагать"}
 _ANNOUNCING = {"объявить", "заявить", "сообщить", "анонсировать"}
 
@@ -103,6 +117,19 @@ class Event:
     trigger_start: int | None = None  # offset of the trigger in its sentence
     source: dict[str, Any] | None = None  # who reports it ("заявил, что ...": the speaker, not the actor)
     sentences: list[int] = field(default_factory=list)  # every sentence of the article that tells it
+    dated_by: str | None = None  # "text" (its own clause) or "context" (the sentence before, the quote's)
+    told_as_earlier: bool = False  # "ранее сообщалось", "earlier": before the publication, day unknown
+    background_notes: list[dict[str, Any]] = field(default_factory=list)  # "This was the first ... since 2019"
+
+    def date_basis(self) -> str | None:
+        """Where the event's time comes from: "text", "context", "publication" (no date of its own; told as the
+        day's news, so the publication day is the best one can say, and says only that), or None (no date at
+        all: planned, hypothetical, demanded, or told as earlier news; it must stay undated)."""
+        if self.date:
+            return self.dated_by or "text"
+        if self.status in ("happened", "reported", "announced", "denied") and not self.told_as_earlier:
+            return "publication"
+        return None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -122,6 +149,8 @@ class Event:
             "source": self.source,
             "participants": self.extra_participants,
             "sentences": self.sentences or [self.sentence],
+            "dated_by": self.date_basis(),
+            "background": self.background_notes,
         }
 
 
@@ -158,6 +187,7 @@ def extract_events(
             si += 1
         by_sentence.setdefault(si, []).append(tok)
     events: list[Event] = []
+    salient = _subject_mentions(by_sentence, mentions)
     for s in sentences:
         tokens = by_sentence.get(s.index, [])
         if not tokens or s.role == "title":
@@ -186,11 +216,20 @@ def extract_events(
                 continue
             if lemma == "возбудить" and "дело" not in s.text.lower():
                 continue  # "возбуждено уголовное дело": a case opened, not any arousal
+            required = load_requirements().get(lemma)
+            if required and not any(stem in s.text.lower() for stem in required):
+                continue  # "предупредил о непогоде", "поставки газа": not a threat, not aid
+            if lemma == "заблокировать" and _blocks_roads(tok, children):
+                etype, mode = "PROTEST", "blockade"  # "заблокировали основные дороги": a protest action
+            if _is_content_of_other_event(tok, by_id) or _undone(tok, by_id, children):
+                continue  # "пригрозил санкциями", "отвергала обвинения", "отмена приговора": not a fact of its own
+            if _asks(tok, by_id, children):
+                continue  # "будет ли обсуждаться ...": a question reports no event
             if (etype, mode) in seen_types:
                 continue
             ev = Event(s.index, etype, mode, tok.text, evidence_ru=s.text, evidence_en=s.en)
             ev.trigger_start = tok.start - s.start
-            _fill_parties(ev, tok, tokens, by_id, children, sent_mentions, entities, s, earlier)
+            _fill_parties(ev, tok, tokens, by_id, children, sent_mentions, entities, s, earlier, salient)
             if ev.actor is None and ev.target is None:
                 continue  # an event nobody does is a topic word, not an event
             ev.status, ev.negated = _status(tok, tokens, by_id, children, s.index in quoted_sentences)
@@ -198,6 +237,7 @@ def extract_events(
                 ev.type, ev.mode = "REJECT", f"no_{mode or etype.lower()}"
                 if ev.status == "denied":
                     ev.status = "happened"  # "не восстановит" is a refusal that stands, not a denial of one
+            ev.told_as_earlier = bool(_EARLIER.search(s.text[: tok.start - s.start]))
             ev.source = _reporter(tok, by_id, children, sent_mentions, entities)
             if ev.source is not None and ev.status == "happened" and ev.source != ev.actor:
                 ev.status = "reported"
@@ -238,6 +278,13 @@ def _party_key(party: dict[str, Any] | None) -> str:
     return str(party.get("state") or party.get("entity") or party.get("name") or "")
 
 
+def _same_time(a: dict[str, Any], b: dict[str, Any]) -> bool:
+    """The same month, or the same day when both are told to the day (January 12 and 21 are two meetings)."""
+    if a.get("precision") == "day" and b.get("precision") == "day":
+        return (a.get("begin") or "") == (b.get("begin") or "")
+    return (a.get("begin") or "")[:7] == (b.get("begin") or "")[:7]
+
+
 def merge_events(events: list[Event]) -> list[Event]:
     """One event per fact: the same type, mode and parties at a compatible date is told once, in its first
     sentence (with the others listed); a later telling fills in what the first one lacked."""
@@ -251,12 +298,8 @@ def merge_events(events: list[Event]) -> list[Event]:
                 and k.mode == ev.mode
                 and _party_key(k.actor) == _party_key(ev.actor)
                 and (_party_key(k.target) == _party_key(ev.target) or not k.target or not ev.target)
-                and (
-                    k.date is None
-                    or ev.date is None
-                    or (k.date.get("begin") or "")[:7] == (ev.date.get("begin") or "")[:7]
-                )
-                and k.status == ev.status
+                and (k.date is None or ev.date is None or _same_time(k.date, ev.date))
+                and (k.status == ev.status or {k.status, ev.status} <= {"planned", "announced", "happened", "reported"})
             ),
             None,
         )
@@ -265,8 +308,13 @@ def merge_events(events: list[Event]) -> list[Event]:
             kept.append(ev)
             continue
         same.sentences.append(ev.sentence)
+        if ev.status == "happened" and same.status in ("planned", "announced"):
+            same.status = "happened"  # "will close from November 1" ... "has closed": it was done
+        if same.date is None and ev.date is not None:
+            same.dated_by = ev.dated_by
         same.target = same.target or ev.target
         same.date = same.date or ev.date
+        same.background_notes.extend(ev.background_notes)
         same.location = same.location or ev.location
     return kept
 
@@ -317,20 +365,90 @@ def _clause_date(
 
 
 _PERSON_PRONOUNS = {"он", "она", "его", "ее", "ему", "ей", "им", "ним", "нее", "него"}
-_PERSON_DESCRIPTORS = {"дипломат", "министр", "глава", "политик", "президент", "премьер", "премьер-министр"}
+_PERSON_DESCRIPTORS = {
+    "дипломат", "министр", "глава", "политик", "президент", "премьер", "премьер-министр", "посол", "канцлер",
+    "лидер", "адвокат", "председатель", "спикер", "госсекретарь", "генсек", "генсекретарь", "губернатор", "мэр",
+}  # fmt: skip
+# «ведомство», «лоукостер»: a body named by what it is; the last organization named before it
+_ORG_DESCRIPTORS = {
+    "ведомство", "министерство", "компания", "авиакомпания", "авиаперевозчик", "перевозчик", "лоукостер",
+    "концерн", "партия", "организация", "альянс", "блок", "холдинг", "корпорация", "банк", "группировка",
+}  # fmt: skip
+_STATE_DESCRIPTORS = {"страна", "государство", "республика", "королевство"}
+_REFERENCE_REACH = 4  # sentences back a description or pronoun may reach
 
 
-def _resolve_reference(tok: Any, mentions: list[Mention], entities: dict[str, dict[str, Any]]) -> dict[str, Any] | None:
-    """«он», «дипломат» as a subject: the last person named before it in the article (up to two sentences
-    back). Descriptions of bodies («ведомство», «альянс») are resolved by the entity stage already."""
+@dataclass(slots=True)
+class _Salient:
+    sentence: int
+    start: int
+    mention: Mention
+    subject: bool  # the subject of its clause (or, unparsed, in the nominative)
+
+
+def _subject_mentions(by_sentence: dict[int, list[Any]], mentions: list[Mention]) -> list[_Salient]:
+    """Every named mention with whether it is a clause's subject: «он» refers back to the subject that was
+    talked about ("сказал Туск ... он отметил"), not to any name in between ("с господином Дэвисом")."""
+    out = []
+    for m in mentions:
+        toks = [t for t in by_sentence.get(m.sentence, []) if m.start <= t.start < m.stop]
+        subject = False
+        for t in toks:
+            if t.id is not None and t.rel is not None:
+                subject = (
+                    subject
+                    or t.rel in ("nsubj", "nsubj:pass")
+                    or (
+                        t.rel in ("appos", "flat:name", "flat")
+                        and any(h.id == t.head_id and h.rel in ("nsubj", "nsubj:pass") for h in by_sentence[m.sentence])
+                    )
+                )
+            else:
+                subject = subject or (t.feats or {}).get("Case") == "Nom"
+        out.append(_Salient(m.sentence, m.start, m, subject))
+    return out
+
+
+def _resolve_reference(
+    tok: Any,
+    mentions: list[Mention],
+    entities: dict[str, dict[str, Any]],
+    salient: list[_Salient] | None = None,
+    sentence: int | None = None,
+) -> dict[str, Any] | None:
+    """«он», «дипломат», «премьер» as a subject: the last person that was a subject before it (up to
+    three sentences back), else the last person named; «ведомство», «авиаперевозчик»: the last organization;
+    «страна»: the last state. None when the article names no such party before it."""
     lemma = _lemma(tok)
-    if lemma not in _PERSON_PRONOUNS and lemma not in _PERSON_DESCRIPTORS:
+    if lemma in _PERSON_PRONOUNS or lemma in _PERSON_DESCRIPTORS:
+        kinds = {"PER"}
+    elif lemma in _ORG_DESCRIPTORS:
+        kinds = {"ORG"}
+    elif lemma in _STATE_DESCRIPTORS:
+        kinds = {"LOC"}
+    else:
         return None
-    before = [m for m in mentions if m.start < tok.start and m.entity in entities and m.type == "PER"]
-    if not before:
+    candidates = [
+        x
+        for x in (salient or [_Salient(m.sentence, m.start, m, False) for m in mentions])
+        if x.start < tok.start
+        and x.mention.entity in entities
+        and x.mention.type in kinds
+        and (sentence is None or x.sentence >= sentence - _REFERENCE_REACH)
+        and (x.mention.type != "LOC" or _can_act(_party(entities[x.mention.entity]) or {}, entities))
+    ]
+    # the subject of the sentence being read is the speaker, not the one referred to
+    candidates = [x for x in candidates if not (x.mention.start <= tok.start < x.mention.stop)]
+    if not candidates:
         return None
-    last = max(before, key=lambda m: m.start)
-    return _party(entities[last.entity], tok.text)
+    subjects = [x for x in candidates if x.subject]
+    if not subjects and sentence is not None:
+        # no subject to continue: only a name just before may be meant
+        candidates = [x for x in candidates if x.sentence >= sentence - 1]
+        if not candidates:
+            return None
+    last = max(subjects or candidates, key=lambda x: x.start)
+    return _party(entities[last.mention.entity], tok.text)
 
 
 def _reporter(
@@ -401,7 +519,10 @@ def _parties_in(
             if exclude_locations and m.type == "LOC" and not m.state_actor and _is_place_phrase(t, tokens):
                 continue
             seen.add(m.entity)
-            found.append((t.start, _party(entities[m.entity], m.text) or {}))
+            party = _party(entities[m.entity], m.text) or {}
+            if party.get("state") is None:
+                party["state"] = _state_named_inside(m, tokens)
+            found.append((t.start, party))
             continue
         low = t.text.lower()
         if adjective_ids is not None and t.id not in adjective_ids:
@@ -413,6 +534,19 @@ def _parties_in(
                     seen.add(state)
                     found.append((t.start, _state_party(state, t.text)))
     return [p for _, p in sorted(found, key=lambda x: x[0])]
+
+
+def _state_named_inside(mention: Mention, tokens: list[Any]) -> str | None:
+    """ "национального совета Австрии", "власти США": a body named after its state acts for that state."""
+    from dragoman.names.registry import load_registry
+
+    registry = load_registry()
+    for t in tokens:
+        if mention.start <= t.start < mention.stop and t.pos == "PROPN":
+            entry = registry.lookup_ru(_lemma(t), "LOC")
+            if entry is not None and entry.country == entry.en:
+                return entry.en
+    return None
 
 
 def _is_place_phrase(token: Any, tokens: list[Any] | None = None) -> bool:
@@ -439,6 +573,94 @@ def _direct_adjectives(root: Any, children: dict[str, list[Any]]) -> set[str]:
     return ids
 
 
+_TOPIC_PREPOSITIONS = {"о", "об", "обо", "про", "по поводу", "насчет"}
+_CAUSE_PREPOSITIONS = {"из-за", "в связи с", "вследствие", "по причине", "ввиду", "в результате"}
+# a noun event framed by a place or occasion the governing verb's subject takes part in ("на встрече заявил"),
+# or that the subject performs ("выступил с призывом", "обратился с просьбой")
+_FRAME_PREPOSITIONS = {"на", "в", "во", "в ходе", "во время", "по итогам", "в рамках", "по результатам", "с"}
+_TARGET_PREPOSITIONS = {"против", "на", "в отношении", "в адрес"}
+_CONTENT_PREPOSITIONS = {"к"}  # "призвали к убийству": what is asked for, not whom
+_RECEIVING = {"получить", "получать"}  # "Болгария получает предупреждение": the subject is the target
+# "Мэй и правительству удалось согласовать": the dative of an impersonal verb is who does it
+_IMPERSONAL = {"удаться", "удаваться", "прийтись", "приходиться", "нужно", "надо", "необходимо", "следовать"}
+# "пилоты Ryanair грозили забастовками": the staff act against their employer, who is the target
+_STAFF = {
+    "пилот", "работник", "сотрудник", "член", "экипаж", "персонал", "служащий", "профсоюз", "бортпроводник",
+    "рабочий", "шахтер", "водитель", "врач", "учитель",
+}  # fmt: skip
+_LABOUR_TYPES = {"PROTEST", "THREATEN", "DEMAND"}
+_SUBJECTS = ("nsubj", "nsubj:pass")
+
+
+def _preposition(token: Any, children: dict[str, list[Any]]) -> str | None:
+    """ "в связи с" for a noun introduced by it (natasha parses the compound as case + fixed)."""
+    case = next((c for c in children.get(token.id, []) if c.rel == "case"), None)
+    if case is None:
+        return None
+    fixed = [f.text.lower() for f in children.get(case.id, []) if f.rel == "fixed"]
+    return " ".join([case.text.lower(), *fixed])
+
+
+def _name_chain(root: Any, children: dict[str, list[Any]]) -> set[str]:
+    """The phrase's head with its appositions, name parts and coordinated heads in the same case: "посол ...
+    Ричард Гренелл", "Мэй и правительству"; not a genitive owner mis-parsed as apposition ("Муж ... Асии")."""
+    case = (root.feats or {}).get("Case")
+    ids, stack = {root.id}, [root]
+    while stack:
+        cur = stack.pop()
+        for c in children.get(cur.id, []):
+            if c.id in ids or c.rel not in ("appos", "flat", "flat:name", "conj"):
+                continue
+            other = (c.feats or {}).get("Case")
+            if c.rel in ("appos", "conj") and case and other and other != case and c.pos != "PROPN":
+                continue
+            if c.rel == "appos" and c.pos == "PROPN" and case and other and other != case:
+                continue
+            ids.add(c.id)
+            stack.append(c)
+    return ids
+
+
+def _phrase_tokens(root: Any, children: dict[str, list[Any]], stop_rels: tuple[str, ...] = ()) -> list[Any]:
+    """The phrase of ``root`` without its prepositional modifiers: "посол США в Германии" names the envoy of
+    the US (Germany is where), "координатор на переговорах" is no party to the talks."""
+    out, stack, seen = [root], [root], {root.id}
+    while stack:
+        cur = stack.pop()
+        for child in children.get(cur.id, []):
+            if child.rel in stop_rels or child.id in seen:
+                continue
+            seen.add(child.id)
+            if _preposition(child, children) not in (None, "со стороны"):
+                continue
+            out.append(child)
+            stack.append(child)
+    return out
+
+
+def _phrase_parties(
+    root: Any,
+    children: dict[str, list[Any]],
+    mentions: list[Mention],
+    entities: dict[str, dict[str, Any]],
+    exclude_locations: bool = False,
+    stop_rels: tuple[str, ...] = ("acl", "acl:relcl", "parataxis"),
+    drop_prepositional: bool = True,
+) -> list[dict[str, Any]]:
+    """Parties a phrase names, the head's own name first ("Муж Асии Биби ... Ашик Масих": Masih), then the
+    others in text order."""
+    tokens = _phrase_tokens(root, children, stop_rels) if drop_prepositional else _subtree(root, children, stop_rels)
+    adjectives = _direct_adjectives(root, children)
+    found = _parties_in(tokens, mentions, entities, exclude_locations, adjectives)
+    chain = _name_chain(root, children)
+    head = _parties_in([t for t in tokens if t.id in chain], mentions, entities, exclude_locations, adjectives)
+    out = head + [p for p in found if p not in head]
+    if out and out[0].get("state") is None and out[0].get("entity"):
+        # "главой национального совета Австрии Вольфганом Соботкой": the person acts for Austria
+        out[0] = {**out[0], "state": next((p["state"] for p in out[1:] if p.get("state")), None)}
+    return out
+
+
 def _fill_parties(
     ev: Event,
     trig: Any,
@@ -449,16 +671,20 @@ def _fill_parties(
     entities: dict[str, dict[str, Any]],
     s: Sentence,
     earlier: list[Mention] | None = None,
+    salient: list[_Salient] | None = None,
 ) -> None:
     # The clause head: for "будет восстанавливать" / "намерен закрыть" the subject hangs on the governing verb.
     head = trig
     seen = {trig.id}
-    while head.rel in ("xcomp", "conj") and head.head_id in by_id and head.head_id not in seen:
+    while head.rel in ("xcomp", "conj", "csubj") and head.head_id in by_id and head.head_id not in seen:
         head = by_id[head.head_id]
         seen.add(head.id)  # natasha's parses can contain cycles
-    subj = next((c for c in children.get(head.id, []) if c.rel in ("nsubj", "nsubj:pass")), None)
-    if subj is None and trig is not head:
-        subj = next((c for c in children.get(trig.id, []) if c.rel in ("nsubj", "nsubj:pass")), None)
+    subjects = [c for c in children.get(head.id, []) if c.rel in _SUBJECTS]
+    if not subjects and trig is not head:
+        subjects = [c for c in children.get(trig.id, []) if c.rel in _SUBJECTS]
+    # two subjects: one is a mis-attached apposition ("Муж ..., Ашик Масих просит"); the name is the subject
+    subjects.sort(key=lambda c: c.pos != "PROPN")
+    subj = subjects[0] if subjects else None
     if subj is not None and subj.start > trig.start and any(c.rel == "cc" for c in children.get(subj.id, [])):
         # "закроет представительство и бюро": a coordinated object after the verb, mis-parsed as subject
         subj = None
@@ -466,29 +692,60 @@ def _fill_parties(
         # "Россия объявила, что закроет ...": a clause without its own subject shares its governor's
         governor = by_id.get(trig.head_id)
         if governor is not None and governor is not trig:
-            subj = next((c for c in children.get(governor.id, []) if c.rel in ("nsubj", "nsubj:pass")), None)
+            subj = next((c for c in children.get(governor.id, []) if c.rel in _SUBJECTS), None)
+    infinitive = trig.pos == "VERB" and (trig.feats or {}).get("VerbForm") == "Inf"
+    if subj is None and infinitive and trig.rel in ("acl", "nmod"):
+        # "заявил о своем желании сотрудничать": the infinitive of a wish or plan is the wisher's
+        cur, seen_ids = trig, {trig.id}
+        while cur.rel in ("acl", "nmod", "obl", "obj") and cur.head_id in by_id and cur.head_id not in seen_ids:
+            cur = by_id[cur.head_id]
+            seen_ids.add(cur.id)
+            if cur.pos == "VERB":
+                subjects = [c for c in children.get(cur.id, []) if c.rel in _SUBJECTS]
+                subj = subjects[0] if subjects else None
+                break
     actors: list[dict[str, Any]] = []
-    passive = _is_passive(trig, subj)
-    if trig.pos in ("VERB", "ADJ") and subj is not None:
-        actors = _parties_in(
-            _subtree(subj, children, ("acl", "acl:relcl", "parataxis")),
-            mentions,
-            entities,
-            False,
-            _direct_adjectives(subj, children),
-        )
-        if not actors:
-            # «он заявил», «дипломат потребовал»: the person named last before
-            resolved = _resolve_reference(subj, earlier or mentions, entities)
-            actors = [resolved] if resolved else []
     targets: list[dict[str, Any]] = []
+    passive = _is_passive(trig, subj)
+    if subj is None and _lemma(head) in _IMPERSONAL:
+        dative = next(
+            (
+                c
+                for c in children.get(head.id, [])
+                if c.rel in ("iobj", "obl")
+                and (c.feats or {}).get("Case") == "Dat"
+                and not _has_preposition(c, children)
+            ),
+            None,
+        )
+        if dative is not None:
+            actors = _phrase_parties(dative, children, mentions, entities)
+    if trig.pos in ("VERB", "ADJ") and subj is not None:
+        actors = []
+        for candidate in subjects if subj in subjects else [subj]:
+            actors = _phrase_parties(candidate, children, mentions, entities)
+            if actors:
+                subj = candidate
+                break
+        if not actors:
+            # «он заявил», «премьер заявил», «авиаперевозчик предупредил»: the party referred to
+            for word in [subj] + [c for c in children.get(subj.id, []) if c.rel == "nmod"]:
+                resolved = _resolve_reference(word, earlier or mentions, entities, salient, s.index)
+                if resolved:
+                    actors = [resolved]
+                    break
+        if _lemma(subj) in _STAFF and ev.type in _LABOUR_TYPES:
+            employers = [p for p in actors if entities.get(p.get("entity") or "", {}).get("type") == "ORG"]
+            targets.extend(employers)
+            actors = [p for p in actors if p not in employers]
     if passive:
         # "были задержаны полицией": the subject undergoes it, the instrumental agent (if any) does it
-        targets, actors = actors, []
+        targets, actors = actors + targets, []
         for c in children.get(trig.id, []):
             if c.rel == "obl" and (c.feats or {}).get("Case") == "Ins" and not _has_preposition(c, children):
                 actors.extend(_parties_in(_subtree(c, children), mentions, entities, False))
-    if trig.pos in ("VERB", "ADJ") and trig.rel in ("acl", "amod") and trig.head_id in by_id:
+    participle = trig.pos in ("VERB", "ADJ") and trig.rel in ("acl", "amod") and trig.head_id in by_id
+    if participle:
         # a participle: "задержанный в Москве журналист" (passive: the noun undergoes it), "напавший" (does it)
         noun_parties = _parties_in([by_id[trig.head_id]], mentions, entities, False)
         if (trig.feats or {}).get("Voice") == "Pass":
@@ -501,40 +758,73 @@ def _fill_parties(
         if c.rel not in ("nsubj", "nsubj:pass", "punct", "advcl", "parataxis", "ccomp", "conj", "amod", "acl:relcl")
         and not (passive and c.rel == "obl" and (c.feats or {}).get("Case") == "Ins")
     ]
+    target_only: list[dict[str, Any]] = []
     for child in own:
-        targets.extend(
-            _parties_in(
-                _subtree(child, children, ("acl:relcl", "parataxis")),
-                mentions,
-                entities,
-                True,
-                _direct_adjectives(child, children),
-            )
-        )
+        prep = _preposition(child, children)
+        if prep in _TOPIC_PREPOSITIONS or prep in _CAUSE_PREPOSITIONS:
+            continue  # "переговоры о выходе Великобритании", "из-за газопровода": what about, why; not who
+        if prep in _CONTENT_PREPOSITIONS and ev.type in ("REQUEST", "DEMAND"):
+            continue
+        if ev.type == "CONSULT" and trig.pos == "VERB" and child.rel == "obj":
+            continue  # "обсудил вопросы строительства газопровода": the topic
+        found = _phrase_parties(child, children, mentions, entities, True, ("acl:relcl", "parataxis"), False)
+        targets.extend(found)
+        if prep in _TARGET_PREPOSITIONS or (prep is None and (child.feats or {}).get("Case") == "Dat"):
+            target_only.extend(found)
     # The trigger itself may carry a state adjective ("российско-американские консультации").
     if trig.pos == "NOUN":
         adjs = [c for c in children.get(trig.id, []) if c.rel == "amod"]
         states = _parties_in(adjs, mentions, entities)
         # nouns: participants are the adjectives and the genitive/"с"/"между" dependents
         participants = states + [p for p in targets if p not in states]
-        if not actors and subj is None and trig.rel in ("obl", "obj", "iobj", "nmod") and trig.head_id in by_id:
-            # "Украина готова к диалогу": the subject of the governing word does it
-            governor = by_id[trig.head_id]
-            gov_subj = next((c for c in children.get(governor.id, []) if c.rel in ("nsubj", "nsubj:pass")), None)
-            if gov_subj is not None:
-                actors = _parties_in(
-                    _subtree(gov_subj, children, ("acl", "acl:relcl")),
-                    mentions,
-                    entities,
-                    False,
-                    _direct_adjectives(gov_subj, children),
-                )
-        if not actors and subj is None:
-            head_subj = next((c for c in children.get(head.id, []) if c.rel in ("nsubj", "nsubj:pass")), None)
-            if head_subj is not None and head_subj is not trig:
-                actors = _parties_in(_subtree(head_subj, children), mentions, entities, False)
+        prep = _preposition(trig, children)
+        governor = by_id.get(trig.head_id) if trig.head_id in by_id else None
+        link = trig
+        while (
+            governor is not None
+            and governor.pos == "NOUN"
+            and governor.rel in ("obj", "nsubj:pass")
+            and link.rel == "nmod"
+            and prep in (None, "с")
+            and governor.head_id in by_id
+        ):
+            # "принял резолюцию с призывом": the appeal is the resolution's, the resolution the subject's
+            link, governor, prep = governor, by_id[governor.head_id], _preposition(governor, children)
+        if governor is not None and not actors and subj is None and link.rel in ("obl", "obj", "iobj", "nmod"):
+            gov_subj = next((c for c in children.get(governor.id, []) if c.rel in _SUBJECTS), None)
+            gov_agent = next(
+                (
+                    c
+                    for c in children.get(governor.id, [])
+                    if c.rel == "obl" and (c.feats or {}).get("Case") == "Ins" and not _has_preposition(c, children)
+                ),
+                None,
+            )
+            doer = gov_subj if gov_subj is not None and not _is_passive(governor, gov_subj) else gov_agent
+            gov_parties: list[dict[str, Any]] = []
+            if doer is not None:
+                gov_parties = _phrase_parties(doer, children, mentions, entities)
+                if not gov_parties:
+                    resolved = _resolve_reference(doer, earlier or mentions, entities, salient, s.index)
+                    gov_parties = [resolved] if resolved else []
+            if prep in _CAUSE_PREPOSITIONS or _lemma(governor) in _RECEIVING:
+                # "Ryanair отменила рейсы из-за забастовки": the airline is hit by the strike, not its striker
+                if gov_subj is not None and _lemma(governor) in _RECEIVING:
+                    gov_parties = _phrase_parties(gov_subj, children, mentions, entities)
+                participants = participants + [p for p in gov_parties if p not in participants]
+                target_only.extend(gov_parties)
+            elif prep is None or prep in _FRAME_PREPOSITIONS:
+                # "Украина готова к диалогу", "ввели санкции": the subject of the governing word does it
+                actors = gov_parties
+        if ev.type == "COERCE" or ev.mode in _PATIENT_MODES:
+            # "задержание Ривзи", "высылка дипломатов": the genitive undergoes it
+            for c in children.get(trig.id, []):
+                if c.rel == "nmod" and (c.feats or {}).get("Case") == "Gen" and not _has_preposition(c, children):
+                    target_only.extend(_phrase_parties(c, children, mentions, entities))
         if not actors and participants:
-            actors, targets = participants[:1], participants[1:]
+            doers = [p for p in participants if p not in target_only]
+            actors = doers[:1]
+            targets = [p for p in participants if p not in actors]
     targets = [t for t in targets if t not in actors and t.get("name") not in {a.get("name") for a in actors}]
     # locations: a place in the locative ("в Женеве") anywhere in the sentence
     for m in mentions:
@@ -545,7 +835,7 @@ def _fill_parties(
                 ev.location = {"entity": m.entity, "name": entities[m.entity]["name"], "text": m.text}
                 targets = [t for t in targets if t.get("entity") != m.entity]
                 break
-    if not actors and trig.pos == "VERB" and not passive:
+    if not actors and trig.pos == "VERB" and not passive and not participle:
         # fall back: a named subject-like entity before the trigger in the nominative
         for m in mentions:
             if m.start < trig.start and m.entity in entities:
@@ -553,6 +843,19 @@ def _fill_parties(
                 acts = m.type != "LOC" or (m.entry is not None and m.entry.en in STATE_METONYMS)
                 if tok is not None and (tok.feats or {}).get("Case") == "Nom" and acts:
                     actors = [_party(entities[m.entity], m.text) or {}]
+                    break
+    if not actors and ev.type not in _PLACE_TYPES:
+        # "в США будут готовы санкции", "в Кремле заявили": a state named as where it is decided acts
+        clause_head = _clause_of(trig, by_id)
+        for c in children.get(clause_head.id, []) + children.get(trig.id, []):
+            if c.rel == "obl" and _preposition(c, children) == "в" and (c.feats or {}).get("Case") == "Loc":
+                states = [p for p in _parties_in([c], mentions, entities, False) if _can_act(p, entities)]
+                states = [p for p in states if entities.get(p.get("entity") or "", {}).get("type") == "LOC"]
+                if states:
+                    actors = states[:1]
+                    targets = [t for t in targets if t.get("name") != states[0].get("name")]
+                    if ev.location and ev.location.get("name") == states[0].get("name"):
+                        ev.location = None
                     break
     # "премьер-министр Великобритании Тереза Мэй": the person acts, the country only qualifies her
     # a city in a noun phrase ("аэропорт Стокгольма") does not act; states and their capitals used for them do
@@ -564,6 +867,61 @@ def _fill_parties(
     if ev.actor and ev.target and ev.actor.get("name") == ev.target.get("name"):
         ev.target = None
     ev.extra_participants = actors[1:] + targets[1:]
+
+
+_PATIENT_MODES = {"kill", "expel_diplomats"}
+# where "в X" says where it happens, not who does it
+_PLACE_TYPES = {"MEET", "CONSULT", "PROTEST", "ASSAULT", "MOBILIZE", "COERCE"}
+# an event told as what another event is about: "пригрозил санкциями", "призвал к переговорам"
+_CONTENT_TYPES = {"REQUEST", "DEMAND", "THREATEN", "REJECT", "ACCUSE", "DISAPPROVE"}
+_UNDOING = {"отмена", "отменить", "отменять", "оправдание", "оправдать", "снятие", "снять"}
+_ACQUITTAL = {"оправдательный"}
+_ROAD_STEMS = ("дорог", "трасс", "улиц", "мост", "шоссе", "проезд", "магистрал")
+
+
+def _governors(trig: Any, by_id: dict[str, Any]) -> list[Any]:
+    """The words a trigger is the object or complement of, up to its clause's verb."""
+    out, cur, seen = [], trig, {trig.id}
+    while cur.rel in ("obj", "obl", "nmod", "iobj", "xcomp") and cur.head_id in by_id:
+        gov = by_id[cur.head_id]
+        if gov.id in seen:
+            break
+        seen.add(gov.id)
+        out.append(gov)
+        if gov.pos == "VERB" and gov.rel not in ("xcomp",):
+            break
+        cur = gov
+    return out
+
+
+def _is_content_of_other_event(trig: Any, by_id: dict[str, Any]) -> bool:
+    for gov in _governors(trig, by_id):
+        lemma = _lemma(gov)
+        if lemma in TRIGGERS and _trigger_pos_ok(lemma, gov):
+            return TRIGGERS[lemma][0] in _CONTENT_TYPES
+    return False
+
+
+def _undone(trig: Any, by_id: dict[str, Any], children: dict[str, list[Any]]) -> bool:
+    """ "отмена приговора", "оправдательный приговор": a sentence undone or an acquittal is no sentence."""
+    if any(c.rel == "amod" and _lemma(c) in _ACQUITTAL for c in children.get(trig.id, [])):
+        return True
+    governor = by_id.get(trig.head_id)
+    if governor is None or trig.rel not in ("obj", "nmod", "nsubj:pass") or _has_preposition(trig, children):
+        return False  # "отменила рейсы из-за забастовки": the strike is the cause, not what is cancelled
+    return _lemma(governor) in _UNDOING
+
+
+def _asks(trig: Any, by_id: dict[str, Any], children: dict[str, list[Any]]) -> bool:
+    chain = [trig, *_governors(trig, by_id)]
+    if trig.head_id in by_id and trig.rel in ("xcomp", "conj"):
+        chain.append(by_id[trig.head_id])
+    return any(c.text.lower() == "ли" for x in chain for c in children.get(x.id, []))
+
+
+def _blocks_roads(trig: Any, children: dict[str, list[Any]]) -> bool:
+    objs = [c for c in children.get(trig.id, []) if c.rel in ("obj", "nsubj:pass")]
+    return any(_lemma(o).startswith(_ROAD_STEMS) for o in objs)
 
 
 def _has_preposition(token: Any, children: dict[str, list[Any]]) -> bool:

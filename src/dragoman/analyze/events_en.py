@@ -106,6 +106,65 @@ def _is_noun(word: str) -> bool:
     }
 
 
+_SPEECH_ACTS = {"DISAPPROVE", "ACCUSE", "DEMAND", "REQUEST", "THREATEN", "REJECT"}
+_ATTRIBUTION = re.compile(r"^\W*(?P<spk>[A-Z][^,.;:]{2,80}?)\s+(?:said|stated|told|added|noted)\b[^.]*\.?\s*$")
+_EARLIER = re.compile(r"\b(?:earlier|previously|in the past|before that)\b", re.I)
+_BACK_PRONOUN = re.compile(r"^\W*(?:they|these|those)\s+(?!were\b|are\b)\w+", re.I)
+_THIS_WAS = re.compile(r"^\W*(?:this|it)\s+(?:was|is)\b", re.I)
+
+
+def _quote_attribution(
+    sentences: list[Sentence],
+    index: int,
+    sent_mentions_of: list[dict[str, Any]],
+    entities: dict[str, Any],
+    dates: list[DateMention],
+) -> tuple[dict[str, Any], DateMention | None] | None:
+    """For a sentence inside a quotation (“We regret ... We need dialogue,” / Jens Stoltenberg said on January
+    12.): the speaker named in the sentence that closes it (up to four sentences on) and that sentence's date."""
+    opened = None
+    for i in range(index, max(-1, index - 5), -1):
+        text = sentences[i].text
+        if i < index and re.search(r"[”\"]\W*$", text):
+            return None  # a quotation closed before this sentence
+        if re.match(r"^\W*[“\"]", text):
+            opened = i
+            break
+    if opened is None:
+        return None
+    for j in range(index, min(len(sentences), opened + 6)):
+        text = sentences[j].text
+        if j > index and _ATTRIBUTION.match(text) and re.search(r"[”\"]\W*$", sentences[j - 1].text):
+            speaker = next(
+                (m for m in sent_mentions_of if m["sentence"] == j and m["type"] == "PER" and m["entity"] in entities),
+                None,
+            )
+            if speaker is None:
+                return None
+            said = [d for d in dates if d.sentence == j]
+            return _party(entities, speaker), (said[0] if said else None)
+    return None
+
+
+def _note_on_previous(found: list[Any], index: int, text: str, etype: str, dates: list[DateMention]) -> bool:
+    """ "This was the first meeting in this format since 2019": no new event, a background fact about the event
+    of the sentence before (kept on it with its own time), not a second meeting stamped with another date."""
+    prev = next((k for k in reversed(found) if k.sentence == index - 1 and k.type == etype), None)
+    if prev is None or not _THIS_WAS.match(text):
+        return False
+    since = next((d for d in dates if d.sentence == index), None)
+    prev.background_notes.append(
+        {
+            "sentence": index,
+            "text": text,
+            "date": None
+            if since is None
+            else {"text": since.text, "value": since.value, "begin": since.begin, "end": since.end},
+        }
+    )
+    return True
+
+
 def _trigger_pattern() -> list[tuple[re.Pattern[str], str, str | None]]:
     out = []
     for word, (etype, mode) in load_triggers()["en"].items():
@@ -130,15 +189,17 @@ def extract_english_events(
         if s.role == "title":
             continue
         sent_mentions = [m for m in mentions if m["sentence"] == s.index]
-        seen: set[tuple[str, str | None]] = set()
+        seen: set[tuple[str, str | None, int]] = set()
+        attribution = _quote_attribution(sentences, s.index, sent_mentions_of=mentions, entities=entities, dates=dates)
         hits = sorted(
             ((m.start(), m.end(), etype, mode) for pat, etype, mode in patterns for m in pat.finditer(s.text)),
             key=lambda h: h[0],
         )
         for start, stop, etype, mode in hits:
-            if (etype, mode) in seen:
-                continue
             c0, c1 = next(((a, b) for a, b in clauses(s.text) if a <= start < b), (0, len(s.text)))
+            # "January 12 - NRC meeting; January 13 - consultations ...": one event per trigger type and clause
+            if (etype, mode, c0) in seen or ((etype, mode, -1) in seen and ";" not in s.text):
+                continue
             clause = s.text[c0:c1]
             if _QUESTION.search(clause) or _ABOUT.search(s.text[c0:start]):
                 continue
@@ -152,6 +213,8 @@ def extract_english_events(
                 continue
             if re.match(r"\s+(?:weapons|of the alliance)", s.text[stop:], re.I):
                 continue
+            if re.search(r"\bnon-$", s.text[max(0, start - 4) : start], re.I):
+                continue  # "non-deployment of strike weapons": what is demanded not to happen
             in_clause = [m for m in sent_mentions if c0 <= m["start"] and m["stop"] <= c1]
             places = [
                 m
@@ -177,11 +240,17 @@ def extract_english_events(
             if actor is None and adj and etype in ("REQUEST", "DEMAND", "SANCTION", "THREATEN"):
                 actor = _state_party(adj.group(1))
             if actor is None:
-                by = re.match(r"[^,;]*?\b(?:by|of|that)\s+", s.text[stop:c1])
+                # "consultations of X", "proposals by X"; not "consultations on the sidelines of X"
+                by = re.match(r"\s*(?:(?:held|made|put forward|proposed)\s+)?(?:by|of|that)\s+", s.text[stop:c1])
                 if by is not None and (noun or by.group(0).strip().startswith("by")):
                     after_by = [m for m in parties if m["start"] >= stop + by.end() - 1]
                     if after_by and after_by[0]["start"] - (stop + by.end()) <= 4:
                         actor = _party(entities, after_by[0])
+            if actor is None and noun:
+                # "NRC meeting", "EU summit": a name right before the noun is whose it is
+                compound = [m for m in parties if m["stop"] <= start and not s.text[m["stop"] : start].strip()]
+                if compound:
+                    actor = _party(entities, compound[-1])
             if actor is None and noun:
                 owner = [
                     m
@@ -203,6 +272,13 @@ def extract_english_events(
                         actor = _party(entities, speaker[-1])
             if actor is None and re.search(r"\bthe parties\b", prefix, re.I) and len(last_parties) > 1:
                 actor = last_parties[0]
+            if actor is None and attribution is not None and re.match(r"\W*(?:we|i)\b", clause, re.I):
+                # “We regret that ...” ... Jens Stoltenberg said: the quoted "we" is the speaker (for his body)
+                actor = attribution[0]
+            if actor is None and target is None and ";" in s.text and found and found[-1].sentence == s.index:
+                # a list of rounds ("Russian-American consultations ...; January 13 - consultations ..."): the
+                # side the list is about, as its first item names it
+                actor = next(k for k in found if k.sentence == s.index).actor
             if target is None and etype in _TARGET_PREPS:
                 preps = _TARGET_PREPS[etype]
                 taken = {(actor or {}).get("entity"), (actor or {}).get("state")}
@@ -216,6 +292,7 @@ def extract_english_events(
                         target = p
                         break
             if actor is None and target is None:
+                _note_on_previous(found, s.index, s.text, etype, dates)
                 continue
             if actor and target and (actor.get("state") or actor["name"]) == (target.get("state") or target["name"]):
                 target = None
@@ -242,7 +319,27 @@ def extract_english_events(
                 speaker = next((m for m in sent_mentions if m["type"] == "PER" and not c0 <= m["start"] < c1), None)
                 source = _party(entities, speaker) if speaker else None
             in_dates = [d for d in dates if d.sentence == s.index and c0 <= d.start < c1]
+            if not in_dates and ";" in s.text:
+                # "January 12 - NRC meeting; ...": the date of a listed item is in its own ";" segment
+                g0 = s.text.rfind(";", 0, start) + 1
+                g1 = s.text.find(";", stop) if ";" in s.text[stop:] else len(s.text)
+                in_dates = [d for d in dates if d.sentence == s.index and g0 <= d.start < g1]
             best = min(in_dates, key=lambda d: abs(d.start - start)) if in_dates else None
+            dated_by = "text" if best is not None else None
+            if best is None and re.match(r"\W*since then\b", s.text[max(0, c0 - 12) : c1], re.I):
+                # "Since then, Russia has not had an ambassador": "then" is the last date of the sentence before
+                before = [d for d in dates if d.sentence == s.index - 1]
+                if before:
+                    best, dated_by = before[-1], "context"
+            if best is None and _BACK_PRONOUN.match(s.text):
+                # "They boil down to three key demands": "they" are the proposals of the sentence before, and so
+                # is their date (published on December 17)
+                told = [k for k in found if k.sentence == s.index - 1 and k.date and k.dated_by == "text"]
+                said = [d for d in dates if d.sentence == s.index - 1]
+                if told and said:
+                    best, dated_by = said[-1], "context"
+            if best is None and attribution is not None and etype in _SPEECH_ACTS and attribution[1] is not None:
+                best, dated_by = attribution[1], "context"  # “We regret ...”, Stoltenberg said on January 12
             ev = Event(s.index, etype, mode, s.text[start:stop], evidence_en=s.text)
             ev.evidence_ru = ""
             ev.trigger_start = start
@@ -255,19 +352,23 @@ def extract_english_events(
                     "precision": best.precision,
                     "begin": best.begin,
                     "end": best.end,
-                    "modifier": best.modifier,
-                    "start": best.start,
-                    "stop": best.stop,
+                    "modifier": "since" if dated_by == "context" and etype == "SANCTION" else best.modifier,
+                    "start": best.start if dated_by == "text" else None,
+                    "stop": best.stop if dated_by == "text" else None,
                 }
+                ev.dated_by = dated_by
+            ev.told_as_earlier = bool(_EARLIER.search(s.text[:stop]))
             loc = places[0] if places else None
             if loc is not None:
                 ev.location = {"entity": loc["entity"], "name": entities[loc["entity"]]["name"], "text": loc["text"]}
             q = next((q for q in quantities if q["sentence"] == s.index and c0 <= q["start"] < c1), None)
             if q:
                 ev.quantity = {"value": q["value"], "unit": q["unit"], "text": q["text"]}
-            seen.add((etype, mode))
+            seen.add((etype, mode, c0))
+            seen.add((etype, mode, -1))
             found.append(ev)
-            last_parties = [p for p in (actor, target) if p]
+            if actor and target:
+                last_parties = [actor, target]  # "the parties" of a later sentence are both sides
     out = []
     for ev in merge_events(found):
         d = ev.to_dict()
