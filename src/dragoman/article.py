@@ -564,6 +564,16 @@ class Event(_AnalysisRecord):
     evidence_en: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
+    @property
+    def date_basis(self) -> str:
+        """How the event is dated: "text" or "context" (the text gives its date), "publication" (told as the
+        day's news: its article's day), "none" (undated: planned, demanded, told as earlier news). An analysis
+        from before the analyzer said so (no ``dated_by``) dated an event without a date by its article."""
+        if "dated_by" not in self.extra:
+            return "text" if self.date is not None and self.date.day else "publication"
+        basis = self.extra["dated_by"]
+        return basis if isinstance(basis, str) and basis else "none"
+
     @classmethod
     def from_dict(cls, data: Any) -> Event:
         event: Event = super(Event, cls).from_dict(data)

@@ -1686,7 +1686,7 @@ def timeline_lines(entries: list[dict[str, Any]], width: int = 80) -> list[str]:
     width = max(width, 40)
     lines = []
     for e in entries:
-        day = (e["date"] or "?") + ("*" if e["date_basis"] == "published" else "")
+        day = (e["date"] or "undated") + ("*" if e["date_basis"] == "published" else "")
         kind = _event_kind(e)
         parties = f"{e['actor_name'] or '?'} -> {e['target_name'] or '?'}"
         status = e["status"] or ""

@@ -24,7 +24,6 @@ from dragoman.cli import main
 from dragoman.serve.app import create_app
 from dragoman.store import open_store
 from serve.serve_corpus import asgi_client_class
-from store.conftest import postgres_server, postgres_url  # noqa: F401  (fixtures)
 
 ARTICLES = [
     (
@@ -108,3 +107,29 @@ def test_cli_pages_and_api_give_the_same_timeline_and_quotes(analyzed_db: str) -
     assert [q["speaker"] for q in cli_quotes] == ["Q57665", "Q57665"]
     assert [q["url"] for q in cli_quotes] == ["https://tass.ru/2", "https://iz.ru/1"]
     assert page_quotes == [q["article_id"] for q in cli_quotes]
+
+
+def test_timeline_dates_events_as_the_text_does(store_url: str, make_article: Callable[..., Article]) -> None:
+    """An event the text dates keeps its date; one told as the day's news takes its article's day, marked so;
+    one the text leaves undated (planned, told as earlier news) is never given the publication day."""
+    article = make_article(["Россия выслала дипломатов.", "НАТО планирует встречу.", "Ранее стороны встречались."],
+                           published=datetime(2022, 1, 25, 21, 1, tzinfo=UTC))  # fmt: skip
+    russia = {"entity": "Q159", "name": "Russia", "state": "Russia"}
+    nato = {"entity": "Q7184", "name": "NATO", "state": "NATO"}
+    events = [
+        {"sentence": 1, "type": "SANCTION", "actor": russia, "target": nato, "dated_by": "text",
+         "date": {"text": "12 января", "value": "2022-01-12", "precision": "day", "begin": "2022-01-12"}},
+        {"sentence": 2, "type": "MEET", "actor": nato, "target": russia, "dated_by": None, "status": "planned"},
+        {"sentence": 3, "type": "CONSULT", "actor": russia, "target": nato, "dated_by": "publication"},
+    ]  # fmt: skip
+    with open_store(store_url) as store:
+        result = store.ingest(article)
+        store.save_analysis(result.revision_id, {"analyzer_version": "test", "events": events}, "test")
+    entries = _cli_json(store_url, "timeline")
+    by_type = {e["type"]: e for e in entries}
+    assert (by_type["SANCTION"]["date"], by_type["SANCTION"]["date_basis"]) == ("2022-01-12", "text")
+    # published 2022-01-25 21:01 UTC: the article's day as stored
+    assert (by_type["CONSULT"]["date"], by_type["CONSULT"]["date_basis"]) == ("2022-01-25", "published")
+    assert (by_type["MEET"]["date"], by_type["MEET"]["date_basis"]) == (None, "none")
+    assert [e["type"] for e in entries] == ["SANCTION", "CONSULT", "MEET"]  # undated last, on both databases
+    assert "MEET" not in {e["type"] for e in _cli_json(store_url, "timeline", "--since", "2022-01-01")}

@@ -18,7 +18,7 @@ from dragoman.names.registry import Registry, load_registry
 from dragoman.names.translit import STANDARD as TRANSLITERATION
 from dragoman.report import StageReport
 
-ANALYZER_VERSION = "dragoman-analyze/0.1"
+ANALYZER_VERSION = "dragoman-analyze/0.2"  # 0.2: English names (issue 14), events read from syntax (issue 17)
 
 
 @dataclass(slots=True)

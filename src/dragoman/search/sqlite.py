@@ -509,8 +509,8 @@ class SearchIndex:
         )
         conn.executemany(
             "INSERT INTO search_events (article_id, docid, sentence, type, actor, actor_name, target,"
-            " target_name, actor_state, target_state, mode, event_date, precision, status, evidence_ru, evidence_en)"
-            " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            " target_name, actor_state, target_state, mode, event_date, precision, status, evidence_ru, evidence_en,"
+            " dated_by) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
             [(article_id, docid, *e) for e in row["events"]],
         )
         return (docid, *row["fts"])
@@ -719,6 +719,7 @@ def index_rows(stored: StoredArticle) -> dict[str, Any]:
             e.sentence, e.type or "EVENT", actor.entity, analysis.party_name(e.actor, entities), target.entity,
             analysis.party_name(e.target, entities), actor.state, target.state, e.mode, date.day, date.precision,
             e.status, e.evidence_ru or sentence(e.sentence)[0], e.evidence_en or sentence(e.sentence)[1],
+            e.date_basis,
         ))  # fmt: skip
     return {
         "docid": make_docid(published, stored.id),

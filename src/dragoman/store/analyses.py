@@ -222,18 +222,17 @@ class AnalysisReadModel:
             clauses.append(f"(ev.actor = {p} OR ev.target = {p})")  # both indexed: the two lookups are unioned
             params += [entity, entity]
         if since:
-            clauses.append(f"coalesce(ev.event_date, substr(d.published_at, 1, 10)) >= {p}")
+            clauses.append(f"{_EVENT_DAY} >= {p}")
             params.append(since)
         where = " WHERE " + " AND ".join(clauses) if clauses else ""
         rows = self._rows(
             "SELECT ev.article_id, ev.sentence, ev.type, ev.mode, ev.actor, ev.actor_name, ev.actor_state,"
             " ev.target, ev.target_name, ev.target_state,"
-            " coalesce(ev.event_date, substr(d.published_at, 1, 10)) AS event_day, ev.precision,"
-            " CASE WHEN ev.event_date IS NULL THEN 'published' ELSE 'text' END AS date_basis, ev.status,"
+            f" {_EVENT_DAY} AS event_day, ev.precision, {_DATE_BASIS} AS date_basis, ev.status,"
             " ev.evidence_ru, ev.evidence_en, a.url, a.title, f.title_en, d.outlet, d.published_at"
             " FROM search_events ev JOIN search_docs d ON d.article_id = ev.article_id"
             " JOIN articles a ON a.id = ev.article_id LEFT JOIN search_fts f ON f.rowid = d.docid"
-            f"{where} ORDER BY event_day, ev.type, ev.id LIMIT {p}",
+            f"{where} ORDER BY ({_EVENT_DAY}) IS NULL, event_day, ev.type, ev.id LIMIT {p}",
             (*params, limit * 4),
         )
         merged: dict[tuple[Any, ...], dict[str, Any]] = {}
@@ -295,6 +294,17 @@ class AnalysisReadModel:
         out.sort(key=lambda row: -row["articles"])
         return out
 
+
+# An event's day: the text's date, else (told as the day's news, or indexed before events said how they are
+# dated) its article's publication day; undated events (planned, demanded, told as earlier news) have none.
+_DAY_FROM_PUBLICATION = "coalesce(ev.dated_by, 'publication') = 'publication'"
+_EVENT_DAY = (
+    "CASE WHEN ev.event_date IS NOT NULL THEN ev.event_date"
+    f" WHEN {_DAY_FROM_PUBLICATION} THEN substr(d.published_at, 1, 10) END"
+)
+_DATE_BASIS = (
+    f"CASE WHEN ev.event_date IS NOT NULL THEN 'text' WHEN {_DAY_FROM_PUBLICATION} THEN 'published' ELSE 'none' END"
+)
 
 _ENTRY_KEYS = (
     "type", "mode", "actor", "actor_name", "actor_state", "target", "target_name", "target_state", "date",

@@ -11,7 +11,7 @@ the article id's low bits, so FTS5's own rowid order is newest-first and a date 
 
 from __future__ import annotations
 
-from dragoman.store.schema import Migration
+from dragoman.store.schema import Migration, portable
 from dragoman.store.schema.search_postgres import SEARCH_SCHEMA_POSTGRES
 
 MIGRATIONS = [
@@ -140,5 +140,15 @@ MIGRATIONS = [
         INSERT OR IGNORE INTO search_queue (article_id) SELECT id FROM articles;
         """,
         postgres=SEARCH_SCHEMA_POSTGRES,  # FTS5 and triggers differ there: see store/schema/search_postgres.py
+    ),
+    portable(
+        305,
+        "how each indexed event is dated",
+        """
+        -- text | context (the text dates it) | publication (told as the day's news: the article's day) |
+        -- none (undated: planned, demanded, told as earlier news). NULL: indexed before this column, when an
+        -- event without a date took its article's day.
+        ALTER TABLE search_events ADD COLUMN dated_by TEXT;
+        """,
     ),
 ]
