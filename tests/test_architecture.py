@@ -10,8 +10,6 @@ import ast
 import re
 from pathlib import Path
 
-import pytest
-
 PACKAGE = Path(__file__).resolve().parents[1] / "src" / "dragoman"
 SQL_HOMES = ("store", "search")
 
@@ -32,15 +30,6 @@ SQL_STATEMENT = re.compile(
     r")",
     re.IGNORECASE | re.DOTALL,
 )
-
-# Modules that still held SQL when this test was written; the store and search work of issue 12 (store core,
-# repositories for acquire/pipeline/scale, the analysis read model) moves it into store/ and search/.
-STILL_HOLDING_SQL = (
-    "acquire/alerts.py, acquire/dedupe.py, acquire/revisions.py, acquire/schema.py, acquire/stories.py,"
-    " analyze/index.py, analyze/schema.py, pipeline/watch.py, scale/dbtools.py, scale/schema.py,"
-    " scale/stages.py, serve/app.py, serve/queries.py, translate/memory.py"
-)
-
 
 def _strings(tree: ast.AST) -> list[tuple[int, str]]:
     """Every string constant with its line; an f-string's literal parts joined (its fields as ``?``)."""
@@ -112,11 +101,6 @@ def test_the_detector_finds_sql_and_leaves_prose_alone() -> None:
     ]
 
 
-@pytest.mark.xfail(
-    reason="SQL still lives outside store/ and search/ until the store-core, repositories and analysis-read-model"
-    f" branches of issue 12 land; modules holding SQL today: {STILL_HOLDING_SQL}",
-    strict=False,
-)
 def test_no_sql_outside_store_and_search() -> None:
     found = sql_outside_the_store()
     listing = "\n".join(f"{module}:\n  " + "\n  ".join(lines) for module, lines in found.items())

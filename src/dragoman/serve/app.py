@@ -275,25 +275,6 @@ def original_filename(kept: Any) -> str:
     return f"dragoman-{kept.article_id}-r{kept.revision}-{kept.sha256[:12]}.{suffix}"
 
 
-def attach_results(conn: Any, stored: StoredArticle) -> None:
-    """The translation and analysis of an older revision (the store's revision list carries only the text)."""
-    import json
-
-    from dragoman.article import Translation
-
-    row = conn.execute(
-        "SELECT record FROM translations WHERE revision_id = ? ORDER BY translated_at DESC LIMIT 1",
-        (stored.revision_id,),
-    ).fetchone()
-    if row is not None:
-        stored.article.translation = Translation.from_dict(json.loads(row[0]))
-    row = conn.execute(
-        "SELECT record FROM analyses WHERE revision_id = ? ORDER BY analyzed_at DESC LIMIT 1", (stored.revision_id,)
-    ).fetchone()
-    if row is not None:
-        stored.article.analysis = json.loads(row[0])
-
-
 def article_payload(
     stored: StoredArticle, revisions: list[StoredArticle], story: StoryLink | None = None
 ) -> dict[str, Any]:
@@ -545,7 +526,7 @@ def create_app(
             if not match:
                 return page(request, "error.html", {"message": f"article {article_id} has no revision {revision}"}, 404)
             shown = match[0]
-            attach_results(st.connection, shown)
+            st.with_results(shown)
         # A copy of a story translated through another member: the same text borrows that translation,
         # a rewrite links to it (the current revision only; older ones are shown as stored).
         story = link_story_copy(st, shown) if shown is stored else None

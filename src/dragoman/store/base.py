@@ -458,7 +458,25 @@ class SQLStore(ArchiveReads):
         return get_current(self.sql, ref)
 
     def revisions(self, article_id: int) -> list[StoredArticle]:
+        """Every revision of an article, oldest first, with its text only (see ``with_results``)."""
         return [load_stored(row) for row in self.sql.execute(SELECT_REVISIONS, (article_id,)).fetchall()]
+
+    def with_results(self, stored: StoredArticle) -> StoredArticle:
+        """``stored`` with the latest translation and analysis made from its own revision (an older revision's
+        results, when it has any: a reader showing that revision shows what was made from it)."""
+        translation = self.sql.execute(
+            "SELECT record FROM translations WHERE revision_id = ? ORDER BY translated_at DESC LIMIT 1",
+            (stored.revision_id,),
+        ).fetchone()
+        if translation is not None:
+            stored.article.translation = Translation.from_dict(json.loads(translation[0]))
+        analysis = self.sql.execute(
+            "SELECT record FROM analyses WHERE revision_id = ? ORDER BY analyzed_at DESC LIMIT 1",
+            (stored.revision_id,),
+        ).fetchone()
+        if analysis is not None:
+            stored.article.analysis = json.loads(analysis[0])
+        return stored
 
     def iter_articles(
         self,
