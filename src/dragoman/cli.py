@@ -558,6 +558,8 @@ def search(app: AppContext, query: str, outlets: tuple[str, ...], rubric: str | 
 
         click.echo(json.dumps(asdict(results), ensure_ascii=False, indent=2))
         return
+    for expansion in results.expanded:  # the user must know the query was widened, and how
+        echo_untrusted(f"also searched: {expansion.term} as {', '.join(expansion.forms)}", err=True)
     for hit in results.hits:
         snippet = " ".join("".join(f"[{f.text}]" if f.hit else f.text for f in s.fragments) for s in hit.snippets[:1])
         day = (hit.published_at or "")[:10]
