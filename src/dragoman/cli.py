@@ -1539,13 +1539,23 @@ def quotes(app: AppContext, speaker: str | None, unnamed: bool | None, outlet: s
     """Who said what: quotes and reported speech with speaker, verb and source type (as /quotes shows them)."""
     with _analysis_read_model(app) as model:
         rows = model.quotes(speaker=speaker, unnamed=unnamed, outlet=outlet, limit=limit)
+        total = model.quote_count() if not rows else 0
     if as_json:
         click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
         return
+    if not rows:  # say what was searched, and among how many, rather than print an empty table
+        searched = [f"a speaker matching {speaker!r}" if speaker else "",
+                    f"outlet {outlet}" if outlet else "",
+                    ("unnamed sources" if unnamed else "named sources") if unnamed is not None else ""]  # fmt: skip
+        what = ", ".join(w for w in searched if w) or "any speaker"
+        echo_untrusted(f"no quotes by {what} among {total:,} quotes" if total else
+                       "no quotes yet: run `dragoman analyze` to find them", err=True)  # fmt: skip
+        return
+    # The date is the one printed on the article (the outlet's zone); the article is its ID (`dragoman show`).
     _print_table("Quotes", ["date", "speaker", "source", "verb", "quote", "article"],
-                 [[(r["published_at"] or "")[:10], r["speaker_name"] or r["speaker"],
-                   r["source_type"] or ("unnamed" if r["unnamed"] else "named"), r["verb"],
-                   _shorten(r["text_en"] or r["text_ru"]), r["url"]] for r in rows])  # fmt: skip
+                 [[(r["published_at"] or "")[:10], r["speaker_name"] or r["speaker"] or "—",
+                   r["source_type"], r["verb_en"] or "", _shorten(r["text_en"] or r["text_ru"]),
+                   str(r["article_id"])] for r in rows])  # fmt: skip
 
 
 def _shorten(text: str | None, width: int = 160) -> str:

@@ -670,14 +670,14 @@ def create_app(
         page_no: PageNo = 1,
     ) -> HTMLResponse:
         SearchIndex(st).sync_quietly()
-        rows = AnalysisReadModel(st).quotes(
-            speaker=speaker, outlet=outlet, unnamed=unnamed, limit=50, offset=(page_no - 1) * 50
-        )
+        model = AnalysisReadModel(st)
+        rows = model.quotes(speaker=speaker, outlet=outlet, unnamed=unnamed, limit=50, offset=(page_no - 1) * 50)
         return page(
             request,
             "quotes.html",
             {
                 "quotes": rows,
+                "quote_count": model.quote_count() if not rows else 0,
                 "speaker": speaker or "",
                 "outlet": outlet or "",
                 "unnamed": unnamed,
