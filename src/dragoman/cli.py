@@ -589,6 +589,8 @@ def search(app: AppContext, query: str, outlets: tuple[str, ...], rubric: str | 
 
         click.echo(json.dumps(asdict(results), ensure_ascii=False, indent=2))
         return
+    for expansion in results.expanded:  # the user must know the query was widened, and how
+        echo_untrusted(f"also searched: {expansion.term} as {', '.join(expansion.forms)}", err=True)
     for hit in results.hits:
         snippet = " ".join("".join(f"[{f.text}]" if f.hit else f.text for f in s.fragments) for s in hit.snippets[:1])
         day = (hit.published_at or "")[:10]
@@ -1627,13 +1629,23 @@ def quotes(app: AppContext, speaker: str | None, unnamed: bool | None, outlets: 
     outlet = outlets[0] if outlets else None
     with _analysis_read_model(app) as model:
         rows = model.quotes(speaker=speaker, unnamed=unnamed, outlet=outlet, limit=limit)
+        total = model.quote_count() if not rows else 0
     if as_json:
         click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
         return
+    if not rows:  # say what was searched, and among how many, rather than print an empty table
+        searched = [f"a speaker matching {speaker!r}" if speaker else "",
+                    f"outlet {outlet}" if outlet else "",
+                    ("unnamed sources" if unnamed else "named sources") if unnamed is not None else ""]  # fmt: skip
+        what = ", ".join(w for w in searched if w) or "any speaker"
+        echo_untrusted(f"no quotes by {what} among {total:,} quotes" if total else
+                       "no quotes yet: run `dragoman analyze` to find them", err=True)  # fmt: skip
+        return
+    # The date is the one printed on the article (the outlet's zone); the article is its ID (`dragoman show`).
     _print_table("Quotes", ["date", "speaker", "source", "verb", "quote", "article"],
-                 [[(r["published_at"] or "")[:10], r["speaker_name"] or r["speaker"],
-                   r["source_type"] or ("unnamed" if r["unnamed"] else "named"), r["verb"],
-                   _shorten(r["text_en"] or r["text_ru"]), r["url"]] for r in rows])  # fmt: skip
+                 [[(r["published_at"] or "")[:10], r["speaker_name"] or r["speaker"] or "—",
+                   r["source_type"], r["verb_en"] or "", _shorten(r["text_en"] or r["text_ru"]),
+                   str(r["article_id"])] for r in rows])  # fmt: skip
 
 
 def _shorten(text: str | None, width: int = 160) -> str:

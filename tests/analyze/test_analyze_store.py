@@ -60,7 +60,8 @@ def test_analyze_store_saves_indexes_and_skips(db_path: Path, make_article: Call
         entries = model.timeline(actor="NATO", target="Russia", one_way=True)
         expel = [e for e in entries if e["mode"] == "expel_diplomats"]
         assert len(expel) == 1 and {s["url"] for s in expel[0]["sources"]} == {"https://iz.ru/1", "https://tass.ru/2"}
-        assert expel[0]["date"] == "2021-10-01" and expel[0]["precision"] == "month"
+        assert expel[0]["date"] == "2021-10" and expel[0]["precision"] == "month"  # as precise as the text
+        assert expel[0]["date_sort"] == "2021-10-01" and expel[0]["date_label"] == "October 2021"
         quotes = model.quotes(speaker="Stoltenberg")
         assert [q["speaker"] for q in quotes] == ["Q57665"]
         assert model.quotes(speaker="jens stoltenberg") == quotes == model.quotes(speaker="Q57665")
@@ -69,7 +70,8 @@ def test_analyze_store_saves_indexes_and_skips(db_path: Path, make_article: Call
         # what the entity page shows: mentions per day, co-occurring entities, events
         nato = model.entity("Q7184")
         assert nato is not None
-        assert [r["day"] for r in nato["per_day"]] == ["2022-01-25", "2022-01-26"]
+        # days as printed on the articles: 21:00 UTC on the 25th is 00:00 MSK on the 26th (issue 14 §2)
+        assert [(r["day"], r["articles"]) for r in nato["per_day"]] == [("2022-01-26", 2)]
         assert "Q159" in {r["key"] for r in nato["co_occurring"]}  # Russia named alongside
         assert any(e["mode"] == "expel_diplomats" for e in nato["events"])
         # the analyze stage's own tables are gone (migration 201): one read model

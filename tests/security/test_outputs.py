@@ -318,7 +318,7 @@ def test_quotes_command_prints_markup_as_text_and_no_escapes(hostile_db: Path) -
     result = CliRunner(env={"COLUMNS": "1000"}).invoke(main, ["--db", str(hostile_db), "quotes"])
     assert result.exit_code == 0, result.output
     assert "[/bold]" in result.stdout and "[link=https://evil.example]" in result.stdout
-    assert "заявил [bold]" in result.stdout
+    assert "заявил" not in result.stdout  # issue 14: an English view shows no Russian verb (none it knows)
     assert "\x1b" not in result.stdout and "\x07" not in result.stdout
 
 

@@ -73,9 +73,11 @@ def test_query_parser_limits_depth_and_length_and_stays_flat() -> None:
         parse_query(NESTED_QUERY)
     with pytest.raises(QueryError, match="characters long"):
         parse_query("a " * 50_000)
-    parse_query("(" * MAX_QUERY_DEPTH + "a")  # the limit itself is allowed
-    stray = parse_query("a)" * 999)
-    assert compile_query(stray, "en") is not None and compile_query(stray, "ru") is not None
+    parse_query("(" * MAX_QUERY_DEPTH + "a" + ")" * MAX_QUERY_DEPTH)  # the limit itself is allowed
+    with pytest.raises(QueryError, match="no matching"):  # issue 14: a stray ")" is refused, at once
+        parse_query("a)" * 999)
+    flat = parse_query("a " * 999)
+    assert compile_query(flat, "en") is not None and compile_query(flat, "ru") is not None
 
 
 @pytest.mark.parametrize("path", ["/", "/api/search"])

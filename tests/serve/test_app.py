@@ -92,7 +92,7 @@ def test_entity_quotes_timeline_and_outlet_pages(client: Any, corpus: Corpus) ->
     listing = client.get("/entities").text
     assert 'href="/entities/Q7747"' in listing and 'href="/entities/ORG%3A%D0%BD%D0%B0%D1%82%D0%BE"' in listing
     quotes = client.get("/quotes", params={"unnamed": "true"}).text
-    assert quotes.count("<tr>") == len(corpus.unnamed_ids) + 1 and "informed_source" in quotes
+    assert quotes.count("<tr>") == len(corpus.unnamed_ids) + 1 and "informed source" in quotes
     named = client.get("/quotes", params={"speaker": "Q7747"}).text
     assert named.count("<tr>") == len(corpus.putin_ids) + 1
     timeline = client.get("/timeline", params={"actor": "Russia", "target": "NATO"})

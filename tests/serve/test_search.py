@@ -67,13 +67,24 @@ def test_english_query_uses_porter_stemming_and_searches_translations(corpus: Co
 
 
 def test_query_in_either_language_searches_both_sides(corpus: Corpus, index: SearchIndex) -> None:
-    # Latin "Putin" occurs only in the English translations, Cyrillic only in the Russian originals.
-    english_side = containing(corpus, "Putin", english=True)
-    assert set(ids(index, text="Putin")) == english_side
-    results = index.search(SearchQuery(text="Putin"))
-    assert all(s.lang == "en" for h in results.hits for s in h.snippets)
+    # Latin "regions" occurs only in the English translations, Cyrillic words only in the Russian originals.
+    results = index.search(SearchQuery(text="regions"))
+    assert results.hits and all(s.lang == "en" for h in results.hits for s in h.snippets)
     results = index.search(SearchQuery(text="Путиным OR Путина"))
     assert results.hits and all(h.snippets[0].lang == "ru" for h in results.hits)
+
+
+def test_a_name_is_searched_in_both_languages_and_the_expansion_is_reported(corpus: Corpus, index: SearchIndex) -> None:
+    """Issue 14 §4: "Putin" finds the untranslated Russian articles that «Путин» finds, and the other way round."""
+    english_side = containing(corpus, "Putin", english=True)
+    russian_side = set(ids(index, text="Путиным OR Путина OR Путин OR Путину"))
+    latin = index.search(SearchQuery(text="Putin", limit=200))
+    assert {h.article_id for h in latin.hits} == english_side | russian_side
+    assert [(e.term, "Путин" in e.forms) for e in latin.expanded] == [("Putin", True)]
+    cyrillic = index.search(SearchQuery(text="Путин", limit=200))
+    assert {h.article_id for h in cyrillic.hits} == english_side | russian_side
+    assert [(e.term, "Putin" in e.forms) for e in cyrillic.expanded] == [("Путин", True)]
+    assert index.search(SearchQuery(text="regions")).expanded == []  # not a name: nothing added
 
 
 def test_phrase_and_boolean_operators(corpus: Corpus, index: SearchIndex) -> None:
@@ -100,8 +111,31 @@ def test_bad_queries_are_clear_errors(index: SearchIndex) -> None:
     with pytest.raises(QueryError, match="NOT"):
         index.search(SearchQuery(text="NOT Путин"))
     # FTS5 syntax characters in user input are data, not syntax.
-    assert index.search(SearchQuery(text='Путин" OR {title_en}: NEAR(a b) ^x')).total >= 0
+    assert index.search(SearchQuery(text='Путин "OR {title_en}: NEAR(a b) ^x"')).total >= 0
+    assert index.search(SearchQuery(text="Путин {title_en}: NEAR(a b) ^x")).total >= 0
     assert parse_query("   ") is None
+
+
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        ("AND OR", "AND needs a word on each side"),
+        ("(", "parenthesis is not closed"),
+        (")", "`)` has no matching `(`"),
+        ("OR", "OR needs a word on each side"),
+        ("*", "no words to search for"),
+        ('"unclosed', "quotation mark is not closed"),
+        ("NOT", "NOT needs something to exclude from"),
+        ("Путин OR", "OR needs a word on each side"),
+        ("()", "hold no word"),
+    ],
+)
+def test_malformed_queries_are_refused_not_read_as_the_whole_corpus(
+    index: SearchIndex, query: str, message: str
+) -> None:
+    """Issue 14 §4: these returned the whole corpus (or searched the word "unclosed") without a word."""
+    with pytest.raises(QueryError, match=re.escape(message)):
+        index.search(SearchQuery(text=query))
 
 
 def test_compiled_query_stems_russian_and_quotes_every_term() -> None:

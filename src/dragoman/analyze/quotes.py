@@ -126,6 +126,50 @@ REPORTING_VERBS = frozenset(
         "подытожить",
     ]
 )
+# Reporting verbs in English, for English views (the lemma stays in the record: it is what the text says).
+ENGLISH_VERBS = {
+    "заявить": "stated", "заявлять": "states", "сообщить": "reported", "сообщать": "reports", "сказать": "said",
+    "говорить": "says", "отметить": "noted", "отмечать": "notes", "подчеркнуть": "stressed",
+    "подчеркивать": "stresses", "рассказать": "told", "рассказывать": "tells", "пояснить": "explained",
+    "пояснять": "explains", "добавить": "added", "добавлять": "adds", "указать": "pointed out",
+    "указывать": "points out", "считать": "believes", "полагать": "believes", "утверждать": "claims",
+    "признать": "admitted", "признавать": "admits", "напомнить": "recalled", "напоминать": "recalls",
+    "предупредить": "warned", "предупреждать": "warns", "уточнить": "specified", "уточнять": "specifies",
+    "объявить": "announced", "объявлять": "announces", "пообещать": "promised", "обещать": "promises",
+    "написать": "wrote", "писать": "writes", "ответить": "replied", "отвечать": "replies", "заверить": "assured",
+    "заверять": "assures", "уверять": "assures", "подтвердить": "confirmed", "подтверждать": "confirms",
+    "опровергнуть": "denied", "отрицать": "denies", "констатировать": "stated", "высказать": "expressed",
+    "прокомментировать": "commented", "комментировать": "comments", "настаивать": "insists",
+    "настоять": "insisted", "объяснить": "explained", "объяснять": "explains", "признаться": "confessed",
+    "сетовать": "complains", "жаловаться": "complains", "пожаловаться": "complained", "выразить": "expressed",
+    "выражать": "expresses", "уверить": "assured", "сообщаться": "is reported", "говориться": "is said",
+    "заметить": "remarked", "замечать": "remarks", "посетовать": "complained", "допустить": "allowed",
+    "допускать": "allows", "убежден": "is convinced", "рассказываться": "is told", "сознаться": "confessed",
+    "предположить": "suggested", "предполагать": "suggests", "оценить": "assessed", "оценивать": "assesses",
+    "резюмировать": "summed up", "парировать": "retorted", "возразить": "objected", "возражать": "objects",
+    "высказаться": "spoke out", "призвать": "called on", "призывать": "calls on", "потребовать": "demanded",
+    "требовать": "demands", "предложить": "proposed", "предлагать": "proposes", "спросить": "asked",
+    "спрашивать": "asks", "анонсировать": "announced", "пригрозить": "threatened", "грозить": "threatens",
+    "проинформировать": "informed", "информировать": "informs", "уведомить": "notified",
+    "отчитаться": "reported", "разъяснить": "clarified", "разъяснять": "clarifies", "описать": "described",
+    "описывать": "describes", "поделиться": "shared", "возмутиться": "protested", "рассуждать": "reasons",
+    "вспоминать": "recalls", "вспомнить": "recalled", "подытожить": "summed up",
+    "по словам": "according to", "по мнению": "in the view of", "по данным": "according to the data of",
+    "по информации": "according to", "по оценке": "by the estimate of", "по сведениям": "according to",
+    "по утверждению": "as claimed by", "по заявлению": "as stated by",
+}  # fmt: skip
+
+
+def english_verb(lemma: str | None) -> str | None:
+    """The reporting verb in English for English views; None when there is none or it is not one we know
+    (an English view then shows no verb rather than a Russian word)."""
+    if not lemma:
+        return None
+    if lemma.isascii():
+        return lemma  # an English document's verb is English already
+    return ENGLISH_VERBS.get(lemma.strip().lower().replace("ё", "е"))
+
+
 # Verbs that introduce content but whose subject is often not the speaker of a claim.
 _ATTRIBUTION_NOUNS = {
     "словам": "по словам",
@@ -138,6 +182,14 @@ _ATTRIBUTION_NOUNS = {
     "заявлению": "по заявлению",
 }
 _PRONOUNS = {"он", "она", "они", "тот", "та", "те"}
+# A speaker named only by office ("премьер-министр", "глава МИД") is the person the article gives that office
+# to ("премьер-министром Малайзии Анваром Ибрагимом"). Stems, matched at word starts in folded text.
+_TITLES = (
+    "премьер-министр", "премьер", "президент", "министр", "глава", "губернатор", "мэр", "канцлер", "генсек",
+    "генеральный секретарь", "спикер", "пресс-секретар", "посол", "постпред", "председател", "лидер", "король",
+    "директор", "руководител", "замминистр", "заместител", "советник", "помощник", "представитель",
+)  # fmt: skip
+TITLE_CONTEXT_CHARS = 80  # how far before a person's name its office may be given
 _OPEN_QUOTES = '«„“"'
 _CLOSE_QUOTES = '»“”"'
 _DIRECT = re.compile(r"[«„“\"](?P<q>[^«»„“”\"]{3,}(?:«[^»]*»[^«»„“”\"]*)*)[»“”\"]")
@@ -170,8 +222,17 @@ class Quote:
     speaker_span: tuple[int, int] | None = None  # offsets in the joined text
     content_span: tuple[int, int] | None = None
 
+    @property
+    def speaker_status(self) -> str:
+        """named (an entity), unnamed (a typed unnamed source) or unresolved: a pronoun, an office or a word
+        ("я", «Мы», "премьер-министр", "свидетелей") the text does not tie to a person."""
+        if self.unnamed:
+            return "unnamed"
+        return "named" if self.speaker_entity else "unresolved"
+
     def to_dict(self) -> dict[str, Any]:
         return {
+            "speaker_status": self.speaker_status,
             "sentence": self.sentence,
             "sentences": self.sentences or [self.sentence],
             "kind": self.kind,
@@ -322,7 +383,46 @@ def extract_quotes(doc: Any, sentences: list[Sentence], mentions: list[Mention])
             persons = [m for m in mentions if m.sentence == view.sentence.index and m.type == "PER"]
             if persons:
                 last_person = persons[-1]
+    for q in quotes:
+        if q.speaker_entity is None and not q.unnamed and q.speaker_text:
+            person = _person_with_title(q, mentions, doc.text)
+            if person is not None:
+                q.speaker_entity = person.entity
     return quotes
+
+
+def _title_of(speaker_text: str) -> str | None:
+    low = " ".join(speaker_text.lower().replace("ё", "е").split())
+    for title in _TITLES:
+        if re.search(rf"(?:^|\s){re.escape(title)}", low):
+            return title
+    return None
+
+
+def _person_with_title(q: Quote, mentions: list[Mention], text: str) -> Mention | None:
+    """The person an office-only speaker refers to: the one the article names with that office, the nearest
+    before the quote (else the first after); None when no person is given it, or two different ones are
+    and none comes before."""
+    title = _title_of(q.speaker_text or "")
+    if title is None:
+        return None
+    where = q.speaker_span[0] if q.speaker_span else None
+    # the office right before the name: its inflected word, then at most three words (Малайзии, «Ъ»), no
+    # punctuation that would end the phrase ("премьер-министром Малайзии Анваром Ибрагимом")
+    pattern = re.compile(rf"(?:^|[\s«(]){re.escape(title)}\w*(?:\s+[^\s,.;:!?—–]+){{0,3}}\s+$", re.IGNORECASE)
+    holders = [
+        m
+        for m in mentions
+        if m.type == "PER" and m.entity and m.kind == "name"
+        and pattern.search(text[max(0, m.start - TITLE_CONTEXT_CHARS) : m.start].replace("ё", "е"))
+        and not (q.speaker_span and m.start < q.speaker_span[1] and q.speaker_span[0] < m.stop)
+    ]  # fmt: skip
+    if not holders:
+        return None
+    before = [m for m in holders if where is not None and m.start < where]
+    if before:
+        return before[-1]
+    return holders[0] if len({m.entity for m in holders}) == 1 else None
 
 
 def _overlaps(sentence: Sentence, span: tuple[int, int] | None) -> bool:

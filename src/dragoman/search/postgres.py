@@ -35,8 +35,10 @@ from dragoman.search.sqlite import (
     Snippet,
     Term,
     _rowid_range,
+    expand_names,
     facet_token,
     parse_query,
+    split_negatives,
 )
 
 CONFIGS = {"ru": "russian", "en": "english"}
@@ -130,7 +132,8 @@ class PostgresSearchIndex(SearchIndex):
 
         started = time.perf_counter()
         self.sync_quietly()
-        tree = parse_query(query.text)
+        tree, expanded = expand_names(parse_query(query.text))
+        entity_keys = self.entity_keys(query.entities)
         ru = tsquery_sql(tree, "ru")
         en = tsquery_sql(tree, "en")
         if tree is not None and ru is None and en is None:
@@ -143,7 +146,9 @@ class PostgresSearchIndex(SearchIndex):
             where.append("f.facet_tokens && %s")
             params.append([facet_token("o", o) for o in query.outlets])
         required = [facet_token("r", query.rubric)] if query.rubric else []
-        required += [facet_token("e", e) for e in query.entities]
+        for keys in entity_keys:  # one entity filter: any of the keys its name stands for
+            where.append("f.facet_tokens && %s")
+            params.append([facet_token("e", k) for k in keys])
         required += [FLAG_UNNAMED] if query.unnamed_sources else []
         required += [FLAG_QA] if query.qa_flagged else []
         if required:
@@ -157,6 +162,12 @@ class PostgresSearchIndex(SearchIndex):
         if tree is not None:
             where.append(f"(f.tsv_ru @@ {ru_sql} OR f.tsv_en @@ {en_sql})")
             text_params = [*ru_params, *en_params]
+            # A top-level NOT excludes an article whichever language holds the word (as the SQLite search).
+            for negative in split_negatives(tree)[1]:
+                neg_ru, neg_en = tsquery_sql(negative, "ru"), tsquery_sql(negative, "en")
+                if neg_ru and neg_en:
+                    where.append(f"NOT (f.tsv_ru @@ {neg_ru[0]} OR f.tsv_en @@ {neg_en[0]})")
+                    text_params += [*neg_ru[1], *neg_en[1]]
         base = "FROM search_fts f WHERE " + " AND ".join(where)
         base_params = [*params, *text_params]
 
@@ -241,4 +252,6 @@ class PostgresSearchIndex(SearchIndex):
             outlet_counts_sampled=total > FACET_SAMPLE,
             fts_query=query.text or None,
             elapsed_ms=(time.perf_counter() - started) * 1000,
+            expanded=expanded,
+            entity_keys=[k for keys in entity_keys for k in keys],
         )

@@ -5,6 +5,13 @@ stemmed by FTS5's porter tokenizer; a query is stemmed the same way for each sid
 both. Query syntax: words, ``"phrases"``, ``AND`` / ``OR`` / ``NOT`` (capitals), ``-word``, ``prefix*`` and
 parentheses. Filters (outlet, rubric, entity, unnamed sources, QA flags) are tokens in a ``facets`` column,
 so FTS5 intersects them with the text query itself; the date range is a rowid range (see search/schema.py).
+
+Dates are the dates printed on the article: a docid is built from the publication time on the outlet's wall
+clock (its time zone), not from the UTC second, so "since 2022-01-26" is one rowid range that holds the
+article datelined January 26, 00:01 MSK (21:01 UTC on the 25th), exactly and as fast as before. Widening a
+UTC range by the zone offset would need a second, exact filter on every match (and pages counted after it);
+the price of the wall clock instead is that "newest first" orders articles of outlets in different zones by
+their local clocks (hours apart at most), which the lists show anyway.
 """
 
 from __future__ import annotations
@@ -19,13 +26,15 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import Stemmer
 
 from dragoman.analyze.sentences import article_sentences
 from dragoman.article import Article, DateRef, Party
 from dragoman.errors import DragomanError, StoreQueryError, StoreReadOnlyError, StoreSchemaError
-from dragoman.names.outlets import english_rubric
+from dragoman.names.outlets import english_rubric, outlet_by_key
+from dragoman.names.variants import name_variants
 from dragoman.store.analyses import ID_BITS
 from dragoman.store.base import StoredArticle
 
@@ -81,9 +90,49 @@ FLAG_QA = facet_token("f", "qa")
 FLAG_TRANSLATED = facet_token("f", "translated")
 
 
-def make_docid(published_at: str | None, article_id: int) -> int:
-    """Time-ordered FTS rowid: newest article has the largest id, a date range is a rowid range."""
-    return (_seconds(published_at) << ID_BITS) | (article_id & ID_MASK)
+def make_docid(published_at: str | datetime | None, article_id: int) -> int:
+    """Time-ordered FTS rowid: newest article has the largest id, a date range is a rowid range.
+
+    ``published_at`` is the publication time on the outlet's wall clock (``local_published``): its offset is
+    ignored, so the day of a docid is the day printed on the article."""
+    return (_wall_seconds(published_at) << ID_BITS) | (article_id & ID_MASK)
+
+
+def local_published(article: Article) -> datetime | None:
+    """The publication time in the zone the article was dated in: the page's zone, else its outlet's."""
+    if article.published_at is None:
+        return None
+    if article.timezone:
+        return article.published_local
+    outlet = outlet_by_key(article.outlet) if article.outlet else None
+    if outlet is not None:
+        try:
+            return article.published_at.astimezone(ZoneInfo(outlet.timezone))
+        except (KeyError, ValueError, OverflowError):
+            pass
+    return article.published_at
+
+
+def utc_instant(published_at: str | None) -> str | None:
+    """A stored local publication time (ISO with its offset) as the UTC instant, ISO; None if none."""
+    if not published_at:
+        return None
+    try:
+        moment = datetime.fromisoformat(published_at)
+    except ValueError:
+        return None
+    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(UTC).isoformat()
+
+
+def _wall_seconds(value: str | datetime | None) -> int:
+    """Seconds of a wall-clock time read as if it were UTC (the offset dropped): see ``make_docid``."""
+    if value is None or value == "":
+        return 0
+    try:
+        moment = value if isinstance(value, datetime) else datetime.fromisoformat(value)
+    except ValueError:
+        return 0
+    return _seconds(moment.replace(tzinfo=UTC))
 
 
 def _seconds(value: str | datetime | None) -> int:
@@ -131,14 +180,19 @@ _QUERY_TOKEN = re.compile(r'\s*(?:(?P<phrase>"[^"]*"?)|(?P<paren>[()])|(?P<word>
 
 
 def parse_query(query: str) -> Any | None:
-    """Parse the user's query into a small tree; None for an empty query. Raises QueryError, also for a query
-    longer than MAX_QUERY_CHARS or with parentheses nested deeper than MAX_QUERY_DEPTH."""
+    """Parse the user's query into a small tree; None for an empty query. Raises QueryError for a malformed
+    query (an operator without a word on each side, an unclosed parenthesis or quotation mark, a stray ``)``,
+    nothing but operators or punctuation): such a query used to match the whole corpus or a word it did not
+    mean. Also for a query longer than MAX_QUERY_CHARS or with parentheses nested deeper than MAX_QUERY_DEPTH."""
     if len(query) > MAX_QUERY_CHARS:
         raise QueryError(f"the query is {len(query):,} characters long; the limit is {MAX_QUERY_CHARS:,}")
     tokens: list[tuple[str, str]] = []
     for match in _QUERY_TOKEN.finditer(query):
         if match["phrase"] is not None:
-            tokens.append(("phrase", match["phrase"].strip('"')))
+            phrase = match["phrase"]
+            if len(phrase) < 2 or not phrase.endswith('"'):
+                raise QueryError(f"a quotation mark is not closed: {_clip(phrase)} needs a closing '\"'")
+            tokens.append(("phrase", phrase[1:-1]))
         elif match["paren"] is not None:
             tokens.append((match["paren"], match["paren"]))
         elif match["word"] is not None:
@@ -163,10 +217,11 @@ def parse_query(query: str) -> Any | None:
         while peek() == "OR":
             take()
             items.append(parse_and())
-        items = [i for i in items if i is not None]
+            if items[-2] is None or items[-1] is None:
+                raise QueryError("OR needs a word on each side: write `a OR b`")
         if any(isinstance(i, Not) for i in items):
             raise QueryError("NOT needs something to exclude from: write `a NOT b` or `a -b`")
-        if not items:
+        if items[0] is None:
             return None
         return items[0] if len(items) == 1 else Or(tuple(items))
 
@@ -175,6 +230,8 @@ def parse_query(query: str) -> Any | None:
         while peek() not in (None, ")", "OR"):
             if peek() == "AND":
                 take()
+                if not items or peek() in (None, ")", "OR", "AND"):
+                    raise QueryError("AND needs a word on each side: write `a AND b`")
                 continue
             if peek() == "NOT":
                 take()
@@ -204,11 +261,12 @@ def parse_query(query: str) -> Any | None:
                 raise QueryError(f"the query nests parentheses more than {MAX_QUERY_DEPTH} deep")
             inner = parse_or()
             depth -= 1
-            if peek() == ")":
-                take()
+            if peek() != ")":
+                raise QueryError("a parenthesis is not closed: add `)`")
+            take()
+            if inner is None:
+                raise QueryError("the parentheses hold no word to search for")
             return inner
-        if kind == ")":
-            return None
         if kind == "phrase":
             return Phrase(value) if _WORD.search(value) else None
         if kind == "word":
@@ -217,20 +275,76 @@ def parse_query(query: str) -> Any | None:
             prefix = value.endswith("*")
             value = value.rstrip("*")
             if not _WORD.search(value):
-                return None
+                return None  # punctuation typed between words (a dash) is not a word to search for
             term = Term(value, prefix)
             return Not(term) if negate else term
-        return None  # a stray operator
+        raise QueryError(f"{value} needs a word on each side")  # an operator where a word must be
 
-    parts = [parse_or()]
-    while pos < len(tokens):  # unbalanced ")": read on
-        take()
-        parts.append(parse_or())
-    # One flat And, not one level per stray ")": the tree walkers recurse per level.
-    found = [p for p in parts if p is not None]
-    if not found:
-        return None
-    return found[0] if len(found) == 1 else And(tuple(found))
+    tree = parse_or()
+    if pos < len(tokens):  # parse_or stops only at the end or at a ")" that no "(" opened
+        raise QueryError("`)` has no matching `(`")
+    if tree is None and query.strip():
+        raise QueryError(f"the query has no words to search for: {_clip(query.strip())}")
+    return tree
+
+
+def _clip(text: str, limit: int = 40) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+# -- names across languages --------------------------------------------------------------------------
+
+MAX_NAME_VARIANTS = 3  # forms of one name added to a query (the shortest: «Путин» covers «Владимир Путин»)
+
+
+@dataclass(frozen=True, slots=True)
+class Expansion:
+    """A name in the query searched in its other language's forms too (Lavrov -> Лавров)."""
+
+    term: str
+    forms: tuple[str, ...]
+
+    def __str__(self) -> str:
+        return f"{self.term} -> {' | '.join(self.forms)}"
+
+
+def expand_names(tree: Any) -> tuple[Any, list[Expansion]]:
+    """The query with every known name also searched in the other language (through the entity registry and
+    the glossary: names/variants.py), so an English name finds untranslated Russian articles and a Russian
+    name finds English documents; and what was added, to show the user."""
+    expansions: list[Expansion] = []
+
+    def variants_of(text: str) -> list[Any]:
+        kept: list[str] = []
+        for form in name_variants(text):
+            words = set(_WORD.findall(_fold(form)))
+            if any(set(_WORD.findall(_fold(k))) <= words for k in kept):
+                continue  # a longer form of a kept one adds no match
+            kept.append(form)
+            if len(kept) == MAX_NAME_VARIANTS:
+                break
+        if kept:
+            expansions.append(Expansion(text, tuple(kept)))
+        return [Phrase(k) if len(_WORD.findall(k)) > 1 else Term(k) for k in kept]
+
+    def walk(node: Any) -> Any:
+        if isinstance(node, (Term, Phrase)) and not (isinstance(node, Term) and node.prefix):
+            extra = variants_of(node.text)
+            return Or((node, *extra)) if extra else node
+        if isinstance(node, Not):
+            return Not(walk(node.item))
+        if isinstance(node, Or):
+            return Or(tuple(walk(i) for i in node.items))
+        if isinstance(node, And):
+            words = [i for i in node.items if isinstance(i, Term) and not i.prefix]
+            if len(words) == len(node.items):  # Sergei Lavrov, unquoted: the whole name first
+                extra = variants_of(" ".join(w.text for w in words))
+                if extra:
+                    return Or((node, *extra))
+            return And(tuple(walk(i) for i in node.items))
+        return node
+
+    return walk(tree), expansions
 
 
 def _lang_words(text: str, lang: str) -> list[str]:
@@ -343,6 +457,7 @@ class SearchHit:
     qa_flags: int
     snippets: list[Snippet]
     score: float | None = None
+    published_utc: str | None = None  # the same instant in UTC (``published_at`` is the outlet's local time)
 
 
 @dataclass(slots=True)
@@ -354,6 +469,8 @@ class SearchResults:
     outlet_counts_sampled: bool
     fts_query: str | None
     elapsed_ms: float = 0.0
+    expanded: list[Expansion] = field(default_factory=list)  # names also searched in the other language
+    entity_keys: list[str] = field(default_factory=list)  # the entity filter's names as the keys they matched
 
 
 # -- the index ----------------------------------------------------------------------------------------
@@ -520,8 +637,9 @@ class SearchIndex:
     def search(self, query: SearchQuery) -> SearchResults:
         started = time.perf_counter()
         self.sync_quietly()
-        tree = parse_query(query.text)
-        match = build_match(tree, query)
+        tree, expanded = expand_names(parse_query(query.text))
+        entity_keys = self.entity_keys(query.entities)
+        match = build_match(tree, query, entity_keys)
         lo, hi = _rowid_range(query)
         limit = max(1, min(query.limit, 200))
         offset = max(0, query.offset)
@@ -566,6 +684,8 @@ class SearchIndex:
             outlet_counts_sampled=total > FACET_SAMPLE,
             fts_query=match,
             elapsed_ms=(time.perf_counter() - started) * 1000,
+            expanded=expanded,
+            entity_keys=[k for keys in entity_keys for k in keys],
         )
 
     def _hits(self, rows: list[tuple[int, float | None]], tree: Any) -> list[SearchHit]:
@@ -611,6 +731,7 @@ class SearchIndex:
                     qa_flags=int(r[6]),
                     snippets=snippets_for(tree, en=(r[9] or "", r[10] or ""), ru=(ru_title, ru_body)),
                     score=-score if score is not None else None,
+                    published_utc=utc_instant(r[4]),
                 )
             )
         return hits
@@ -618,26 +739,62 @@ class SearchIndex:
     def outlets(self) -> list[str]:
         return [r[0] for r in self.conn.execute("SELECT DISTINCT outlet FROM search_docs WHERE outlet IS NOT NULL")]
 
+    def entity_keys(self, filters: list[str]) -> list[list[str]]:
+        """Per entity filter, the entity keys it names: a key as it is (PER:Sergei Lavrov, Q7747), else every
+        entity whose name is the filter or ends with it as a word ("Lavrov", "Sergei Lavrov", «Лавров»: any
+        case, either language). A name that matches no entity is kept as a key, which matches nothing."""
+        out: list[list[str]] = []
+        for wanted in (f.strip() for f in filters):
+            if not wanted:
+                continue
+            known = self._entity_names()
+            if wanted in known:
+                out.append([wanted])
+                continue
+            forms = {_fold(f) for f in (wanted, *name_variants(wanted))}
+            keys = sorted(
+                key
+                for key, names in known.items()
+                if any(
+                    n == f or n.endswith(" " + f) or _fold(key) in (f, f"per:{f}", f"org:{f}", f"loc:{f}")
+                    for n in names
+                    for f in forms
+                )
+            )
+            out.append(keys or [wanted])
+        return out
 
-def build_match(tree: Any, query: SearchQuery) -> str | None:
-    """The whole FTS5 MATCH string: both language sides OR'ed, then the filters AND'ed."""
+    def _entity_names(self) -> dict[str, set[str]]:
+        names: dict[str, set[str]] = {}
+        for key, name in self.conn.execute("SELECT DISTINCT entity, name FROM search_entities"):
+            names.setdefault(key, set()).add(_fold(name or ""))
+        return names
+
+
+def build_match(tree: Any, query: SearchQuery, entity_keys: list[list[str]] | None = None) -> str | None:
+    """The whole FTS5 MATCH string: both language sides OR'ed, then the filters AND'ed. ``entity_keys``: per
+    entity filter, the keys it stands for (``SearchIndex.entity_keys``), OR'ed; else the filters as keys."""
     parts: list[str] = []
     if tree is not None:
-        ru, en = compile_query(tree, "ru"), compile_query(tree, "en")
-        sides = []
-        if ru:
-            sides.append(f"({{title_ru body_ru}} : {ru})")
-        if en:
-            sides.append(f"({{title_en body_en}} : {en})")
+        positive, negatives = split_negatives(tree)
+        sides = _both_sides(positive)
         if not sides:
             raise QueryError("the query has no words to search for")
-        parts.append("(" + " OR ".join(sides) + ")")
+        # A top-level NOT excludes an article whichever language holds the word: "Путин NOT президент" must
+        # not keep an article for its English side once names are searched in both languages.
+        text = sides
+        for negative in negatives:
+            excluded = _both_sides(negative)
+            if excluded:
+                text = f"({text} NOT {excluded})"
+        parts.append(text)
     facets: list[str] = []
     if query.outlets:
         facets.append("(" + " OR ".join(f'"{facet_token("o", o)}"' for o in query.outlets) + ")")
     if query.rubric:
         facets.append(f'"{facet_token("r", query.rubric)}"')
-    facets.extend(f'"{facet_token("e", e)}"' for e in query.entities)
+    for keys in entity_keys if entity_keys is not None else [[e] for e in query.entities]:
+        facets.append("(" + " OR ".join(f'"{facet_token("e", k)}"' for k in keys) + ")")
     if query.unnamed_sources:
         facets.append(f'"{FLAG_UNNAMED}"')
     if query.qa_flagged:
@@ -647,9 +804,25 @@ def build_match(tree: Any, query: SearchQuery) -> str | None:
     return " AND ".join(parts) if parts else None
 
 
+def split_negatives(tree: Any) -> tuple[Any, list[Any]]:
+    """A query's top level as (what must match, what must not): ``a b NOT c`` -> (a b, [c])."""
+    if isinstance(tree, And) and any(isinstance(i, Not) for i in tree.items):
+        kept = [i for i in tree.items if not isinstance(i, Not)]
+        return (kept[0] if len(kept) == 1 else And(tuple(kept))), [i.item for i in tree.items if isinstance(i, Not)]
+    return tree, []
+
+
+def _both_sides(node: Any) -> str | None:
+    ru, en = compile_query(node, "ru"), compile_query(node, "en")
+    sides = [f"({{title_ru body_ru}} : {ru})" if ru else "", f"({{title_en body_en}} : {en})" if en else ""]
+    sides = [side for side in sides if side]
+    return "(" + " OR ".join(sides) + ")" if sides else None
+
+
 def _rowid_range(query: SearchQuery) -> tuple[int, int]:
-    lo = _seconds(query.since) << ID_BITS if query.since else 0
-    hi = _seconds(query.until) << ID_BITS if query.until else (MAX_SECONDS + 1) << ID_BITS
+    """since/until are wall-clock times in each article's own zone (a day means the day printed on it)."""
+    lo = _wall_seconds(query.since) << ID_BITS if query.since else 0
+    hi = _wall_seconds(query.until) << ID_BITS if query.until else (MAX_SECONDS + 1) << ID_BITS
     return lo, hi
 
 
@@ -684,7 +857,8 @@ def index_rows(stored: StoredArticle) -> dict[str, Any]:
     entities = analysis.entity_index()
     tr = article.translation
     qa_flags = tr.flagged_sentences if tr is not None else 0
-    published = article.published_at.astimezone(UTC).isoformat() if article.published_at else None
+    local = local_published(article)
+    published = local.isoformat() if local is not None else None  # with its offset: the UTC instant is there
     rubric_en = english_rubric(article)
     facets = []
     if article.outlet:

@@ -30,7 +30,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response, StreamingResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
-from pydantic import BaseModel, BeforeValidator
+from pydantic import BaseModel, BeforeValidator, Field
 from starlette.middleware.trustedhost import TrustedHostMiddleware
 
 from dragoman import __version__
@@ -168,11 +168,17 @@ class HitModel(BaseModel):
     title_en: str | None
     outlet: str | None
     rubric: str | None
-    published_at: str | None
+    published_at: str | None = Field(description="publication time in the outlet's zone, with its offset")
+    published_utc: str | None = Field(None, description="the same instant in UTC")
     unnamed_sources: int
     qa_flags: int
     snippets: list[SnippetModel]
     score: float | None
+
+
+class ExpansionModel(BaseModel):
+    term: str
+    forms: list[str]
 
 
 class SearchModel(BaseModel):
@@ -185,6 +191,10 @@ class SearchModel(BaseModel):
     outlet_counts_sampled: bool
     hits: list[HitModel]
     elapsed_ms: float
+    expanded: list[ExpansionModel] = Field(
+        default_factory=list, description="names in the query also searched in the other language"
+    )
+    entity_keys: list[str] = Field(default_factory=list, description="the entity filter's names as entity keys")
 
 
 class StatsModel(BaseModel):
@@ -219,6 +229,19 @@ def safe_url(value: Any) -> str | None:
     except ValueError:
         return None
     return value.strip() if scheme in ("http", "https") else None
+
+
+def local_stamp(value: Any) -> str:
+    """A stored local publication time (ISO with offset) as the reader shows it: "2022-01-26 00:01 UTC+03:00"."""
+    if not isinstance(value, str) or len(value) < 16:
+        return "" if value is None else str(value)
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        return value[:16].replace("T", " ")
+    offset = moment.strftime("%z")
+    zone = "UTC" if offset in ("", "+0000") else f"UTC{offset[:3]}:{offset[3:]}"
+    return f"{moment:%Y-%m-%d %H:%M} {zone}"
 
 
 def clip(value: Any, limit: int = LIST_TITLE_CHARS) -> str:
@@ -259,6 +282,7 @@ def _hit_dict(hit: Any) -> dict[str, Any]:
         "outlet": hit.outlet,
         "rubric": hit.rubric,
         "published_at": hit.published_at,
+        "published_utc": hit.published_utc,
         "unnamed_sources": hit.unnamed_sources,
         "qa_flags": hit.qa_flags,
         "score": hit.score,
@@ -308,7 +332,9 @@ class SearchParams:
         rubric: Annotated[str | None, Query(max_length=200)] = None,
         since: Annotated[date | None, EmptyIsNone, Query(description="published on or after (YYYY-MM-DD)")] = None,
         until: Annotated[date | None, EmptyIsNone, Query(description="published on or before (YYYY-MM-DD)")] = None,
-        entity: Annotated[list[str] | None, Query(description="entity key (repeatable)")] = None,
+        entity: Annotated[
+            list[str] | None, Query(description="entity name or key: Lavrov, Sergei Lavrov, Q7747 (repeatable)")
+        ] = None,
         unnamed: Annotated[bool, Query(description="only articles citing unnamed sources")] = False,
         qa: Annotated[bool, Query(description="only articles with QA-flagged sentences")] = False,
         sort: Annotated[str, Query(pattern="^(newest|relevance)$")] = "newest",
@@ -397,6 +423,7 @@ def create_app(
     templates = Jinja2Templates(directory=str(HERE / "templates"))
     templates.env.filters["safe_url"] = safe_url
     templates.env.filters["clip"] = clip
+    templates.env.filters["local_stamp"] = local_stamp
     templates.env.filters["without_bidi_controls"] = without_bidi_controls
     templates.env.globals["version"] = __version__
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
@@ -637,14 +664,14 @@ def create_app(
         page_no: PageNo = 1,
     ) -> HTMLResponse:
         SearchIndex(st).sync_quietly()
-        rows = AnalysisReadModel(st).quotes(
-            speaker=speaker, outlet=outlet, unnamed=unnamed, limit=50, offset=(page_no - 1) * 50
-        )
+        model = AnalysisReadModel(st)
+        rows = model.quotes(speaker=speaker, outlet=outlet, unnamed=unnamed, limit=50, offset=(page_no - 1) * 50)
         return page(
             request,
             "quotes.html",
             {
                 "quotes": rows,
+                "quote_count": model.quote_count() if not rows else 0,
                 "speaker": speaker or "",
                 "outlet": outlet or "",
                 "unnamed": unnamed,
@@ -731,6 +758,8 @@ def create_app(
             "outlet_counts_sampled": results.outlet_counts_sampled,
             "hits": [_hit_dict(h) for h in results.hits],
             "elapsed_ms": results.elapsed_ms,
+            "expanded": [{"term": e.term, "forms": list(e.forms)} for e in results.expanded],
+            "entity_keys": results.entity_keys,
         }
 
     @app.get(

@@ -423,8 +423,8 @@ def surging(
     until = now or datetime.now(UTC)
     since = until - window
     start = since - timedelta(days=baseline_days)
-    lo, hi = docid_at(int(since.timestamp())), docid_at(int(until.timestamp()))
-    base_lo = docid_at(int(start.timestamp()))
+    lo, hi = docid_at(since), docid_at(until)
+    base_lo = docid_at(start)
     conn = store.connection
     window_total = front.indexed_articles(conn, lo, hi)
     baseline_total = front.indexed_articles(conn, base_lo, lo)
@@ -488,8 +488,8 @@ def attention(
     rows = front.attention_counts(
         store.connection,
         getattr(store, "backend", "sqlite"),
-        lo=docid_at(int(since.timestamp())),
-        hi=docid_at(int(until.timestamp())),
+        lo=docid_at(since),
+        hi=docid_at(until),
         entity=entity,
         outlets=[o for o in outlets or [] if o],
         match=match,
@@ -525,14 +525,15 @@ def _watched_quotes(store: Any, people: list[str], since: datetime, until: datet
     from dragoman.store.analyses import AnalysisReadModel
 
     model = AnalysisReadModel(store)
-    lo, hi = _iso(since), _iso(until)
-    found: list[dict[str, Any]] = []
+    found: list[tuple[datetime, dict[str, Any]]] = []
     for person in people:
         for q in model.quotes(speaker=person, limit=50):
-            if lo <= (q.get("published_at") or "") < hi:
-                found.append({**q, "watched": person})
-    found.sort(key=lambda q: q.get("published_at") or "", reverse=True)
-    return found
+            # the time printed on the article, with its offset: compared as an instant
+            published = _parse(q.get("published_at"))
+            if published is not None and since <= published < until:
+                found.append((published, {**q, "watched": person}))
+    found.sort(key=lambda pair: pair[0], reverse=True)
+    return [quote for _, quote in found]
 
 
 @dataclass(slots=True)

@@ -15,10 +15,18 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import UTC, date, datetime
 from typing import Any
+
+from dragoman.analyze.quotes import english_verb
+from dragoman.names.registry import fold
+from dragoman.names.translit import transliterate
+from dragoman.names.variants import all_variants, is_cyrillic
 
 # docid = (publication second << ID_BITS) | (article id & ID_MASK): the search index's document ids
 # (search/schema.py), newest first in rowid order; the read model gets days from them without the articles.
+# The second is read on the outlet's wall clock (search/sqlite.py make_docid), so a docid's "UTC" day is the
+# day printed on the article, and search_docs.published_at is that local time with its offset.
 ID_BITS = 22
 
 CO_OCCURRENCE_SAMPLE = 2000  # co-occurring entities are counted over the entity's newest articles
@@ -123,8 +131,9 @@ class AnalysisReadModel:
             (key, CO_OCCURRENCE_SAMPLE, key),
         )
         articles = self._rows(
-            "SELECT a.id, a.title, f.title_en, a.outlet, a.published_at, e.mentions FROM search_entities e"
-            " JOIN articles a ON a.id = e.article_id LEFT JOIN search_fts f ON f.rowid = e.docid"
+            "SELECT a.id, a.title, f.title_en, a.outlet, d.published_at, e.mentions FROM search_entities e"
+            " JOIN articles a ON a.id = e.article_id JOIN search_docs d ON d.docid = e.docid"
+            " LEFT JOIN search_fts f ON f.rowid = e.docid"
             f" WHERE e.entity = {p} ORDER BY e.docid DESC LIMIT 20",
             (key,),
         )
@@ -157,8 +166,9 @@ class AnalysisReadModel:
         p = "{p}"
         clauses, params = [], []
         if speaker:
-            clauses.append(f"(q.speaker = {p} OR lower(q.speaker_name) LIKE lower({p}))")
-            params += [speaker, f"%{speaker}%"]
+            clause, speaker_params = self._speaker_clause(speaker)
+            clauses.append(clause)
+            params += speaker_params
         if outlet:
             clauses.append(f"q.outlet = {p}")
             params.append(outlet)
@@ -168,14 +178,43 @@ class AnalysisReadModel:
         where = " WHERE " + " AND ".join(clauses) if clauses else ""
         rows = self._rows(
             "SELECT q.article_id, q.sentence, q.speaker, q.speaker_name, q.unnamed, q.source_type, q.verb,"
-            " q.text_ru, q.text_en, q.outlet, a.url, a.title, f.title_en, a.published_at FROM search_quotes q"
-            " JOIN articles a ON a.id = q.article_id LEFT JOIN search_fts f ON f.rowid = q.docid"
+            " q.text_ru, q.text_en, q.outlet, a.url, a.title, f.title_en, d.published_at FROM search_quotes q"
+            " JOIN articles a ON a.id = q.article_id JOIN search_docs d ON d.docid = q.docid"
+            " LEFT JOIN search_fts f ON f.rowid = q.docid"
             f"{where} ORDER BY q.docid DESC, q.id LIMIT {p} OFFSET {p}",
             (*params, limit, offset),
         )
         for row in rows:
-            row["unnamed"] = bool(row["unnamed"])
+            _quote_view(row)
         return rows
+
+    def quote_count(self) -> int:
+        """How many quotes the corpus holds (to say what a filter that matched nothing searched among)."""
+        return int(self._one("SELECT count(*) FROM search_quotes")[0])
+
+    def _speaker_clause(self, speaker: str) -> tuple[str, list[Any]]:
+        """Quotes by ``speaker``: an entity key exactly, or a name any part of which matches, in either
+        language and any case (Stoltenberg, «Путин», putin). The candidates' names are matched in Python:
+        SQLite's lower() does not fold Cyrillic, and a Russian name must also find its English form."""
+        p = "{p}"
+        wanted = {fold(v) for v in all_variants([speaker])}
+        if is_cyrillic(speaker):
+            wanted.add(fold(transliterate(speaker)))
+        keys: set[str] = {speaker}
+        names: set[str] = set()
+        for key, name in self._execute("SELECT DISTINCT speaker, speaker_name FROM search_quotes".format()).fetchall():
+            haystack = [fold(name or "")] + ([fold(key)] if key else [])
+            if any(w and w in h for w in wanted for h in haystack):
+                if key:
+                    keys.add(key)
+                if name:
+                    names.add(name)
+        clauses = [f"q.speaker IN ({', '.join([p] * len(keys))})"]
+        params: list[Any] = sorted(keys)
+        if names:
+            clauses.append(f"q.speaker_name IN ({', '.join([p] * len(names))})")
+            params += sorted(names)
+        return "(" + " OR ".join(clauses) + ")", params
 
     # -- timeline ------------------------------------------------------------------------------------
 
@@ -237,7 +276,11 @@ class AnalysisReadModel:
         )
         merged: dict[tuple[Any, ...], dict[str, Any]] = {}
         for row in rows:
-            row["date"] = row.pop("event_day")
+            day = row.pop("event_day")
+            row["date_sort"] = day  # the first ISO day: a sortable key
+            row["date"] = date_at_precision(day, row["precision"] if row["date_basis"] == "text" else "day")
+            row["date_label"] = date_label(day, row["precision"] if row["date_basis"] == "text" else "day")
+            row["published_utc"] = utc_instant(row["published_at"])
             actor_id = row["actor_state"] or row["actor"] or row["actor_name"]
             target_id = row["target_state"] or row["target"] or row["target_name"]
             key = (row["type"], row["mode"], actor_id, target_id, row["date"])
@@ -308,16 +351,85 @@ _DATE_BASIS = (
 
 _ENTRY_KEYS = (
     "type", "mode", "actor", "actor_name", "actor_state", "target", "target_name", "target_state", "date",
-    "precision", "date_basis", "status",
+    "date_label", "date_sort", "precision", "date_basis", "status",
 )  # fmt: skip
 _SOURCE_KEYS = (
     "article_id", "sentence", "evidence_ru", "evidence_en", "url", "title", "title_en", "outlet", "published_at",
+    "published_utc",
 )  # fmt: skip
+_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+           "November", "December")  # fmt: skip
+_SEASONS = {12: "winter", 1: "winter", 2: "winter", 3: "spring", 4: "spring", 5: "spring", 6: "summer", 7: "summer",
+            8: "summer", 9: "autumn", 10: "autumn", 11: "autumn"}  # fmt: skip
+
+
+def _iso_day(day: Any) -> date | None:
+    try:
+        return date.fromisoformat(str(day)[:10])
+    except ValueError:
+        return None
+
+
+def date_at_precision(day: str | None, precision: str | None) -> str | None:
+    """An event's date as precise as the text gives it: 2021-10 for "in October 2021", 2021 for a year,
+    2022-W04 for a week; the day itself for a day (or an unknown precision)."""
+    parsed = _iso_day(day) if day else None
+    if parsed is None:
+        return day
+    if precision == "month" or precision == "season":
+        return f"{parsed:%Y-%m}"
+    if precision == "year":
+        return str(parsed.year)
+    if precision == "decade":
+        return f"{parsed.year // 10 * 10}s"
+    if precision == "century":
+        return f"C{(parsed.year - 1) // 100 + 1}"
+    if precision == "week":
+        iso = parsed.isocalendar()
+        return f"{iso.year}-W{iso.week:02d}"
+    return parsed.isoformat()
+
+
+def date_label(day: str | None, precision: str | None) -> str | None:
+    """The same in words for the pages: "October 2021", "autumn 2021", "2021", "week of 2022-01-24"."""
+    parsed = _iso_day(day) if day else None
+    if parsed is None:
+        return day
+    if precision == "month":
+        return f"{_MONTHS[parsed.month - 1]} {parsed.year}"
+    if precision == "season":
+        return f"{_SEASONS[parsed.month]} {parsed.year}"
+    if precision == "week":
+        return f"week of {parsed.isoformat()}"
+    if precision in ("year", "decade", "century"):
+        return date_at_precision(day, precision)
+    return parsed.isoformat()
+
+
+def utc_instant(published_at: Any) -> str | None:
+    """A stored local publication time (ISO with its offset) as the UTC instant."""
+    if not isinstance(published_at, str) or not published_at:
+        return None
+    try:
+        moment = datetime.fromisoformat(published_at)
+    except ValueError:
+        return None
+    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(UTC).isoformat()
+
+
+def _quote_view(row: dict[str, Any]) -> None:
+    """A quote row as every front end shows it: whether the speaker is named, unnamed or not resolved (a
+    pronoun or title the text does not tie to a person), the verb in English, the UTC instant."""
+    row["unnamed"] = bool(row["unnamed"])
+    if row["speaker_name"] == "unknown" and not row["speaker"]:
+        row["speaker_name"] = None  # the analyzer found no words naming the speaker
+    if row["source_type"] in (None, "", "named"):
+        row["source_type"] = "unnamed" if row["unnamed"] else "named" if row["speaker"] else "unresolved"
+    row["verb_en"] = english_verb(row["verb"])
+    row["published_utc"] = utc_instant(row["published_at"])
 
 
 def _day_of_docid(docid: Any) -> str | None:
-    from datetime import UTC, datetime
-
     if docid is None or int(docid) < 1 << ID_BITS:
         return None  # no publication time
     return datetime.fromtimestamp(int(docid) >> ID_BITS, UTC).date().isoformat()

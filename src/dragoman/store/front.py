@@ -13,7 +13,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from dragoman.errors import StoreError
 
@@ -22,9 +24,16 @@ SECONDS_PER_DAY = 86400
 LEAD_CHARS = 600  # of the English body, for a story's lead and a feed entry's summary
 
 
-def docid_at(seconds: int) -> int:
-    """The lowest docid of articles published at ``seconds`` (unix time) or later."""
-    return max(0, int(seconds)) << ID_BITS
+# Docids carry the publication time on the outlet's wall clock (``search.sqlite.make_docid``), so a date filter
+# is the day printed on the article. A window given as an instant is read on Moscow's clock, the zone of the
+# outlets dragoman follows: an outlet in another zone is off by its difference from Moscow at the edges.
+WINDOW_ZONE = ZoneInfo("Europe/Moscow")
+
+
+def docid_at(moment: datetime) -> int:
+    """The lowest docid of articles published at ``moment`` (aware) or later."""
+    wall = moment.astimezone(WINDOW_ZONE).replace(tzinfo=UTC)
+    return max(0, int(wall.timestamp())) << ID_BITS
 
 
 def _marks(values: Sequence[Any]) -> str:
