@@ -31,6 +31,7 @@ SQL_STATEMENT = re.compile(
     re.IGNORECASE | re.DOTALL,
 )
 
+
 def _strings(tree: ast.AST) -> list[tuple[int, str]]:
     """Every string constant with its line; an f-string's literal parts joined (its fields as ``?``)."""
     found: list[tuple[int, str]] = []

@@ -42,12 +42,17 @@ class AppContext:
         self.debug = debug
         self.quiet = quiet
 
-    def open_store(self, *, readonly: bool = False) -> Store:
+    def open_store(self, *, readonly: bool = False, existing: bool = False) -> Store:
+        """The database: created and migrated for commands that write articles; for commands that only read,
+        an existing, migrated one, ``readonly``, or ``existing`` when they bring the derived search index up
+        to date (its only write); a reader never creates or migrates a database."""
         from dragoman.store import open_store
 
         is_file_db = not str(self.settings.db).startswith(("postgres", "sqlite:"))
-        if readonly and is_file_db and not Path(self.settings.db).exists():
+        if (readonly or existing) and is_file_db and not Path(self.settings.db).exists():
             raise ConfigError(f"no database at {self.settings.db}; run `dragoman ingest` first or pass --db")
+        if existing:
+            return open_store(self.settings.db, existing=True)
         return open_store(self.settings.db, readonly=readonly)
 
     def echo(self, message: str = "", *, err: bool = True) -> None:
@@ -576,7 +581,7 @@ def search(app: AppContext, query: str, outlets: tuple[str, ...], rubric: str | 
     request = SearchQuery(text=query, outlets=list(outlets), rubric=rubric, since=since,
                           until=until, entities=list(entities), unnamed_sources=unnamed,
                           qa_flagged=qa, sort=sort, limit=limit)  # fmt: skip
-    with app.open_store() as store:
+    with app.open_store(existing=True) as store:
         index = SearchIndex(store)
         index.sync()  # everything stored so far, not only the web's bounded share per request
         try:
@@ -1283,7 +1288,7 @@ def watchlist_list(app: AppContext) -> None:
     """List the watches."""
     from dragoman.acquire.alerts import list_watches
 
-    with app.open_store() as store:
+    with app.open_store(existing=True) as store:
         for watch_row in list_watches(store):
             click.echo(f"{watch_row.id}\t{watch_row.kind}\t{watch_row.value}\t{watch_row.label or ''}")
 
@@ -1606,7 +1611,7 @@ def _analysis_read_model(app: AppContext) -> Iterator[Any]:
     from dragoman.search.sqlite import SearchIndex
     from dragoman.store.analyses import AnalysisReadModel
 
-    with app.open_store() as store:
+    with app.open_store(existing=True) as store:
         index = SearchIndex(store)
         index.sync()
         print_left_out(app, index.left_out)
@@ -1839,7 +1844,7 @@ def stories(
     from dragoman.serve import morning
 
     span = morning.parse_window(window)
-    with app.open_store() as store:
+    with app.open_store(existing=True) as store:
         SearchIndex(store).sync_quietly()
         found = morning.top_stories(store, window=span, now=_front_moment(at_text), outlets=list(outlets),
                                     rubric=rubric, limit=limit)  # fmt: skip
@@ -1878,7 +1883,7 @@ def brief(
     from dragoman.serve import morning
 
     span = morning.parse_window(window)
-    with app.open_store() as store:
+    with app.open_store(existing=True) as store:
         SearchIndex(store).sync_quietly()
         made = morning.brief(store, window=span, now=_front_moment(at_text), watchlist=watchlist)
     base = base_url.rstrip("/")

@@ -145,10 +145,26 @@ class _sqlite_raw:
         self.sql.close()
 
 
-def test_cli_read_only_commands_neither_create_nor_migrate(tmp_path: Path) -> None:
+READING_COMMANDS = [
+    ["show", "1"],
+    ["search", "NATO"],
+    ["quotes"],
+    ["timeline"],
+    ["entities"],
+    ["stories"],
+    ["brief"],
+    ["watchlist", "list"],
+    ["export", "--format", "jsonl"],
+]
+
+
+@pytest.mark.parametrize("command", READING_COMMANDS, ids=lambda c: " ".join(c))
+def test_cli_read_only_commands_neither_create_nor_migrate(tmp_path: Path, command: list[str]) -> None:
+    """Commands that read never create a database or migrate one (those that read the search index bring it
+    up to date, their only write, on a migrated database only)."""
     runner = CliRunner()
     missing = tmp_path / "missing.db"
-    result = runner.invoke(main, ["--db", str(missing), "show", "1"])
+    result = runner.invoke(main, ["--db", str(missing), *command])
     assert result.exit_code == 2 and "no database at" in result.stderr
     assert not missing.exists()
     old = tmp_path / "old.db"
@@ -157,7 +173,7 @@ def test_cli_read_only_commands_neither_create_nor_migrate(tmp_path: Path) -> No
         with store.transaction() as conn:
             conn.execute("DELETE FROM schema_migrations WHERE version >= 500")
     before = _digest(old)
-    result = runner.invoke(main, ["--db", str(old), "show", "1"])
+    result = runner.invoke(main, ["--db", str(old), *command])
     assert result.exit_code == 1
     assert result.stderr.strip().splitlines() == [
         f"error: database {old} has not been migrated to this version of dragoman"

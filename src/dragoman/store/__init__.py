@@ -16,7 +16,8 @@ __all__ = ["ArticleFilter", "IngestOutcome", "IngestResult", "SQLiteStore", "Sto
 def open_store(url: str | Path, **kwargs: Any) -> Store:
     """Open the store named by ``url``: a file path (SQLite) or a ``postgresql://`` URL. ``readonly=True``
     opens an existing, migrated database for reading only (StoreMissingError otherwise): it is never
-    created, migrated or written."""
+    created, migrated or written; ``existing=True`` opens one for commands that read the corpus and bring the
+    derived search index up to date (their only write): it is never created or migrated either."""
     text = str(url)
     if text.startswith(("postgresql://", "postgres://")):
         try:

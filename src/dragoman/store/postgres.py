@@ -312,7 +312,7 @@ class PostgresStore(SQLStore, Repositories):
     claim_first = True  # concurrent writers: the unique key on key_url decides who creates an article
     write_attempts = 5  # serialization failures and deadlocks are tried again this often
 
-    def __init__(self, url: str, *, readonly: bool = False, migrate: bool = True) -> None:
+    def __init__(self, url: str, *, readonly: bool = False, migrate: bool = True, existing: bool = False) -> None:
         """Connect (migrating the database unless ``migrate`` is false); ``readonly`` opens a migrated database
         in read-only transactions and never migrates or writes it."""
         super().__init__()

@@ -23,13 +23,15 @@ from dragoman.store.repositories import Repositories
 class SQLiteStore(SQLStore, Repositories):
     backend = "sqlite"
 
-    def __init__(self, path: str | Path, *, readonly: bool = False) -> None:
+    def __init__(self, path: str | Path, *, readonly: bool = False, existing: bool = False) -> None:
         """Open (creating and migrating it) the database at ``path``; ``readonly`` opens an existing, migrated
-        database for reading only and never creates, migrates or writes it."""
+        database for reading only and never creates, migrates or writes it; ``existing`` opens an existing,
+        migrated database for reading and writing derived data (the search index), never creating or
+        migrating it."""
         super().__init__()
         self.path = Path(path)
         self.readonly = readonly
-        if readonly and not self.path.is_file():
+        if (readonly or existing) and not self.path.is_file():
             raise StoreMissingError(f"no database at {self.path}; run `dragoman ingest` first or pass --db")
         try:
             if readonly:
@@ -53,7 +55,10 @@ class SQLiteStore(SQLStore, Repositories):
             else:
                 self.sql.execute("PRAGMA journal_mode = WAL")
                 self.sql.execute("PRAGMA synchronous = NORMAL")
-                self.migrate()
+                if existing:
+                    self.check_migrated(f"database {self.path}")
+                else:
+                    self.migrate()
         except StoreError as exc:
             raw.close()
             if exc.__cause__ is None or isinstance(exc, StoreMissingError):  # our own one-line message
