@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
-from serve_corpus import Corpus, xfail_on_postgres
+from serve_corpus import Corpus
 
 from dragoman.serve.app import create_app
 
@@ -27,13 +27,6 @@ def test_api_matches_its_openapi_description(corpus: Corpus, request: pytest.Fix
     schemathesis' pytest plugin does not run under this pytest, so each operation gets its own small
     hypothesis run here; a failure names the operation and the generated request.
     """
-    xfail_on_postgres(
-        request,
-        corpus,
-        "a NUL byte in a generated query parameter reaches PostgreSQL (psycopg DataError, re-raised as"
-        " sqlite3.OperationalError by store/postgres.py) and the API answers 500; fixed when database errors"
-        " are mapped into StoreError at the store boundary (issue 12, store core)",
-    )
     api = schemathesis.openapi.from_asgi("/openapi.json", create_app(corpus.db))
     operations = [result.ok() for result in api.get_all_operations()]
     assert len(operations) >= OPERATIONS_CHECKED

@@ -53,10 +53,14 @@ def _within_years(day: date | None, name: str) -> None:
 
 
 def _now(at: datetime | None) -> datetime:
+    """The moment a page shows: now, or ``at``; a moment before or after any corpus (datetime overflows near
+    years 1 and 9999 once windows and baselines are taken from it) shows the corpus as of 1900 or 2200."""
     if at is None:
         return datetime.now(UTC)
-    _within_years(at.date(), "at")
-    return at if at.tzinfo else at.replace(tzinfo=UTC)
+    moment = at if at.tzinfo else at.replace(tzinfo=UTC)
+    earliest = datetime.combine(EARLIEST_DAY, datetime.min.time(), tzinfo=UTC)
+    latest = datetime.combine(LATEST_DAY, datetime.min.time(), tzinfo=UTC)
+    return min(max(moment, earliest), latest)
 
 
 def _window(text: str) -> timedelta:
