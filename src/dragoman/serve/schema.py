@@ -12,7 +12,7 @@ the article id's low bits, so FTS5's own rowid order is newest-first and a date 
 from __future__ import annotations
 
 from dragoman.store.migrations import Migration
-from dragoman.store.pg_schema import SEARCH_SCHEMA_POSTGRES
+from dragoman.store.pg_schema import SEARCH_LAYOUT_FUNCTION_POSTGRES, SEARCH_SCHEMA_POSTGRES, SEARCH_TSV_POSTGRES
 
 MIGRATIONS = [
     Migration(
@@ -140,5 +140,11 @@ MIGRATIONS = [
         INSERT OR IGNORE INTO search_queue (article_id) SELECT id FROM articles;
         """,
         postgres=SEARCH_SCHEMA_POSTGRES,  # FTS5 and triggers differ there: see dragoman/store/pg_schema.py
+    ),
+    Migration(
+        310,
+        "search: one tsvector of the FTS5 tokens under RUM or GIN (PostgreSQL only)",
+        "SELECT 1;  -- nothing on SQLite: FTS5 keeps positions and tokenizes the columns itself",
+        postgres=SEARCH_LAYOUT_FUNCTION_POSTGRES + SEARCH_TSV_POSTGRES,  # see dragoman/store/pg_schema.py
     ),
 ]
