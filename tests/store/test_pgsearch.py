@@ -177,3 +177,31 @@ def test_the_web_app_searches_a_postgresql_store(both: tuple[Any, Any]) -> None:
         assert found and found == hit_ids(lite, text="путину")[: len(found)]
         page = client.get("/", params={"q": "Путин"})
         assert page.status_code == 200 and "<mark" in page.text
+
+
+def test_without_rum_the_gin_layout_answers_the_same_and_says_what_to_install(
+    both: tuple[Any, Any], caplog: pytest.LogCaptureFixture
+) -> None:
+    """A server without the RUM extension gets the GIN layout (what migration 310 builds there): the same
+    articles, one log line naming the package; `dragoman reindex` switches to RUM once it is installed."""
+    import dragoman.store.pgsearch as pgsearch
+
+    lite, pg = both
+    raw = pg.store.raw
+    assert raw.execute("SELECT search_fts_layout(false)").fetchone()[0] == "gin"
+    try:
+        pgsearch._hinted = False
+        with caplog.at_level("WARNING", logger="dragoman.store.pgsearch"):
+            assert pg.layout() == "gin"
+            for query in QUERIES:
+                assert hit_ids(pg, **query) == hit_ids(lite, **query), query
+        hints = [r.getMessage() for r in caplog.records if "RUM" in r.getMessage()]
+        assert len(hints) == 1 and pgsearch.RUM_PACKAGE in hints[0] and "\n" not in hints[0]
+        relevant = pg.search(SearchQuery(text="Россия", sort="relevance", limit=200)).hits
+        assert sorted(h.article_id for h in relevant) == sorted(hit_ids(lite, text="Россия"))
+    finally:
+        pg.reindex()
+    available = raw.execute("SELECT 1 FROM pg_available_extensions WHERE name = 'rum'").fetchone() is not None
+    assert pg.layout() == ("rum" if available else "gin")
+    for query in QUERIES:
+        assert hit_ids(pg, **query) == hit_ids(lite, **query), query

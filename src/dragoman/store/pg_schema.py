@@ -172,11 +172,12 @@ INSERT INTO search_queue (article_id) SELECT article_id FROM search_docs ON CONF
 """
 
 # (Re)creates the search indexes for the best layout this server allows; returns 'rum' or 'gin'. Called by
-# migration 310 and by ``dragoman reindex`` (after the RUM extension was installed, it switches layouts).
+# migration 310 and by ``dragoman reindex`` (after the RUM extension was installed, it switches layouts);
+# ``search_fts_layout(false)`` builds the GIN layout where RUM exists too (tests, comparisons).
 SEARCH_LAYOUT_FUNCTION_POSTGRES = """
-CREATE OR REPLACE FUNCTION search_fts_layout() RETURNS text LANGUAGE plpgsql AS $$
+CREATE OR REPLACE FUNCTION search_fts_layout(allow_rum boolean DEFAULT true) RETURNS text LANGUAGE plpgsql AS $$
 BEGIN
-    IF NOT EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'rum')
+    IF allow_rum AND NOT EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'rum')
        AND EXISTS (SELECT 1 FROM pg_available_extensions WHERE name = 'rum') THEN
         BEGIN
             CREATE EXTENSION rum;
@@ -184,7 +185,7 @@ BEGIN
             RAISE NOTICE 'rum extension not created: %', SQLERRM;
         END;
     END IF;
-    IF EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'rum') THEN
+    IF allow_rum AND EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'rum') THEN
         DROP INDEX IF EXISTS search_fts_gin;
         -- Positions in the index: phrases without re-reading rows, relevance order (<=>) inside the index.
         CREATE INDEX IF NOT EXISTS search_fts_rum ON search_fts USING rum (tsv rum_tsvector_ops);
@@ -193,6 +194,8 @@ BEGIN
             USING rum (tsv rum_tsvector_addon_ops, rowid) WITH (attach = 'rowid', to = 'tsv');
         RETURN 'rum';
     END IF;
+    DROP INDEX IF EXISTS search_fts_rum;
+    DROP INDEX IF EXISTS search_fts_rum_newest;
     CREATE INDEX IF NOT EXISTS search_fts_gin ON search_fts USING gin (tsv);
     RETURN 'gin';
 END $$;

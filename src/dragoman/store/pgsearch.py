@@ -160,19 +160,18 @@ def _prefix(head: list[str], prefix: str, lang: str) -> str | None:
     truncations as whole tokens (the index holds stems, which may be shorter than what was typed)."""
     tag = EN_TAG if lang == "en" else ""
     stem = _RU.stemWord(prefix) if lang == "ru" else _EN.stemWord(prefix)
-    options: list[str] = []
-    for p in dict.fromkeys((prefix, stem)):
-        tokens = fts5_tokens(" ".join([*head, p])) if p else []
-        if tokens:
-            options.append(_phrase(tokens, tag, prefix=True))
+    prefixes = [t for t in (fts5_tokens(" ".join([*head, p])) for p in dict.fromkeys((prefix, stem)) if p) if t]
     low = max(4, len(prefix) - PREFIX_STEM_SLACK[lang])
-    for k in range(low, len(prefix)):
-        tokens = fts5_tokens(" ".join([*head, prefix[:k]]))
-        if tokens:
-            options.append(_phrase(tokens, tag))
+    exact = [t for t in (fts5_tokens(" ".join([*head, prefix[:k]])) for k in range(low, len(prefix))) if t]
+    # An exact option that a prefix option covers adds nothing, and RUM (1.3) misses matches of a query
+    # holding the same lexeme both as a prefix and as a word ('x':* | 'x' | 'y' finds nothing): leave it out.
+    exact = [e for e in exact if not any(p[:-1] == e[:-1] and e[-1].startswith(p[-1]) for p in prefixes)]
+    options = list(
+        dict.fromkeys([*(_phrase(t, tag, prefix=True) for t in prefixes), *(_phrase(t, tag) for t in exact)])
+    )
     if not options:
         return None
-    return options[0] if len(options) == 1 else "(" + " | ".join(dict.fromkeys(options)) + ")"
+    return options[0] if len(options) == 1 else "(" + " | ".join(options) + ")"
 
 
 def tsquery_text(tree: Any, query: SearchQuery) -> str | None:
