@@ -30,7 +30,7 @@ from dragoman.store import open_store
 from dragoman.store.pgsearch import FTS5_TOKENIZER, PostgresSearchIndex, fts5_tokens
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "serve"))
-from serve_corpus import build_corpus  # noqa: E402  (the serve tests' corpus builder)
+from serve_corpus import build_corpus
 
 pytestmark = pytest.mark.postgres
 WORD = re.compile(r"\w+")
