@@ -59,7 +59,7 @@ from search_speed import (
 
 LAYOUTS = {
     "rum": [
-        "CREATE INDEX search_fts_rum ON search_fts USING rum (tsv rum_tsvector_ops)",
+        "CREATE INDEX search_fts_rum ON search_fts USING rum ((tsv || ''::tsvector) rum_tsvector_ops)",
         "CREATE INDEX search_fts_rum_newest ON search_fts USING rum (tsv rum_tsvector_addon_ops, rowid)"
         " WITH (attach = 'rowid', to = 'tsv')",
     ],
@@ -291,14 +291,16 @@ def main() -> None:
         print(f"{args.articles:,} articles (1+{args.body} sentences) loaded with COPY in {seconds:.0f}s"
               f" ({args.articles / seconds:,.0f}/s, tsvectors computed in Python, no search indexes yet)")  # fmt: skip
     with psycopg.connect(url) as conn:
+        articles = conn.execute("SELECT count(*) FROM search_fts").fetchone()[0]
         settings = conn.execute(
             "SELECT string_agg(name || '=' || setting || coalesce(unit, ''), ', ') FROM pg_settings"
             " WHERE name IN ('shared_buffers', 'work_mem', 'effective_cache_size', 'server_version')"
         ).fetchone()[0]
+    print(f"search_fts: {articles:,} articles")
     print(f"server: {settings}; cpu: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}", flush=True)
     mix = query_mix(pairs, random.Random(11))
     for layout in args.layouts.split(","):
-        time_layout(url, layout, mix, args.articles)
+        time_layout(url, layout, mix, articles)
 
 
 if __name__ == "__main__":

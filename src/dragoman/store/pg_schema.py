@@ -188,7 +188,9 @@ BEGIN
     IF allow_rum AND EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'rum') THEN
         DROP INDEX IF EXISTS search_fts_gin;
         -- Positions in the index: phrases without re-reading rows, relevance order (<=>) inside the index.
-        CREATE INDEX IF NOT EXISTS search_fts_rum ON search_fts USING rum (tsv rum_tsvector_ops);
+        -- On "tsv || ''" (the same value), so that searches pick it by name: on plain tsv the planner also
+        -- counts phrase matches with the index below, which keeps no positions and re-reads every match.
+        CREATE INDEX IF NOT EXISTS search_fts_rum ON search_fts USING rum ((tsv || ''::tsvector) rum_tsvector_ops);
         -- The docid attached to every posting: newest-first (ORDER BY rowid <=| ...) read in index order.
         CREATE INDEX IF NOT EXISTS search_fts_rum_newest ON search_fts
             USING rum (tsv rum_tsvector_addon_ops, rowid) WITH (attach = 'rowid', to = 'tsv');

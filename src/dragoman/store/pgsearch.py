@@ -237,11 +237,18 @@ class PostgresSearchIndex(SearchIndex):
         if query.since or query.until:  # without a window, a rowid range would tempt the planner to the primary key
             conditions.append("f.rowid >= %s AND f.rowid < %s")
             params += [lo, hi]
-        if tsquery is not None:
-            conditions.append("f.tsv @@ %s::tsquery")
-            params.append(tsquery)
-        base = "FROM search_fts f" + (" WHERE " + " AND ".join(conditions) if conditions else "")
         rum = tsquery is not None and self.layout() == "rum"
+        # RUM: the positions index is on "tsv || ''" (see pg_schema.py); "tsv" itself picks the docid-attached one.
+        positions = "(f.tsv || ''::tsvector)" if rum else "f.tsv"
+        text_params = [*params, tsquery] if tsquery is not None else params
+
+        def base_on(column: str) -> str:
+            where = [*conditions, f"{column} @@ %s::tsquery"] if tsquery is not None else conditions
+            return "FROM search_fts f" + (" WHERE " + " AND ".join(where) if where else "")
+
+        base = base_on("f.tsv")  # newest first: RUM's docid-attached index, or GIN
+        by_positions = base_on(positions)  # counts, phrases and relevance: no re-reading of rows
+        params = text_params
         if tsquery is None:
             newest, newest_params = "f.rowid DESC", []  # the primary key
         elif rum:
@@ -260,13 +267,22 @@ class PostgresSearchIndex(SearchIndex):
         score_params = [tsquery] if tsquery is not None else []
         limit = max(1, min(query.limit, 200))
         offset = max(0, query.offset)
+        page_base = base
+        phrase = tsquery is not None and "<->" in tsquery
         if query.sort == "relevance" and tsquery is not None:
-            if rum:  # ranked inside the index: distance (1 / rank) ascending
-                order, order_params = "f.tsv <=> %s::tsquery", [tsquery]
+            if rum and not phrase:  # ranked inside the positions index: distance (1 / rank) ascending
+                order, order_params, page_base = f"{positions} <=> %s::tsquery", [tsquery], by_positions
             else:
-                order, order_params = "score DESC, f.rowid DESC", []
+                # RUM (1.3) orders phrase queries by a distance that ignores the phrase (every match ties, the
+                # best ones not first): the phrase matches come from the positions index and are ranked here.
+                order, order_params, page_base = "score DESC, f.rowid DESC", [], by_positions
         else:
             order, order_params = newest, newest_params
+        # Per-outlet counts over the newest FACET_SAMPLE matches: for a phrase, the positions index finds the
+        # matches and they are sorted (the docid-attached index would re-read each candidate to check it).
+        sample_base, sample_order, sample_params = (
+            (by_positions, "f.rowid + 0 DESC", []) if rum and phrase else (base, newest, newest_params)
+        )
         raw = self.store.raw
         try:
             with raw.transaction():
@@ -274,20 +290,20 @@ class PostgresSearchIndex(SearchIndex):
                 # for frequent words where the text index answers in milliseconds.
                 raw.execute("SET LOCAL enable_seqscan = off")
                 rows = raw.execute(
-                    f"SELECT f.rowid AS docid, {score} AS score {base} ORDER BY {order} LIMIT %s OFFSET %s",
+                    f"SELECT f.rowid AS docid, {score} AS score {page_base} ORDER BY {order} LIMIT %s OFFSET %s",
                     [*score_params, *params, *order_params, limit, offset],
                 ).fetchall()
                 # Counted up to COUNT_CAP in any order (the positions index alone, no recheck for phrases),
                 # per outlet over the newest FACET_SAMPLE matches.
                 total = int(
                     raw.execute(
-                        f"SELECT count(*) FROM (SELECT 1 {base} LIMIT %s) m", [*params, COUNT_CAP + 1]
+                        f"SELECT count(*) FROM (SELECT 1 {by_positions} LIMIT %s) m", [*params, COUNT_CAP + 1]
                     ).fetchone()[0]
                 )
                 counts = raw.execute(
-                    f"SELECT d.outlet, count(*) FROM (SELECT f.rowid {base} ORDER BY {newest} LIMIT %s) m"
+                    f"SELECT d.outlet, count(*) FROM (SELECT f.rowid {sample_base} ORDER BY {sample_order} LIMIT %s) m"
                     " JOIN search_docs d ON d.docid = m.rowid GROUP BY d.outlet",
-                    [*params, *newest_params, FACET_SAMPLE],
+                    [*params, *sample_params, FACET_SAMPLE],
                 ).fetchall()
         except psycopg.Error as exc:
             raise QueryError(f"cannot run this query: {str(exc).strip().splitlines()[0]}") from exc
