@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # What the test suite needs from the system beyond .venv: Debian's Chromium (browser tests, driven by
-# Playwright, whose own browser download cannot work offline), fonts for readable screenshots, and Debian's
-# PostgreSQL server binaries (the store tests start a throwaway server on 127.0.0.1).
+# Playwright, whose own browser download cannot work offline), fonts for readable screenshots, Debian's
+# PostgreSQL server binaries (the store tests start a throwaway server on 127.0.0.1) and its RUM extension
+# (PostgreSQL search's index; without it dragoman falls back to GIN, and the tests check the RUM layout).
 #
 # One script for `make test` and `.ci/run`:
 #   - as root, installs whatever is missing with apt-get;
@@ -10,7 +11,9 @@
 #   - under CI=true a missing piece is an error (CI must run every test).
 set -euo pipefail
 
-APT_PACKAGES=(chromium fonts-liberation postgresql)
+# The RUM package is per server version: the one installed, else Debian 12's (postgresql pulls in 15 there).
+PG_MAJOR=$(ls /usr/lib/postgresql 2>/dev/null | sort -V | tail -1)
+APT_PACKAGES=(chromium fonts-liberation postgresql "postgresql-${PG_MAJOR:-15}-rum")
 
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do

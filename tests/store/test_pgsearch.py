@@ -1,5 +1,5 @@
-"""Search on PostgreSQL (russian/english text search, GIN, websearch_to_tsquery, ts_headline) answers the
-same queries with the same articles as the SQLite FTS5 search, over real WMT news text and its reference."""
+"""Search on PostgreSQL (the FTS5 tokens in a tsvector, under RUM or GIN) answers the same queries with the
+same articles as the SQLite FTS5 search, over real WMT news text and its reference."""
 
 from __future__ import annotations
 
@@ -113,11 +113,14 @@ def test_postgres_answers_like_sqlite(both: tuple[Any, Any]) -> None:
     assert results.total == len(hit_ids(lite, text="Путин")) and sum(results.outlet_counts.values()) == results.total
 
 
-def test_snippets_come_from_ts_headline_and_mark_the_hits(both: tuple[Any, Any]) -> None:
-    _, pg = both
-    for hit in pg.search(SearchQuery(text="Путина")).hits:
+def test_snippets_are_the_serve_stages_and_mark_the_hits(both: tuple[Any, Any]) -> None:
+    lite, pg = both
+    hits = pg.search(SearchQuery(text="Путина")).hits
+    assert hits
+    for hit in hits:
         marked = [f.text for s in hit.snippets if s.lang == "ru" for f in s.fragments if f.hit]
         assert marked and all(m.lower().startswith("путин") for m in marked)
+    assert [h.snippets for h in hits] == [h.snippets for h in lite.search(SearchQuery(text="Путина")).hits]
     english = pg.search(SearchQuery(text="president")).hits
     assert english and all(any(s.lang == "en" for s in h.snippets) for h in english)
 
@@ -131,18 +134,22 @@ def test_relevance_order_ranks_title_hits_first(both: tuple[Any, Any]) -> None:
     assert scores == sorted(scores, reverse=True)
 
 
-def test_tsvector_columns_are_stored_and_gin_indexed(both: tuple[Any, Any], data_dir: Path) -> None:
+def test_the_tsvector_is_rum_indexed_when_the_extension_exists(both: tuple[Any, Any], data_dir: Path) -> None:
     _, pg = both
     conn = pg.store.connection
     indexes = {
         r[0]: r[1] for r in conn.execute("SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'search_fts'")
     }
-    assert "gin (tsv_ru)" in indexes["search_fts_ru"] and "gin (tsv_en)" in indexes["search_fts_en"]
-    generated = conn.execute(
-        "SELECT column_name FROM information_schema.columns WHERE table_name = 'search_fts'"
-        " AND is_generated = 'ALWAYS' ORDER BY column_name"
-    ).fetchall()
-    assert [r[0] for r in generated] == ["facet_tokens", "tsv_en", "tsv_ru"]
+    rum = conn.execute("SELECT 1 FROM pg_available_extensions WHERE name = 'rum'").fetchone() is not None
+    if rum:
+        assert "USING rum (((tsv || ''::tsvector)))" in indexes["search_fts_rum"]  # rum_tsvector_ops: the default
+        assert "rum (tsv rum_tsvector_addon_ops, rowid)" in indexes["search_fts_rum_newest"]
+        assert pg.layout() == "rum" and "search_fts_gin" not in indexes
+    else:
+        assert "gin (tsv)" in indexes["search_fts_gin"] and pg.layout() == "gin"
+    # Titles weighted A, the facets tagged F, English tagged E: one row's tsvector, as PostgreSQL reads it.
+    tsv = conn.execute("SELECT tsv::text FROM search_fts ORDER BY rowid LIMIT 1").fetchone()[0]
+    assert ":2A" in tsv and " 'F" in tsv and " 'E" in tsv  # position 1 is the gap before the title
     # A new revision is re-indexed: the old words are gone, the new ones found.
     store = pg.store
     changed = corpus_articles(data_dir)[0]
@@ -170,3 +177,31 @@ def test_the_web_app_searches_a_postgresql_store(both: tuple[Any, Any]) -> None:
         assert found and found == hit_ids(lite, text="путину")[: len(found)]
         page = client.get("/", params={"q": "Путин"})
         assert page.status_code == 200 and "<mark" in page.text
+
+
+def test_without_rum_the_gin_layout_answers_the_same_and_says_what_to_install(
+    both: tuple[Any, Any], caplog: pytest.LogCaptureFixture
+) -> None:
+    """A server without the RUM extension gets the GIN layout (what migration 310 builds there): the same
+    articles, one log line naming the package; `dragoman reindex` switches to RUM once it is installed."""
+    import dragoman.search.postgres as pgsearch
+
+    lite, pg = both
+    raw = pg.store.raw
+    assert raw.execute("SELECT search_fts_layout(false)").fetchone()[0] == "gin"
+    try:
+        pgsearch._hinted = False
+        with caplog.at_level("WARNING", logger="dragoman.search.postgres"):
+            assert pg.layout() == "gin"
+            for query in QUERIES:
+                assert hit_ids(pg, **query) == hit_ids(lite, **query), query
+        hints = [r.getMessage() for r in caplog.records if "RUM" in r.getMessage()]
+        assert len(hints) == 1 and pgsearch.RUM_PACKAGE in hints[0] and "\n" not in hints[0]
+        relevant = pg.search(SearchQuery(text="Россия", sort="relevance", limit=200)).hits
+        assert sorted(h.article_id for h in relevant) == sorted(hit_ids(lite, text="Россия"))
+    finally:
+        pg.reindex()
+    available = raw.execute("SELECT 1 FROM pg_available_extensions WHERE name = 'rum'").fetchone() is not None
+    assert pg.layout() == ("rum" if available else "gin")
+    for query in QUERIES:
+        assert hit_ids(pg, **query) == hit_ids(lite, **query), query

@@ -1,30 +1,41 @@
-"""Search on PostgreSQL: the serve stage's index and query language, answered by PostgreSQL's own text search.
+"""Search on PostgreSQL: the serve stage's index and query language, answered from the same tokens as SQLite.
 
 The serve stage's tables (``search_docs``, ``search_entities``, ``search_quotes``, ``search_events``,
-``search_queue`` and its triggers) exist on PostgreSQL too (``SEARCH_SCHEMA_POSTGRES`` below, migration 300's
-PostgreSQL form), and its indexing code runs unchanged through the store's compatibility connection. On top,
-``search_text`` keeps the raw Russian and English text of each indexed article with stored generated
-``tsvector`` columns (``russian`` and ``english`` configurations, titles weighted A) under GIN indexes.
+``search_queue`` and its triggers) exist on PostgreSQL too (``SEARCH_SCHEMA_POSTGRES``, migration 300's
+PostgreSQL form), and its indexing code runs unchanged through the store's compatibility connection.
 
-A query is parsed by the serve stage's parser (words, "phrases", AND/OR/NOT, -word, prefix*, parentheses);
-each word or phrase becomes ``websearch_to_tsquery`` (prefixes ``to_tsquery('w:*')``) combined with
-``&&``/``||``/``!!``, once per language; filters and orders are those of the SQLite search; snippets come
-from ``ts_headline``.
+Which words an article holds is decided once, by the SQLite index's rules, so that both backends find the same
+articles: the Russian columns hold Snowball stems (stemmed in Python by the serve stage), and SQLite's FTS5
+tokenizer (``porter unicode61 remove_diacritics 2``) splits, folds and porter-stems every column.
+``fts5_tokens`` does the same in Python, and ``tsvector_text`` writes the result, with positions, as the
+article's ``tsv`` (migration 310): Russian tokens as they are, English ones tagged ``E`` (a query word matches
+each language side on its own, as FTS5's column filters do), facet tokens tagged ``F`` (filters are evaluated
+inside the text index), titles weighted A, bodies B, and a one-position gap between columns so that a
+phrase never spans two of them. Queries are compiled the same way (``tsquery_text``) into a ``tsquery`` literal,
+so PostgreSQL's own dictionaries (whose Russian stop words and Snowball version differ) play no part.
+
+``tsv`` is indexed with RUM where the extension exists (two indexes: positions for phrases and ``<=>``
+relevance order, and the docid attached for newest-first), with GIN otherwise; ``bench/pg_search.py``
+compares both (``bench/RESULTS.md``).
 """
 
 from __future__ import annotations
 
-import re
+import logging
+import sqlite3
+import threading
 import time
 from typing import Any
 
 from dragoman.search.sqlite import (
+    _EN,
+    _RU,
     COUNT_CAP,
     FACET_SAMPLE,
     FLAG_QA,
     FLAG_UNNAMED,
+    PREFIX_STEM_SLACK,
     And,
-    Fragment,
     Not,
     Or,
     Phrase,
@@ -32,8 +43,8 @@ from dragoman.search.sqlite import (
     SearchIndex,
     SearchQuery,
     SearchResults,
-    Snippet,
     Term,
+    _lang_words,
     _rowid_range,
     expand_names,
     facet_token,
@@ -41,91 +52,189 @@ from dragoman.search.sqlite import (
     split_negatives,
 )
 
-CONFIGS = {"ru": "russian", "en": "english"}
-_START, _STOP = "\x02", "\x03"  # ts_headline markers: control characters never survive clean_text
-HEADLINE_OPTIONS = f"StartSel={_START}, StopSel={_STOP}, MaxWords=40, MinWords=15, MaxFragments=1"
-_WORD = re.compile(r"\w+")
+log = logging.getLogger(__name__)
+
+RUM_PACKAGE = "postgresql-15-rum"  # Debian's name; other systems: the "rum" extension for the server's version
+RUM_HINT = (
+    f"PostgreSQL search runs on GIN without the RUM extension (phrases and relevance order re-read every match):"
+    f" install {RUM_PACKAGE} on the database server, then run `dragoman reindex`"
+)
+EN_TAG, FACET_TAG = "E", "F"  # never the first letter of a folded token, so no tagged lexeme meets a plain one
+MAX_POSITION = 16383  # tsvector positions stop here (PostgreSQL clamps larger ones to it)
+MAX_LEXEME_BYTES = 2046  # tsvector's limit on one lexeme; longer "words" are not searchable anyway
+FTS5_TOKENIZER = "porter unicode61 remove_diacritics 2"  # as search/schema.py's search_fts
 
 
-def tsquery_sql(node: Any, lang: str) -> tuple[str, list[Any]] | None:
-    """A SQL expression building the tsquery of one language side from the parsed query tree."""
-    config = CONFIGS[lang]
+_tokenizer_lock = threading.Lock()
+_tokenizer: sqlite3.Connection | None = None
+
+
+def fts5_tokens(text: str) -> list[str]:
+    """The tokens SQLite's FTS5 index makes of ``text`` (``porter unicode61 remove_diacritics 2``: letters and
+    digits, case and Latin diacritics folded, ASCII words porter-stemmed), in order. Asked of SQLite itself,
+    through an in-memory FTS5 table, because its porter differs from Snowball's (assembly -> assembl)."""
+    return fts5_columns([text])[0] if text else []
+
+
+def fts5_columns(texts: list[str]) -> list[list[str]]:
+    """fts5_tokens of up to four texts at once (one FTS5 insert: an article's columns)."""
+    global _tokenizer
+    with _tokenizer_lock:
+        if _tokenizer is None:
+            _tokenizer = sqlite3.connect(":memory:", check_same_thread=False)
+            _tokenizer.execute(f"CREATE VIRTUAL TABLE t USING fts5(c0, c1, c2, c3, tokenize = '{FTS5_TOKENIZER}')")
+            _tokenizer.execute("CREATE VIRTUAL TABLE v USING fts5vocab(t, 'instance')")
+        values = [*texts, "", "", "", ""][:4]
+        _tokenizer.execute("INSERT INTO t (rowid, c0, c1, c2, c3) VALUES (1, ?, ?, ?, ?)", values)
+        columns: list[list[str]] = [[] for _ in texts]
+        for column, term in _tokenizer.execute("SELECT col, term FROM v ORDER BY col, offset"):
+            columns[int(column[1])].append(term)
+        _tokenizer.execute("DELETE FROM t")
+    return columns
+
+
+def _quote(lexeme: str) -> str:
+    return "'" + lexeme.replace("\\", "\\\\").replace("'", "''") + "'"
+
+
+def tsvector_text(title_ru: str | None, body_ru: str | None, title_en: str | None, body_en: str | None,
+                  facets: str | None) -> str:  # fmt: skip
+    """The ``tsv`` of one search_fts row (the columns the serve stage writes into FTS5), as tsvector input."""
+    columns = fts5_columns([text or "" for text in (title_ru, body_ru, title_en, body_en)])
+    return tsvector_from_tokens(columns, (facets or "").split())
+
+
+def tsvector_from_tokens(columns: list[list[str]], facets: list[str]) -> str:
+    """tsvector input from the FTS5 tokens of (title_ru, body_ru, title_en, body_en) and the facet tokens."""
+    positions: dict[str, list[str]] = {}
+    position = 0
+    for tokens, tag, weight in zip(columns, ("", "", EN_TAG, EN_TAG), "ABAB", strict=True):
+        position += 1  # a gap: FTS5 phrases never span two columns
+        for token in tokens:
+            position = min(position + 1, MAX_POSITION)
+            lexeme = tag + token
+            if len(lexeme.encode()) <= MAX_LEXEME_BYTES:
+                positions.setdefault(lexeme, []).append(f"{position}{weight}")
+    for token in facets:
+        positions.setdefault(FACET_TAG + token, [])
+    return " ".join(_quote(k) + (":" + ",".join(v[:256]) if v else "") for k, v in positions.items())
+
+
+def _phrase(tokens: list[str], tag: str, prefix: bool = False) -> str:
+    parts = [_quote(tag + t) for t in tokens]
+    if prefix:
+        parts[-1] += ":*"
+    return parts[0] if len(parts) == 1 else "(" + " <-> ".join(parts) + ")"
+
+
+def _side(node: Any, lang: str) -> str | None:
+    """The tsquery of one language side, mirroring search.sqlite.compile_query (FTS5) node by node."""
+    tag = EN_TAG if lang == "en" else ""
     if node is None:
         return None
     if isinstance(node, Term):
-        words = _WORD.findall(node.text)
+        words = _lang_words(node.text, lang)
         if not words:
             return None
         if node.prefix:
-            return _prefix_sql(" ".join(words[:-1]), words[-1], lang)
-        return f"websearch_to_tsquery('{config}', %s)", [" ".join(words)]
+            return _prefix(words[:-1], words[-1], lang)
+        tokens = fts5_tokens(" ".join(words))
+        return _phrase(tokens, tag) if tokens else None
     if isinstance(node, Phrase):
-        words = _WORD.findall(node.text)
-        return (f"websearch_to_tsquery('{config}', %s)", ['"' + " ".join(words) + '"']) if words else None
+        tokens = fts5_tokens(" ".join(_lang_words(node.text, lang)))
+        return _phrase(tokens, tag) if tokens else None
     if isinstance(node, Or):
-        parts = [p for p in (tsquery_sql(i, lang) for i in node.items) if p]
-        if not parts:
-            return None
-        return "(" + " || ".join(p[0] for p in parts) + ")", [x for p in parts for x in p[1]]
+        parts = [p for p in (_side(i, lang) for i in node.items) if p]
+        return "(" + " | ".join(parts) + ")" if parts else None
     if isinstance(node, And):
-        positive = [p for p in (tsquery_sql(i, lang) for i in node.items if not isinstance(i, Not)) if p]
-        negative = [p for p in (tsquery_sql(i.item, lang) for i in node.items if isinstance(i, Not)) if p]
+        positive = [p for p in (_side(i, lang) for i in node.items if not isinstance(i, Not)) if p]
+        negative = [p for p in (_side(i.item, lang) for i in node.items if isinstance(i, Not)) if p]
         if not positive:
             return None
-        sql = " && ".join(p[0] for p in positive)
-        sql += "".join(f" && !!{n[0]}" for n in negative)
-        return f"({sql})", [x for p in [*positive, *negative] for x in p[1]]
+        return "(" + " & ".join([*positive, *(f"!{n}" for n in negative)]) + ")"
     if isinstance(node, Not):
         return None
     raise TypeError(f"unknown query node {node!r}")
 
 
-# As in the SQLite search (search/sqlite.py): how far a word's stem may fall short of a typed prefix.
-PREFIX_STEM_SLACK = {"ru": 1, "en": 3}
-_STEMMERS: dict[str, Any] = {}
+def _prefix(head: list[str], prefix: str, lang: str) -> str | None:
+    """search.sqlite._prefix_expr's options: the typed prefix and its stem as prefixes, and the slightly shorter
+    truncations as whole tokens (the index holds stems, which may be shorter than what was typed)."""
+    tag = EN_TAG if lang == "en" else ""
+    stem = _RU.stemWord(prefix) if lang == "ru" else _EN.stemWord(prefix)
+    prefixes = [t for t in (fts5_tokens(" ".join([*head, p])) for p in dict.fromkeys((prefix, stem)) if p) if t]
+    low = max(4, len(prefix) - PREFIX_STEM_SLACK[lang])
+    exact = [t for t in (fts5_tokens(" ".join([*head, prefix[:k]])) for k in range(low, len(prefix))) if t]
+    # An exact option that a prefix option covers adds nothing, and RUM (1.3) misses matches of a query
+    # holding the same lexeme both as a prefix and as a word ('x':* | 'x' | 'y' finds nothing): leave it out.
+    exact = [e for e in exact if not any(p[:-1] == e[:-1] and e[-1].startswith(p[-1]) for p in prefixes)]
+    options = list(
+        dict.fromkeys([*(_phrase(t, tag, prefix=True) for t in prefixes), *(_phrase(t, tag) for t in exact)])
+    )
+    if not options:
+        return None
+    return options[0] if len(options) == 1 else "(" + " | ".join(options) + ")"
 
 
-def _stem(word: str, lang: str) -> str:
-    import Stemmer
+def tsquery_text(tree: Any, query: SearchQuery, entity_keys: list[list[str]] | None = None) -> str | None:
+    """The whole query as a tsquery literal: both language sides OR'ed, then the filters AND'ed (as
+    search.sqlite.build_match does for FTS5). ``entity_keys``: per entity filter, the keys it stands for
+    (``SearchIndex.entity_keys``), OR'ed; else the filters as keys."""
+    parts: list[str] = []
+    if tree is not None:
+        positive, negatives = split_negatives(tree)
+        text = _both_sides(positive)
+        if text is None:
+            raise QueryError("the query has no words to search for")
+        # A top-level NOT excludes an article whichever language holds the word (as the SQLite search).
+        excluded = [e for e in (_both_sides(n) for n in negatives) if e]
+        parts.append(f"({text}{''.join(f' & !{e}' for e in excluded)})" if excluded else text)
+    if query.outlets:
+        parts.append("(" + " | ".join(_quote(FACET_TAG + facet_token("o", o)) for o in query.outlets) + ")")
+    required = [facet_token("r", query.rubric)] if query.rubric else []
+    for keys in entity_keys if entity_keys is not None else [[e] for e in query.entities]:
+        parts.append("(" + " | ".join(_quote(FACET_TAG + facet_token("e", k)) for k in keys) + ")")
+    required += [FLAG_UNNAMED] if query.unnamed_sources else []
+    required += [FLAG_QA] if query.qa_flagged else []
+    parts.extend(_quote(FACET_TAG + token) for token in required)
+    return " & ".join(parts) if parts else None
 
-    if lang not in _STEMMERS:
-        _STEMMERS[lang] = Stemmer.Stemmer("russian" if lang == "ru" else "english")  # PostgreSQL's snowball ones
-    return str(_STEMMERS[lang].stemWord(word))
+
+def _both_sides(node: Any) -> str | None:
+    sides = [s for s in (_side(node, "ru"), _side(node, "en")) if s]
+    return "(" + " | ".join(sides) + ")" if sides else None
 
 
-def _prefix_sql(head: str, typed: str, lang: str) -> tuple[str, list[Any]]:
-    """A prefix against stemmed lexemes, expanded like the SQLite search does: lexemes starting with the typed
-    prefix or its stem, or equal to a slightly shorter truncation (presiden* finds president -> presid)."""
-    word = typed.lower().replace("ё", "е")
-    if lang == "ru":
-        word = _stem(word, lang)  # the SQLite search stems Russian words before it builds the prefix
-    options: list[tuple[str, list[Any]]] = [
-        ("to_tsquery('simple', quote_literal(%s) || ':*')", [p]) for p in dict.fromkeys((word, _stem(word, lang))) if p
-    ]
-    low = max(4, len(word) - PREFIX_STEM_SLACK[lang])
-    options += [("to_tsquery('simple', quote_literal(%s))", [word[:k]]) for k in range(low, len(word))]
-    if head:
-        config = CONFIGS[lang]
-        options = [(f"(websearch_to_tsquery('{config}', %s) <-> {sql})", [head, *ps]) for sql, ps in options]
-    return "(" + " || ".join(sql for sql, _ in options) + ")", [x for _, ps in options for x in ps]
-
-
-def parse_headline(text: str) -> list[Fragment]:
-    """ts_headline output (hits between the control-character markers) as the serve stage's fragments."""
-    fragments: list[Fragment] = []
-    for part in re.split(f"({_START}[^{_STOP}]*{_STOP})", text):
-        if not part:
-            continue
-        if part.startswith(_START):
-            fragments.append(Fragment(part[1:-1], True))
-        else:
-            fragments.append(Fragment(part, False))
-    return fragments
+_hinted = False
 
 
 class PostgresSearchIndex(SearchIndex):
-    """The serve stage's search index on a PostgreSQL store: its indexing code unchanged, searching with
-    PostgreSQL's text search (the tsvector columns of ``search_fts``, see dragoman/store/pg_schema.py)."""
+    """The serve stage's search index on a PostgreSQL store: its indexing code unchanged (plus the ``tsv``
+    column), searching the ``tsv`` column through RUM or GIN (see dragoman/store/schema/search_postgres.py)."""
+
+    def _insert_fts(self, conn: Any, fts_rows: list[tuple[Any, ...]]) -> None:
+        conn.executemany(
+            "INSERT INTO search_fts (rowid, title_ru, body_ru, title_en, body_en, facets, tsv)"
+            " VALUES (?,?,?,?,?,?,CAST(? AS tsvector))",
+            [(*row, tsvector_text(*row[1:6])) for row in fts_rows],
+        )
+
+    def reindex(self, on_batch: Any = None) -> int:
+        count = super().reindex(on_batch)
+        # Rebuilt from the stored records; now is when a server that gained the RUM extension switches to it.
+        self.store.raw.execute("SELECT search_fts_layout()")
+        return count
+
+    def layout(self) -> str:
+        """'rum' when the RUM indexes exist, else 'gin' (said once per process, with what to install)."""
+        global _hinted
+        found = self.store.raw.execute(
+            "SELECT 1 FROM pg_indexes WHERE tablename = 'search_fts' AND indexname = 'search_fts_rum_newest'"
+        ).fetchone()
+        if found is None and not _hinted:
+            _hinted = True
+            log.warning(RUM_HINT)
+        return "gin" if found is None else "rum"
 
     def search(self, query: SearchQuery) -> SearchResults:
         import psycopg
@@ -134,123 +243,94 @@ class PostgresSearchIndex(SearchIndex):
         self.sync_quietly()
         tree, expanded = expand_names(parse_query(query.text))
         entity_keys = self.entity_keys(query.entities)
-        ru = tsquery_sql(tree, "ru")
-        en = tsquery_sql(tree, "en")
-        if tree is not None and ru is None and en is None:
-            raise QueryError("the query has no words to search for")
+        tsquery = tsquery_text(tree, query, entity_keys)
         lo, hi = _rowid_range(query)
-        where = ["f.rowid >= %s", "f.rowid < %s"]
-        params: list[Any] = [lo, hi]
-        # The same facet tokens as the SQLite search's FTS5 facets column: outlets OR'ed, the rest AND'ed.
-        if query.outlets:
-            where.append("f.facet_tokens && %s")
-            params.append([facet_token("o", o) for o in query.outlets])
-        required = [facet_token("r", query.rubric)] if query.rubric else []
-        for keys in entity_keys:  # one entity filter: any of the keys its name stands for
-            where.append("f.facet_tokens && %s")
-            params.append([facet_token("e", k) for k in keys])
-        required += [FLAG_UNNAMED] if query.unnamed_sources else []
-        required += [FLAG_QA] if query.qa_flagged else []
-        if required:
-            where.append("f.facet_tokens @> %s")
-            params.append(required)
-        # The tsquery expressions are written inline (not joined from a subquery) so that the planner can use
-        # them as GIN index conditions; ranks and ts_headline run only on the page of results.
-        ru_sql, ru_params = ru or ("''::tsquery", [])
-        en_sql, en_params = en or ("''::tsquery", [])
-        text_params: list[Any] = []
-        if tree is not None:
-            where.append(f"(f.tsv_ru @@ {ru_sql} OR f.tsv_en @@ {en_sql})")
-            text_params = [*ru_params, *en_params]
-            # A top-level NOT excludes an article whichever language holds the word (as the SQLite search).
-            for negative in split_negatives(tree)[1]:
-                neg_ru, neg_en = tsquery_sql(negative, "ru"), tsquery_sql(negative, "en")
-                if neg_ru and neg_en:
-                    where.append(f"NOT (f.tsv_ru @@ {neg_ru[0]} OR f.tsv_en @@ {neg_en[0]})")
-                    text_params += [*neg_ru[1], *neg_en[1]]
-        base = "FROM search_fts f WHERE " + " AND ".join(where)
-        base_params = [*params, *text_params]
+        conditions: list[str] = []
+        params: list[Any] = []
+        if query.since or query.until:  # without a window, a rowid range would tempt the planner to the primary key
+            conditions.append("f.rowid >= %s AND f.rowid < %s")
+            params += [lo, hi]
+        rum = tsquery is not None and self.layout() == "rum"
+        # RUM: the positions index is on "tsv || ''" (store/schema/search_postgres.py); "tsv" itself picks the
+        # docid-attached one.
+        positions = "(f.tsv || ''::tsvector)" if rum else "f.tsv"
+        text_params = [*params, tsquery] if tsquery is not None else params
 
-        def rank(alias: str) -> tuple[str, list[Any]]:
-            if tree is None:
-                return "0", []
-            sql = f"greatest(ts_rank_cd({alias}.tsv_ru, {ru_sql}), ts_rank_cd({alias}.tsv_en, {en_sql}))"
-            return sql, [*ru_params, *en_params]
+        def base_on(column: str) -> str:
+            where = [*conditions, f"{column} @@ %s::tsquery"] if tsquery is not None else conditions
+            return "FROM search_fts f" + (" WHERE " + " AND ".join(where) if where else "")
 
+        base = base_on("f.tsv")  # newest first: RUM's docid-attached index, or GIN
+        by_positions = base_on(positions)  # counts, phrases and relevance: no re-reading of rows
+        params = text_params
+        if tsquery is None:
+            newest, newest_params = "f.rowid DESC", []  # the primary key
+        elif rum:
+            # RUM returns the matches in the order of the docid attached to each posting, from hi down.
+            newest, newest_params = "f.rowid <=| %s::bigint", [hi]
+        else:
+            # GIN: "ORDER BY rowid" would walk the primary key testing every row's tsvector; "rowid + 0"
+            # makes PostgreSQL collect the matches from the index and sort only those.
+            newest, newest_params = "f.rowid + 0 DESC", []
+        if tsquery is None:
+            score = "NULL::real"
+        elif rum:
+            score = "1 / (f.tsv <=> %s::tsquery)"
+        else:
+            score = "ts_rank(f.tsv, %s::tsquery)"
+        score_params = [tsquery] if tsquery is not None else []
         limit = max(1, min(query.limit, 200))
         offset = max(0, query.offset)
-        # With a text condition, "ORDER BY rowid" would tempt the planner to walk the primary key backwards and
-        # test every row's (TOASTed) tsvectors until it has a page: seconds for a rare word. "rowid + 0" is not
-        # the index's order, so PostgreSQL collects the matches from the GIN indexes and sorts only those.
-        newest_key = "f.rowid + 0" if tree is not None else "f.rowid"
-        if query.sort == "relevance" and tree is not None:
-            order_sql, order_params = rank("f")
-            page = f"SELECT f.rowid, {order_sql} AS score {base} ORDER BY score DESC, f.rowid DESC LIMIT %s OFFSET %s"
-            page_params = [*order_params, *base_params, limit, offset]
-            outer_order = "m.score DESC, m.rowid DESC"
+        page_base = base
+        phrase = tsquery is not None and "<->" in tsquery
+        if query.sort == "relevance" and tsquery is not None:
+            if rum and not phrase:  # ranked inside the positions index: distance (1 / rank) ascending
+                order, order_params, page_base = f"{positions} <=> %s::tsquery", [tsquery], by_positions
+            else:
+                # RUM (1.3) orders phrase queries by a distance that ignores the phrase (every match ties, the
+                # best ones not first): the phrase matches come from the positions index and are ranked here.
+                order, order_params, page_base = "score DESC, f.rowid DESC", [], by_positions
         else:
-            page = f"SELECT f.rowid, 0 AS score {base} ORDER BY {newest_key} DESC LIMIT %s OFFSET %s"
-            page_params = [*base_params, limit, offset]
-            outer_order = "m.rowid DESC"
-        score_sql, score_params = rank("g")
+            order, order_params = newest, newest_params
+        # Per-outlet counts over the newest FACET_SAMPLE matches: for a phrase, the positions index finds the
+        # matches and they are sorted (the docid-attached index would re-read each candidate to check it).
+        sample_base, sample_order, sample_params = (
+            (by_positions, "f.rowid + 0 DESC", []) if rum and phrase else (base, newest, newest_params)
+        )
         raw = self.store.raw
         try:
             with raw.transaction():
                 # The planner does not see what reading TOASTed tsvectors costs and would scan the table
-                # for frequent words (0.6 s at 50,000 articles) where the GIN indexes answer in 50 ms.
+                # for frequent words where the text index answers in milliseconds.
                 raw.execute("SET LOCAL enable_seqscan = off")
                 rows = raw.execute(
-                    f"SELECT m.rowid AS docid, {score_sql} AS score, d.article_id,"
-                    f" CASE WHEN g.tsv_ru @@ {ru_sql} THEN ts_headline('russian',"
-                    f" g.text_title_ru || E'\\n' || g.text_body_ru, {ru_sql}, %s) END AS ru_snippet,"
-                    f" CASE WHEN g.tsv_en @@ {en_sql} THEN ts_headline('english',"
-                    f" coalesce(g.title_en, '') || E'\\n' || coalesce(g.body_en, ''), {en_sql}, %s) END AS en_snippet"
-                    f" FROM ({page}) m JOIN search_fts g ON g.rowid = m.rowid"
-                    " LEFT JOIN search_docs d ON d.docid = m.rowid"
-                    f" ORDER BY {outer_order}",
-                    [
-                        *score_params,
-                        *ru_params,
-                        *ru_params,
-                        HEADLINE_OPTIONS,
-                        *en_params,
-                        *en_params,
-                        HEADLINE_OPTIONS,
-                        *page_params,
-                    ],
+                    f"SELECT f.rowid AS docid, {score} AS score {page_base} ORDER BY {order} LIMIT %s OFFSET %s",
+                    [*score_params, *params, *order_params, limit, offset],
                 ).fetchall()
-                newest = f"SELECT f.rowid {base} ORDER BY {newest_key} DESC LIMIT %s"
+                # Counted up to COUNT_CAP in any order (the positions index alone, no recheck for phrases),
+                # per outlet over the newest FACET_SAMPLE matches.
                 total = int(
-                    raw.execute(f"SELECT count(*) FROM ({newest}) m", [*base_params, COUNT_CAP + 1]).fetchone()[0]
+                    raw.execute(
+                        f"SELECT count(*) FROM (SELECT 1 {by_positions} LIMIT %s) m", [*params, COUNT_CAP + 1]
+                    ).fetchone()[0]
                 )
                 counts = raw.execute(
-                    f"SELECT d.outlet, count(*) FROM ({newest}) m JOIN search_docs d ON d.docid = m.rowid"
-                    " GROUP BY d.outlet",
-                    [*base_params, FACET_SAMPLE],
+                    f"SELECT d.outlet, count(*) FROM (SELECT f.rowid {sample_base} ORDER BY {sample_order} LIMIT %s) m"
+                    " JOIN search_docs d ON d.docid = m.rowid GROUP BY d.outlet",
+                    [*params, *sample_params, FACET_SAMPLE],
                 ).fetchall()
         except psycopg.Error as exc:
             raise QueryError(f"cannot run this query: {str(exc).strip().splitlines()[0]}") from exc
-        # The serve stage builds the hits (titles, metadata, its own snippets); ts_headline's snippets replace
-        # its snippets where PostgreSQL found the words. Its score is negated (bm25): hand it -rank.
-        scored = [(int(r["docid"]), -float(r["score"]) if tree is not None else None) for r in rows]
-        hits = self._hits(scored, tree)
-        headlines = {int(r["article_id"]): r for r in rows}
-        for hit in hits:
-            row = headlines.get(hit.article_id)
-            snippets = [
-                Snippet(lang, parse_headline(row[column]))
-                for lang, column in (("en", "en_snippet"), ("ru", "ru_snippet"))
-                if row is not None and row[column]
-            ]
-            if snippets:
-                hit.snippets = snippets
+        # The serve stage builds the hits (titles, metadata, snippets) as on SQLite; its score is bm25's
+        # (negated, lower is better): hand it -rank.
+        scored = [(int(r["docid"]), -float(r["score"] or 0.0) if tsquery is not None else None) for r in rows]
         return SearchResults(
             total=min(total, COUNT_CAP),
             total_is_capped=total > COUNT_CAP,
-            hits=hits,
+            hits=self._hits(scored, tree),
             outlet_counts={(o or ""): int(n) for o, n in sorted(counts, key=lambda c: -int(c[1]))},
             outlet_counts_sampled=total > FACET_SAMPLE,
-            fts_query=query.text or None,
+            fts_query=tsquery,
             elapsed_ms=(time.perf_counter() - started) * 1000,
             expanded=expanded,
             entity_keys=[k for keys in entity_keys for k in keys],

@@ -584,6 +584,10 @@ class SearchIndex:
                 self.left_out.append(LeftOut(article_id, "index_crash", f"{type(exc).__name__}: {exc}"))
             conn.execute("RELEASE index_article")
         fts_rows.sort()
+        self._insert_fts(conn, fts_rows)
+
+    def _insert_fts(self, conn: sqlite3.Connection, fts_rows: list[tuple[Any, ...]]) -> None:
+        """Insert (docid, title_ru, body_ru, title_en, body_en, facets) rows; PostgreSQL adds its tsvector."""
         conn.executemany(
             "INSERT INTO search_fts (rowid, title_ru, body_ru, title_en, body_en, facets) VALUES (?,?,?,?,?,?)",
             fts_rows,

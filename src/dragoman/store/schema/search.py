@@ -12,7 +12,11 @@ the article id's low bits, so FTS5's own rowid order is newest-first and a date 
 from __future__ import annotations
 
 from dragoman.store.schema import Migration, portable
-from dragoman.store.schema.search_postgres import SEARCH_SCHEMA_POSTGRES
+from dragoman.store.schema.search_postgres import (
+    SEARCH_LAYOUT_FUNCTION_POSTGRES,
+    SEARCH_SCHEMA_POSTGRES,
+    SEARCH_TSV_POSTGRES,
+)
 
 MIGRATIONS = [
     Migration(
@@ -158,5 +162,11 @@ MIGRATIONS = [
         # queueing every article rebuilds them on the next sync (or `dragoman reindex`).
         "INSERT INTO search_queue (article_id) SELECT id FROM articles WHERE true ON CONFLICT DO NOTHING;",
         postgres="INSERT INTO search_queue (article_id) SELECT id FROM articles WHERE true ON CONFLICT DO NOTHING;",
+    ),
+    Migration(
+        310,
+        "search: one tsvector of the FTS5 tokens under RUM or GIN (PostgreSQL only)",
+        "SELECT 1;  -- nothing on SQLite: FTS5 keeps positions and tokenizes the columns itself",
+        postgres=SEARCH_LAYOUT_FUNCTION_POSTGRES + SEARCH_TSV_POSTGRES,  # see store/schema/search_postgres.py
     ),
 ]

@@ -153,3 +153,52 @@ CREATE TRIGGER search_forget_article BEFORE DELETE ON articles
 
 INSERT INTO search_queue (article_id) SELECT id FROM articles ON CONFLICT DO NOTHING;
 """
+
+# Migration 310 (serve, PostgreSQL only): one ``tsv`` column per article that dragoman writes itself
+# (dragoman.search.postgres.tsvector_text): the very tokens the SQLite FTS5 index holds (Snowball Russian stems,
+# porter English stems tagged ``E``, facet tokens tagged ``F``) with their positions, so both backends find the
+# same articles. Indexed with RUM when the extension can be created (positions in the index for phrases and
+# ranking, and a second RUM index with the docid attached for newest-first), with GIN otherwise. The columns
+# PostgreSQL's own russian/english configurations needed (raw Russian text, its trigger) go. Indexed articles
+# are queued again: their ``tsv`` is computed in Python by the next sync or ``dragoman reindex``.
+SEARCH_TSV_POSTGRES = """
+DROP TRIGGER IF EXISTS search_fts_russian_text ON search_fts;
+DROP FUNCTION IF EXISTS search_fts_russian_text();
+ALTER TABLE search_fts DROP COLUMN IF EXISTS tsv_ru, DROP COLUMN IF EXISTS tsv_en,
+    DROP COLUMN IF EXISTS facet_tokens, DROP COLUMN IF EXISTS text_title_ru, DROP COLUMN IF EXISTS text_body_ru,
+    ADD COLUMN tsv tsvector NOT NULL DEFAULT ''::tsvector;
+SELECT search_fts_layout();
+INSERT INTO search_queue (article_id) SELECT article_id FROM search_docs ON CONFLICT DO NOTHING;
+"""
+
+# (Re)creates the search indexes for the best layout this server allows; returns 'rum' or 'gin'. Called by
+# migration 310 and by ``dragoman reindex`` (after the RUM extension was installed, it switches layouts);
+# ``search_fts_layout(false)`` builds the GIN layout where RUM exists too (tests, comparisons).
+SEARCH_LAYOUT_FUNCTION_POSTGRES = """
+CREATE OR REPLACE FUNCTION search_fts_layout(allow_rum boolean DEFAULT true) RETURNS text LANGUAGE plpgsql AS $$
+BEGIN
+    IF allow_rum AND NOT EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'rum')
+       AND EXISTS (SELECT 1 FROM pg_available_extensions WHERE name = 'rum') THEN
+        BEGIN
+            CREATE EXTENSION rum;
+        EXCEPTION WHEN OTHERS THEN
+            RAISE NOTICE 'rum extension not created: %', SQLERRM;
+        END;
+    END IF;
+    IF allow_rum AND EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'rum') THEN
+        DROP INDEX IF EXISTS search_fts_gin;
+        -- Positions in the index: phrases without re-reading rows, relevance order (<=>) inside the index.
+        -- On "tsv || ''" (the same value), so that searches pick it by name: on plain tsv the planner also
+        -- counts phrase matches with the index below, which keeps no positions and re-reads every match.
+        CREATE INDEX IF NOT EXISTS search_fts_rum ON search_fts USING rum ((tsv || ''::tsvector) rum_tsvector_ops);
+        -- The docid attached to every posting: newest-first (ORDER BY rowid <=| ...) read in index order.
+        CREATE INDEX IF NOT EXISTS search_fts_rum_newest ON search_fts
+            USING rum (tsv rum_tsvector_addon_ops, rowid) WITH (attach = 'rowid', to = 'tsv');
+        RETURN 'rum';
+    END IF;
+    DROP INDEX IF EXISTS search_fts_rum;
+    DROP INDEX IF EXISTS search_fts_rum_newest;
+    CREATE INDEX IF NOT EXISTS search_fts_gin ON search_fts USING gin (tsv);
+    RETURN 'gin';
+END $$;
+"""
