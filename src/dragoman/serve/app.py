@@ -25,12 +25,13 @@ from typing import Annotated, Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from fastapi import Depends, FastAPI, Header, HTTPException, Path, Query, Request
-from fastapi.exception_handlers import request_validation_exception_handler
+from fastapi.exception_handlers import http_exception_handler, request_validation_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response, StreamingResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from pydantic import BaseModel, BeforeValidator
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.trustedhost import TrustedHostMiddleware
 
 from dragoman import __version__
@@ -247,6 +248,14 @@ def _day_after(value: date | None) -> datetime | None:
     if value == date.max:  # 9999-12-31 has no next day (issue 13, item 6): it means "no upper limit"
         return datetime.max.replace(tzinfo=UTC)
     return datetime.combine(date.fromordinal(value.toordinal() + 1), time.min, tzinfo=UTC)
+
+
+def _parameter_problem(error: dict[str, Any]) -> str:
+    """One rejected parameter in words: a date that is no date says which format to use."""
+    name = error["loc"][-1] if error.get("loc") else "parameter"
+    if "date" in str(error.get("type", "")):
+        return f"bad parameter {name}: {str(error.get('input'))[:40]!r} is not a date (use YYYY-MM-DD)"
+    return f"bad parameter {name}: {error.get('msg', 'not accepted')}"
 
 
 def _hit_dict(hit: Any) -> dict[str, Any]:
@@ -480,12 +489,30 @@ def create_app(
     async def parameter_out_of_range(request: Request, exc: RequestValidationError) -> Response:
         """A bound broken (page too high, query too long) is a bad request, 400, with the bound in the message."""
         errors = exc.errors()
-        if not errors or any(e.get("type") not in OUT_OF_RANGE_ERRORS for e in errors):
+        out_of_range = bool(errors) and all(e.get("type") in OUT_OF_RANGE_ERRORS for e in errors)
+        if is_api(request) and not out_of_range:
             return await request_validation_exception_handler(request, exc)
-        message = "; ".join(f"bad parameter {e['loc'][-1]}: {e['msg']}" for e in errors)
+        # A browser gets the site's page with what to correct, never a JSON body (issue 14, item 5).
+        message = "; ".join(_parameter_problem(e) for e in errors) or "bad parameters"
         if is_api(request):
             return JSONResponse({"detail": message}, status_code=400)
         return page(request, "error.html", {"heading": "Bad request", "message": message}, 400)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        """JSON for the API; for a browser route (an unknown path, an unknown export format) an error page
+        in the site's layout, with a way back."""
+        if is_api(request) or exc.status_code < 400:
+            return await http_exception_handler(request, exc)
+        heading = {404: "Not found", 400: "Bad request", 401: "Token needed", 403: "Not allowed"}.get(
+            exc.status_code, "This page cannot be shown"
+        )
+        message = exc.detail if exc.status_code != 404 or exc.detail != "Not Found" else (
+            f"there is no page at {request.url.path}"
+        )
+        return page(
+            request, "error.html", {"heading": heading, "message": message}, exc.status_code
+        )
 
     def run_search(st: Any, params: SearchParams) -> SearchResults:
         try:
