@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import functools
 import json
+import re
 import shutil
 import sys
 from collections.abc import Callable, Iterator
@@ -106,8 +107,41 @@ def parse_date(value: str | None) -> datetime | None:
 _BARE_ALLOW_PRIVATE = "private"
 
 
+# The group's options that users also type after the command name (``dragoman ingest --db x.db``): the ones
+# taking a value, and the flags. ``--allow-private`` takes an optional value (see _global_option_span).
+_GLOBAL_VALUE_OPTIONS = frozenset({"--db", "--config", "--host-delay"})
+_GLOBAL_FLAGS = frozenset({"--debug", "-q", "--quiet", "--allow-private"})
+
+
+def _option_names(command: click.Command) -> set[str]:
+    """Every option name a command (and, for a group, any of its subcommands) defines itself."""
+    names = {name for param in command.params for name in [*param.opts, *param.secondary_opts]}
+    if isinstance(command, click.Group):
+        for sub in command.commands.values():
+            names |= _option_names(sub)
+    return names
+
+
+def _global_option_span(args: list[str], index: int) -> int:
+    """How many arguments the global option at ``args[index]`` occupies after a command name (1 or 2)."""
+    arg = args[index]
+    if "=" in arg or index + 1 >= len(args):
+        return 1
+    if arg in _GLOBAL_VALUE_OPTIONS:
+        return 2
+    if arg == "--allow-private":
+        # After a command the next word is its value only when it reads as networks or hosts, not as an
+        # input of the command (an existing file, a URL, an option).
+        value = args[index + 1]
+        is_input = value.startswith("-") or "://" in value or Path(value).exists()
+        return 1 if is_input or not re.fullmatch(r"[\w.:/,\[\]-]+", value) else 2
+    return 1
+
+
 class _MainGroup(click.Group):
-    """``--allow-private`` takes an optional value; before a command name it is the bare flag, not its value."""
+    """Global options are accepted after the command name as well as before it (users type them both ways):
+    they are moved in front of the command, unless the command defines an option of the same name.
+    ``--allow-private`` takes an optional value; before a command name it is the bare flag, not its value."""
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
         args = list(args)
@@ -117,7 +151,33 @@ class _MainGroup(click.Group):
             if arg == "--allow-private" and args[index + 1] in self.commands:
                 args[index] = f"--allow-private={_BARE_ALLOW_PRIVATE}"
                 break
-        return super().parse_args(ctx, args)
+        return super().parse_args(ctx, self._globals_first(args))
+
+    def _globals_first(self, args: list[str]) -> list[str]:
+        position = next((i for i, arg in enumerate(args) if arg in self.commands), None)
+        if position is None:
+            return args
+        own = _option_names(self.commands[args[position]])
+        moved: list[str] = []
+        rest: list[str] = []
+        index = position + 1
+        while index < len(args):
+            arg = args[index]
+            if arg == "--":
+                rest.extend(args[index:])
+                break
+            name = arg.split("=", 1)[0]
+            if name not in own and name in _GLOBAL_VALUE_OPTIONS | _GLOBAL_FLAGS:
+                span = _global_option_span(args, index)
+                taken = args[index : index + span]
+                if name == "--allow-private" and span == 1 and "=" not in arg:
+                    taken = [f"--allow-private={_BARE_ALLOW_PRIVATE}"]
+                moved.extend(taken)
+                index += span
+                continue
+            rest.append(arg)
+            index += 1
+        return [*args[:position], *moved, args[position], *rest]
 
 
 @click.group(cls=_MainGroup, context_settings={"help_option_names": ["-h", "--help"]})
