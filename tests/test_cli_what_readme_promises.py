@@ -63,3 +63,88 @@ def test_an_option_of_the_command_itself_is_not_taken_for_the_global_one(tmp_pat
     assert args == ["--allow-private", "127.0.0.1/8", "ingest", "page.html"]
     args = group._globals_first(["search", "--", "--db"])
     assert args == ["search", "--", "--db"]
+
+
+def test_ingest_and_import_join_stories_and_raise_alerts(tmp_path: Path, data_dir: Path, example: Path) -> None:
+    db = tmp_path / "d.db"
+    # (the issue's «санкции» is not in this page's text; «Ушаков» is, and «Сергей Лавров»)
+    for kind, value in (("term", "Ушаков"), ("entity", "Сергей Лавров"), ("term", "Stoltenberg")):
+        assert invoke("--db", str(db), "watchlist", "add", kind, value)[0] == 0
+    code, out, err = invoke("--db", str(db), "ingest", str(data_dir / KOMMERSANT))
+    assert code == 0, err
+    # the alerts print as with watch: one line each, on stdout
+    assert "[term Ушаков]" in out and "[term Сергей Лавров]" in out
+    code, out, err = invoke("--db", str(db), "story", "1")
+    assert code == 0, err
+    assert out.startswith("story ") and "(1 articles)" not in out and "(1 article)" in out
+    code, out, err = invoke("--db", str(db), "import", str(example), "--json")
+    assert code == 0, err
+    assert json.loads(out)["stored"] == 1  # --json keeps stdout for the summary: alerts are recorded only
+    assert invoke("--db", str(db), "story", "2")[0] == 0
+    code, out, _err = invoke("--db", str(db), "alerts", "--json")
+    matched = sorted((json.loads(line)["article_id"], json.loads(line)["matched"]) for line in out.splitlines())
+    assert matched == [(1, "term Сергей Лавров"), (1, "term Ушаков"), (2, "term Stoltenberg")]
+    # --no-stories is an option of the commands that store articles, not of `alerts`
+    assert "--no-stories" not in invoke("alerts", "--help")[1]
+    assert "--no-stories" in invoke("ingest", "--help")[1]
+
+
+def test_import_of_a_web_page_says_to_use_ingest(tmp_path: Path, data_dir: Path) -> None:
+    page = tmp_path / "page.html"
+    shutil.copy(data_dir / "html_ru/htmldate_eval/pages/1719330438.html", page)
+    code, out, err = invoke("--db", str(tmp_path / "d.db"), "import", str(page), "--json")
+    report = json.loads(out)
+    assert code == 1
+    assert report["failed"] == {"html_not_document": 1}  # one line for the file, not one per chunk
+    assert "this is HTML" in report["problems"][0]["message"]
+    code, _out, err = invoke("--db", str(tmp_path / "d.db"), "import", str(page))
+    assert code == 1 and "this is HTML, not a text document: use `dragoman ingest`" in err
+
+
+def test_import_keeps_provenance_and_maps_the_machine_rubric(tmp_path: Path, example: Path) -> None:
+    db = tmp_path / "d.db"
+    assert invoke("--db", str(db), "import", str(example))[0] == 0
+    code, out, _err = invoke("--db", str(db), "show", "1", "--format", "json")
+    record = json.loads(out)
+    assert record["rubric"] == "World"  # the document says "PEACE": Izvestia's «Мир»
+    assert record["extra"]["rubric_as_imported"] == "Peace"
+    assert record["extra"]["imported_from"] == str(example)
+    assert record["fetched_at"]  # the import time, not "unknown"
+    code, out, _err = invoke("--db", str(db), "search", "--rubric", "World", "--json")
+    assert [h["article_id"] for h in json.loads(out)["hits"]] == [1]
+
+
+def test_import_analyze_analyzes_only_the_imported_documents(tmp_path: Path, data_dir: Path, example: Path) -> None:
+    db = tmp_path / "d.db"
+    assert invoke("--db", str(db), "ingest", str(data_dir / KOMMERSANT), "--no-stories")[0] == 0
+    code, out, err = invoke("--db", str(db), "import", str(example), "--analyze", "--json")
+    assert code == 0, err
+    assert json.loads(out)["analysis"]["processed"] == 1
+    analyzed = sqlite3.connect(db).execute(
+        "SELECT a.id FROM articles a JOIN analyses x ON x.revision_id = a.current_revision_id"
+    ).fetchall()
+    assert analyzed == [(2,)]  # the ingested article 1 waits for `dragoman analyze`
+
+
+def test_analyze_after_translate_analyzes_what_changed(tmp_path: Path, data_dir: Path) -> None:
+    from datetime import UTC, datetime
+
+    from dragoman.article import SentencePair, TranslatedSegment, Translation
+    from dragoman.store import open_store
+
+    db = tmp_path / "d.db"
+    assert invoke("--db", str(db), "ingest", str(data_dir / KOMMERSANT), "--no-stories")[0] == 0
+    code, out, _err = invoke("--db", str(db), "analyze", "--json")
+    assert json.loads(out)["processed"] == 1
+    code, out, _err = invoke("--db", str(db), "analyze", "--json")
+    assert json.loads(out)["processed"] == 0  # nothing changed
+    with open_store(db) as store:
+        stored = store.get(1)
+        assert stored is not None
+        title = TranslatedSegment("title", 0, [SentencePair(stored.article.title, "Hand-made English title")])
+        translation = Translation(engine="hand", model_id="hand-made", translated_at=datetime.now(UTC), title=title)
+        store.save_translation(stored.revision_id, translation)
+    code, out, _err = invoke("--db", str(db), "analyze", "--json")
+    assert json.loads(out)["processed"] == 1  # the translation came after the analysis: analyzed again
+    code, out, _err = invoke("--db", str(db), "analyze", "--json")
+    assert json.loads(out)["processed"] == 0

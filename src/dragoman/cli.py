@@ -21,6 +21,7 @@ from click.core import ParameterSource
 
 from dragoman import __version__
 from dragoman.errors import ConfigError, DragomanError
+from dragoman.formats.document import counted
 from dragoman.settings import Settings, load_settings
 
 if TYPE_CHECKING:
@@ -222,6 +223,79 @@ def main(
     ctx.obj = AppContext(settings, debug=debug, quiet=quiet)
 
 
+# -- what runs after an article is stored: stories and alerts (every way an article arrives) --------
+
+
+def _alert_sinks(app: AppContext, alert_jsonl: str | None, webhooks: tuple[str, ...], print_alerts: bool) -> list[Any]:
+    from dragoman.acquire.alerts import JsonlSink, PrintSink, WebhookSink
+
+    sinks: list[Any] = [PrintSink(echo_untrusted)] if print_alerts else []
+    if alert_jsonl:
+        sinks.append(JsonlSink(alert_jsonl))
+    for url in webhooks:
+        webhook = WebhookSink(url)
+        click.get_current_context().call_on_close(webhook.close)
+        sinks.append(webhook)
+    return sinks
+
+
+def _monitor_hooks(app: AppContext, store: Any, sinks: list[Any], *, stories: bool) -> list[Any]:
+    from dragoman.acquire.alerts import AlertEngine
+
+    try:
+        from dragoman.acquire.dedupe import StoryIndex
+    except ModuleNotFoundError as exc:
+        raise ConfigError(
+            f"story grouping needs the monitor extra ({exc.name} is missing): pip install 'dragoman[monitor]'"
+            " or pass --no-stories"
+        ) from exc
+
+    hooks: list[Any] = [StoryIndex(store, threshold=app.settings.story_threshold)] if stories else []
+    hooks.append(AlertEngine(store, sinks))  # records alerts only; _deliver_alerts hands them over
+    return hooks
+
+
+def _deliver_alerts(app: AppContext, store: Any, sinks: list[Any]) -> None:
+    """Deliver the alert outbox after a batch: the articles are stored already, so a slow or dead webhook
+    only delays the end of the command, by at most the delivery run's time cap."""
+    from dragoman.acquire.alerts import AlertEngine
+
+    report = AlertEngine(store, sinks).deliver_pending()
+    if report:
+        app.echo(report.summary())
+
+
+def _arrival_hooks(app: AppContext, store: Any, sinks: list[Any], *, stories: bool) -> list[Any]:
+    """The hooks of ``ingest`` and ``import``: stories and alerts follow every way an article arrives. Without
+    the monitor extra an ingest still stores and raises alerts, and says that stories were not kept."""
+    try:
+        return _monitor_hooks(app, store, sinks, stories=stories)
+    except ConfigError as exc:
+        from dragoman.acquire.alerts import AlertEngine
+
+        app.echo(f"stories not kept: {exc.message}")
+        return [AlertEngine(store, sinks)]
+
+
+def _sink_options(func: F) -> F:
+    jsonl_path = click.Path(dir_okay=False)
+    func = click.option("--alert-jsonl", type=jsonl_path, help="Append alerts to this JSONL file.")(func)
+    func = click.option("--webhook", "webhooks", multiple=True, help="POST alerts as JSON to this URL (repeatable).")(
+        func
+    )
+    func = click.option(
+        "--print-alerts/--no-print-alerts", default=True, show_default=True, help="Print alerts on stdout."
+    )(func)
+    return func
+
+
+def _alert_options(func: F) -> F:
+    """Where alerts go, and --no-stories: the options of a command that stores articles."""
+    func = _sink_options(func)
+    func = click.option("--no-stories", is_flag=True, help="Do not group articles into stories.")(func)
+    return func
+
+
 # -- extract / ingest ----------------------------------------------------------------------------------
 
 
@@ -288,15 +362,30 @@ def count_inputs(sources: tuple[str, ...]) -> int | None:
 @main.command()
 @click.argument("sources", nargs=-1, required=True)
 @click.option("--translate", "do_translate", is_flag=True, help="Translate the stored articles as well.")
+@_alert_options
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON on stdout.")
 @pass_app
 @handle_errors
-def ingest(app: AppContext, sources: tuple[str, ...], do_translate: bool, as_json: bool) -> None:
-    """Extract and store articles from files, directories, JSONL files and URLs."""
+def ingest(
+    app: AppContext,
+    sources: tuple[str, ...],
+    do_translate: bool,
+    alert_jsonl: str | None,
+    webhooks: tuple[str, ...],
+    print_alerts: bool,
+    no_stories: bool,
+    as_json: bool,
+) -> None:
+    """Extract and store articles from files, directories, JSONL files and URLs (grouped into stories and
+    matched against the watchlist, as watch does)."""
     from dragoman.pipeline import ingest as pipeline
 
+    sinks = _alert_sinks(app, alert_jsonl, webhooks, print_alerts and not as_json)
     with app.open_store() as store, progress_bar(app, count_inputs(sources), "ingest") as advance:
-        report = pipeline.ingest(sources, store, app.settings, on_item=lambda name, _r: advance(name))
+        hooks = _arrival_hooks(app, store, sinks, stories=not no_stories)
+        report = pipeline.ingest(sources, store, app.settings, on_item=lambda name, _r: advance(name), hooks=hooks)
+        if not report.interrupted:
+            _deliver_alerts(app, store, sinks)
         if do_translate and not report.interrupted:
             report.extra["translation"] = translate_after_ingest(app, store, report)
     print_ingest_report(app, report, as_json=as_json)
@@ -338,7 +427,7 @@ def print_ingest_report(app: AppContext, report: Any, *, as_json: bool) -> None:
     click.echo(f"{head} {report.elapsed:.1f}s: " + ", ".join(parts), err=True)
     if report.archive.get("over_cap"):
         click.echo(
-            f"archive full: the original pages of {report.archive['over_cap']} articles were not kept"
+            f"archive full: the original pages of {counted(report.archive['over_cap'], 'article')} were not kept"
             " (raise archive_max_bytes to keep them)",
             err=True,
         )
@@ -425,7 +514,7 @@ def export(
                 count = export_articles(store, handle, fmt, where, on_unreadable=skipped)
         else:
             count = export_articles(store, sys.stdout, fmt, where, on_unreadable=skipped)
-    app.echo(f"exported {count} articles" + (f", skipped {len(unreadable)} unreadable" if unreadable else ""))
+    app.echo(f"exported {counted(count, 'article')}" + (f", skipped {len(unreadable)} unreadable" if unreadable else ""))
     sys.exit(EXIT_FAILED if unreadable else EXIT_OK)
 
 
@@ -570,7 +659,7 @@ def reindex(app: AppContext) -> None:
         count = index.reindex(on_batch=lambda n: [advance("") for _ in range(n)])
     print_left_out(app, index.left_out)
     app.echo(
-        f"indexed {count - len(index.left_out)} articles"
+        f"indexed {counted(count - len(index.left_out), 'article')}"
         + (f", left out {len(index.left_out)}" if index.left_out else "")
     )
     sys.exit(EXIT_FAILED if index.left_out else EXIT_OK)
@@ -624,7 +713,8 @@ def search(app: AppContext, query: str, outlets: tuple[str, ...], rubric: str | 
         echo_untrusted(f"{hit.article_id}\t{day}\t{hit.outlet or ''}\t{hit.title_en or hit.title}")
         if snippet:
             echo_untrusted(f"\t{snippet}")
-    app.echo(f"{results.total:,}{'+' if results.total_is_capped else ''} articles")
+    total = counted(results.total, "article")
+    app.echo(total.replace(" ", "+ ", 1) if results.total_is_capped else total)
 
 
 def read_secret_file(path: str, what: str) -> str:
@@ -694,58 +784,6 @@ def serve(app: AppContext, host: str, port: int, token: str | None, token_file: 
 
 
 # -- monitoring: watch, backfill, WARC, stories, revisions, alerts (issue 6) ---------------------------
-
-
-def _alert_sinks(app: AppContext, alert_jsonl: str | None, webhooks: tuple[str, ...], print_alerts: bool) -> list[Any]:
-    from dragoman.acquire.alerts import JsonlSink, PrintSink, WebhookSink
-
-    sinks: list[Any] = [PrintSink(echo_untrusted)] if print_alerts else []
-    if alert_jsonl:
-        sinks.append(JsonlSink(alert_jsonl))
-    for url in webhooks:
-        webhook = WebhookSink(url)
-        click.get_current_context().call_on_close(webhook.close)
-        sinks.append(webhook)
-    return sinks
-
-
-def _monitor_hooks(app: AppContext, store: Any, sinks: list[Any], *, stories: bool) -> list[Any]:
-    from dragoman.acquire.alerts import AlertEngine
-
-    try:
-        from dragoman.acquire.dedupe import StoryIndex
-    except ModuleNotFoundError as exc:
-        raise ConfigError(
-            f"story grouping needs the monitor extra ({exc.name} is missing): pip install 'dragoman[monitor]'"
-            " or pass --no-stories"
-        ) from exc
-
-    hooks: list[Any] = [StoryIndex(store, threshold=app.settings.story_threshold)] if stories else []
-    hooks.append(AlertEngine(store, sinks))  # records alerts only; _deliver_alerts hands them over
-    return hooks
-
-
-def _deliver_alerts(app: AppContext, store: Any, sinks: list[Any]) -> None:
-    """Deliver the alert outbox after a batch: the articles are stored already, so a slow or dead webhook
-    only delays the end of the command, by at most the delivery run's time cap."""
-    from dragoman.acquire.alerts import AlertEngine
-
-    report = AlertEngine(store, sinks).deliver_pending()
-    if report:
-        app.echo(report.summary())
-
-
-def _alert_options(func: F) -> F:
-    jsonl_path = click.Path(dir_okay=False)
-    func = click.option("--alert-jsonl", type=jsonl_path, help="Append alerts to this JSONL file.")(func)
-    func = click.option("--webhook", "webhooks", multiple=True, help="POST alerts as JSON to this URL (repeatable).")(
-        func
-    )
-    func = click.option(
-        "--print-alerts/--no-print-alerts", default=True, show_default=True, help="Print alerts on stdout."
-    )(func)
-    func = click.option("--no-stories", is_flag=True, help="Do not group articles into stories.")(func)
-    return func
 
 
 @main.command()
@@ -1072,7 +1110,7 @@ def revisions(
             if as_json:
                 click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
             for row in [] if as_json else rows:
-                echo_untrusted(f"{row['id']}\t{row['revision_count']} revisions\t{row['updated_at']}\t{row['title']}")
+                echo_untrusted(f"{row['id']}\t{counted(row['revision_count'], 'revision')}\t{row['updated_at']}\t{row['title']}")
             return
         if show_diff or old is not None or new is not None:
             diff = diff_revisions(store, ref, old, new)
@@ -1132,14 +1170,15 @@ def story(app: AppContext, ref: str, as_json: bool) -> None:
         )
     if found is None:
         raise DragomanError(
-            "the article has no story yet (stories are kept by watch, backfill and ingest-warc)",
+            "the article has no story yet (it was stored with --no-stories, or before ingest and import kept"
+            " stories)",
             reason="not_found",
             source=ref,
         )
     if as_json:
         click.echo(json.dumps(found, ensure_ascii=False, indent=2))
         return
-    echo_untrusted(f"story {found['story_id']}: {found['title']} ({found['article_count']} articles)")
+    echo_untrusted(f"story {found['story_id']}: {found['title']} ({counted(found['article_count'], 'article')})")
     for member in found["members"]:
         echo_untrusted(f"  {member['article_id']}\t{member['kind']}\t{member['similarity']:.2f}\t{member['url']}")
     if translated is not None:
@@ -1160,7 +1199,7 @@ def story(app: AppContext, ref: str, as_json: bool) -> None:
     help="Deliver pending alerts to the given sinks now, without waiting out their backoff (attempts stay capped).",
 )
 @click.option("--retry-failed", is_flag=True, help="With --deliver: also retry alerts that used up their attempts.")
-@_alert_options
+@_sink_options
 @click.option("--json", "as_json", is_flag=True, help="JSON lines on stdout.")
 @pass_app
 @handle_errors
@@ -1173,7 +1212,6 @@ def alerts(
     alert_jsonl: str | None,
     webhooks: tuple[str, ...],
     print_alerts: bool,
-    no_stories: bool,
     as_json: bool,
 ) -> None:
     """List recent alerts (newest first); --deliver delivers the pending ones (webhook URLs are shown redacted)."""
@@ -1232,7 +1270,7 @@ def watchlist_load(app: AppContext, path: str) -> None:
 
     with app.open_store() as store:
         added = load_watchlist_file(store, path)
-    app.echo(f"{len(added)} watches in the watchlist file")
+    app.echo(f"{counted(len(added), 'watch', 'watches')} in the watchlist file")
 
 
 @watchlist.command("list")
@@ -1526,9 +1564,13 @@ def analyze(
     app: AppContext, only_missing: bool, since: str | None, outlets: tuple[str, ...], limit: int | None, as_json: bool
 ) -> None:
     """Find people, bodies, places, quotes, dates and events in stored articles; index them."""
-    from dragoman.analyze import analyze_store
+    from dragoman.analyze import ANALYZER_VERSION, analyze_store
+    from dragoman.pipeline.ingest import analyze_articles
+    from dragoman.store.analyses import AnalysisReadModel
 
     with app.open_store() as store, progress_bar(app, None, "analyze") as advance:
+        # What changed since its last analysis (a translation saved after it) is due again without --all.
+        outdated = AnalysisReadModel(store).outdated_analyses(ANALYZER_VERSION) if only_missing else []
         report = analyze_store(
             store,
             only_missing=only_missing,
@@ -1537,12 +1579,21 @@ def analyze(
             progress=lambda _n, article: advance(article.key_url),
             limit=limit,
         )
+        if outdated and not since and not outlets:
+            again = analyze_articles(store, outdated[: None if limit is None else max(0, limit - report.processed)])
+            report.processed += again.processed
+            report.entities += again.entities
+            report.quotes += again.quotes
+            report.events += again.events
+            report.failed.extend(again.failed)
+            report.skipped.update(again.skipped)
     if as_json:
         click.echo(json.dumps(report.to_dict(), ensure_ascii=False, indent=2))
     else:
         app.echo(
-            f"analyzed {report.processed} articles in {report.seconds:.1f}s: {report.entities} entities,"
-            f" {report.quotes} quotes, {report.events} events"
+            f"analyzed {counted(report.processed, 'article')} in {report.seconds:.1f}s:"
+            f" {counted(report.entities, 'entity', 'entities')}, {counted(report.quotes, 'quote')},"
+            f" {counted(report.events, 'event')}"
             + (f"; skipped {_reasons(report.skipped)}" if report.skipped else "")
             + (f"; failed {len(report.failed)}" if report.failed else "")
         )
@@ -1717,19 +1768,33 @@ def db_load(app: AppContext, shards: tuple[str, ...], as_json: bool) -> None:
 @main.command("import")
 @click.argument("paths", nargs=-1, required=True, type=click.Path(dir_okay=False))
 @click.option("--analyze", "do_analyze", is_flag=True, help="Analyze the imported documents as well.")
+@_alert_options
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON on stdout.")
 @pass_app
 @handle_errors
-def import_(app: AppContext, paths: tuple[str, ...], do_analyze: bool, as_json: bool) -> None:
-    """Import documents in the plain-text format (English documents translated elsewhere)."""
+def import_(
+    app: AppContext,
+    paths: tuple[str, ...],
+    do_analyze: bool,
+    alert_jsonl: str | None,
+    webhooks: tuple[str, ...],
+    print_alerts: bool,
+    no_stories: bool,
+    as_json: bool,
+) -> None:
+    """Import documents in the plain-text format (English documents translated elsewhere), grouped into
+    stories and matched against the watchlist like every stored article."""
     from dragoman.pipeline import ingest as pipeline
 
+    sinks = _alert_sinks(app, alert_jsonl, webhooks, print_alerts and not as_json)
     with app.open_store() as store:
-        report = pipeline.import_documents(paths, store, max_bytes=app.settings.max_bytes)
+        hooks = _arrival_hooks(app, store, sinks, stories=not no_stories)
+        report = pipeline.import_documents(paths, store, max_bytes=app.settings.max_bytes, hooks=hooks)
+        if not report.interrupted:
+            _deliver_alerts(app, store, sinks)
         if do_analyze and report.article_ids and not report.interrupted:
-            from dragoman.analyze import analyze_store
-
-            report.extra["analysis"] = _report_dict(analyze_store(store, only_missing=True))
+            # Only the documents this import stored, not whatever else awaits analysis (issue 14, item 6).
+            report.extra["analysis"] = _report_dict(pipeline.analyze_articles(store, report.article_ids))
     print_ingest_report(app, report, as_json=as_json)
     sys.exit(130 if report.interrupted else EXIT_FAILED if report.total_failed else EXIT_OK)
 

@@ -215,6 +215,11 @@ def parse_text_document(text: str, *, default_timezone: str = "Europe/Moscow") -
     return article
 
 
+def counted(number: int, noun: str, plural: str | None = None) -> str:
+    """``1 article``, ``12 articles``, ``1,204 articles``: a count with its noun in the right number."""
+    return f"{number:,} {noun if number == 1 else plural or noun + 's'}"
+
+
 def split_authors(text: str) -> list[str]:
     """``A B, C D`` or the old tools' ``A B C D`` (two words a name) into a list of names."""
     text = text.strip()

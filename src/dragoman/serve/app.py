@@ -38,7 +38,7 @@ from dragoman import __version__
 from dragoman.acquire.revisions import diff_revisions
 from dragoman.acquire.stories import StoryLink, link_story_copy, story_of
 from dragoman.errors import DragomanError
-from dragoman.formats.document import english_rubric, format_local_time
+from dragoman.formats.document import counted, english_rubric, format_local_time
 from dragoman.formats.export import EXPORT_FORMATS, iter_export
 from dragoman.search.sqlite import QueryError, SearchIndex, SearchQuery, SearchResults
 from dragoman.serve import queries
@@ -423,6 +423,7 @@ def create_app(
     templates = Jinja2Templates(directory=str(HERE / "templates"))
     templates.env.filters["safe_url"] = safe_url
     templates.env.filters["clip"] = clip
+    templates.env.filters["counted"] = counted
     templates.env.filters["without_bidi_controls"] = without_bidi_controls
     templates.env.globals["version"] = __version__
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
