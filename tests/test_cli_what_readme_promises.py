@@ -104,13 +104,13 @@ def test_import_of_a_web_page_says_to_use_ingest(tmp_path: Path, data_dir: Path)
 def test_import_keeps_provenance_and_maps_the_machine_rubric(tmp_path: Path, example: Path) -> None:
     db = tmp_path / "d.db"
     assert invoke("--db", str(db), "import", str(example))[0] == 0
-    code, out, _err = invoke("--db", str(db), "show", "1", "--format", "json")
+    _code, out, _err = invoke("--db", str(db), "show", "1", "--format", "json")
     record = json.loads(out)
     assert record["rubric"] == "World"  # the document says "PEACE": Izvestia's «Мир»
     assert record["extra"]["rubric_as_imported"] == "Peace"
     assert record["extra"]["imported_from"] == str(example)
     assert record["fetched_at"]  # the import time, not "unknown"
-    code, out, _err = invoke("--db", str(db), "search", "--rubric", "World", "--json")
+    _code, out, _err = invoke("--db", str(db), "search", "--rubric", "World", "--json")
     assert [h["article_id"] for h in json.loads(out)["hits"]] == [1]
 
 
@@ -144,7 +144,7 @@ def test_analyze_after_translate_analyzes_what_changed(tmp_path: Path, data_dir:
         title = TranslatedSegment("title", 0, [SentencePair(stored.article.title, "Hand-made English title")])
         translation = Translation(engine="hand", model_id="hand-made", translated_at=datetime.now(UTC), title=title)
         store.save_translation(stored.revision_id, translation)
-    code, out, _err = invoke("--db", str(db), "analyze", "--json")
+    _code, out, _err = invoke("--db", str(db), "analyze", "--json")
     assert json.loads(out)["processed"] == 1  # the translation came after the analysis: analyzed again
-    code, out, _err = invoke("--db", str(db), "analyze", "--json")
+    _code, out, _err = invoke("--db", str(db), "analyze", "--json")
     assert json.loads(out)["processed"] == 0

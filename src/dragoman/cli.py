@@ -514,7 +514,8 @@ def export(
                 count = export_articles(store, handle, fmt, where, on_unreadable=skipped)
         else:
             count = export_articles(store, sys.stdout, fmt, where, on_unreadable=skipped)
-    app.echo(f"exported {counted(count, 'article')}" + (f", skipped {len(unreadable)} unreadable" if unreadable else ""))
+    skipped_part = f", skipped {len(unreadable)} unreadable" if unreadable else ""
+    app.echo(f"exported {counted(count, 'article')}" + skipped_part)
     sys.exit(EXIT_FAILED if unreadable else EXIT_OK)
 
 
@@ -1110,7 +1111,8 @@ def revisions(
             if as_json:
                 click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
             for row in [] if as_json else rows:
-                echo_untrusted(f"{row['id']}\t{counted(row['revision_count'], 'revision')}\t{row['updated_at']}\t{row['title']}")
+                revisions_part = counted(row["revision_count"], "revision")
+                echo_untrusted(f"{row['id']}\t{revisions_part}\t{row['updated_at']}\t{row['title']}")
             return
         if show_diff or old is not None or new is not None:
             diff = diff_revisions(store, ref, old, new)

@@ -56,10 +56,8 @@ class AnalysisReadModel:
         of it saved since: the analysis names people from the translation, so it is due again."""
         rows = self._execute(
             "SELECT a.id FROM articles a JOIN analyses x ON x.revision_id = a.current_revision_id"
-            " WHERE x.analyzer_version = {p} AND EXISTS (SELECT 1 FROM translations t"
-            " WHERE t.revision_id = x.revision_id AND t.translated_at > x.analyzed_at) ORDER BY a.id".format(
-                p=self.dialect.placeholder
-            ),
+            f" WHERE x.analyzer_version = {self.dialect.placeholder} AND EXISTS (SELECT 1 FROM translations t"
+            " WHERE t.revision_id = x.revision_id AND t.translated_at > x.analyzed_at) ORDER BY a.id",
             (analyzer_version,),
         ).fetchall()
         return [int(r[0]) for r in rows]
