@@ -120,9 +120,11 @@ def test_import_analyze_analyzes_only_the_imported_documents(tmp_path: Path, dat
     code, out, err = invoke("--db", str(db), "import", str(example), "--analyze", "--json")
     assert code == 0, err
     assert json.loads(out)["analysis"]["processed"] == 1
-    analyzed = sqlite3.connect(db).execute(
-        "SELECT a.id FROM articles a JOIN analyses x ON x.revision_id = a.current_revision_id"
-    ).fetchall()
+    analyzed = (
+        sqlite3.connect(db)
+        .execute("SELECT a.id FROM articles a JOIN analyses x ON x.revision_id = a.current_revision_id")
+        .fetchall()
+    )
     assert analyzed == [(2,)]  # the ingested article 1 waits for `dragoman analyze`
 
 
@@ -134,9 +136,9 @@ def test_analyze_after_translate_analyzes_what_changed(tmp_path: Path, data_dir:
 
     db = tmp_path / "d.db"
     assert invoke("--db", str(db), "ingest", str(data_dir / KOMMERSANT), "--no-stories")[0] == 0
-    code, out, _err = invoke("--db", str(db), "analyze", "--json")
+    _code, out, _err = invoke("--db", str(db), "analyze", "--json")
     assert json.loads(out)["processed"] == 1
-    code, out, _err = invoke("--db", str(db), "analyze", "--json")
+    _code, out, _err = invoke("--db", str(db), "analyze", "--json")
     assert json.loads(out)["processed"] == 0  # nothing changed
     with open_store(db) as store:
         stored = store.get(1)

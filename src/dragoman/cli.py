@@ -1172,8 +1172,7 @@ def story(app: AppContext, ref: str, as_json: bool) -> None:
         )
     if found is None:
         raise DragomanError(
-            "the article has no story yet (it was stored with --no-stories, or before ingest and import kept"
-            " stories)",
+            "the article has no story yet (it was stored with --no-stories, or before ingest and import kept stories)",
             reason="not_found",
             source=ref,
         )

@@ -28,7 +28,7 @@ def test_browser_routes_show_an_error_page_in_the_site_layout(client: Any, path:
     page = client.get(path)
     assert page.status_code == status
     assert page.headers["content-type"].startswith("text/html")
-    assert '<nav' in page.text and 'href="/quotes"' in page.text  # the site's layout, with its navigation
+    assert "<nav" in page.text and 'href="/quotes"' in page.text  # the site's layout, with its navigation
     assert says in text_of(page.text)
     assert 'href="/">Back to search</a>' in page.text
 

@@ -508,12 +508,12 @@ def create_app(
         heading = {404: "Not found", 400: "Bad request", 401: "Token needed", 403: "Not allowed"}.get(
             exc.status_code, "This page cannot be shown"
         )
-        message = exc.detail if exc.status_code != 404 or exc.detail != "Not Found" else (
-            f"there is no page at {request.url.path}"
+        message = (
+            exc.detail
+            if exc.status_code != 404 or exc.detail != "Not Found"
+            else (f"there is no page at {request.url.path}")
         )
-        return page(
-            request, "error.html", {"heading": heading, "message": message}, exc.status_code
-        )
+        return page(request, "error.html", {"heading": heading, "message": message}, exc.status_code)
 
     def run_search(st: Any, params: SearchParams) -> SearchResults:
         try:
