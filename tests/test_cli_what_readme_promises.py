@@ -150,3 +150,45 @@ def test_analyze_after_translate_analyzes_what_changed(tmp_path: Path, data_dir:
     assert json.loads(out)["processed"] == 1  # the translation came after the analysis: analyzed again
     _code, out, _err = invoke("--db", str(db), "analyze", "--json")
     assert json.loads(out)["processed"] == 0
+
+
+def test_empty_results_say_so(tmp_path: Path, data_dir: Path) -> None:
+    db = tmp_path / "d.db"
+    assert invoke("--db", str(db), "ingest", str(data_dir / KOMMERSANT), "--no-stories")[0] == 0
+    code, out, err = invoke("--db", str(db), "alerts")
+    assert code == 0 and out == ""
+    assert "no alerts yet: the watchlist is empty" in err
+    code, out, err = invoke("--db", str(db), "watchlist", "list")
+    assert code == 0 and out == "" and "the watchlist is empty" in err
+    code, out, err = invoke("--db", str(db), "revisions")
+    assert code == 0 and out == "" and "no article has changed after publication" in err
+    assert invoke("--db", str(db), "watchlist", "add", "term", "Ушаков")[0] == 0
+    code, out, err = invoke("--db", str(db), "alerts")
+    assert "no alerts yet: a watch applies to articles first seen after it was added" in err
+    code, out, _err = invoke("--db", str(db), "watchlist", "list")
+    assert out == "1\tterm\tУшаков\t\n"
+    code, out, err = invoke("--db", str(db), "search", "Путин", "--since", "2025-06-01", "--until", "2025-05-01")
+    assert code == 0 and "--since 2025-06-01 is later than --until 2025-05-01: no date is in both" in err
+
+
+def test_export_before_any_translation_says_there_is_nothing_to_pair(tmp_path: Path, data_dir: Path) -> None:
+    import csv
+    import xml.etree.ElementTree as ET
+
+    db = tmp_path / "d.db"
+    assert invoke("--db", str(db), "ingest", str(data_dir / KOMMERSANT), "--no-stories")[0] == 0
+    pairs = tmp_path / "pairs.jsonl"
+    code, _out, err = invoke("--db", str(db), "export", "--format", "pairs", "-o", str(pairs))
+    assert code == 0 and pairs.read_text() == ""
+    assert "read 1 article: nothing to pair: none of the exported articles has an English translation" in err
+    assert "exported 1 article" not in err
+    tmx = tmp_path / "x.tmx"
+    code, _out, err = invoke("--db", str(db), "export", "--format", "tmx", "-o", str(tmx))
+    assert "nothing to pair" in err
+    assert "<!-- nothing to pair: none of the exported articles" in tmx.read_text()
+    assert ET.parse(tmx).getroot().find("body") is not None  # still a well-formed TMX file
+    table = tmp_path / "x.csv"
+    assert invoke("--db", str(db), "export", "--format", "csv", "-o", str(table))[0] == 0
+    with table.open(encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    assert rows[0]["qa_flagged_sentences"] == "0"  # the column Parquet has

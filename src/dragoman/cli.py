@@ -21,7 +21,7 @@ from click.core import ParameterSource
 
 from dragoman import __version__
 from dragoman.errors import ConfigError, DragomanError
-from dragoman.formats.document import counted
+from dragoman.formats.document import counted, date_range_problem
 from dragoman.settings import Settings, load_settings
 
 if TYPE_CHECKING:
@@ -490,7 +490,7 @@ def export(
 ) -> None:
     """Stream stored articles as JSONL, CSV, plain text, Markdown, Parquet, sentence pairs (JSONL, TMX), or
     their original pages as WARC."""
-    from dragoman.formats.export import export_articles
+    from dragoman.formats.export import NOTHING_TO_PAIR, PAIRED_FORMATS, ExportCounter, export_articles
     from dragoman.store import ArticleFilter
 
     where = ArticleFilter(outlets=list(outlets) or None, since=parse_date(since), until=parse_date(until))
@@ -503,19 +503,26 @@ def export(
         unreadable.append(exc.message)
         click.echo(f"skipped: {exc.message} [{exc.reason}]", err=True)
 
+    counter = ExportCounter()
     with app.open_store(readonly=True) as store:
         if fmt == "parquet":
             if not output:
                 raise ConfigError("Parquet is binary: name a file with -o/--output")
             with open(output, "wb") as binary:
-                count = export_articles(store, binary, fmt, where, on_unreadable=skipped)
+                count = export_articles(store, binary, fmt, where, on_unreadable=skipped, counter=counter)
         elif output:
             with open(output, "w", encoding="utf-8", newline="") as handle:
-                count = export_articles(store, handle, fmt, where, on_unreadable=skipped)
+                count = export_articles(store, handle, fmt, where, on_unreadable=skipped, counter=counter)
         else:
-            count = export_articles(store, sys.stdout, fmt, where, on_unreadable=skipped)
+            count = export_articles(store, sys.stdout, fmt, where, on_unreadable=skipped, counter=counter)
     skipped_part = f", skipped {len(unreadable)} unreadable" if unreadable else ""
-    app.echo(f"exported {counted(count, 'article')}" + skipped_part)
+    if fmt in PAIRED_FORMATS and not counter.pairs:
+        app.echo(f"read {counted(count, 'article')}: {NOTHING_TO_PAIR}" + skipped_part)
+    elif fmt in PAIRED_FORMATS:
+        pairs = counted(counter.pairs, "sentence pair")
+        app.echo(f"exported {pairs} from {counted(count, 'article')}" + skipped_part)
+    else:
+        app.echo(f"exported {counted(count, 'article')}" + skipped_part)
     sys.exit(EXIT_FAILED if unreadable else EXIT_OK)
 
 
@@ -716,6 +723,9 @@ def search(app: AppContext, query: str, outlets: tuple[str, ...], rubric: str | 
             echo_untrusted(f"\t{snippet}")
     total = counted(results.total, "article")
     app.echo(total.replace(" ", "+ ", 1) if results.total_is_capped else total)
+    empty_range = date_range_problem(request.since, request.until, ("--since", "--until"))
+    if empty_range:
+        app.echo(empty_range)
 
 
 def read_secret_file(path: str, what: str) -> str:
@@ -1110,6 +1120,8 @@ def revisions(
             rows = changed_articles(store)
             if as_json:
                 click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+            if not rows and not as_json:
+                app.echo("no article has changed after publication: every stored article has one revision as acquired")
             for row in [] if as_json else rows:
                 revisions_part = counted(row["revision_count"], "revision")
                 echo_untrusted(f"{row['id']}\t{revisions_part}\t{row['updated_at']}\t{row['title']}")
@@ -1216,7 +1228,7 @@ def alerts(
     as_json: bool,
 ) -> None:
     """List recent alerts (newest first); --deliver delivers the pending ones (webhook URLs are shown redacted)."""
-    from dragoman.acquire.alerts import AlertEngine, recent_alerts
+    from dragoman.acquire.alerts import AlertEngine, list_watches, recent_alerts
 
     if retry_failed and not deliver:
         raise click.UsageError("--retry-failed goes with --deliver")
@@ -1230,6 +1242,16 @@ def alerts(
                 engine.retry_failed()
             app.echo(engine.deliver_pending(due_only=False).summary())
         rows = recent_alerts(store, limit=limit, undelivered_only=undelivered)
+        watching = bool(rows) or bool(list_watches(store))
+    if not rows:
+        app.echo(
+            ("no undelivered alerts" if undelivered else "no alerts yet")
+            + (
+                ": a watch applies to articles first seen after it was added"
+                if watching
+                else ': the watchlist is empty (`dragoman watchlist add term "санкции"`)'
+            )
+        )
     for row in rows:
         if as_json:
             click.echo(json.dumps(row, ensure_ascii=False))
@@ -1282,8 +1304,11 @@ def watchlist_list(app: AppContext) -> None:
     from dragoman.acquire.alerts import list_watches
 
     with app.open_store() as store:
-        for watch_row in list_watches(store):
-            click.echo(f"{watch_row.id}\t{watch_row.kind}\t{watch_row.value}\t{watch_row.label or ''}")
+        watches = list_watches(store)
+    for watch_row in watches:
+        echo_untrusted(f"{watch_row.id}\t{watch_row.kind}\t{watch_row.value}\t{watch_row.label or ''}")
+    if not watches:
+        app.echo('the watchlist is empty: `dragoman watchlist add term "санкции"` (or entity, outlet) adds a watch')
 
 
 @watchlist.command("remove")
@@ -1456,8 +1481,11 @@ def models_list(app: AppContext, as_json: bool) -> None:
     if not found:
         app.echo(f"no translation model installed in {models_dir(app.settings)}; {INSTALL_HINT}")
         return
-    for m in found:
-        click.echo(f"{m.name}\t{m.family}\t{m.model_id}\t{m.size_bytes / 1e6:.0f} MB\t{m.path}")
+    _print_table(
+        "Installed translation models",
+        ["name", "family", "model id", "size", "path"],
+        [[m.name, m.family, m.model_id, f"{m.size_bytes / 1e6:.0f} MB", str(m.path)] for m in found],
+    )
 
 
 @models.command("download")
@@ -1709,7 +1737,7 @@ def timeline_lines(entries: list[dict[str, Any]], width: int = 80) -> list[str]:
     for e in entries:
         day = (e["date"] or "?") + ("*" if e["date_basis"] == "published" else "")
         kind = _event_kind(e)
-        parties = f"{e['actor_name'] or '?'} -> {e['target_name'] or '?'}"
+        parties = f"{e['actor_name'] or 'unknown actor'} -> {e['target_name'] or 'unknown target'}"
         status = e["status"] or ""
         sources = f"[{len(e['sources'])}]"
         head = f"{day:<12} {kind:<24} {parties}"

@@ -38,9 +38,9 @@ from dragoman import __version__
 from dragoman.acquire.revisions import diff_revisions
 from dragoman.acquire.stories import StoryLink, link_story_copy, story_of
 from dragoman.errors import DragomanError
-from dragoman.formats.document import counted, english_rubric, format_local_time
-from dragoman.formats.export import EXPORT_FORMATS, iter_export
-from dragoman.search.sqlite import QueryError, SearchIndex, SearchQuery, SearchResults
+from dragoman.formats.document import counted, date_range_problem, english_rubric, format_local_time
+from dragoman.formats.export import EXPORT_FORMATS, NOTHING_TO_PAIR, PAIRED_FORMATS, iter_export
+from dragoman.search.sqlite import COUNT_CAP, QueryError, SearchIndex, SearchQuery, SearchResults
 from dragoman.serve import queries
 from dragoman.serve.reader import reader_view
 from dragoman.store.analyses import AnalysisReadModel
@@ -52,6 +52,7 @@ CSP = (
     " form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
 )
 PAGE_SIZE = 20
+EXPORT_SEARCH_BATCH = 200  # hits per search when an export collects a search's results (the search's page cap)
 LIST_TITLE_CHARS = 300
 
 
@@ -220,6 +221,14 @@ def safe_url(value: Any) -> str | None:
     return value.strip() if scheme in ("http", "https") else None
 
 
+QUOTE_MARKS = frozenset("\"'«»„“”‘’‚‹›")
+
+
+def has_quote_marks(value: Any) -> bool:
+    """True when a text carries quotation marks of its own (it is shown as written, not inside <q>)."""
+    return any(ch in QUOTE_MARKS for ch in str(value or ""))
+
+
 def clip(value: Any, limit: int = LIST_TITLE_CHARS) -> str:
     text = "" if value is None else str(value)
     return text if len(text) <= limit else text[: limit - 1] + "…"
@@ -359,6 +368,14 @@ class SearchParams:
             offset=(self.page - 1) * PAGE_SIZE,
         )
 
+    def narrows_beyond_dates(self) -> bool:
+        """True when the search selects more finely than outlet and dates (a query, rubric, entity, flag)."""
+        return bool(self.q.strip() or self.rubric or [e for e in self.entity if e] or self.unnamed or self.qa)
+
+    def export_url(self, fmt: str) -> str:
+        """The export of exactly these results: every filter of the page kept, the page number left out."""
+        return "/export?" + urlencode([("format", fmt), *parse_qsl(self.url(page=1).removeprefix("/?"))])
+
     def url(self, **changes: Any) -> str:
         values: dict[str, Any] = {
             "q": self.q,
@@ -424,6 +441,7 @@ def create_app(
     templates.env.filters["safe_url"] = safe_url
     templates.env.filters["clip"] = clip
     templates.env.filters["counted"] = counted
+    templates.env.filters["has_quote_marks"] = has_quote_marks
     templates.env.filters["without_bidi_controls"] = without_bidi_controls
     templates.env.globals["version"] = __version__
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
@@ -540,6 +558,8 @@ def create_app(
                 "results": results,
                 "error": error,
                 "pages": pages,
+                # From after To: say why nothing is found (issue 14, item 6)
+                "date_problem": date_range_problem(params.since, params.until, ("From", "To")),
                 "outlets": cache.get("outlets", lambda: SearchIndex(st).outlets()),
                 "stats": cache.get("overview", lambda: AnalysisReadModel(st).overview()),
             },
@@ -733,12 +753,34 @@ def create_app(
 
     @app.get("/export", include_in_schema=False)
     def export_page(
+        st: StoreDep,
+        params: Annotated[SearchParams, Depends()],
         fmt: Annotated[str, Query(alias="format")] = "jsonl",
-        outlet: Annotated[list[str] | None, Query()] = None,
-        since: date | None = None,
-        until: date | None = None,
     ) -> StreamingResponse:
-        return export_response(fmt, outlet, since, until)
+        """The search page's "Export these results": the same query and filters as the page, every hit."""
+        if fmt not in EXPORT_FORMATS:
+            raise HTTPException(400, f"unknown format {fmt!r}; one of {', '.join(EXPORT_FORMATS)}")
+        if fmt in PAIRED_FORMATS and not AnalysisReadModel(st).overview()["translated"]:
+            raise HTTPException(400, NOTHING_TO_PAIR.replace("the exported articles", "the stored articles"))
+        if not params.narrows_beyond_dates():
+            return export_response(fmt, params.outlet, params.since, params.until)
+        return export_response(fmt, ids=search_result_ids(st, params))
+
+    def search_result_ids(st: Any, params: SearchParams) -> list[int]:
+        """Every hit of the search (up to the count cap), page by page as the search pages them."""
+        query = params.to_query()
+        query.limit, query.offset = EXPORT_SEARCH_BATCH, 0
+        ids: list[int] = []
+        while len(ids) < COUNT_CAP:
+            try:
+                results = SearchIndex(st).search(query)
+            except QueryError as exc:
+                raise HTTPException(400, exc.message) from exc
+            ids.extend(hit.article_id for hit in results.hits)
+            if len(results.hits) < EXPORT_SEARCH_BATCH:
+                break
+            query.offset += EXPORT_SEARCH_BATCH
+        return ids
 
     # API
 
@@ -897,13 +939,21 @@ def create_app(
         return {"indexed": processed - len(left_out), "left_out": left_out or None}
 
     def export_response(
-        fmt: str, outlet: list[str] | None, since: date | None, until: date | None
+        fmt: str,
+        outlet: list[str] | None = None,
+        since: date | None = None,
+        until: date | None = None,
+        *,
+        ids: list[int] | None = None,
     ) -> StreamingResponse:
         if fmt not in EXPORT_FORMATS:
             raise HTTPException(400, f"unknown format {fmt!r}; one of {', '.join(EXPORT_FORMATS)}")
-        where = ArticleFilter(
-            outlets=[o for o in outlet or [] if o] or None, since=_day_start(since), until=_day_after(until)
-        )
+        if ids is not None:
+            where = ArticleFilter(ids=ids)
+        else:
+            where = ArticleFilter(
+                outlets=[o for o in outlet or [] if o] or None, since=_day_start(since), until=_day_after(until)
+            )
         media, suffix = EXPORT_FORMATS[fmt]
 
         def chunks() -> Iterator[bytes]:
