@@ -164,3 +164,32 @@ def test_evidence_with_its_own_quote_marks_gets_no_second_opening_mark() -> None
     assert has_quote_marks("“We regret that Russia has closed the mission,” Jens Stoltenberg said")
     assert has_quote_marks("«Мы сожалеем», — сказал он")
     assert not has_quote_marks("NATO expelled eight employees of the Russian mission")
+
+
+# -- the API: docs with parameters and examples, /api/search's limit -------------------------------------
+
+
+def test_api_docs_list_parameters_and_examples(client: Any) -> None:
+    page = client.get("/api-docs")
+    assert page.status_code == 200
+    search = re.search(r'<section class="api-op" id="get--api-search">(.*?)</section>', page.text, re.S)
+    assert search is not None
+    body = text_of(search.group(1))
+    for name in ("q", "outlet", "since", "until", "entity", "page", "limit"):
+        assert re.search(rf"\b{name}\b", body), name
+    assert "published on or after (YYYY-MM-DD)" in body and "max 200" in body
+    assert "Example: curl 'http://127.0.0.1:8080/api/search?q=NATO&limit=5'" in body
+    article = re.search(r'<section class="api-op" id="get--api-articles-article_id">(.*?)</section>', page.text, re.S)
+    assert article is not None and "/api/articles/1'" in text_of(article.group(1))
+    assert "required" in text_of(article.group(1))
+
+
+def test_api_search_honours_limit(client: Any) -> None:
+    first = client.get("/api/search", params={"q": "Путину", "limit": 3}).json()
+    assert len(first["hits"]) == 3 and first["page_size"] == 3 and first["total"] > 6
+    second = client.get("/api/search", params={"q": "Путину", "limit": 3, "page": 2}).json()
+    assert len(second["hits"]) == 3
+    assert not {h["article_id"] for h in first["hits"]} & {h["article_id"] for h in second["hits"]}
+    default = client.get("/api/search", params={"q": "Путину"}).json()
+    assert default["page_size"] == 20 and len(default["hits"]) == min(20, default["total"])
+    assert client.get("/api/search", params={"q": "x", "limit": 201}).status_code == 400

@@ -52,6 +52,7 @@ CSP = (
     " form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
 )
 PAGE_SIZE = 20
+API_SEARCH_MAX_LIMIT = 200  # the search returns at most this many hits at a time
 EXPORT_SEARCH_BATCH = 200  # hits per search when an export collects a search's results (the search's page cap)
 LIST_TITLE_CHARS = 300
 
@@ -265,6 +266,64 @@ def _parameter_problem(error: dict[str, Any]) -> str:
     if "date" in str(error.get("type", "")):
         return f"bad parameter {name}: {str(error.get('input'))[:40]!r} is not a date (use YYYY-MM-DD)"
     return f"bad parameter {name}: {error.get('msg', 'not accepted')}"
+
+
+# Values the API docs page uses to write an example call for each path (issue 14, item 6).
+API_EXAMPLE_VALUES = {
+    "q": "NATO",
+    "article_id": "1",
+    "revision": "1",
+    "key": "PER:Sergei Lavrov",
+    "speaker": "Stoltenberg",
+    "actor": "Russia",
+    "target": "NATO",
+    "format": "jsonl",
+    "limit": "5",
+}
+
+
+def _parameter_doc(param: dict[str, Any]) -> dict[str, Any]:
+    """One parameter of an operation as the API docs page lists it: name, where, type, default, meaning."""
+    schema = param.get("schema", {})
+    variants = [s for s in schema.get("anyOf", [schema]) if s.get("type") not in (None, "null")]
+    first = variants[0] if variants else {"type": "string"}
+    kind = str(first.get("type", "string"))
+    if kind == "array":
+        kind = f"list of {first.get('items', {}).get('type', 'string')}"
+    schema = {**first, **{k: v for k, v in schema.items() if k != "anyOf"}}
+    bounds = [
+        f"{word} {schema[key]}"
+        for key, word in (("minimum", "min"), ("maximum", "max"), ("maxLength", "max length"))
+        if key in schema
+    ]
+    return {
+        "name": param["name"],
+        "in": param.get("in", "query"),
+        "required": bool(param.get("required")),
+        "type": kind,
+        "default": schema.get("default"),
+        "bounds": ", ".join(bounds),
+        "description": param.get("description") or schema.get("description") or "",
+    }
+
+
+def _example_call(method: str, path: str, params: list[dict[str, Any]]) -> str:
+    """A call that works on a corpus with the README's example: path parameters filled, the first query
+    parameters that have an example value added."""
+    url = path
+    query: list[tuple[str, str]] = []
+    for param in params:
+        value = API_EXAMPLE_VALUES.get(param["name"])
+        if param.get("in") == "path":
+            url = url.replace("{" + param["name"] + "}", value or "1").replace(
+                "{" + param["name"] + ":path}", value or "1"
+            )
+        elif value is not None:
+            query.append((param["name"], value))
+    order = list(API_EXAMPLE_VALUES)
+    query = sorted(query, key=lambda pair: order.index(pair[0]))[:2]
+    prefix = "curl -X POST -H 'Authorization: Bearer TOKEN' " if method.lower() == "post" else "curl "
+    return prefix + "'http://127.0.0.1:8080" + url + ("?" + urlencode(query) if query else "") + "'"
 
 
 def _hit_dict(hit: Any) -> dict[str, Any]:
@@ -533,9 +592,11 @@ def create_app(
         )
         return page(request, "error.html", {"heading": heading, "message": message}, exc.status_code)
 
-    def run_search(st: Any, params: SearchParams) -> SearchResults:
+    def run_search(st: Any, params: SearchParams, *, limit: int = PAGE_SIZE) -> SearchResults:
+        query = params.to_query()
+        query.limit, query.offset = limit, (params.page - 1) * limit
         try:
-            return SearchIndex(st).search(params.to_query())
+            return SearchIndex(st).search(query)
         except QueryError as exc:
             raise HTTPException(400, exc.message) from exc
 
@@ -745,7 +806,14 @@ def create_app(
     def api_docs(request: Request) -> HTMLResponse:
         spec = app.openapi()
         ops = [
-            {"method": m.upper(), "path": p, "summary": op.get("summary", ""), "description": op.get("description", "")}
+            {
+                "method": m.upper(),
+                "path": p,
+                "summary": op.get("summary", ""),
+                "description": op.get("description", ""),
+                "parameters": [_parameter_doc(param) for param in op.get("parameters", [])],
+                "example": _example_call(m, p, op.get("parameters", [])),
+            }
             for p, item in spec["paths"].items()
             for m, op in item.items()
         ]
@@ -795,14 +863,18 @@ def create_app(
         summary="Search both languages",
         responses={400: {"description": "the query cannot be run"}},
     )
-    def api_search(st: StoreDep, params: Annotated[SearchParams, Depends()]) -> dict[str, Any]:
-        results = run_search(st, params)
+    def api_search(
+        st: StoreDep,
+        params: Annotated[SearchParams, Depends()],
+        limit: Annotated[int, Query(ge=1, le=API_SEARCH_MAX_LIMIT, description="hits per page")] = PAGE_SIZE,
+    ) -> dict[str, Any]:
+        results = run_search(st, params, limit=limit)
         return {
             "query": params.q,
             "total": results.total,
             "total_is_capped": results.total_is_capped,
             "page": params.page,
-            "page_size": PAGE_SIZE,
+            "page_size": limit,
             "outlet_counts": results.outlet_counts,
             "outlet_counts_sampled": results.outlet_counts_sampled,
             "hits": [_hit_dict(h) for h in results.hits],
