@@ -427,7 +427,7 @@ def print_ingest_report(app: AppContext, report: Any, *, as_json: bool) -> None:
     click.echo(f"{head} {report.elapsed:.1f}s: " + ", ".join(parts), err=True)
     if report.archive.get("over_cap"):
         click.echo(
-            f"archive full: the original pages of {counted(report.archive['over_cap'], 'article')} were not kept"
+            f"archive full: {counted(report.archive['over_cap'], 'original page')} not kept"
             " (raise archive_max_bytes to keep them)",
             err=True,
         )

@@ -748,7 +748,7 @@ def create_app(
         st: StoreDep,
         speaker: str | None = None,
         outlet: str | None = None,
-        unnamed: bool | None = None,
+        unnamed: Annotated[bool | None, EmptyIsNone] = None,  # the form's "named and unnamed" sends unnamed=
         page_no: PageNo = 1,
     ) -> HTMLResponse:
         SearchIndex(st).sync_quietly()
