@@ -12,6 +12,7 @@ import pytest
 from click.testing import CliRunner
 
 from dragoman.cli import main
+from store.conftest import postgres_server, postgres_url  # noqa: F401  (fixtures)
 
 KOMMERSANT = "html_ru/fundus/ru/Kommersant_2025_05_14.html.gz"
 
@@ -24,6 +25,20 @@ def invoke(*args: str) -> tuple[int, str, str]:
 @pytest.fixture
 def example(shared_dir: Path) -> Path:
     return shared_dir / "examples" / "izvestia-2022-01-26.txt"
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def any_db(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A fresh database: a SQLite file, or a PostgreSQL database on the test server."""
+    return str(tmp_path / "d.db") if request.param == "sqlite" else str(request.getfixturevalue("postgres_url"))
+
+
+def current_analyses(db: str) -> list[int]:
+    """The articles whose current revision has an analysis, read through the store."""
+    from dragoman.store import open_store
+
+    with open_store(db) as store:
+        return [a.id for a in store.iter_articles() if a.article.analysis is not None]
 
 
 def test_global_options_are_accepted_after_the_command_name(tmp_path: Path, data_dir: Path, example: Path) -> None:
@@ -65,8 +80,8 @@ def test_an_option_of_the_command_itself_is_not_taken_for_the_global_one(tmp_pat
     assert args == ["search", "--", "--db"]
 
 
-def test_ingest_and_import_join_stories_and_raise_alerts(tmp_path: Path, data_dir: Path, example: Path) -> None:
-    db = tmp_path / "d.db"
+def test_ingest_and_import_join_stories_and_raise_alerts(any_db: str, data_dir: Path, example: Path) -> None:
+    db = any_db
     # (the issue's «санкции» is not in this page's text; «Ушаков» is, and «Сергей Лавров»)
     for kind, value in (("term", "Ушаков"), ("entity", "Сергей Лавров"), ("term", "Stoltenberg")):
         assert invoke("--db", str(db), "watchlist", "add", kind, value)[0] == 0
@@ -114,27 +129,22 @@ def test_import_keeps_provenance_and_maps_the_machine_rubric(tmp_path: Path, exa
     assert [h["article_id"] for h in json.loads(out)["hits"]] == [1]
 
 
-def test_import_analyze_analyzes_only_the_imported_documents(tmp_path: Path, data_dir: Path, example: Path) -> None:
-    db = tmp_path / "d.db"
+def test_import_analyze_analyzes_only_the_imported_documents(any_db: str, data_dir: Path, example: Path) -> None:
+    db = any_db
     assert invoke("--db", str(db), "ingest", str(data_dir / KOMMERSANT), "--no-stories")[0] == 0
     code, out, err = invoke("--db", str(db), "import", str(example), "--analyze", "--json")
     assert code == 0, err
     assert json.loads(out)["analysis"]["processed"] == 1
-    analyzed = (
-        sqlite3.connect(db)
-        .execute("SELECT a.id FROM articles a JOIN analyses x ON x.revision_id = a.current_revision_id")
-        .fetchall()
-    )
-    assert analyzed == [(2,)]  # the ingested article 1 waits for `dragoman analyze`
+    assert current_analyses(db) == [2]  # the ingested article 1 waits for `dragoman analyze`
 
 
-def test_analyze_after_translate_analyzes_what_changed(tmp_path: Path, data_dir: Path) -> None:
+def test_analyze_after_translate_analyzes_what_changed(any_db: str, data_dir: Path) -> None:
     from datetime import UTC, datetime
 
     from dragoman.article import SentencePair, TranslatedSegment, Translation
     from dragoman.store import open_store
 
-    db = tmp_path / "d.db"
+    db = any_db
     assert invoke("--db", str(db), "ingest", str(data_dir / KOMMERSANT), "--no-stories")[0] == 0
     _code, out, _err = invoke("--db", str(db), "analyze", "--json")
     assert json.loads(out)["processed"] == 1

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from store.conftest import postgres_server  # noqa: F401  (fixture)
 
 
 def text_of(markup: str) -> str:
@@ -74,15 +75,36 @@ def test_export_these_results_keeps_every_filter_and_offers_markdown(client: Any
 # -- a corpus as an analyst builds it: an ingested page and an imported English document ---------------
 
 
+@pytest.fixture(scope="module", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def arrived_db(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A database for the module on each backend: a SQLite file, or a PostgreSQL database of its own."""
+    if request.param == "sqlite":
+        yield str(tmp_path_factory.mktemp("arrived") / "d.db")
+        return
+    import uuid
+
+    import psycopg
+
+    server = request.getfixturevalue("postgres_server")
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(server, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield f"{server.rpartition('/')[0]}/{name}"
+    finally:
+        with psycopg.connect(server, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
 @pytest.fixture(scope="module")
-def arrived(tmp_path_factory: pytest.TempPathFactory, shared_dir: Path) -> Iterator[Any]:
+def arrived(arrived_db: str, shared_dir: Path) -> Iterator[Any]:
     from click.testing import CliRunner
     from serve_corpus import asgi_client_class
 
     from dragoman.cli import main
     from dragoman.serve.app import create_app
 
-    db = tmp_path_factory.mktemp("arrived") / "d.db"
+    db = arrived_db
     kommersant = shared_dir / "data/html_ru/fundus/ru/Kommersant_2025_05_14.html.gz"
     example = shared_dir / "examples/izvestia-2022-01-26.txt"
     for args in (["ingest", str(kommersant)], ["import", str(example), "--analyze"]):
