@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from store.conftest import postgres_server  # noqa: F401  (fixture)
 
 
