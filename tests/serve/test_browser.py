@@ -253,6 +253,8 @@ def test_an_analysts_walk_search_reader_entity_quotes_timeline(
         titles = page.locator("ol.hits a.title").all_inner_texts()
         assert any(t.startswith("Non-permanent: will the Russian Federation restore") for t in titles)
         assert any(t.startswith("During his mission, the Maydan events") for t in titles)
+        imported_hit = page.locator("ol.hits li.hit", has_text="Non-permanent")
+        assert imported_hit.locator(".title-ru").count() == 0  # an English document's title is shown once
         exports = page.locator("p.exports a").all_inner_texts()
         assert "Markdown" in exports and "q=NATO" in (page.locator("p.exports a").first.get_attribute("href") or "")
         shot("1-search")
