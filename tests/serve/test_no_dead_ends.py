@@ -216,3 +216,9 @@ def test_api_search_honours_limit(client: Any) -> None:
     default = client.get("/api/search", params={"q": "Путину"}).json()
     assert default["page_size"] == 20 and len(default["hits"]) == min(20, default["total"])
     assert client.get("/api/search", params={"q": "x", "limit": 201}).status_code == 400
+
+
+def test_a_page_past_the_last_says_so(client: Any) -> None:
+    page = client.get("/", params={"q": "Путину", "page": 400})
+    assert page.status_code == 200
+    assert re.search(r"Nothing found\. Page 400 is past the last page \(\d+\)\.", text_of(page.text))
