@@ -813,6 +813,7 @@ def create_app(
                 "description": op.get("description", ""),
                 "parameters": [_parameter_doc(param) for param in op.get("parameters", [])],
                 "example": _example_call(m, p, op.get("parameters", [])),
+                "anchor": f"{m}-{p}".replace("/", "-").replace("{", "").replace("}", "").replace(":", "-"),
             }
             for p, item in spec["paths"].items()
             for m, op in item.items()
