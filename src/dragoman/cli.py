@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import json
+import re
 import shutil
 import sys
 from collections.abc import Callable, Iterator
@@ -23,6 +24,7 @@ from click.core import ParameterSource
 
 from dragoman import __version__
 from dragoman.errors import ConfigError, DragomanError
+from dragoman.formats.document import counted, date_range_problem
 from dragoman.report import EXIT_FAILED, EXIT_OK, EXIT_USAGE, IngestReport, StageReport
 from dragoman.settings import Settings, load_settings
 
@@ -171,8 +173,41 @@ def finish(app: AppContext, report: StageReport, *, as_json: bool, lines: list[s
 _BARE_ALLOW_PRIVATE = "private"
 
 
+# The group's options that users also type after the command name (``dragoman ingest --db x.db``): the ones
+# taking a value, and the flags. ``--allow-private`` takes an optional value (see _global_option_span).
+_GLOBAL_VALUE_OPTIONS = frozenset({"--db", "--config", "--host-delay"})
+_GLOBAL_FLAGS = frozenset({"--debug", "-q", "--quiet", "--allow-private"})
+
+
+def _option_names(command: click.Command) -> set[str]:
+    """Every option name a command (and, for a group, any of its subcommands) defines itself."""
+    names = {name for param in command.params for name in [*param.opts, *param.secondary_opts]}
+    if isinstance(command, click.Group):
+        for sub in command.commands.values():
+            names |= _option_names(sub)
+    return names
+
+
+def _global_option_span(args: list[str], index: int) -> int:
+    """How many arguments the global option at ``args[index]`` occupies after a command name (1 or 2)."""
+    arg = args[index]
+    if "=" in arg or index + 1 >= len(args):
+        return 1
+    if arg in _GLOBAL_VALUE_OPTIONS:
+        return 2
+    if arg == "--allow-private":
+        # After a command the next word is its value only when it reads as networks or hosts, not as an
+        # input of the command (an existing file, a URL, an option).
+        value = args[index + 1]
+        is_input = value.startswith("-") or "://" in value or Path(value).exists()
+        return 1 if is_input or not re.fullmatch(r"[\w.:/,\[\]-]+", value) else 2
+    return 1
+
+
 class _MainGroup(click.Group):
-    """``--allow-private`` takes an optional value; before a command name it is the bare flag, not its value."""
+    """Global options are accepted after the command name as well as before it (users type them both ways):
+    they are moved in front of the command, unless the command defines an option of the same name.
+    ``--allow-private`` takes an optional value; before a command name it is the bare flag, not its value."""
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
         args = list(args)
@@ -182,7 +217,33 @@ class _MainGroup(click.Group):
             if arg == "--allow-private" and args[index + 1] in self.commands:
                 args[index] = f"--allow-private={_BARE_ALLOW_PRIVATE}"
                 break
-        return super().parse_args(ctx, args)
+        return super().parse_args(ctx, self._globals_first(args))
+
+    def _globals_first(self, args: list[str]) -> list[str]:
+        position = next((i for i, arg in enumerate(args) if arg in self.commands), None)
+        if position is None:
+            return args
+        own = _option_names(self.commands[args[position]])
+        moved: list[str] = []
+        rest: list[str] = []
+        index = position + 1
+        while index < len(args):
+            arg = args[index]
+            if arg == "--":
+                rest.extend(args[index:])
+                break
+            name = arg.split("=", 1)[0]
+            if name not in own and name in _GLOBAL_VALUE_OPTIONS | _GLOBAL_FLAGS:
+                span = _global_option_span(args, index)
+                taken = args[index : index + span]
+                if name == "--allow-private" and span == 1 and "=" not in arg:
+                    taken = [f"--allow-private={_BARE_ALLOW_PRIVATE}"]
+                moved.extend(taken)
+                index += span
+                continue
+            rest.append(arg)
+            index += 1
+        return [*args[:position], *moved, args[position], *rest]
 
 
 @click.group(cls=_MainGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -225,6 +286,79 @@ def main(
     except ConfigError as exc:
         raise click.UsageError(str(exc)) from exc
     ctx.obj = AppContext(settings, debug=debug, quiet=quiet)
+
+
+# -- what runs after an article is stored: stories and alerts (every way an article arrives) --------
+
+
+def _alert_sinks(app: AppContext, alert_jsonl: str | None, webhooks: tuple[str, ...], print_alerts: bool) -> list[Any]:
+    from dragoman.acquire.alerts import JsonlSink, PrintSink, WebhookSink
+
+    sinks: list[Any] = [PrintSink(echo_untrusted)] if print_alerts else []
+    if alert_jsonl:
+        sinks.append(JsonlSink(alert_jsonl))
+    for url in webhooks:
+        webhook = WebhookSink(url)
+        click.get_current_context().call_on_close(webhook.close)
+        sinks.append(webhook)
+    return sinks
+
+
+def _monitor_hooks(app: AppContext, store: Any, sinks: list[Any], *, stories: bool) -> list[Any]:
+    from dragoman.acquire.alerts import AlertEngine
+
+    try:
+        from dragoman.acquire.dedupe import StoryIndex
+    except ModuleNotFoundError as exc:
+        raise ConfigError(
+            f"story grouping needs the monitor extra ({exc.name} is missing): pip install 'dragoman[monitor]'"
+            " or pass --no-stories"
+        ) from exc
+
+    hooks: list[Any] = [StoryIndex(store, threshold=app.settings.story_threshold)] if stories else []
+    hooks.append(AlertEngine(store, sinks))  # records alerts only; _deliver_alerts hands them over
+    return hooks
+
+
+def _deliver_alerts(app: AppContext, store: Any, sinks: list[Any]) -> None:
+    """Deliver the alert outbox after a batch: the articles are stored already, so a slow or dead webhook
+    only delays the end of the command, by at most the delivery run's time cap."""
+    from dragoman.acquire.alerts import AlertEngine
+
+    report = AlertEngine(store, sinks).deliver_pending()
+    if report:
+        app.echo(report.summary())
+
+
+def _arrival_hooks(app: AppContext, store: Any, sinks: list[Any], *, stories: bool) -> list[Any]:
+    """The hooks of ``ingest`` and ``import``: stories and alerts follow every way an article arrives. Without
+    the monitor extra an ingest still stores and raises alerts, and says that stories were not kept."""
+    try:
+        return _monitor_hooks(app, store, sinks, stories=stories)
+    except ConfigError as exc:
+        from dragoman.acquire.alerts import AlertEngine
+
+        app.echo(f"stories not kept: {exc.message}")
+        return [AlertEngine(store, sinks)]
+
+
+def _sink_options(func: F) -> F:
+    jsonl_path = click.Path(dir_okay=False)
+    func = click.option("--alert-jsonl", type=jsonl_path, help="Append alerts to this JSONL file.")(func)
+    func = click.option("--webhook", "webhooks", multiple=True, help="POST alerts as JSON to this URL (repeatable).")(
+        func
+    )
+    func = click.option(
+        "--print-alerts/--no-print-alerts", default=True, show_default=True, help="Print alerts on stdout."
+    )(func)
+    return func
+
+
+def _alert_options(func: F) -> F:
+    """Where alerts go, and --no-stories: the options of a command that stores articles."""
+    func = _sink_options(func)
+    func = click.option("--no-stories", is_flag=True, help="Do not group articles into stories.")(func)
+    return func
 
 
 # -- extract / ingest ----------------------------------------------------------------------------------
@@ -293,15 +427,30 @@ def count_inputs(sources: tuple[str, ...]) -> int | None:
 @main.command()
 @click.argument("sources", nargs=-1, required=True)
 @click.option("--translate", "do_translate", is_flag=True, help="Translate the stored articles as well.")
+@_alert_options
 @json_option()
 @pass_app
 @handle_errors
-def ingest(app: AppContext, sources: tuple[str, ...], do_translate: bool, as_json: bool) -> None:
-    """Extract and store articles from files, directories, JSONL files and URLs."""
+def ingest(
+    app: AppContext,
+    sources: tuple[str, ...],
+    do_translate: bool,
+    alert_jsonl: str | None,
+    webhooks: tuple[str, ...],
+    print_alerts: bool,
+    no_stories: bool,
+    as_json: bool,
+) -> None:
+    """Extract and store articles from files, directories, JSONL files and URLs (grouped into stories and
+    matched against the watchlist, as watch does)."""
     from dragoman.pipeline import ingest as pipeline
 
+    sinks = _alert_sinks(app, alert_jsonl, webhooks, print_alerts and not as_json)
     with app.open_store() as store, progress_bar(app, count_inputs(sources), "ingest") as advance:
-        report = pipeline.ingest(sources, store, app.settings, on_item=lambda name, _r: advance(name))
+        hooks = _arrival_hooks(app, store, sinks, stories=not no_stories)
+        report = pipeline.ingest(sources, store, app.settings, on_item=lambda name, _r: advance(name), hooks=hooks)
+        if not report.interrupted:
+            _deliver_alerts(app, store, sinks)
         if do_translate and not report.interrupted:
             report.extra["translation"] = translate_after_ingest(app, store, report)
     print_ingest_report(app, report, as_json=as_json)
@@ -325,7 +474,7 @@ def ingest_summary(report: IngestReport) -> list[str]:
     lines = [report.summary()]
     if report.archive.get("over_cap"):
         lines.append(
-            f"archive full: the original pages of {report.archive['over_cap']} articles were not kept"
+            f"archive full: {counted(report.archive['over_cap'], 'original page')} not kept"
             " (raise archive_max_bytes to keep them)"
         )
     return lines
@@ -392,7 +541,7 @@ def export(
 ) -> None:
     """Stream stored articles as JSONL, CSV, plain text, Markdown, Parquet, sentence pairs (JSONL, TMX), or
     their original pages as WARC."""
-    from dragoman.formats.export import export_articles
+    from dragoman.formats.export import NOTHING_TO_PAIR, PAIRED_FORMATS, ExportCounter, export_articles
     from dragoman.store import ArticleFilter
 
     where = ArticleFilter(outlets=list(outlets) or None, since=since, until=until)
@@ -405,18 +554,26 @@ def export(
         unreadable.append(exc.message)
         click.echo(f"skipped: {exc.message} [{exc.reason}]", err=True)
 
+    counter = ExportCounter()
     with app.open_store(readonly=True) as store:
         if fmt == "parquet":
             if not output:
                 raise ConfigError("Parquet is binary: name a file with -o/--output")
             with open(output, "wb") as binary:
-                count = export_articles(store, binary, fmt, where, on_unreadable=skipped)
+                count = export_articles(store, binary, fmt, where, on_unreadable=skipped, counter=counter)
         elif output:
             with open(output, "w", encoding="utf-8", newline="") as handle:
-                count = export_articles(store, handle, fmt, where, on_unreadable=skipped)
+                count = export_articles(store, handle, fmt, where, on_unreadable=skipped, counter=counter)
         else:
-            count = export_articles(store, sys.stdout, fmt, where, on_unreadable=skipped)
-    app.echo(f"exported {count} articles" + (f", skipped {len(unreadable)} unreadable" if unreadable else ""))
+            count = export_articles(store, sys.stdout, fmt, where, on_unreadable=skipped, counter=counter)
+    skipped_part = f", skipped {len(unreadable)} unreadable" if unreadable else ""
+    if fmt in PAIRED_FORMATS and not counter.pairs:
+        app.echo(f"read {counted(count, 'article')}: {NOTHING_TO_PAIR}" + skipped_part)
+    elif fmt in PAIRED_FORMATS:
+        pairs = counted(counter.pairs, "sentence pair")
+        app.echo(f"exported {pairs} from {counted(count, 'article')}" + skipped_part)
+    else:
+        app.echo(f"exported {counted(count, 'article')}" + skipped_part)
     sys.exit(EXIT_FAILED if unreadable else EXIT_OK)
 
 
@@ -546,7 +703,7 @@ def reindex(app: AppContext) -> None:
         count = index.reindex(on_batch=lambda n: [advance("") for _ in range(n)])
     print_left_out(app, index.left_out)
     app.echo(
-        f"indexed {count - len(index.left_out)} articles"
+        f"indexed {counted(count - len(index.left_out), 'article')}"
         + (f", left out {len(index.left_out)}" if index.left_out else "")
     )
     sys.exit(EXIT_FAILED if index.left_out else EXIT_OK)
@@ -602,7 +759,11 @@ def search(app: AppContext, query: str, outlets: tuple[str, ...], rubric: str | 
         echo_untrusted(f"{hit.article_id}\t{day}\t{hit.outlet or ''}\t{hit.title_en or hit.title}")
         if snippet:
             echo_untrusted(f"\t{snippet}")
-    app.echo(f"{results.total:,}{'+' if results.total_is_capped else ''} articles")
+    total = counted(results.total, "article")
+    app.echo(total.replace(" ", "+ ", 1) if results.total_is_capped else total)
+    empty_range = date_range_problem(request.since, request.until, ("--since", "--until"))
+    if empty_range:
+        app.echo(empty_range)
 
 
 def read_secret_file(path: str, what: str) -> str:
@@ -672,58 +833,6 @@ def serve(app: AppContext, host: str, port: int, token: str | None, token_file: 
 
 
 # -- monitoring: watch, backfill, WARC, stories, revisions, alerts (issue 6) ---------------------------
-
-
-def _alert_sinks(app: AppContext, alert_jsonl: str | None, webhooks: tuple[str, ...], print_alerts: bool) -> list[Any]:
-    from dragoman.acquire.alerts import JsonlSink, PrintSink, WebhookSink
-
-    sinks: list[Any] = [PrintSink(echo_untrusted)] if print_alerts else []
-    if alert_jsonl:
-        sinks.append(JsonlSink(alert_jsonl))
-    for url in webhooks:
-        webhook = WebhookSink(url)
-        click.get_current_context().call_on_close(webhook.close)
-        sinks.append(webhook)
-    return sinks
-
-
-def _monitor_hooks(app: AppContext, store: Any, sinks: list[Any], *, stories: bool) -> list[Any]:
-    from dragoman.acquire.alerts import AlertEngine
-
-    try:
-        from dragoman.acquire.dedupe import StoryIndex
-    except ModuleNotFoundError as exc:
-        raise ConfigError(
-            f"story grouping needs the monitor extra ({exc.name} is missing): pip install 'dragoman[monitor]'"
-            " or pass --no-stories"
-        ) from exc
-
-    hooks: list[Any] = [StoryIndex(store, threshold=app.settings.story_threshold)] if stories else []
-    hooks.append(AlertEngine(store, sinks))  # records alerts only; _deliver_alerts hands them over
-    return hooks
-
-
-def _deliver_alerts(app: AppContext, store: Any, sinks: list[Any]) -> None:
-    """Deliver the alert outbox after a batch: the articles are stored already, so a slow or dead webhook
-    only delays the end of the command, by at most the delivery run's time cap."""
-    from dragoman.acquire.alerts import AlertEngine
-
-    report = AlertEngine(store, sinks).deliver_pending()
-    if report:
-        app.echo(report.summary())
-
-
-def _alert_options(func: F) -> F:
-    jsonl_path = click.Path(dir_okay=False)
-    func = click.option("--alert-jsonl", type=jsonl_path, help="Append alerts to this JSONL file.")(func)
-    func = click.option("--webhook", "webhooks", multiple=True, help="POST alerts as JSON to this URL (repeatable).")(
-        func
-    )
-    func = click.option(
-        "--print-alerts/--no-print-alerts", default=True, show_default=True, help="Print alerts on stdout."
-    )(func)
-    func = click.option("--no-stories", is_flag=True, help="Do not group articles into stories.")(func)
-    return func
 
 
 @main.command()
@@ -1117,8 +1226,11 @@ def revisions(
             rows = changed_articles(store)
             if as_json:
                 click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+            if not rows and not as_json:
+                app.echo("no article has changed after publication: every stored article has one revision as acquired")
             for row in [] if as_json else rows:
-                echo_untrusted(f"{row['id']}\t{row['revision_count']} revisions\t{row['updated_at']}\t{row['title']}")
+                revisions_part = counted(row["revision_count"], "revision")
+                echo_untrusted(f"{row['id']}\t{revisions_part}\t{row['updated_at']}\t{row['title']}")
             return
         if show_diff or old is not None or new is not None:
             diff = diff_revisions(store, ref, old, new)
@@ -1178,14 +1290,14 @@ def story(app: AppContext, ref: str, as_json: bool) -> None:
         )
     if found is None:
         raise DragomanError(
-            "the article has no story yet (stories are kept by watch, backfill and ingest-warc)",
+            "the article has no story yet (it was stored with --no-stories, or before ingest and import kept stories)",
             reason="not_found",
             source=ref,
         )
     if as_json:
         click.echo(json.dumps(found, ensure_ascii=False, indent=2))
         return
-    echo_untrusted(f"story {found['story_id']}: {found['title']} ({found['article_count']} articles)")
+    echo_untrusted(f"story {found['story_id']}: {found['title']} ({counted(found['article_count'], 'article')})")
     for member in found["members"]:
         echo_untrusted(f"  {member['article_id']}\t{member['kind']}\t{member['similarity']:.2f}\t{member['url']}")
     if translated is not None:
@@ -1206,7 +1318,7 @@ def story(app: AppContext, ref: str, as_json: bool) -> None:
     help="Deliver pending alerts to the given sinks now, without waiting out their backoff (attempts stay capped).",
 )
 @click.option("--retry-failed", is_flag=True, help="With --deliver: also retry alerts that used up their attempts.")
-@_alert_options
+@_sink_options
 @json_option("JSON lines on stdout.")
 @pass_app
 @handle_errors
@@ -1219,11 +1331,10 @@ def alerts(
     alert_jsonl: str | None,
     webhooks: tuple[str, ...],
     print_alerts: bool,
-    no_stories: bool,
     as_json: bool,
 ) -> None:
     """List recent alerts (newest first); --deliver delivers the pending ones (webhook URLs are shown redacted)."""
-    from dragoman.acquire.alerts import AlertEngine, recent_alerts
+    from dragoman.acquire.alerts import AlertEngine, list_watches, recent_alerts
 
     if retry_failed and not deliver:
         raise click.UsageError("--retry-failed goes with --deliver")
@@ -1237,6 +1348,16 @@ def alerts(
                 engine.retry_failed()
             app.echo(engine.deliver_pending(due_only=False).summary())
         rows = recent_alerts(store, limit=limit, undelivered_only=undelivered)
+        watching = bool(rows) or bool(list_watches(store))
+    if not rows:
+        app.echo(
+            ("no undelivered alerts" if undelivered else "no alerts yet")
+            + (
+                ": a watch applies to articles first seen after it was added"
+                if watching
+                else ': the watchlist is empty (`dragoman watchlist add term "санкции"`)'
+            )
+        )
     for row in rows:
         if as_json:
             click.echo(json.dumps(row, ensure_ascii=False))
@@ -1278,7 +1399,7 @@ def watchlist_load(app: AppContext, path: str) -> None:
 
     with app.open_store() as store:
         added = load_watchlist_file(store, path)
-    app.echo(f"{len(added)} watches in the watchlist file")
+    app.echo(f"{counted(len(added), 'watch', 'watches')} in the watchlist file")
 
 
 @watchlist.command("list")
@@ -1289,8 +1410,11 @@ def watchlist_list(app: AppContext) -> None:
     from dragoman.acquire.alerts import list_watches
 
     with app.open_store(existing=True) as store:
-        for watch_row in list_watches(store):
-            click.echo(f"{watch_row.id}\t{watch_row.kind}\t{watch_row.value}\t{watch_row.label or ''}")
+        watches = list_watches(store)
+    for watch_row in watches:
+        echo_untrusted(f"{watch_row.id}\t{watch_row.kind}\t{watch_row.value}\t{watch_row.label or ''}")
+    if not watches:
+        app.echo('the watchlist is empty: `dragoman watchlist add term "санкции"` (or entity, outlet) adds a watch')
 
 
 @watchlist.command("remove")
@@ -1457,8 +1581,11 @@ def models_list(app: AppContext, as_json: bool) -> None:
     if not found:
         app.echo(f"no translation model installed in {models_dir(app.settings)}; {INSTALL_HINT}")
         return
-    for m in found:
-        click.echo(f"{m.name}\t{m.family}\t{m.model_id}\t{m.size_bytes / 1e6:.0f} MB\t{m.path}")
+    _print_table(
+        "Installed translation models",
+        ["name", "family", "model id", "size", "path"],
+        [[m.name, m.family, m.model_id, f"{m.size_bytes / 1e6:.0f} MB", str(m.path)] for m in found],
+    )
 
 
 @models.command("download")
@@ -1571,9 +1698,13 @@ def analyze(
     as_json: bool,
 ) -> None:
     """Find people, bodies, places, quotes, dates and events in stored articles; index them."""
-    from dragoman.pipeline.analyze import analyze_store
+    from dragoman.analyze import ANALYZER_VERSION
+    from dragoman.pipeline.analyze import analyze_articles, analyze_store
+    from dragoman.store.analyses import AnalysisReadModel
 
     with app.open_store() as store, progress_bar(app, None, "analyze") as advance:
+        # What changed since its last analysis (a translation saved after it) is due again without --all.
+        outdated = AnalysisReadModel(store).outdated_analyses(ANALYZER_VERSION) if only_missing else []
         report = analyze_store(
             store,
             only_missing=only_missing,
@@ -1582,6 +1713,16 @@ def analyze(
             progress=lambda _n, article: advance(article.key_url),
             limit=limit,
         )
+        if outdated and not since and not outlets:
+            room = None if limit is None else max(0, limit - report.done)
+            again = analyze_articles(store, outdated[:room])
+            report.outcomes.update(again.outcomes)
+            report.entities += again.entities
+            report.quotes += again.quotes
+            report.events += again.events
+            report.skipped.update(again.skipped)
+            report.failed.update(again.failed)
+            report.problems.extend(again.problems)
     finish(app, report, as_json=as_json)
 
 
@@ -1705,7 +1846,7 @@ def timeline_lines(entries: list[dict[str, Any]], width: int = 80) -> list[str]:
     for e in entries:
         day = (e["date"] or "undated") + ("*" if e["date_basis"] == "published" else "")
         kind = _event_kind(e)
-        parties = f"{e['actor_name'] or '?'} -> {e['target_name'] or '?'}"
+        parties = f"{e['actor_name'] or 'unknown actor'} -> {e['target_name'] or 'unknown target'}"
         status = e["status"] or ""
         sources = f"[{len(e['sources'])}]"
         head = f"{day:<12} {kind:<24} {parties}"
@@ -1802,19 +1943,34 @@ def db_load(app: AppContext, shards: tuple[str, ...], as_json: bool) -> None:
 @main.command("import")
 @click.argument("paths", nargs=-1, required=True, type=click.Path(dir_okay=False))
 @click.option("--analyze", "do_analyze", is_flag=True, help="Analyze the imported documents as well.")
+@_alert_options
 @json_option()
 @pass_app
 @handle_errors
-def import_(app: AppContext, paths: tuple[str, ...], do_analyze: bool, as_json: bool) -> None:
-    """Import documents in the plain-text format (English documents translated elsewhere)."""
+def import_(
+    app: AppContext,
+    paths: tuple[str, ...],
+    do_analyze: bool,
+    alert_jsonl: str | None,
+    webhooks: tuple[str, ...],
+    print_alerts: bool,
+    no_stories: bool,
+    as_json: bool,
+) -> None:
+    """Import documents in the plain-text format (English documents translated elsewhere), grouped into
+    stories and matched against the watchlist like every stored article."""
     from dragoman.pipeline import ingest as pipeline
+    from dragoman.pipeline.analyze import analyze_articles
 
+    sinks = _alert_sinks(app, alert_jsonl, webhooks, print_alerts and not as_json)
     with app.open_store() as store:
-        report = pipeline.import_documents(paths, store, max_bytes=app.settings.max_bytes)
+        hooks = _arrival_hooks(app, store, sinks, stories=not no_stories)
+        report = pipeline.import_documents(paths, store, max_bytes=app.settings.max_bytes, hooks=hooks)
+        if not report.interrupted:
+            _deliver_alerts(app, store, sinks)
         if do_analyze and report.article_ids and not report.interrupted:
-            from dragoman.pipeline.analyze import analyze_store
-
-            report.extra["analysis"] = analyze_store(store, only_missing=True).to_json()
+            # Only the documents this import stored, not whatever else awaits analysis (issue 14, item 6).
+            report.extra["analysis"] = analyze_articles(store, report.article_ids).to_json()
     print_ingest_report(app, report, as_json=as_json)
 
 

@@ -299,7 +299,7 @@ def test_archive_off_and_capped(saved: dict[str, Path], db_path: Path, tmp_path:
     page.write_bytes(saved["html"].read_bytes().replace(b"<title>", b"<title>3. ", 1))
     result = CliRunner().invoke(main, ["--db", str(capped), "--config", str(config), "ingest", str(page)])
     assert result.exit_code == 0
-    assert "archive full: the original pages of 1 articles were not kept" in result.stderr
+    assert "archive full: 1 original page not kept" in result.stderr
 
 
 @pytest.fixture

@@ -165,10 +165,10 @@ def test_a_poisoned_stored_record_is_left_out_and_reported(tmp_path: Path, db_pa
         assert conn.execute("SELECT count(*) FROM search_queue").fetchone()[0] == 0  # not queued for ever
 
     code, out, err = run(db_path, "reindex")
-    assert code == 1 and "indexed 1 articles, left out 1" in err and "article 1:" in err
+    assert code == 1 and "indexed 1 article, left out 1" in err and "article 1:" in err
 
     code, out, err = run(db_path, "analyze")
-    assert code == 1 and "analyzed 1 articles" in err and "article 1: article 1 has an unreadable record" in err
+    assert code == 1 and "analyzed 1 article" in err and "article 1: article 1 has an unreadable record" in err
 
     code, out, err = run(db_path, "export", "--format", "jsonl")
     assert code == 1 and [json.loads(x)["url"] for x in out.splitlines()] == ["https://iz.ru/2/good"]

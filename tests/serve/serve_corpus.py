@@ -181,11 +181,3 @@ def asgi_client_class() -> Any:
 
 def on_postgres(corpus: Corpus) -> bool:
     return str(corpus.db).startswith(("postgresql://", "postgres://"))
-
-
-def xfail_on_postgres(request: Any, corpus: Corpus, reason: str) -> None:
-    """Mark this test's PostgreSQL run as a known failure (not strict: it passes once the cause is fixed)."""
-    if on_postgres(corpus):
-        import pytest
-
-        request.applymarker(pytest.mark.xfail(reason=reason, strict=False))

@@ -232,3 +232,133 @@ def test_front_page_story_and_brief_in_chromium(page: Any, tmp_path: Path) -> No
     for name in ("front", "story", "brief-print"):
         assert (tmp_path / f"{name}.png").stat().st_size > 10_000
     assert (tmp_path / "brief.pdf").read_bytes().startswith(b"%PDF")
+
+
+@pytest.fixture(scope="module")
+def mixed_corpus(tmp_path_factory: pytest.TempPathFactory, shared_dir: Path, data_dir: Path) -> dict[str, Any]:
+    """What an analyst's corpus holds (issue 14): an ingested page left untranslated (Kommersant), the
+    imported English example document, and a Russian article with its human English translation (WMT
+    newstest2019, a passage about NATO), all analyzed by the real analyze stage."""
+    from click.testing import CliRunner
+    from serve_corpus import SENTENCES_PER_ARTICLE, article_of, read_pairs, translation_of
+
+    from dragoman.cli import main
+
+    db = tmp_path_factory.mktemp("mixed") / "d.db"
+    example = shared_dir / "examples/izvestia-2022-01-26.txt"
+
+    def cli(*args: str) -> None:
+        result = CliRunner().invoke(main, ["--db", str(db), *args], catch_exceptions=False)
+        assert result.exit_code == 0, result.stderr
+
+    cli("ingest", str(data_dir / "html_ru/fundus/ru/Kommersant_2025_05_14.html.gz"))
+    cli("import", str(example))
+    pairs = read_pairs(data_dir, 1500)
+    chunks = [pairs[i : i + SENTENCES_PER_ARTICLE] for i in range(0, len(pairs), SENTENCES_PER_ARTICLE)]
+    chunk = next(c for c in chunks if any("НАТО" in r for r, _ in c))
+    with open_store(db) as store:
+        stored = store.ingest(article_of(chunk, 0))
+        store.save_translation(stored.revision_id, translation_of(chunk))
+    cli("analyze")
+    return {"db": db, "untranslated": 1, "imported": 2, "translated": stored.article_id, "example": example}
+
+
+def test_an_analysts_walk_search_reader_entity_quotes_timeline(
+    browser: Any, mixed_corpus: dict[str, Any], tmp_path: Path
+) -> None:
+    """Issue 14's closing walk, in Chromium with a screenshot of every page: search -> reader -> entity ->
+    quotes -> timeline, over an imported English document, a translated article and an untranslated one."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("console", lambda msg: msg.type == "error" and errors.append(msg.text))
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    shots: list[str] = []
+
+    def shot(name: str) -> None:
+        page.screenshot(path=str(tmp_path / f"{name}.png"), full_page=True)
+        shots.append(name)
+
+    with serving(mixed_corpus["db"]) as server:
+        # Search: an English word finds the imported English document and the translated article.
+        page.goto(server + "/")
+        page.fill("input[name=q]", "NATO")
+        page.click("form.search button[type=submit]")
+        page.wait_for_selector("ol.hits li.hit")
+        titles = page.locator("ol.hits a.title").all_inner_texts()
+        assert any(t.startswith("Non-permanent: will the Russian Federation restore") for t in titles)
+        assert any(t.startswith("During his mission, the Maydan events") for t in titles)
+        imported_hit = page.locator("ol.hits li.hit", has_text="Non-permanent")
+        assert imported_hit.locator(".title-ru").count() == 0  # an English document's title is shown once
+        exports = page.locator("p.exports a").all_inner_texts()
+        assert "Markdown" in exports and "q=NATO" in (page.locator("p.exports a").first.get_attribute("href") or "")
+        shot("1-search")
+
+        # Reader of the imported document: it arrived in English, from a file, in Izvestia's rubric "World".
+        page.locator("ol.hits a.title", has_text="Non-permanent").click()
+        page.wait_for_selector(".reader")
+        meta = page.locator("dl.meta").inner_text()
+        assert "arrived in English" in meta
+        assert f"from {mixed_corpus['example']}" in meta and "Fetched" not in meta
+        assert "World" in meta and "PEACE" not in meta.upper()
+        assert page.locator("a.source").get_attribute("href", timeout=2000).startswith("https://iz.ru/1281923/")
+        shot("2-reader-imported")
+
+        # Entity: Jens Stoltenberg, from his name in the text; his chart and his quotes.
+        page.locator(".aligned a.ent", has_text="Stoltenberg").first.click()
+        page.wait_for_selector("h1.entity-name")
+        assert "Jens Stoltenberg" in page.locator("h1.entity-name").inner_text()
+        assert page.locator("svg rect.bar").count() >= 1
+        assert "We regret that Russia has closed the diplomatic mission" in page.locator("body").inner_text()
+        shot("3-entity")
+
+        # Quotes: the speaker's name in the form finds his two quotes, linked to their sentences.
+        page.goto(server + "/quotes")
+        page.fill("input[name=speaker]", "Jens Stoltenberg")
+        page.click("form button[type=submit]")
+        page.wait_for_selector("table.quotes")
+        rows = page.locator("table.quotes tbody tr")
+        assert rows.count() == 2
+        assert "We regret" in rows.all_inner_texts()[0] + rows.all_inner_texts()[1]
+        shot("4-quotes")
+
+        # Timeline of NATO (the entity page's timeline link): unknown parties in words, quotes marked once.
+        page.goto(server + "/entities/Q7184")
+        page.locator('a[href^="/timeline?entity="]').first.click()
+        page.wait_for_selector("ol.timeline")
+        assert page.url.endswith("/timeline?entity=Q7184")
+        assert page.locator("svg circle.dot").count() >= 5
+        listing = page.locator("ol.timeline").inner_text()
+        assert "unknown target" in listing and "→ ?" not in listing
+        assert "““" not in listing
+        shot("5-timeline")
+        # Stoltenberg's own timeline: "We regret ..." is his act (the quoted "we" is its speaker), its evidence
+        # keeps the sentence's own quotation mark and gets no second one.
+        page.goto(server + "/timeline?entity=Q57665")
+        page.wait_for_selector("ol.timeline")
+        listing = page.locator("ol.timeline").inner_text()
+        assert "““" not in listing and "“We regret" in listing
+
+        # The translated article reads in both languages; the ingested one names its canonical link.
+        page.goto(f"{server}/articles/{mixed_corpus['translated']}")
+        page.wait_for_selector(".reader.bilingual")
+        page.locator('.aligned .en .s[data-s="2"]').click()
+        assert "pinned" in (page.locator('.aligned .ru .s[data-s="2"]').get_attribute("class") or "")
+        shot("6-reader-translated")
+        page.goto(f"{server}/articles/{mixed_corpus['untranslated']}")
+        meta = page.locator("dl.meta").inner_text()
+        assert "not translated yet" in meta
+        assert page.locator("a.source").get_attribute("href") == "https://www.kommersant.ru/doc/7715044"
+        shot("7-reader-untranslated")
+
+        assert errors == []  # no CSP violations, no script errors on the way
+
+        # A mistyped date is a page of the site, not JSON (Chromium logs its 400 status, nothing else).
+        page.goto(server + "/?q=NATO&since=2022-13-01")
+        assert page.locator("nav").count() == 1 and "is not a date" in page.locator("main, body").first.inner_text()
+        shot("8-bad-date")
+
+    context.close()
+    assert [e for e in errors if "status of 400" not in e] == []
+    for name in shots:
+        assert (tmp_path / f"{name}.png").stat().st_size > 10_000

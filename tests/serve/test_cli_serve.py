@@ -15,7 +15,7 @@ import httpx
 import pyarrow.parquet as pq
 import pytest
 from click.testing import CliRunner
-from serve_corpus import Corpus, on_postgres, xfail_on_postgres
+from serve_corpus import Corpus, on_postgres
 
 from dragoman.cli import main
 
@@ -97,12 +97,6 @@ def test_serve_command_binds_localhost_and_serves(corpus: Corpus) -> None:
 
 
 def test_search_command(corpus: Corpus, request: pytest.FixtureRequest) -> None:
-    xfail_on_postgres(
-        request,
-        corpus,
-        "the PostgreSQL search backend's snippets keep the article's line breaks, so `dragoman search` prints"
-        " one hit on several lines (search/postgres.py snippets vs search/sqlite.py's)",
-    )
     code, stdout, _ = run(corpus.db, "search", "Путину", "--outlet", "iz.ru", "--json")
     assert code == 0
     results = json.loads(stdout)

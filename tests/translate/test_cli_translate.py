@@ -51,6 +51,10 @@ def test_install_list_translate(
     code, out, _err = run(db, "models", "list", "--json")
     listed = {m["name"]: m for m in json.loads(out)}
     assert set(listed) == {"opus-mt-ru-en", "argos-ru-en-0.0"}
+    code, out, _err = run(db, "models", "list")  # a table with column headers (issue 14, item 6)
+    header = next(line for line in out.splitlines() if "family" in line)
+    assert all(column in header for column in ("name", "family", "model id", "size", "path"))
+    assert "opus-mt-ru-en" in out and "argos-ru-en-0.0" in out
     assert (env / "opus-mt-ru-en" / "model.bin").is_file()
 
     with open_store(db) as store:

@@ -17,7 +17,7 @@ An untranslated article is rendered in Russian with ``Original Document: Russian
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 from dragoman.article import Article, Block, BlockKind
@@ -209,3 +209,21 @@ def parse_text_document(text: str, *, default_timezone: str = "Europe/Moscow") -
     )
     article.content_sha256 = article.compute_content_hash()
     return article
+
+
+def counted(number: int, noun: str, plural: str | None = None) -> str:
+    """``1 article``, ``12 articles``, ``1,204 articles``: a count with its noun in the right number."""
+    return f"{number:,} {noun if number == 1 else plural or noun + 's'}"
+
+
+def date_range_problem(
+    since: date | datetime | None, until: date | datetime | None, names: tuple[str, str]
+) -> str | None:
+    """Why a search with this date range finds nothing, when the range itself is empty (From after To)."""
+    if since is None or until is None:
+        return None
+    first = since.date() if isinstance(since, datetime) else since
+    last = until.date() if isinstance(until, datetime) else until
+    if first <= last:
+        return None
+    return f"{names[0]} {first.isoformat()} is later than {names[1]} {last.isoformat()}: no date is in both"

@@ -42,6 +42,7 @@ CSV_COLUMNS = [
     # A story copy: its story, and the member whose translation it shows (same text) or points to.
     "story_id",
     "translated_member_id",
+    "qa_flagged_sentences",  # as in Parquet: how many translated sentences the QA checks flagged
 ]
 DOCUMENT_SEPARATOR = "\n"  # text documents are separated by one blank line
 # A cell starting with one of these is a formula to Excel, LibreOffice and Google Sheets (OWASP, CSV injection).
@@ -105,6 +106,7 @@ def stored_to_row(stored: StoredArticle, story: StoryLink | None = None) -> dict
         "translation_model": tr.model_id if tr else "",
         "story_id": story.story_id if story else "",
         "translated_member_id": story.member_id if story else "",
+        "qa_flagged_sentences": tr.flagged_sentences if tr else 0,
     }
 
 
@@ -121,6 +123,10 @@ BINARY_FORMATS = {"parquet"}
 PARQUET_ROWS_PER_GROUP = 2000
 
 
+PAIRED_FORMATS = frozenset({"pairs", "tmx"})
+NOTHING_TO_PAIR = "nothing to pair: none of the exported articles has an English translation (run `dragoman translate`)"
+
+
 def export_articles(
     store: Any,
     out: TextIO | BinaryIO,
@@ -128,20 +134,23 @@ def export_articles(
     where: ArticleFilter | None = None,
     *,
     on_unreadable: Callable[[int, StoreError], None] | None = None,
+    counter: ExportCounter | None = None,
 ) -> int:
-    """Write every matching article to ``out`` in ``fmt`` (see EXPORT_FORMATS); returns the article count.
+    """Write every matching article to ``out`` in ``fmt`` (see EXPORT_FORMATS); returns the article count
+    (``counter`` also counts the sentence pairs written, for ``pairs`` and ``tmx``).
 
     ``out`` is a text stream, or a binary one for Parquet. An unreadable stored record is left out and
     handed to ``on_unreadable``.
     """
-    counter = _Counter()
+    counter = counter or ExportCounter()
     for chunk in iter_export(store, fmt, where, counter=counter, on_unreadable=on_unreadable):
         out.write(chunk)  # type: ignore[arg-type]
     return counter.articles
 
 
-class _Counter:
+class ExportCounter:
     articles = 0
+    pairs = 0  # sentence pairs written (pairs, tmx): none means nothing was translated
 
 
 def iter_export(
@@ -149,7 +158,7 @@ def iter_export(
     fmt: str,
     where: ArticleFilter | None = None,
     *,
-    counter: _Counter | None = None,
+    counter: ExportCounter | None = None,
     on_unreadable: Callable[[int, StoreError], None] | None = None,
 ) -> Iterator[str | bytes]:
     """The export as a stream of chunks (str, or bytes for Parquet), one article at a time from the store.
@@ -159,7 +168,7 @@ def iter_export(
     """
     if fmt not in EXPORT_FORMATS:
         raise ValueError(f"unknown export format {fmt!r}; one of {', '.join(EXPORT_FORMATS)}")
-    counter = counter or _Counter()
+    counter = counter or ExportCounter()
 
     def articles(borrow: bool = True) -> Iterator[tuple[StoredArticle, StoryLink | None]]:
         borrow = borrow and has_copies(store)  # checked once: a corpus without copies costs no lookups
@@ -195,9 +204,10 @@ def iter_export(
         # Parallel data: a copy's borrowed sentences would only repeat its member's pairs.
         for stored in plain(borrow=False):
             for pair in sentence_pairs(stored):
+                counter.pairs += 1
                 yield json.dumps(pair, ensure_ascii=False) + "\n"
     elif fmt == "tmx":
-        yield from _iter_tmx(plain(borrow=False))
+        yield from _iter_tmx(plain(borrow=False), counter)
     else:
         yield from _iter_parquet(plain())
 
@@ -248,7 +258,7 @@ def _xml_text(text: str) -> str:
     return xml_escape(_XML_INVALID.sub("", text), {'"': "&quot;"})
 
 
-def _iter_tmx(articles: Iterable[StoredArticle]) -> Iterator[str]:
+def _iter_tmx(articles: Iterable[StoredArticle], counter: ExportCounter) -> Iterator[str]:
     from dragoman import __version__
 
     yield (
@@ -266,6 +276,10 @@ def _iter_tmx(articles: Iterable[StoredArticle]) -> Iterator[str]:
                 f'<tuv xml:lang="ru"><seg>{_xml_text(pair["ru"])}</seg></tuv>'
                 f'<tuv xml:lang="en"><seg>{_xml_text(pair["en"])}</seg></tuv></tu>\n'
             )
+            counter.pairs += 1
+    if not counter.pairs:
+        # An empty body would look like a broken export: the file says why it holds no units.
+        yield f"<!-- {NOTHING_TO_PAIR} -->\n"
     yield "</body>\n</tmx>\n"
 
 
@@ -283,9 +297,10 @@ def parquet_schema() -> Any:
             fields.append(pa.field(name, pa.timestamp("us", tz="UTC")))
         elif name == "authors":
             fields.append(pa.field(name, pa.list_(pa.string())))
+        elif name == "qa_flagged_sentences":
+            fields.append(pa.field(name, pa.int64()))
         else:
             fields.append(pa.field(name, pa.string()))
-    fields.append(pa.field("qa_flagged_sentences", pa.int64()))
     return pa.schema(fields)
 
 

@@ -41,6 +41,7 @@ class _Table:
     by_domain: dict[str, Outlet]
     generic_rubrics: dict[str, str]
     not_rubrics: frozenset[str]
+    machine_rubrics: dict[str, str]  # a machine's word-for-word English rubric -> the Russian rubric it renders
 
 
 @lru_cache(maxsize=1)
@@ -67,7 +68,10 @@ def _table() -> _Table:
         for domain in (key, *outlet.aliases, *outlet.english_domains):
             by_domain[domain] = outlet
     not_rubrics = frozenset(_rubric_key(r) for r in raw.get("not_rubrics", ()))
-    return _Table(outlets=outlets, by_domain=by_domain, generic_rubrics=generic, not_rubrics=not_rubrics)
+    machine = {_rubric_key(k): v for k, v in raw.get("machine_rubrics", {}).items()}
+    return _Table(
+        outlets=outlets, by_domain=by_domain, generic_rubrics=generic, not_rubrics=not_rubrics, machine_rubrics=machine
+    )
 
 
 def _rubric_key(rubric: str) -> str:
@@ -165,6 +169,15 @@ def translate_rubric(outlet_key: str | None, russian_rubric: str | None) -> str 
     if outlet is not None and key in outlet.rubrics:
         return outlet.rubrics[key]
     return table.generic_rubrics.get(key)
+
+
+def english_rubric_of_machine_rendering(outlet_key: str | None, english: str | None) -> str | None:
+    """The outlet's English rubric for a machine's word-for-word rendering of its Russian name ("Peace" for
+    Izvestia's «Мир» is "World"); None when the rendering is not a known one for this outlet."""
+    if not english:
+        return None
+    russian = _table().machine_rubrics.get(_rubric_key(english))
+    return translate_rubric(outlet_key, russian) if russian else None
 
 
 def is_generic_section(name: str) -> bool:

@@ -9,7 +9,7 @@ analyzer version has not analyzed yet (``only_missing``).
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any
 
@@ -29,6 +29,7 @@ def analyze_store(
     progress: Callable[[int, Article], None] | None = None,
     registry: Registry | None = None,
     limit: int | None = None,
+    ids: list[int] | None = None,
 ) -> AnalyzeReport:
     """Analyze stored articles (by default those this analyzer version has not seen) and save the results."""
     from dragoman.store.stories import processed_story_member, story_id_of
@@ -37,7 +38,11 @@ def analyze_store(
     report = AnalyzeReport()
     started = time.perf_counter()
     where = ArticleFilter(
-        without_analysis_by=ANALYZER_VERSION if only_missing else None, since=since, outlets=outlets, limit=limit
+        without_analysis_by=ANALYZER_VERSION if only_missing else None,
+        since=since,
+        outlets=outlets,
+        limit=limit,
+        ids=ids,
     )
     # Collect ids first: writing analyses while paging through the same query would skip or repeat rows.
     # An unreadable record (stored before records were checked) fails alone, named, and the batch goes on.
@@ -82,3 +87,12 @@ def analyze_store(
 
 def _failed(report: AnalyzeReport, article_id: int, exc: DragomanError) -> None:
     report.record_failure(exc.reason, source=f"article {article_id}", message=str(exc))
+
+
+def analyze_articles(store: Any, article_ids: Iterable[int]) -> AnalyzeReport:
+    """Analyze exactly these articles (their current revisions) and save the results: what ``import
+    --analyze`` imported, or what changed since its last analysis (a translation saved after it)."""
+    ids = list(dict.fromkeys(article_ids))  # once each
+    if not ids:
+        return AnalyzeReport()
+    return analyze_store(store, only_missing=False, ids=ids)

@@ -8,19 +8,37 @@ job without duplicates (already-stored content is reported as unchanged).
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from dragoman.acquire import Failure, Fetcher, RawPage, iter_inputs
 from dragoman.article import Article
-from dragoman.errors import DragomanError
-from dragoman.report import IngestReport
+from dragoman.errors import DragomanError, ExtractError
+from dragoman.names.outlets import english_rubric_of_machine_rendering
+from dragoman.report import IngestReport, StageReport
 from dragoman.settings import Settings
 from dragoman.store.archive import Original
 from dragoman.store.base import IngestResult
 
 DEFAULT_MAX_BYTES = Settings().max_bytes
+
+# What runs after an article is stored, whichever way it arrived (ingest, import, watch, WARC, backfill):
+# story grouping and alert matching (issue 14, item 6). pipeline/watch.py's Intake runs the same hooks.
+StoredHook = Callable[[int, Article, IngestResult], None]
+
+
+def run_stored_hooks(
+    hooks: Sequence[StoredHook], article_id: int, article: Article, result: IngestResult, report: StageReport
+) -> None:
+    """Each hook in turn; the article is stored already, so a hook's failure is reported, not fatal (the
+    hook runs again on a rerun: story assignment and alert recording are idempotent)."""
+    for hook in hooks:
+        try:
+            hook(article_id, article, result)
+        except DragomanError as exc:
+            report.record_problem(article.url, exc)
 
 
 def extract_page(page: RawPage) -> Article:
@@ -114,8 +132,10 @@ def ingest(
     *,
     fetcher: Fetcher | None = None,
     on_item: Callable[[str, IngestResult | None], None] | None = None,
+    hooks: Sequence[StoredHook] = (),
 ) -> IngestReport:
-    """Store every article from ``specs``; returns what happened to each, counted by outcome and reason."""
+    """Store every article from ``specs``; returns what happened to each, counted by outcome and reason.
+    ``hooks`` run for each stored (or unchanged) article: stories and alerts follow ingest as they follow watch."""
     report = IngestReport()
     policy = ArchivePolicy.from_settings(settings)
     started = time.perf_counter()
@@ -137,6 +157,7 @@ def ingest(
             report.outcomes[result.outcome] += 1
             report.record_archive(result)
             report.article_ids.append(result.article_id)
+            run_stored_hooks(hooks, result.article_id, article, result, report)
             if on_item:
                 on_item(article.url, result)
     except KeyboardInterrupt:
@@ -156,7 +177,6 @@ def iter_text_documents(path: str, max_bytes: int = DEFAULT_MAX_BYTES) -> Iterat
 
     from dragoman.acquire.files import check_regular_file, read_capped
     from dragoman.article import check_incoming
-    from dragoman.errors import ExtractError
     from dragoman.formats.document import parse_text_document
 
     try:
@@ -164,6 +184,11 @@ def iter_text_documents(path: str, max_bytes: int = DEFAULT_MAX_BYTES) -> Iterat
         text = read_capped(Path(path), max_bytes).decode("utf-8-sig", errors="replace")
     except DragomanError as exc:
         yield Failure(path, exc)
+        return
+    if looks_like_html(text):
+        # One clear line for the file, not a "bad_document" for each of its blank-line chunks.
+        message = "this is HTML, not a text document: use `dragoman ingest` for web pages"
+        yield Failure(path, ExtractError(message, reason="html_not_document", source=path))
         return
     chunks = [c for c in text.replace("\r\n", "\n").split("\n\n") if c.strip()]
     for number, chunk in enumerate(chunks, start=1):
@@ -174,8 +199,36 @@ def iter_text_documents(path: str, max_bytes: int = DEFAULT_MAX_BYTES) -> Iterat
             yield Failure(source, ExtractError(f"not a text document: {exc}", reason="bad_document", source=source))
 
 
-def import_documents(paths: Iterable[str], store: Any, *, max_bytes: int = DEFAULT_MAX_BYTES) -> IngestReport:
-    """Store documents that arrive already translated (the plain-text format), one transaction each."""
+def looks_like_html(text: str) -> bool:
+    """True for a web page (``<!doctype html>``, ``<html``, or markup from the first character)."""
+    head = text.lstrip()[:1000].casefold()
+    return head.startswith(("<!doctype html", "<html", "<?xml")) or ("<html" in head and "<body" in text.casefold())
+
+
+def with_import_provenance(article: Article, path: str, imported_at: datetime) -> Article:
+    """What the reader shows for an imported document: the file it came from and when, instead of
+    "Fetched: unknown"; and its rubric as the outlet's table names it (a machine's "Peace" for Izvestia's
+    «Мир» is the rubric "World")."""
+    article.fetched_at = imported_at
+    article.extra["imported_from"] = path
+    if article.language == "en" and article.rubric:
+        mapped = english_rubric_of_machine_rendering(article.outlet, article.rubric)
+        if mapped and mapped != article.rubric:
+            article.extra["rubric_as_imported"] = article.rubric
+            article.rubric = mapped
+    return article
+
+
+def import_documents(
+    paths: Iterable[str],
+    store: Any,
+    *,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    hooks: Sequence[StoredHook] = (),
+    now: Callable[[], datetime] = lambda: datetime.now(UTC),
+) -> IngestReport:
+    """Store documents that arrive already translated (the plain-text format), one transaction each;
+    ``hooks`` (stories, alerts) run for each, as for every other way an article arrives."""
     report = IngestReport()
     started = time.perf_counter()
     try:
@@ -184,13 +237,15 @@ def import_documents(paths: Iterable[str], store: Any, *, max_bytes: int = DEFAU
                 if isinstance(item, Failure):
                     report.record_problem(item.source, item.error)
                     continue
+                article = with_import_provenance(item, path, now())
                 try:
-                    result = store.ingest(item)
+                    result = store.ingest(article)
                 except DragomanError as exc:
                     report.record_problem(item.url, exc)
                     continue
                 report.outcomes[result.outcome] += 1
                 report.article_ids.append(result.article_id)
+                run_stored_hooks(hooks, result.article_id, article, result, report)
     except KeyboardInterrupt:
         report.interrupted = True
     finally:

@@ -25,21 +25,22 @@ from typing import Annotated, Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from fastapi import Depends, FastAPI, Header, HTTPException, Path, Query, Request
-from fastapi.exception_handlers import request_validation_exception_handler
+from fastapi.exception_handlers import http_exception_handler, request_validation_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response, StreamingResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from pydantic import BaseModel, BeforeValidator, Field
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.trustedhost import TrustedHostMiddleware
 
 from dragoman import __version__
 from dragoman.acquire.revisions import diff_revisions
 from dragoman.errors import DragomanError
-from dragoman.formats.document import format_local_time
-from dragoman.formats.export import EXPORT_FORMATS, iter_export
+from dragoman.formats.document import counted, date_range_problem, format_local_time
+from dragoman.formats.export import EXPORT_FORMATS, NOTHING_TO_PAIR, PAIRED_FORMATS, iter_export
 from dragoman.names.outlets import english_rubric
-from dragoman.search.sqlite import QueryError, SearchIndex, SearchQuery, SearchResults
+from dragoman.search.sqlite import COUNT_CAP, QueryError, SearchIndex, SearchQuery, SearchResults
 from dragoman.serve import queries
 from dragoman.serve.front import register_front
 from dragoman.serve.reader import reader_view
@@ -53,6 +54,8 @@ CSP = (
     " form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
 )
 PAGE_SIZE = 20
+API_SEARCH_MAX_LIMIT = 200  # the search returns at most this many hits at a time
+EXPORT_SEARCH_BATCH = 200  # hits per search when an export collects a search's results (the search's page cap)
 LIST_TITLE_CHARS = 300
 
 
@@ -244,6 +247,14 @@ def local_stamp(value: Any) -> str:
     return f"{moment:%Y-%m-%d %H:%M} {zone}"
 
 
+QUOTE_MARKS = frozenset("\"'«»„“”‘’‚‹›")
+
+
+def has_quote_marks(value: Any) -> bool:
+    """True when a text carries quotation marks of its own (it is shown as written, not inside <q>)."""
+    return any(ch in QUOTE_MARKS for ch in str(value or ""))
+
+
 def clip(value: Any, limit: int = LIST_TITLE_CHARS) -> str:
     text = "" if value is None else str(value)
     return text if len(text) <= limit else text[: limit - 1] + "…"
@@ -272,6 +283,72 @@ def _day_after(value: date | None) -> datetime | None:
     if value == date.max:  # 9999-12-31 has no next day (issue 13, item 6): it means "no upper limit"
         return datetime.max.replace(tzinfo=UTC)
     return datetime.combine(date.fromordinal(value.toordinal() + 1), time.min, tzinfo=UTC)
+
+
+def _parameter_problem(error: dict[str, Any]) -> str:
+    """One rejected parameter in words: a date that is no date says which format to use."""
+    name = error["loc"][-1] if error.get("loc") else "parameter"
+    if "date" in str(error.get("type", "")):
+        return f"bad parameter {name}: {str(error.get('input'))[:40]!r} is not a date (use YYYY-MM-DD)"
+    return f"bad parameter {name}: {error.get('msg', 'not accepted')}"
+
+
+# Values the API docs page uses to write an example call for each path (issue 14, item 6).
+API_EXAMPLE_VALUES = {
+    "q": "NATO",
+    "article_id": "1",
+    "revision": "1",
+    "key": "PER:Sergei Lavrov",
+    "speaker": "Stoltenberg",
+    "actor": "Russia",
+    "target": "NATO",
+    "format": "jsonl",
+    "limit": "5",
+}
+
+
+def _parameter_doc(param: dict[str, Any]) -> dict[str, Any]:
+    """One parameter of an operation as the API docs page lists it: name, where, type, default, meaning."""
+    schema = param.get("schema", {})
+    variants = [s for s in schema.get("anyOf", [schema]) if s.get("type") not in (None, "null")]
+    first = variants[0] if variants else {"type": "string"}
+    kind = str(first.get("type", "string"))
+    if kind == "array":
+        kind = f"list of {first.get('items', {}).get('type', 'string')}"
+    schema = {**first, **{k: v for k, v in schema.items() if k != "anyOf"}}
+    bounds = [
+        f"{word} {schema[key]}"
+        for key, word in (("minimum", "min"), ("maximum", "max"), ("maxLength", "max length"))
+        if key in schema
+    ]
+    return {
+        "name": param["name"],
+        "in": param.get("in", "query"),
+        "required": bool(param.get("required")),
+        "type": kind,
+        "default": schema.get("default"),
+        "bounds": ", ".join(bounds),
+        "description": param.get("description") or schema.get("description") or "",
+    }
+
+
+def _example_call(method: str, path: str, params: list[dict[str, Any]]) -> str:
+    """A call that works on a corpus with the README's example: path parameters filled, the first query
+    parameters that have an example value added."""
+    url = path
+    query: list[tuple[str, str]] = []
+    for param in params:
+        value = API_EXAMPLE_VALUES.get(param["name"])
+        if param.get("in") == "path":
+            url = url.replace("{" + param["name"] + "}", value or "1").replace(
+                "{" + param["name"] + ":path}", value or "1"
+            )
+        elif value is not None:
+            query.append((param["name"], value))
+    order = list(API_EXAMPLE_VALUES)
+    query = sorted(query, key=lambda pair: order.index(pair[0]))[:2]
+    prefix = "curl -X POST -H 'Authorization: Bearer TOKEN' " if method.lower() == "post" else "curl "
+    return prefix + "'http://127.0.0.1:8080" + url + ("?" + urlencode(query) if query else "") + "'"
 
 
 def _hit_dict(hit: Any) -> dict[str, Any]:
@@ -359,6 +436,15 @@ class SearchParams:
             offset=(self.page - 1) * PAGE_SIZE,
         )
 
+    def narrows_beyond_dates(self) -> bool:
+        """True when the search selects more finely than outlet and dates (a query, rubric, entity, flag)."""
+        return bool(self.q.strip() or self.rubric or [e for e in self.entity if e] or self.unnamed or self.qa)
+
+    def export_url(self, fmt: str) -> str:
+        """The export of exactly these results: every filter of the page kept, the page number left out."""
+        query = self.url(page=1).partition("?")[2]
+        return "/export?" + urlencode([("format", fmt), *parse_qsl(query)])
+
     def url(self, **changes: Any) -> str:
         values: dict[str, Any] = {
             "q": self.q,
@@ -424,6 +510,8 @@ def create_app(
     templates.env.filters["safe_url"] = safe_url
     templates.env.filters["clip"] = clip
     templates.env.filters["local_stamp"] = local_stamp
+    templates.env.filters["counted"] = counted
+    templates.env.filters["has_quote_marks"] = has_quote_marks
     templates.env.filters["without_bidi_controls"] = without_bidi_controls
     templates.env.globals["version"] = __version__
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
@@ -490,16 +578,36 @@ def create_app(
     async def parameter_out_of_range(request: Request, exc: RequestValidationError) -> Response:
         """A bound broken (page too high, query too long) is a bad request, 400, with the bound in the message."""
         errors = exc.errors()
-        if not errors or any(e.get("type") not in OUT_OF_RANGE_ERRORS for e in errors):
+        out_of_range = bool(errors) and all(e.get("type") in OUT_OF_RANGE_ERRORS for e in errors)
+        if is_api(request) and not out_of_range:
             return await request_validation_exception_handler(request, exc)
-        message = "; ".join(f"bad parameter {e['loc'][-1]}: {e['msg']}" for e in errors)
+        # A browser gets the site's page with what to correct, never a JSON body (issue 14, item 5).
+        message = "; ".join(_parameter_problem(e) for e in errors) or "bad parameters"
         if is_api(request):
             return JSONResponse({"detail": message}, status_code=400)
         return page(request, "error.html", {"heading": "Bad request", "message": message}, 400)
 
-    def run_search(st: Any, params: SearchParams) -> SearchResults:
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        """JSON for the API; for a browser route (an unknown path, an unknown export format) an error page
+        in the site's layout, with a way back."""
+        if is_api(request) or exc.status_code < 400:
+            return await http_exception_handler(request, exc)
+        heading = {404: "Not found", 400: "Bad request", 401: "Token needed", 403: "Not allowed"}.get(
+            exc.status_code, "This page cannot be shown"
+        )
+        message = (
+            exc.detail
+            if exc.status_code != 404 or exc.detail != "Not Found"
+            else (f"there is no page at {request.url.path}")
+        )
+        return page(request, "error.html", {"heading": heading, "message": message}, exc.status_code)
+
+    def run_search(st: Any, params: SearchParams, *, limit: int = PAGE_SIZE) -> SearchResults:
+        query = params.to_query()
+        query.limit, query.offset = limit, (params.page - 1) * limit
         try:
-            return SearchIndex(st).search(params.to_query())
+            return SearchIndex(st).search(query)
         except QueryError as exc:
             raise HTTPException(400, exc.message) from exc
 
@@ -522,6 +630,8 @@ def create_app(
                 "results": results,
                 "error": error,
                 "pages": pages,
+                # From after To: say why nothing is found (issue 14, item 6)
+                "date_problem": date_range_problem(params.since, params.until, ("From", "To")),
                 "outlets": cache.get("outlets", lambda: SearchIndex(st).outlets()),
                 "stats": cache.get("overview", lambda: AnalysisReadModel(st).overview()),
             },
@@ -660,7 +770,7 @@ def create_app(
         st: StoreDep,
         speaker: str | None = None,
         outlet: str | None = None,
-        unnamed: bool | None = None,
+        unnamed: Annotated[bool | None, EmptyIsNone] = None,  # the form's "named and unnamed" sends unnamed=
         page_no: PageNo = 1,
     ) -> HTMLResponse:
         SearchIndex(st).sync_quietly()
@@ -718,7 +828,15 @@ def create_app(
     def api_docs(request: Request) -> HTMLResponse:
         spec = app.openapi()
         ops = [
-            {"method": m.upper(), "path": p, "summary": op.get("summary", ""), "description": op.get("description", "")}
+            {
+                "method": m.upper(),
+                "path": p,
+                "summary": op.get("summary", ""),
+                "description": op.get("description", ""),
+                "parameters": [_parameter_doc(param) for param in op.get("parameters", [])],
+                "example": _example_call(m, p, op.get("parameters", [])),
+                "anchor": f"{m}-{p}".replace("/", "-").replace("{", "").replace("}", "").replace(":", "-"),
+            }
             for p, item in spec["paths"].items()
             for m, op in item.items()
         ]
@@ -726,12 +844,34 @@ def create_app(
 
     @app.get("/export", include_in_schema=False)
     def export_page(
+        st: StoreDep,
+        params: Annotated[SearchParams, Depends()],
         fmt: Annotated[str, Query(alias="format")] = "jsonl",
-        outlet: Annotated[list[str] | None, Query()] = None,
-        since: date | None = None,
-        until: date | None = None,
     ) -> StreamingResponse:
-        return export_response(fmt, outlet, since, until)
+        """The search page's "Export these results": the same query and filters as the page, every hit."""
+        if fmt not in EXPORT_FORMATS:
+            raise HTTPException(400, f"unknown format {fmt!r}; one of {', '.join(EXPORT_FORMATS)}")
+        if fmt in PAIRED_FORMATS and not AnalysisReadModel(st).overview()["translated"]:
+            raise HTTPException(400, NOTHING_TO_PAIR.replace("the exported articles", "the stored articles"))
+        if not params.narrows_beyond_dates():
+            return export_response(fmt, params.outlet, params.since, params.until)
+        return export_response(fmt, ids=search_result_ids(st, params))
+
+    def search_result_ids(st: Any, params: SearchParams) -> list[int]:
+        """Every hit of the search (up to the count cap), page by page as the search pages them."""
+        query = params.to_query()
+        query.limit, query.offset = EXPORT_SEARCH_BATCH, 0
+        ids: list[int] = []
+        while len(ids) < COUNT_CAP:
+            try:
+                results = SearchIndex(st).search(query)
+            except QueryError as exc:
+                raise HTTPException(400, exc.message) from exc
+            ids.extend(hit.article_id for hit in results.hits)
+            if len(results.hits) < EXPORT_SEARCH_BATCH:
+                break
+            query.offset += EXPORT_SEARCH_BATCH
+        return ids
 
     # API
 
@@ -746,14 +886,18 @@ def create_app(
         summary="Search both languages",
         responses={400: {"description": "the query cannot be run"}},
     )
-    def api_search(st: StoreDep, params: Annotated[SearchParams, Depends()]) -> dict[str, Any]:
-        results = run_search(st, params)
+    def api_search(
+        st: StoreDep,
+        params: Annotated[SearchParams, Depends()],
+        limit: Annotated[int, Query(ge=1, le=API_SEARCH_MAX_LIMIT, description="hits per page")] = PAGE_SIZE,
+    ) -> dict[str, Any]:
+        results = run_search(st, params, limit=limit)
         return {
             "query": params.q,
             "total": results.total,
             "total_is_capped": results.total_is_capped,
             "page": params.page,
-            "page_size": PAGE_SIZE,
+            "page_size": limit,
             "outlet_counts": results.outlet_counts,
             "outlet_counts_sampled": results.outlet_counts_sampled,
             "hits": [_hit_dict(h) for h in results.hits],
@@ -892,13 +1036,21 @@ def create_app(
         return {"indexed": processed - len(left_out), "left_out": left_out or None}
 
     def export_response(
-        fmt: str, outlet: list[str] | None, since: date | None, until: date | None
+        fmt: str,
+        outlet: list[str] | None = None,
+        since: date | None = None,
+        until: date | None = None,
+        *,
+        ids: list[int] | None = None,
     ) -> StreamingResponse:
         if fmt not in EXPORT_FORMATS:
             raise HTTPException(400, f"unknown format {fmt!r}; one of {', '.join(EXPORT_FORMATS)}")
-        where = ArticleFilter(
-            outlets=[o for o in outlet or [] if o] or None, since=_day_start(since), until=_day_after(until)
-        )
+        if ids is not None:
+            where = ArticleFilter(ids=ids)
+        else:
+            where = ArticleFilter(
+                outlets=[o for o in outlet or [] if o] or None, since=_day_start(since), until=_day_after(until)
+            )
         media, suffix = EXPORT_FORMATS[fmt]
 
         def chunks() -> Iterator[bytes]:

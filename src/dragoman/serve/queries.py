@@ -38,18 +38,58 @@ def bucket_counts(per_day: list[dict[str, Any]]) -> dict[str, Any]:
 # -- charts: numbers for inline SVG, drawn by the templates (no inline styles, so CSP stays strict) ----
 
 
+# A chart spans at least this many days or months: one day of data is a thin bar, not a solid block.
+MIN_CHART_SLOTS = 30
+
+
+def _slot(label: str) -> int | None:
+    """A label's position on its time axis: days since year 1 for YYYY-MM-DD, months for YYYY-MM."""
+    try:
+        if len(label) == 10:
+            return date.fromisoformat(label).toordinal()
+        if len(label) == 7:
+            year, month = label.split("-")
+            return int(year) * 12 + int(month) - 1
+    except ValueError:
+        return None
+    return None
+
+
+def _slot_label(slot: int, daily: bool) -> str:
+    if daily:
+        return date.fromordinal(slot).isoformat()
+    return f"{slot // 12:04d}-{slot % 12 + 1:02d}"
+
+
 def bar_chart(points: list[dict[str, Any]], *, width: int = 640, height: int = 140) -> dict[str, Any]:
-    """Bars (x, y, w, h, label, value) for ``points`` of {label, value}."""
+    """Bars (x, y, w, h, label, value) for ``points`` of {label, value}, on a real time axis when the labels
+    are days or months: a bar stands at its date, so a gap in the data is a gap in the chart (2022-01 and
+    2025-05 are three years apart, not neighbours), and a short span is not stretched over the whole width."""
     if not points:
         return {"width": width, "height": height, "bars": [], "max": 0}
     top = max(int(p["value"]) for p in points) or 1
-    step = width / len(points)
+    slots = [_slot(str(p["label"])) for p in points]
+    if all(s is not None for s in slots):
+        first = min(slots)  # type: ignore[type-var]
+        span = max(slots) - first + 1  # type: ignore[operator]
+        step = width / max(span, MIN_CHART_SLOTS)
+        positions = [(s - first) * step for s in slots]  # type: ignore[operator]
+        daily = len(str(points[0]["label"])) == 10
+        # The axis runs from the first slot to the last one it shows (past the data when the span is short).
+        first_label = _slot_label(first, daily)  # type: ignore[arg-type]
+        last_label = _slot_label(first + max(span, MIN_CHART_SLOTS) - 1, daily)  # type: ignore[operator]
+        time_axis = True
+    else:  # labels that are not dates: bars side by side, in the given order
+        step = width / len(points)
+        positions = [i * step for i in range(len(points))]
+        first_label, last_label = points[0]["label"], points[-1]["label"]
+        time_axis = False
     bars = []
-    for i, p in enumerate(points):
+    for x, p in zip(positions, points, strict=True):
         h = max(1.0, (height - 20) * int(p["value"]) / top)
         bars.append(
             {
-                "x": round(i * step, 2),
+                "x": round(x, 2),
                 "y": round(height - 14 - h, 2),
                 "w": round(max(1.0, step - 1), 2),
                 "h": round(h, 2),
@@ -62,8 +102,9 @@ def bar_chart(points: list[dict[str, Any]], *, width: int = 640, height: int = 1
         "height": height,
         "bars": bars,
         "max": top,
-        "first": points[0]["label"],
-        "last": points[-1]["label"],
+        "first": first_label,
+        "last": last_label,
+        "time_axis": time_axis,
     }
 
 
@@ -88,7 +129,8 @@ def timeline_chart(events: list[dict[str, Any]], *, width: int = 760, row_height
                 "y": 20 + row * row_height,
                 "type": e["type"],
                 "date": e["date"],
-                "label": f"{e['date']} {e['type']} {e.get('actor_name') or ''} → {e.get('target_name') or ''}",
+                "label": f"{e['date']} {e['type']} {e.get('actor_name') or 'unknown actor'}"
+                f" → {e.get('target_name') or 'unknown target'}",
                 "article_id": src.get("article_id"),
                 "sentence": src.get("sentence"),
             }

@@ -59,6 +59,17 @@ class AnalysisReadModel:
             self.dialect = SQLITE
             self._execute = store.connection.execute
 
+    def outdated_analyses(self, analyzer_version: str) -> list[int]:
+        """Articles whose current revision has an analysis by ``analyzer_version`` older than a translation
+        of it saved since: the analysis names people from the translation, so it is due again."""
+        rows = self._execute(
+            "SELECT a.id FROM articles a JOIN analyses x ON x.revision_id = a.current_revision_id"
+            f" WHERE x.analyzer_version = {self.dialect.placeholder} AND EXISTS (SELECT 1 FROM translations t"
+            " WHERE t.revision_id = x.revision_id AND t.translated_at > x.analyzed_at) ORDER BY a.id",
+            (analyzer_version,),
+        ).fetchall()
+        return [int(r[0]) for r in rows]
+
     def _rows(self, sql: str, params: tuple[Any, ...] = ()) -> list[dict[str, Any]]:
         cursor = self._execute(sql.format(p=self.dialect.placeholder), params)
         names = [d[0] for d in cursor.description]
