@@ -751,10 +751,10 @@ class SearchIndex:
         for wanted in (f.strip() for f in filters):
             if not wanted:
                 continue
-            known = self._entity_names()
-            if wanted in known:
+            if self._is_entity_key(wanted):  # a key: one primary-key lookup, no scan of the names
                 out.append([wanted])
                 continue
+            known = self._entity_names()
             forms = {_fold(f) for f in (wanted, *name_variants(wanted))}
             keys = sorted(
                 key
@@ -768,11 +768,30 @@ class SearchIndex:
             out.append(keys or [wanted])
         return out
 
+    def _is_entity_key(self, value: str) -> bool:
+        return (
+            self.conn.execute("SELECT 1 FROM search_entities WHERE entity = ? LIMIT 1", (value,)).fetchone() is not None
+        )
+
     def _entity_names(self) -> dict[str, set[str]]:
+        """Every entity's names, folded. Read once per index state (the newest docid and the number of entities
+        identify it) and kept a minute at most: reading them scans the entity table, ~10 rows an article."""
+        state = self.conn.execute("SELECT max(docid) FROM search_docs").fetchone()[0]
+        cache_key = (getattr(self.store, "path", None) or id(self.store), state)
+        cached = _ENTITY_NAMES.get(cache_key)
+        if cached is not None and time.monotonic() - cached[0] < ENTITY_NAMES_TTL_SECONDS:
+            return cached[1]
         names: dict[str, set[str]] = {}
         for key, name in self.conn.execute("SELECT DISTINCT entity, name FROM search_entities"):
             names.setdefault(key, set()).add(_fold(name or ""))
+        _ENTITY_NAMES.clear()  # one database's names at a time: the cache stays small
+        _ENTITY_NAMES[cache_key] = (time.monotonic(), names)
         return names
+
+
+# Entity names by index state (see SearchIndex._entity_names).
+ENTITY_NAMES_TTL_SECONDS = 60.0
+_ENTITY_NAMES: dict[tuple[Any, Any], tuple[float, dict[str, set[str]]]] = {}
 
 
 def build_match(tree: Any, query: SearchQuery, entity_keys: list[list[str]] | None = None) -> str | None:
