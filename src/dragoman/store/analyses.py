@@ -42,7 +42,7 @@ class _Dialect:
 
 SQLITE = _Dialect("?", f"date(docid >> {ID_BITS}, 'unixepoch')", "outlet IS {p}")
 POSTGRES = _Dialect(
-    "%s",
+    "?",
     f"to_char(to_timestamp(docid >> {ID_BITS}) AT TIME ZONE 'UTC', 'YYYY-MM-DD')",
     "outlet IS NOT DISTINCT FROM {p}",
 )
@@ -52,12 +52,9 @@ class AnalysisReadModel:
     """Entities, quotes and timeline of one store (SQLite or PostgreSQL)."""
 
     def __init__(self, store: Any) -> None:
-        if getattr(store, "backend", "sqlite") == "postgres":
-            self.dialect = POSTGRES
-            self._execute = store.raw.execute  # %s placeholders, as the store's own reads
-        else:
-            self.dialect = SQLITE
-            self._execute = store.connection.execute
+        # The store's own connection: portable SQL with ? placeholders, database errors mapped to StoreError.
+        self.dialect = POSTGRES if getattr(store, "backend", "sqlite") == "postgres" else SQLITE
+        self._execute = store.sql.execute
 
     def outdated_analyses(self, analyzer_version: str) -> list[int]:
         """Articles whose current revision has an analysis by ``analyzer_version`` older than a translation
@@ -71,6 +68,8 @@ class AnalysisReadModel:
         return [int(r[0]) for r in rows]
 
     def _rows(self, sql: str, params: tuple[Any, ...] = ()) -> list[dict[str, Any]]:
+        if any(isinstance(value, str) and "\x00" in value for value in params):
+            return []  # no stored text holds a NUL (PostgreSQL refuses one): a filter with one matches nothing
         cursor = self._execute(sql.format(p=self.dialect.placeholder), params)
         names = [d[0] for d in cursor.description]
         return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
