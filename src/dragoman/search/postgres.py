@@ -219,6 +219,9 @@ class PostgresSearchIndex(SearchIndex):
             [(*row, tsvector_text(*row[1:6])) for row in fts_rows],
         )
 
+    def _optimize(self) -> None:
+        """Nothing to merge: PostgreSQL's text indexes are kept by VACUUM (FTS5 has its 'optimize' command)."""
+
     def reindex(self, on_batch: Any = None) -> int:
         count = super().reindex(on_batch)
         # Rebuilt from the stored records; now is when a server that gained the RUM extension switches to it.

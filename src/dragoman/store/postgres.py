@@ -4,10 +4,10 @@ compared, so two processes storing the same page never create two articles or tw
 meets a serialization failure or a deadlock is tried again. Timestamps stay ISO 8601 text (UTC), as in
 SQLite, so records and stage tables compare and copy the same on both databases.
 
-``sql`` (:class:`PgConnection`) takes the store's portable SQL with ``?`` placeholders and changes nothing
-but the placeholders; rows read by name or index. psycopg's errors become ``StoreError`` subclasses here.
-``connection`` additionally runs :func:`sqlite_compat_sql` (see there) for code outside the store that
-still writes SQLite's SQL.
+``sql`` (:class:`PgConnection`) takes portable SQL with ``?`` placeholders and changes nothing but the
+placeholders; rows read by name or index. psycopg's errors become ``StoreError`` subclasses here. There is no
+rewriting of SQLite's SQL: what differs between the databases is written per dialect where it is used.
+``connection`` is the same connection, the name the search backends use.
 """
 
 from __future__ import annotations
@@ -147,12 +147,11 @@ def postgres_error(exc: psycopg.Error, what: str | None = None) -> StoreError:
 
 
 class PgCursor:
-    """What ``sqlite3.Cursor`` offers: fetchone/fetchall/iteration, rowcount, lastrowid."""
+    """What ``sqlite3.Cursor`` offers that the store uses: fetchone/fetchall/iteration, rowcount (new rows'
+    ids come from ``RETURNING id``)."""
 
-    def __init__(self, owner: PgConnection, cursor: psycopg.Cursor[Any], inserted: bool) -> None:
-        self._owner = owner
+    def __init__(self, cursor: psycopg.Cursor[Any]) -> None:
         self._cursor = cursor
-        self._inserted = inserted
 
     def fetchone(self) -> Any:
         return self._cursor.fetchone() if self._cursor.description else None
@@ -174,55 +173,30 @@ class PgCursor:
     def description(self) -> Any:
         return self._cursor.description
 
-    @property
-    def lastrowid(self) -> int | None:
-        """The identity value of the last INSERT (``lastval()``), as SQLite's ``lastrowid`` gives it; the
-        store's own SQL uses ``RETURNING id`` instead."""
-        if not self._inserted:
-            return None
-        try:
-            with self._owner.raw.transaction():  # a savepoint: a failure here must not abort the caller's work
-                row = self._owner.raw.execute("SELECT lastval()").fetchone()
-        except psycopg.Error:
-            return None
-        return int(row[0]) if row else None
-
 
 class PgConnection:
-    """``execute`` with ``?`` placeholders over a psycopg connection; errors as StoreError subclasses.
+    """``execute`` with ``?`` placeholders over a psycopg connection; errors as StoreError subclasses."""
 
-    ``compat`` (for ``store.connection`` only) runs :func:`sqlite_compat_sql` first: see there.
-    """
-
-    def __init__(self, raw: psycopg.Connection[Any], *, compat: bool = False) -> None:
+    def __init__(self, raw: psycopg.Connection[Any]) -> None:
         self.raw = raw
-        self.compat = compat
-        self._conflict_targets: dict[str, str | None] = {}
-
-    def _text(self, sql: str, with_params: bool) -> str:
-        if self.compat:
-            sql = sqlite_compat_sql(sql, self._replace_target(sql))
-        return placeholders(sql, with_params=with_params)
 
     def execute(self, sql: str, params: Sequence[Any] | dict[str, Any] | None = None) -> PgCursor:
-        if self.compat and _FTS5_COMMAND.match(sql):  # INSERT INTO t(t) VALUES ('optimize'): FTS5 upkeep
-            return PgCursor(self, self.raw.execute("SELECT 1 WHERE false"), False)
         with_params = bool(params)
-        text = self._text(sql, with_params)
+        text = placeholders(sql, with_params=with_params)
         try:
             cursor = self.raw.execute(text, _adapt(params) if with_params else None)  # type: ignore[arg-type]
         except psycopg.Error as exc:
             raise postgres_error(exc) from exc
-        return PgCursor(self, cursor, self.compat and text.lstrip()[:6].upper() == "INSERT")
+        return PgCursor(cursor)
 
     def executemany(self, sql: str, seq: Iterable[Sequence[Any]]) -> PgCursor:
-        text = self._text(sql, True)
+        text = placeholders(sql, with_params=True)
         cursor = self.raw.cursor()
         try:
             cursor.executemany(text, [_adapt(p) for p in seq])  # type: ignore[arg-type]
         except psycopg.Error as exc:
             raise postgres_error(exc) from exc
-        return PgCursor(self, cursor, False)
+        return PgCursor(cursor)
 
     def executescript(self, script: str) -> None:
         try:
@@ -233,77 +207,12 @@ class PgConnection:
     def commit(self) -> None:  # autocommit outside a transaction: nothing pending
         return None
 
-    def _replace_target(self, sql: str) -> str | None:
-        """The primary key of the table an ``INSERT OR REPLACE`` writes (its conflict target)."""
-        match = _INSERT_OR_REPLACE.match(sql)
-        if not match:
-            return None
-        table = match.group(1).lower()
-        if table not in self._conflict_targets:
-            rows = self.raw.execute(
-                "SELECT a.attname FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid"
-                " AND a.attnum = ANY(i.indkey) WHERE i.indrelid = to_regclass(%s) AND i.indisprimary",
-                (table,),
-            ).fetchall()
-            self._conflict_targets[table] = ", ".join(r[0] for r in rows) or None
-        return self._conflict_targets[table]
-
 
 def _adapt(params: Any) -> Any:
     """Parameters as SQLite takes them, for PostgreSQL's typed columns: bools are 0/1, buffers are bytes."""
     if isinstance(params, dict):
         return params
     return [int(p) if isinstance(p, bool) else bytes(p) if isinstance(p, memoryview | bytearray) else p for p in params]
-
-
-# -- COMPATIBILITY ONLY: SQLite's SQL from code outside the store -----------------------------------------
-#
-# Until the SQL still held by acquire/ (dedupe, stories, alerts, revisions), pipeline/watch.py, scale/
-# (dbtools, stages), analyze/index.py, serve/queries.py and search/sqlite.py moves into store repositories
-# written in portable SQL, ``store.connection`` rewrites the SQLite idioms they use. The store's own SQL
-# (``store.sql``) never goes through this; delete it (and ``PgConnection.compat``) once nothing needs it.
-
-_INSERT_OR_IGNORE = re.compile(r"^\s*INSERT\s+OR\s+IGNORE\s+INTO\b", re.IGNORECASE)
-_INSERT_OR_REPLACE = re.compile(r"^\s*INSERT\s+OR\s+REPLACE\s+INTO\s+(\w+)\s*\(([^)]*)\)", re.IGNORECASE)
-_RETURNING = re.compile(r"\bRETURNING\b", re.IGNORECASE)
-_FTS5_COMMAND = re.compile(r"^\s*INSERT\s+INTO\s+(\w+)\s*\(\s*\1\s*\)", re.IGNORECASE)
-_IS_PARAM = re.compile(r"\bIS\s+\?", re.IGNORECASE)
-_IS_NOT_PARAM = re.compile(r"\bIS\s+NOT\s+\?", re.IGNORECASE)
-_UNIXEPOCH_DATE = re.compile(r"\bdate\(([^()']+),\s*'unixepoch'\)", re.IGNORECASE)
-_IFNULL = re.compile(r"\bIFNULL\s*\(", re.IGNORECASE)
-
-
-@functools.lru_cache(maxsize=2048)
-def sqlite_compat_sql(sql: str, conflict_target: str | None = None) -> str:
-    """SQLite idioms as PostgreSQL says them: ``x IS ?``, ``IFNULL``, ``date(x, 'unixepoch')``,
-    ``INSERT OR IGNORE`` and ``INSERT OR REPLACE`` (on ``conflict_target``, the table's primary key).
-    Compatibility only (see the comment above); placeholders are changed afterwards by :func:`placeholders`."""
-    sql = _IS_NOT_PARAM.sub("IS DISTINCT FROM ?", sql)
-    sql = _IS_PARAM.sub("IS NOT DISTINCT FROM ?", sql)
-    sql = _IFNULL.sub("COALESCE(", sql)
-    sql = _UNIXEPOCH_DATE.sub(r"to_char(to_timestamp(\1) AT TIME ZONE 'UTC', 'YYYY-MM-DD')", sql)
-    if _INSERT_OR_IGNORE.match(sql):
-        sql = _INSERT_OR_IGNORE.sub("INSERT INTO", sql, count=1)
-        sql = _add_conflict_clause(sql, "ON CONFLICT DO NOTHING")
-    elif conflict_target is not None and (replace := _INSERT_OR_REPLACE.match(sql)):
-        columns = [c.strip() for c in replace.group(2).split(",")]
-        keys = {k.strip() for k in conflict_target.split(",")}
-        updates = ", ".join(f"{c} = EXCLUDED.{c}" for c in columns if c not in keys)
-        action = f"DO UPDATE SET {updates}" if updates else "DO NOTHING"
-        sql = re.sub(r"^\s*INSERT\s+OR\s+REPLACE\s+INTO", "INSERT INTO", sql, count=1, flags=re.IGNORECASE)
-        sql = _add_conflict_clause(sql, f"ON CONFLICT ({conflict_target}) {action}")
-    return sql
-
-
-def _add_conflict_clause(text: str, clause: str) -> str:
-    stripped = text.rstrip().rstrip(";")
-    returning = _RETURNING.search(stripped)
-    if returning:
-        return f"{stripped[: returning.start()]}{clause} {stripped[returning.start() :]}"
-    return f"{stripped} {clause}"
-
-
-# -- the store -------------------------------------------------------------------------------------------
 
 
 class PostgresStore(SQLStore, Repositories):
@@ -324,7 +233,7 @@ class PostgresStore(SQLStore, Repositories):
             raise postgres_error(exc, f"cannot connect to {_redact(url)}") from exc
         self.raw.adapters.register_loader("numeric", _NumericLoader)
         self.sql = PgConnection(self.raw)
-        self.connection = PgConnection(self.raw, compat=True)
+        self.connection = self.sql
         try:
             if readonly:
                 self.raw.execute("SET default_transaction_read_only = on")
