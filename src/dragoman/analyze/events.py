@@ -18,6 +18,7 @@ from typing import Any
 from dragoman.analyze.dates import DateMention
 from dragoman.analyze.entities import STATE_METONYMS, Mention, state_of
 from dragoman.analyze.sentences import Sentence
+from dragoman.article import attributes
 
 TRIGGER_FILE = "event_triggers.toml"
 
@@ -133,17 +134,7 @@ class Event:
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "sentence": self.sentence,
-            "type": self.type,
-            "mode": self.mode,
-            "trigger": self.trigger,
-            "actor": self.actor,
-            "target": self.target,
-            "location": self.location,
-            "date": self.date,
-            "status": self.status,
-            "negated": self.negated,
-            "quantity": self.quantity,
+            **attributes(self, "sentence type mode trigger actor target location date status negated quantity"),
             "evidence": {"ru": self.evidence_ru, "en": self.evidence_en},
             "trigger_start": self.trigger_start,
             "source": self.source,
