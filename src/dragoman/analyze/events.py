@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from functools import lru_cache
@@ -97,6 +98,10 @@ _PLANNED = {
 _EXPECTED = {"ожидаться", "ожидать", "должный", "должен", "предстоять", "мочь"}
 _DEMANDING = {"потребовать", "требовать", "призвать", "призывать", "попросить", "предложить", "предлагать"}
 _ANNOUNCING = {"объявить", "заявить", "сообщить", "анонсировать"}
+
+
+# What an event keeps of the date mention that dates it, in the Russian and the English reader alike.
+DATE_FIELDS = "text value precision begin end modifier start stop"
 
 
 @dataclass(slots=True)
@@ -234,16 +239,7 @@ def extract_events(
                 ev.status = "reported"
             best = _clause_date(tok, tokens, by_id, children, sent_dates, s)
             if best is not None:
-                ev.date = {
-                    "text": best.text,
-                    "value": best.value,
-                    "precision": best.precision,
-                    "begin": best.begin,
-                    "end": best.end,
-                    "modifier": best.modifier,
-                    "start": best.start,
-                    "stop": best.stop,
-                }
+                ev.date = attributes(best, DATE_FIELDS)
                 if (
                     best.kind == "relative"
                     and best.precision == "day"
@@ -480,7 +476,14 @@ def _mention_at(token: Any, mentions: list[Mention]) -> Mention | None:
     return None
 
 
-def _subtree(token: Any, children: dict[str, list[Any]], stop_rels: tuple[str, ...] = ()) -> list[Any]:
+def _subtree(
+    token: Any,
+    children: dict[str, list[Any]],
+    stop_rels: tuple[str, ...] = (),
+    keep: Callable[[Any], bool] | None = None,
+) -> list[Any]:
+    """``token`` and its dependents, not entering a dependent by a ``stop_rels`` relation nor one ``keep``
+    turns down (neither is it nor anything below it in the result)."""
     out, stack = [token], [token]
     seen = {token.id}
     while stack:
@@ -489,6 +492,8 @@ def _subtree(token: Any, children: dict[str, list[Any]], stop_rels: tuple[str, .
             if child.rel in stop_rels or child.id in seen:
                 continue
             seen.add(child.id)
+            if keep is not None and not keep(child):
+                continue
             out.append(child)
             stack.append(child)
     return out
@@ -615,18 +620,7 @@ def _name_chain(root: Any, children: dict[str, list[Any]]) -> set[str]:
 def _phrase_tokens(root: Any, children: dict[str, list[Any]], stop_rels: tuple[str, ...] = ()) -> list[Any]:
     """The phrase of ``root`` without its prepositional modifiers: "посол США в Германии" names the envoy of
     the US (Germany is where), "координатор на переговорах" is no party to the talks."""
-    out, stack, seen = [root], [root], {root.id}
-    while stack:
-        cur = stack.pop()
-        for child in children.get(cur.id, []):
-            if child.rel in stop_rels or child.id in seen:
-                continue
-            seen.add(child.id)
-            if _preposition(child, children) not in (None, "со стороны"):
-                continue
-            out.append(child)
-            stack.append(child)
-    return out
+    return _subtree(root, children, stop_rels, keep=lambda child: _preposition(child, children) in (None, "со стороны"))
 
 
 def _phrase_parties(
