@@ -887,6 +887,16 @@ def _link(mentions: list[Mention], registry: Registry) -> dict[str, dict[str, An
             entities[key] = {"key": key, "mentions": 0, **info}
         return entities[key]
 
+    def ensure_registered(entry: RegistryEntry, kind: str, normal: str) -> None:
+        """The entity of a registry entry; ``normal`` is its Russian name when the entry gives none."""
+        ru = entry.ru[0] if entry.ru else normal
+        ensure(entry.key, name=entry.en, type=kind, ru=ru, wikidata=entry.wikidata, country=entry.country,
+               role=entry.role, source="registry")  # fmt: skip
+
+    def ensure_unlisted(key: str, name: str, kind: str, normal: str, source: str) -> None:
+        """The entity of a name the registry does not know: what the text says is all there is of it."""
+        ensure(key, name=name, type=kind, ru=normal, wikidata=None, country=None, role=None, source=source)
+
     # Lone surnames may come before the full name (headlines): collect full names first, prefer earlier ones.
     all_full = [m for m in mentions if m.type == "PER" and len(m.normal.split()) >= 2]
     names_seen: dict[str, str] = {}  # folded normal form of a place or body -> its entity key
@@ -902,16 +912,7 @@ def _link(mentions: list[Mention], registry: Registry) -> dict[str, dict[str, An
             m.entry = entry
             m.type = entry.type
             key = entry.key
-            ensure(
-                key,
-                name=entry.en,
-                type=entry.type,
-                ru=entry.ru[0] if entry.ru else m.normal,
-                wikidata=entry.wikidata,
-                country=entry.country,
-                role=entry.role,
-                source="registry",
-            )
+            ensure_registered(entry, entry.type, m.normal)
             if entry.type == "PER":
                 full_names.append((fold(entry.ru[0].split()[-1]) if entry.ru else fold(entry.en), key))
         elif m.type == "PER":
@@ -929,39 +930,12 @@ def _link(mentions: list[Mention], registry: Registry) -> dict[str, dict[str, An
                         later_entry = later.entry or registry.lookup_ru(later.normal, "PER")
                         key = later_entry.key if later_entry else f"PER:{fold(later.normal)}"
                         if later_entry is None:
-                            ensure(
-                                key,
-                                name=_english_person(later.normal),
-                                type="PER",
-                                ru=later.normal,
-                                wikidata=None,
-                                country=None,
-                                role=None,
-                                source="transliteration",
-                            )
+                            ensure_unlisted(key, _english_person(later.normal), "PER", later.normal, "transliteration")
                         else:
-                            ensure(
-                                key,
-                                name=later_entry.en,
-                                type="PER",
-                                ru=later_entry.ru[0] if later_entry.ru else later.normal,
-                                wikidata=later_entry.wikidata,
-                                country=later_entry.country,
-                                role=later_entry.role,
-                                source="registry",
-                            )
+                            ensure_registered(later_entry, "PER", later.normal)
             if not key:
                 key = f"PER:{fold(m.normal)}"
-                ensure(
-                    key,
-                    name=_english_person(m.normal),
-                    type="PER",
-                    ru=m.normal,
-                    wikidata=None,
-                    country=None,
-                    role=None,
-                    source="transliteration",
-                )
+                ensure_unlisted(key, _english_person(m.normal), "PER", m.normal, "transliteration")
                 if len(parts) >= 2:
                     full_names.append((fold(parts[-1]), key))
         else:
@@ -970,16 +944,7 @@ def _link(mentions: list[Mention], registry: Registry) -> dict[str, dict[str, An
             names_seen.setdefault(fold(m.normal), key)
             if key not in entities:
                 name, source = english_name_of(m.normal, m.type, m.text)
-                ensure(
-                    key,
-                    name=name,
-                    type=m.type,
-                    ru=m.normal,
-                    wikidata=None,
-                    country=None,
-                    role=None,
-                    source=source,
-                )
+                ensure_unlisted(key, name, m.type, m.normal, source)
             m.type = entities[key]["type"]
         m.entity = key
         info = entities[key]
