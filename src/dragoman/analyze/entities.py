@@ -70,6 +70,13 @@ class Mention:
     # a joined name's own named parts (start, stop, type): "МИД России" = ORG "МИД" + LOC "России"
     parts: list[tuple[int, int, str]] = field(default_factory=list)
 
+    def piece(self, start: int, text: str, type_: str, entry: RegistryEntry | None = None) -> Mention:
+        """The mention of ``text``, a piece of this one at ``start`` (two names run together, a list of names),
+        its own normal form, with this one's tokens that fall inside it."""
+        stop = start + len(text)
+        tokens = [t for t in self.tokens if start <= t.start < stop]
+        return Mention(start, stop, type_, text, text, self.source, entry=entry, tokens=tokens)
+
     def to_dict(self, sentence_start: int) -> dict[str, Any]:
         out: dict[str, Any] = {
             "entity": self.entity,
@@ -273,17 +280,7 @@ def _tidy_org_spans(mentions: list[Mention], text: str) -> list[Mention]:
                 core = part.strip(" )(")
                 if core:
                     start = pos + lead
-                    split.append(
-                        Mention(
-                            start,
-                            start + len(core),
-                            m.type,
-                            core,
-                            core,
-                            m.source,
-                            tokens=[t for t in m.tokens if start <= t.start < start + len(core)],
-                        )
-                    )
+                    split.append(m.piece(start, core, m.type))
                 pos += len(part) + 1
             continue
         split.append(m)
@@ -338,17 +335,7 @@ def _tidy_org_spans(mentions: list[Mention], text: str) -> list[Mention]:
             pos = m.start
             for part in m.text.split(", "):
                 if part.strip():
-                    out.append(
-                        Mention(
-                            pos,
-                            pos + len(part),
-                            "PER",
-                            part,
-                            part,
-                            m.source,
-                            tokens=[t for t in m.tokens if pos <= t.start < pos + len(part)],
-                        )
-                    )
+                    out.append(m.piece(pos, part, "PER"))
                 pos += len(part) + 2
             continue
         if paren is not None:
@@ -451,18 +438,7 @@ def _tidy_person_spans(
                 core = part.strip()
                 if core[:1].isupper():
                     start = pos + part.index(core)
-                    pieces.append(
-                        Mention(
-                            start,
-                            start + len(core),
-                            "PER",
-                            core,
-                            core,
-                            m.source,
-                            entry=m.entry,
-                            tokens=[t for t in m.tokens if start <= t.start < start + len(core)],
-                        )
-                    )
+                    pieces.append(m.piece(start, core, "PER", m.entry))
                 pos += len(part) + 1
         for piece in pieces:
             stripped = piece.text.rstrip(" \xa0—–-.,;:")
