@@ -64,6 +64,12 @@ def list_of(data: dict[str, Any], key: str, item_type: type, where: str = "") ->
     return value
 
 
+def attributes(record: object, names: str) -> dict[str, Any]:
+    """``{name: record.name}`` for each of the space-separated ``names``, in that order: the part of a record's
+    JSON form that is its attributes as they are, so each ``to_dict`` writes out only what it changes."""
+    return {name: getattr(record, name) for name in names.split()}
+
+
 def _object(value: Any, where: str) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise RecordError(f"{where} must be an object, not {type(value).__name__}")

@@ -6,7 +6,7 @@ The store keeps every distinct content of an article as a revision; this module 
 from __future__ import annotations
 
 import difflib
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from dragoman.article import Article
@@ -50,17 +50,7 @@ class RevisionDiff:
         return "\n\n".join(parts)
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "article_id": self.article_id,
-            "url": self.url,
-            "old_revision": self.old_revision,
-            "new_revision": self.new_revision,
-            "old_stored_at": self.old_stored_at,
-            "new_stored_at": self.new_stored_at,
-            "title_diff": self.title_diff,
-            "body_diff": self.body_diff,
-            "new_origin": self.new_origin,
-        }
+        return asdict(self)
 
 
 def _body_lines(article: Article) -> list[str]:

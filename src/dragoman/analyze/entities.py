@@ -70,6 +70,13 @@ class Mention:
     # a joined name's own named parts (start, stop, type): "МИД России" = ORG "МИД" + LOC "России"
     parts: list[tuple[int, int, str]] = field(default_factory=list)
 
+    def piece(self, start: int, text: str, type_: str, entry: RegistryEntry | None = None) -> Mention:
+        """The mention of ``text``, a piece of this one at ``start`` (two names run together, a list of names),
+        its own normal form, with this one's tokens that fall inside it."""
+        stop = start + len(text)
+        tokens = [t for t in self.tokens if start <= t.start < stop]
+        return Mention(start, stop, type_, text, text, self.source, entry=entry, tokens=tokens)
+
     def to_dict(self, sentence_start: int) -> dict[str, Any]:
         out: dict[str, Any] = {
             "entity": self.entity,
@@ -273,17 +280,7 @@ def _tidy_org_spans(mentions: list[Mention], text: str) -> list[Mention]:
                 core = part.strip(" )(")
                 if core:
                     start = pos + lead
-                    split.append(
-                        Mention(
-                            start,
-                            start + len(core),
-                            m.type,
-                            core,
-                            core,
-                            m.source,
-                            tokens=[t for t in m.tokens if start <= t.start < start + len(core)],
-                        )
-                    )
+                    split.append(m.piece(start, core, m.type))
                 pos += len(part) + 1
             continue
         split.append(m)
@@ -338,17 +335,7 @@ def _tidy_org_spans(mentions: list[Mention], text: str) -> list[Mention]:
             pos = m.start
             for part in m.text.split(", "):
                 if part.strip():
-                    out.append(
-                        Mention(
-                            pos,
-                            pos + len(part),
-                            "PER",
-                            part,
-                            part,
-                            m.source,
-                            tokens=[t for t in m.tokens if pos <= t.start < pos + len(part)],
-                        )
-                    )
+                    out.append(m.piece(pos, part, "PER"))
                 pos += len(part) + 2
             continue
         if paren is not None:
@@ -451,18 +438,7 @@ def _tidy_person_spans(
                 core = part.strip()
                 if core[:1].isupper():
                     start = pos + part.index(core)
-                    pieces.append(
-                        Mention(
-                            start,
-                            start + len(core),
-                            "PER",
-                            core,
-                            core,
-                            m.source,
-                            entry=m.entry,
-                            tokens=[t for t in m.tokens if start <= t.start < start + len(core)],
-                        )
-                    )
+                    pieces.append(m.piece(start, core, "PER", m.entry))
                 pos += len(part) + 1
         for piece in pieces:
             stripped = piece.text.rstrip(" \xa0—–-.,;:")
@@ -887,6 +863,16 @@ def _link(mentions: list[Mention], registry: Registry) -> dict[str, dict[str, An
             entities[key] = {"key": key, "mentions": 0, **info}
         return entities[key]
 
+    def ensure_registered(entry: RegistryEntry, kind: str, normal: str) -> None:
+        """The entity of a registry entry; ``normal`` is its Russian name when the entry gives none."""
+        ru = entry.ru[0] if entry.ru else normal
+        ensure(entry.key, name=entry.en, type=kind, ru=ru, wikidata=entry.wikidata, country=entry.country,
+               role=entry.role, source="registry")  # fmt: skip
+
+    def ensure_unlisted(key: str, name: str, kind: str, normal: str, source: str) -> None:
+        """The entity of a name the registry does not know: what the text says is all there is of it."""
+        ensure(key, name=name, type=kind, ru=normal, wikidata=None, country=None, role=None, source=source)
+
     # Lone surnames may come before the full name (headlines): collect full names first, prefer earlier ones.
     all_full = [m for m in mentions if m.type == "PER" and len(m.normal.split()) >= 2]
     names_seen: dict[str, str] = {}  # folded normal form of a place or body -> its entity key
@@ -902,16 +888,7 @@ def _link(mentions: list[Mention], registry: Registry) -> dict[str, dict[str, An
             m.entry = entry
             m.type = entry.type
             key = entry.key
-            ensure(
-                key,
-                name=entry.en,
-                type=entry.type,
-                ru=entry.ru[0] if entry.ru else m.normal,
-                wikidata=entry.wikidata,
-                country=entry.country,
-                role=entry.role,
-                source="registry",
-            )
+            ensure_registered(entry, entry.type, m.normal)
             if entry.type == "PER":
                 full_names.append((fold(entry.ru[0].split()[-1]) if entry.ru else fold(entry.en), key))
         elif m.type == "PER":
@@ -929,39 +906,12 @@ def _link(mentions: list[Mention], registry: Registry) -> dict[str, dict[str, An
                         later_entry = later.entry or registry.lookup_ru(later.normal, "PER")
                         key = later_entry.key if later_entry else f"PER:{fold(later.normal)}"
                         if later_entry is None:
-                            ensure(
-                                key,
-                                name=_english_person(later.normal),
-                                type="PER",
-                                ru=later.normal,
-                                wikidata=None,
-                                country=None,
-                                role=None,
-                                source="transliteration",
-                            )
+                            ensure_unlisted(key, _english_person(later.normal), "PER", later.normal, "transliteration")
                         else:
-                            ensure(
-                                key,
-                                name=later_entry.en,
-                                type="PER",
-                                ru=later_entry.ru[0] if later_entry.ru else later.normal,
-                                wikidata=later_entry.wikidata,
-                                country=later_entry.country,
-                                role=later_entry.role,
-                                source="registry",
-                            )
+                            ensure_registered(later_entry, "PER", later.normal)
             if not key:
                 key = f"PER:{fold(m.normal)}"
-                ensure(
-                    key,
-                    name=_english_person(m.normal),
-                    type="PER",
-                    ru=m.normal,
-                    wikidata=None,
-                    country=None,
-                    role=None,
-                    source="transliteration",
-                )
+                ensure_unlisted(key, _english_person(m.normal), "PER", m.normal, "transliteration")
                 if len(parts) >= 2:
                     full_names.append((fold(parts[-1]), key))
         else:
@@ -970,16 +920,7 @@ def _link(mentions: list[Mention], registry: Registry) -> dict[str, dict[str, An
             names_seen.setdefault(fold(m.normal), key)
             if key not in entities:
                 name, source = english_name_of(m.normal, m.type, m.text)
-                ensure(
-                    key,
-                    name=name,
-                    type=m.type,
-                    ru=m.normal,
-                    wikidata=None,
-                    country=None,
-                    role=None,
-                    source=source,
-                )
+                ensure_unlisted(key, name, m.type, m.normal, source)
             m.type = entities[key]["type"]
         m.entity = key
         info = entities[key]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from functools import lru_cache
@@ -18,6 +19,7 @@ from typing import Any
 from dragoman.analyze.dates import DateMention
 from dragoman.analyze.entities import STATE_METONYMS, Mention, state_of
 from dragoman.analyze.sentences import Sentence
+from dragoman.article import attributes
 
 TRIGGER_FILE = "event_triggers.toml"
 
@@ -98,6 +100,10 @@ _DEMANDING = {"потребовать", "требовать", "призвать"
 _ANNOUNCING = {"объявить", "заявить", "сообщить", "анонсировать"}
 
 
+# What an event keeps of the date mention that dates it, in the Russian and the English reader alike.
+DATE_FIELDS = "text value precision begin end modifier start stop"
+
+
 @dataclass(slots=True)
 class Event:
     sentence: int
@@ -133,17 +139,7 @@ class Event:
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "sentence": self.sentence,
-            "type": self.type,
-            "mode": self.mode,
-            "trigger": self.trigger,
-            "actor": self.actor,
-            "target": self.target,
-            "location": self.location,
-            "date": self.date,
-            "status": self.status,
-            "negated": self.negated,
-            "quantity": self.quantity,
+            **attributes(self, "sentence type mode trigger actor target location date status negated quantity"),
             "evidence": {"ru": self.evidence_ru, "en": self.evidence_en},
             "trigger_start": self.trigger_start,
             "source": self.source,
@@ -243,16 +239,7 @@ def extract_events(
                 ev.status = "reported"
             best = _clause_date(tok, tokens, by_id, children, sent_dates, s)
             if best is not None:
-                ev.date = {
-                    "text": best.text,
-                    "value": best.value,
-                    "precision": best.precision,
-                    "begin": best.begin,
-                    "end": best.end,
-                    "modifier": best.modifier,
-                    "start": best.start,
-                    "stop": best.stop,
-                }
+                ev.date = attributes(best, DATE_FIELDS)
                 if (
                     best.kind == "relative"
                     and best.precision == "day"
@@ -489,7 +476,14 @@ def _mention_at(token: Any, mentions: list[Mention]) -> Mention | None:
     return None
 
 
-def _subtree(token: Any, children: dict[str, list[Any]], stop_rels: tuple[str, ...] = ()) -> list[Any]:
+def _subtree(
+    token: Any,
+    children: dict[str, list[Any]],
+    stop_rels: tuple[str, ...] = (),
+    keep: Callable[[Any], bool] | None = None,
+) -> list[Any]:
+    """``token`` and its dependents, not entering a dependent by a ``stop_rels`` relation nor one ``keep``
+    turns down (neither is it nor anything below it in the result)."""
     out, stack = [token], [token]
     seen = {token.id}
     while stack:
@@ -498,6 +492,8 @@ def _subtree(token: Any, children: dict[str, list[Any]], stop_rels: tuple[str, .
             if child.rel in stop_rels or child.id in seen:
                 continue
             seen.add(child.id)
+            if keep is not None and not keep(child):
+                continue
             out.append(child)
             stack.append(child)
     return out
@@ -624,18 +620,7 @@ def _name_chain(root: Any, children: dict[str, list[Any]]) -> set[str]:
 def _phrase_tokens(root: Any, children: dict[str, list[Any]], stop_rels: tuple[str, ...] = ()) -> list[Any]:
     """The phrase of ``root`` without its prepositional modifiers: "посол США в Германии" names the envoy of
     the US (Germany is where), "координатор на переговорах" is no party to the talks."""
-    out, stack, seen = [root], [root], {root.id}
-    while stack:
-        cur = stack.pop()
-        for child in children.get(cur.id, []):
-            if child.rel in stop_rels or child.id in seen:
-                continue
-            seen.add(child.id)
-            if _preposition(child, children) not in (None, "со стороны"):
-                continue
-            out.append(child)
-            stack.append(child)
-    return out
+    return _subtree(root, children, stop_rels, keep=lambda child: _preposition(child, children) in (None, "со стороны"))
 
 
 def _phrase_parties(

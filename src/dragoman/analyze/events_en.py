@@ -16,8 +16,9 @@ from typing import Any
 
 from dragoman.analyze.dates import DateMention
 from dragoman.analyze.entities import state_of
-from dragoman.analyze.events import load_triggers
+from dragoman.analyze.events import DATE_FIELDS, load_triggers
 from dragoman.analyze.sentences import Sentence
+from dragoman.article import attributes
 
 _CLAUSE_BREAK = re.compile(
     r"\s*(?:;|:|\s[-–—]\s|,\s+(?:where|when|which|who|while|because|given that|behind which)\b"
@@ -347,12 +348,9 @@ def extract_english_events(
             ev.extra_participants = extra
             if best is not None:
                 ev.date = {
-                    "text": best.text,
-                    "value": best.value,
-                    "precision": best.precision,
-                    "begin": best.begin,
-                    "end": best.end,
+                    **attributes(best, DATE_FIELDS),
                     "modifier": "since" if dated_by == "context" and etype == "SANCTION" else best.modifier,
+                    # a date from the sentence before has no place in this one
                     "start": best.start if dated_by == "text" else None,
                     "stop": best.stop if dated_by == "text" else None,
                 }

@@ -22,6 +22,8 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from dragoman.article import attributes
+
 PRIOR = 1.0
 DEFAULT_MIN_COUNT = 3
 DEFAULT_MAX_P = 1e-3
@@ -58,11 +60,7 @@ class Surge:
 
     def to_dict(self) -> dict[str, object]:
         return {
-            "key": self.key,
-            "label": self.label,
-            "kind": self.kind,
-            "window_count": self.window_count,
-            "baseline_count": self.baseline_count,
+            **attributes(self, "key label kind window_count baseline_count"),
             "expected": round(self.expected, 3),
             "ratio": round(self.ratio, 2) if math.isfinite(self.ratio) else None,
             "p_value": self.p_value,

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from dragoman.article import Article, Translation
+from dragoman.article import Article, Translation, attributes
 from dragoman.errors import DragomanError, SkipArticle
 from dragoman.report import MAX_LISTED_PROBLEMS, IngestReport, Problem
 
@@ -302,9 +302,7 @@ class BackfillReport(IngestReport):
         return {
             "articles": self.articles,
             **IngestReport.details(self),
-            "translated": self.translated,
-            "analyzed": self.analyzed,
-            "stage_problems": self.stage_problems,
+            **attributes(self, "translated analyzed stage_problems"),
             "articles_per_minute": round(60 * self.articles / self.elapsed, 1) if self.elapsed else None,
         }
 

@@ -115,32 +115,31 @@ def local_published(article: Article) -> datetime | None:
 
 def utc_instant(published_at: str | None) -> str | None:
     """A stored local publication time (ISO with its offset) as the UTC instant, ISO; None if none."""
-    if not published_at:
-        return None
-    try:
-        moment = datetime.fromisoformat(published_at)
-    except ValueError:
+    moment = _moment(published_at)
+    if moment is None:
         return None
     return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(UTC).isoformat()
 
 
+def _moment(value: str | datetime | None) -> datetime | None:
+    """``value`` as a datetime; None when it is empty or not ISO 8601 (a stored time is never trusted)."""
+    if value is None or value == "":
+        return None
+    try:
+        return value if isinstance(value, datetime) else datetime.fromisoformat(value)
+    except ValueError:
+        return None
+
+
 def _wall_seconds(value: str | datetime | None) -> int:
     """Seconds of a wall-clock time read as if it were UTC (the offset dropped): see ``make_docid``."""
-    if value is None or value == "":
-        return 0
-    try:
-        moment = value if isinstance(value, datetime) else datetime.fromisoformat(value)
-    except ValueError:
-        return 0
-    return _seconds(moment.replace(tzinfo=UTC))
+    moment = _moment(value)
+    return 0 if moment is None else _seconds(moment.replace(tzinfo=UTC))
 
 
 def _seconds(value: str | datetime | None) -> int:
-    if value is None or value == "":
-        return 0
-    try:
-        moment = value if isinstance(value, datetime) else datetime.fromisoformat(value)
-    except ValueError:
+    moment = _moment(value)
+    if moment is None:
         return 0
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)

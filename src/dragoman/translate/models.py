@@ -503,11 +503,9 @@ def _unpack_argos(archive: Path, destination: Path, max_bytes: int) -> Path:
             if declared > max_bytes:
                 budget.add_bytes(declared)  # refused from the headers, before anything is written
             for member in members:
-                target = destination.joinpath(*PurePosixPath(member.filename).parts)
-                if member.is_dir():
-                    target.mkdir(parents=True, exist_ok=True)
+                target = _entry_target(destination, member.filename, member.is_dir())
+                if target is None:
                     continue
-                target.parent.mkdir(parents=True, exist_ok=True)
                 # Headers can lie about sizes; the budget counts the bytes actually decompressed.
                 with package.open(member) as reader:
                     budget.copy(reader, target)
@@ -521,6 +519,17 @@ def _unpack_argos(archive: Path, destination: Path, max_bytes: int) -> Path:
     if len(children) == 1 and children[0].is_dir():
         return children[0]
     return destination
+
+
+def _entry_target(destination: Path, name: str, is_dir: bool) -> Path | None:
+    """Where an archive entry (its name already checked) is written, its directories made; None for a
+    directory entry, which has nothing more to write."""
+    target = destination.joinpath(*PurePosixPath(name).parts)
+    if is_dir:
+        target.mkdir(parents=True, exist_ok=True)
+        return None
+    target.parent.mkdir(parents=True, exist_ok=True)
+    return target
 
 
 def _is_tar(path: Path) -> bool:
@@ -552,11 +561,9 @@ def _unpack_tar(archive: Path, destination: Path, max_bytes: int) -> Path:
             if declared > max_bytes:
                 budget.add_bytes(declared)
             for member in members:
-                target = destination.joinpath(*PurePosixPath(member.name).parts)
-                if member.isdir():
-                    target.mkdir(parents=True, exist_ok=True)
+                target = _entry_target(destination, member.name, member.isdir())
+                if target is None:
                     continue
-                target.parent.mkdir(parents=True, exist_ok=True)
                 reader = package.extractfile(member)
                 if reader is None:
                     raise UnsafeModelError(f"cannot install {archive}: entry {member.name!r} is not a regular file")

@@ -77,7 +77,7 @@ def build_random_marian_model(
     directory layout of an Argos Translate package (model/, sentencepiece.model, metadata.json); "nllb"
     writes one sentencepiece.bpe.model and expects language tokens in ``extra_tokens``.
     """
-    from ctranslate2.specs import common_spec, transformer_spec
+    from ctranslate2.specs import attention_spec, common_spec, transformer_spec
 
     shape = shape or RandomModelShape()
     vocab = sentencepiece_vocabulary(spm_path)
@@ -106,6 +106,17 @@ def build_random_marian_model(
         spec.weight = dense(rows, cols)
         spec.bias = bias(rows)
 
+    # Encoder and decoder layers share these two blocks; weights are drawn in the order the layers list them.
+    def self_attention(block: attention_spec.MultiHeadAttentionSpec) -> None:
+        linear(block.linear[0], 3 * d, d)
+        linear(block.linear[1], d, d)
+        norm(block.layer_norm)
+
+    def feed_forward(block: transformer_spec.FeedForwardSpec) -> None:
+        linear(block.linear_0, ffn, d)
+        linear(block.linear_1, d, ffn)
+        norm(block.layer_norm)
+
     spec = transformer_spec.TransformerSpec.from_config(
         shape.layers, shape.heads, pre_norm=False, activation=common_spec.Activation.SWISH
     )
@@ -114,28 +125,20 @@ def build_random_marian_model(
     spec.encoder.embeddings[0].weight = embeddings
     spec.encoder.position_encodings.encodings = positions
     for layer in spec.encoder.layer:
-        linear(layer.self_attention.linear[0], 3 * d, d)
-        linear(layer.self_attention.linear[1], d, d)
-        norm(layer.self_attention.layer_norm)
-        linear(layer.ffn.linear_0, ffn, d)
-        linear(layer.ffn.linear_1, d, ffn)
-        norm(layer.ffn.layer_norm)
+        self_attention(layer.self_attention)
+        feed_forward(layer.ffn)
     spec.decoder.embeddings.weight = embeddings
     spec.decoder.position_encodings.encodings = positions
     spec.decoder.start_from_zero_embedding = True
     spec.decoder.projection.weight = embeddings  # tied, as in Marian
     spec.decoder.projection.bias = bias(v)
     for layer in spec.decoder.layer:
-        linear(layer.self_attention.linear[0], 3 * d, d)
-        linear(layer.self_attention.linear[1], d, d)
-        norm(layer.self_attention.layer_norm)
-        linear(layer.attention.linear[0], d, d)
+        self_attention(layer.self_attention)
+        linear(layer.attention.linear[0], d, d)  # attention to the encoder: query, then key and value together
         linear(layer.attention.linear[1], 2 * d, d)
         linear(layer.attention.linear[2], d, d)
         norm(layer.attention.layer_norm)
-        linear(layer.ffn.linear_0, ffn, d)
-        linear(layer.ffn.linear_1, d, ffn)
-        norm(layer.ffn.layer_norm)
+        feed_forward(layer.ffn)
     spec.register_source_vocabulary(vocab)
     spec.register_target_vocabulary(vocab)
     spec.config.add_source_eos = layout != "nllb"

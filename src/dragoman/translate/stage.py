@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
-from dragoman.article import Article, SentencePair, TranslatedSegment, Translation
+from dragoman.article import Article, SentencePair, TranslatedSegment, Translation, attributes
 from dragoman.errors import TranslateError
 from dragoman.names.glossary import Glossary, default_glossary, expected_terms, protect, restore
 from dragoman.names.outlets import english_outlet_name, table_rubric
@@ -63,17 +63,11 @@ class TranslateReport(StageReport):
 
     def details(self) -> dict[str, Any]:
         return {
-            "engine": self.engine,
-            "model_id": self.model_id,
-            "articles": self.articles,
-            "sentences": self.sentences,
-            "memory_hits": self.memory_hits,
+            **attributes(self, "engine model_id articles sentences memory_hits"),
             "hit_rate": round(self.hit_rate, 4),
             "engine_sentences": self.engine_sentences,
             "flags": dict(self.flags),
-            "flagged_sentences": self.flagged_sentences,
-            "source_tokens": self.source_tokens,
-            "target_tokens": self.target_tokens,
+            **attributes(self, "flagged_sentences source_tokens target_tokens"),
             "tokens_per_second": round(self.tokens_per_second, 1),
         }
 
