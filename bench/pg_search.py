@@ -34,13 +34,13 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from dragoman.search import open_index
 from dragoman.search.postgres import fts5_tokens, tsvector_from_tokens, tsvector_text
+from dragoman.search.query import SearchQuery
 from dragoman.search.sqlite import (
     FLAG_QA,
     FLAG_TRANSLATED,
     FLAG_UNNAMED,
-    SearchIndex,
-    SearchQuery,
     clean_text,
     facet_token,
     make_docid,
@@ -215,7 +215,7 @@ def time_layout(url: str, layout: str, mix: list[tuple[str, SearchQuery]], artic
     timings: dict[str, list[tuple[float, float]]] = {}
     totals: dict[str, list[int]] = {}
     with open_store(url) as store:
-        index = SearchIndex(store)
+        index = open_index(store)
         assert index.layout() == layout, index.layout()  # type: ignore[attr-defined]
         index.search(SearchQuery(text="россия"))
         for kind, query in mix:

@@ -32,12 +32,12 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from dragoman.search import open_index
+from dragoman.search.query import SearchQuery
 from dragoman.search.sqlite import (
     FLAG_QA,
     FLAG_TRANSLATED,
     FLAG_UNNAMED,
-    SearchIndex,
-    SearchQuery,
     clean_text,
     facet_token,
     make_docid,
@@ -182,7 +182,7 @@ def time_incremental_indexing(db: Path, count: int) -> float:
         "INSERT OR IGNORE INTO search_queue (article_id) SELECT id FROM articles ORDER BY random() LIMIT ?", (count,)
     )
     with Timer() as timer:
-        done = SearchIndex(store).sync()
+        done = open_index(store).sync()
     store.close()
     wall_ms, cpu_ms = timer.ms
     print(f"  (re-indexed {done} articles: {done / wall_ms * 1000:,.0f}/s wall, {done / cpu_ms * 1000:,.0f}/s CPU)")
@@ -241,7 +241,7 @@ def percentile(values: list[float], p: float) -> float:
 
 def run_queries(db: Path, mix: list[tuple[str, SearchQuery]]) -> dict[str, Any]:
     store = open_store(db)
-    index = SearchIndex(store)
+    index = open_index(store)
     index.search(SearchQuery(text="россия"))  # open files, warm the page cache once
     timings: dict[str, list[tuple[float, float]]] = {}
     relevance: list[tuple[float, float]] = []

@@ -26,6 +26,7 @@ from dragoman import __version__
 from dragoman.errors import ConfigError, DragomanError
 from dragoman.formats.document import counted, date_range_problem
 from dragoman.report import EXIT_FAILED, EXIT_OK, EXIT_USAGE, IngestReport, StageReport
+from dragoman.search import open_index
 from dragoman.settings import Settings, load_settings
 
 if TYPE_CHECKING:
@@ -696,10 +697,9 @@ def reextract(
 @handle_errors
 def reindex(app: AppContext) -> None:
     """Rebuild the full-text search index and the entity/quote/event tables from the stored records."""
-    from dragoman.search.sqlite import SearchIndex
 
     with app.open_store() as store, progress_bar(app, store.count(), "reindex") as advance:
-        index = SearchIndex(store)
+        index = open_index(store)
         count = index.reindex(on_batch=lambda n: [advance("") for _ in range(n)])
     print_left_out(app, index.left_out)
     app.echo(
@@ -733,13 +733,13 @@ def search(app: AppContext, query: str, outlets: tuple[str, ...], rubric: str | 
            until: datetime | None, entities: tuple[str, ...], unnamed: bool, qa: bool, sort: str, limit: int,
            as_json: bool) -> None:  # fmt: skip
     """Search Russian originals and English translations: words, "phrases", AND/OR/NOT, -word, prefix*."""
-    from dragoman.search.sqlite import QueryError, SearchIndex, SearchQuery
+    from dragoman.search.query import QueryError, SearchQuery
 
     request = SearchQuery(text=query, outlets=list(outlets), rubric=rubric, since=since,
                           until=until, entities=list(entities), unnamed_sources=unnamed,
                           qa_flagged=qa, sort=sort, limit=limit)  # fmt: skip
     with app.open_store(existing=True) as store:
-        index = SearchIndex(store)
+        index = open_index(store)
         index.sync()  # everything stored so far, not only the web's bounded share per request
         try:
             results = index.search(request)
@@ -1749,11 +1749,10 @@ def entities(app: AppContext, type_: str | None, name: str | None, limit: int, a
 def _analysis_read_model(app: AppContext) -> Iterator[Any]:
     """The store's analysis read model (the one the web pages and the API read), with the search index it
     reads brought up to date first, as `dragoman search` does."""
-    from dragoman.search.sqlite import SearchIndex
     from dragoman.store.analyses import AnalysisReadModel
 
     with app.open_store(existing=True) as store:
-        index = SearchIndex(store)
+        index = open_index(store)
         index.sync()
         print_left_out(app, index.left_out)
         yield AnalysisReadModel(store)
@@ -1996,12 +1995,11 @@ def stories(
     as_json: bool,
 ) -> None:
     """Top stories of the window: ranked by distinct outlets, weighted by recency (as the home page)."""
-    from dragoman.search.sqlite import SearchIndex
     from dragoman.serve import morning
 
     span = morning.parse_window(window)
     with app.open_store(existing=True) as store:
-        SearchIndex(store).sync_quietly()
+        open_index(store).sync_quietly()
         found = morning.top_stories(store, window=span, now=_front_moment(at_text), outlets=list(outlets),
                                     rubric=rubric, limit=limit)  # fmt: skip
     if as_json:
@@ -2035,12 +2033,11 @@ def brief(
     output: str | None,
 ) -> None:
     """The daily brief: top stories, quotes by watched people, surging, edits, watchlist hits."""
-    from dragoman.search.sqlite import SearchIndex
     from dragoman.serve import morning
 
     span = morning.parse_window(window)
     with app.open_store(existing=True) as store:
-        SearchIndex(store).sync_quietly()
+        open_index(store).sync_quietly()
         made = morning.brief(store, window=span, now=_front_moment(at_text), watchlist=watchlist)
     base = base_url.rstrip("/")
     if fmt == "json":

@@ -16,7 +16,7 @@ from dragoman.article import Article
 from dragoman.cli import main
 from dragoman.errors import StoreSchemaError
 from dragoman.pipeline.analyze import analyze_store
-from dragoman.search.sqlite import SearchIndex
+from dragoman.search import open_index
 from dragoman.store import open_store
 from dragoman.store.analyses import AnalysisReadModel
 
@@ -55,7 +55,7 @@ def test_analyze_store_saves_indexes_and_skips(db_path: Path, make_article: Call
         assert analyze_store(store).stored == 0
         assert analyze_store(store, only_missing=False).stored == 2
         # the read model is derived from the saved analyses by the search index
-        SearchIndex(store).sync()
+        open_index(store).sync()
         model = AnalysisReadModel(store)
         # the same expulsion in two articles is one timeline entry with both sources
         entries = model.timeline(actor="NATO", target="Russia", one_way=True)

@@ -20,7 +20,8 @@ from dragoman.acquire.sitemaps import gunzip_capped, parse_sitemap
 from dragoman.article import Article
 from dragoman.errors import DragomanError, ExtractError
 from dragoman.extract.extractor import MAX_INPUT_BYTES, extract
-from dragoman.search.sqlite import SearchIndex, SearchQuery
+from dragoman.search import open_index
+from dragoman.search.query import SearchQuery
 from dragoman.store import open_store
 
 DOCUMENTED = (DragomanError,)
@@ -124,7 +125,7 @@ class Searcher:
                 published_at=datetime(2024, 1, 15, tzinfo=UTC),
             )
         )
-        self.index = SearchIndex(self.store)
+        self.index = open_index(self.store)
 
     def check_query(self, text: str, **filters: Any) -> None:
         try:

@@ -21,7 +21,7 @@ from dragoman.acquire.page import RawPage
 from dragoman.acquire.sitemaps import parse_sitemap
 from dragoman.extract.extractor import extract
 from dragoman.pipeline.watch import CrawlState
-from dragoman.search.sqlite import QueryError, SearchQuery
+from dragoman.search.query import QueryError, SearchQuery
 from dragoman.store import SQLiteStore
 
 from . import strategies, targets

@@ -25,7 +25,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "serve"))  # the se
 from serve_corpus import Corpus, asgi_client_class, build_corpus
 
 from dragoman.cli import main
-from dragoman.search.sqlite import MAX_QUERY_DEPTH, QueryError, compile_query, parse_query
+from dragoman.search.query import MAX_QUERY_DEPTH, QueryError, parse_query
+from dragoman.search.sqlite import compile_query
 from dragoman.serve.app import (
     OVERVIEW_CACHE_ENTRIES,
     READ_COOKIE,

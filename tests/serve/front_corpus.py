@@ -20,7 +20,7 @@ from typing import Any
 from dragoman.acquire.alerts import AlertEngine, add_watch
 from dragoman.acquire.dedupe import StoryIndex
 from dragoman.article import Article, Block, BlockKind, SentencePair, TranslatedSegment, Translation
-from dragoman.search.sqlite import SearchIndex
+from dragoman.search import open_index
 from dragoman.store import open_store
 
 CB = [
@@ -266,7 +266,7 @@ def build_front_corpus(db: str | Path, now: datetime | None = None) -> FrontCorp
                 quote=(f"Мы готовы ({i})", f"We are ready ({i})"),
                 story=False,
             )
-        SearchIndex(store).sync()
+        open_index(store).sync()
     finally:
         store.close()
     return corpus

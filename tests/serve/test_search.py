@@ -11,22 +11,16 @@ import pytest
 import Stemmer
 from serve_corpus import Corpus, article_chunks, article_of, build_corpus, translation_of
 
-from dragoman.search.sqlite import (
-    QueryError,
-    SearchIndex,
-    SearchQuery,
-    compile_query,
-    make_docid,
-    parse_query,
-    stem_russian,
-)
+from dragoman.search import open_index
+from dragoman.search.query import QueryError, SearchQuery, parse_query
+from dragoman.search.sqlite import SearchIndex, compile_query, make_docid, stem_russian
 from dragoman.store import open_store
 
 
 @pytest.fixture
 def index(corpus: Corpus):  # type: ignore[no-untyped-def]
     store = open_store(corpus.db)
-    yield SearchIndex(store)
+    yield open_index(store)
     store.close()
 
 
@@ -202,7 +196,7 @@ def test_index_follows_ingest_revisions_translations_and_analysis(
 ) -> None:
     corpus = build_corpus(store_url, data_dir, n_articles=4)
     store = open_db(corpus.db)
-    index = SearchIndex(store)
+    index = open_index(store)
     chunk = article_chunks(data_dir, 40)[-1]
     article = article_of(chunk, 7)
     word = max((w for w in article.title.split() if w.isalpha()), key=len)
@@ -252,6 +246,6 @@ def test_saving_results_twice_while_queued_does_not_fail(
     store.save_translation(stored.revision_id, stored.article.translation)
     store.save_analysis(stored.revision_id, {"entities": []}, "v")
     store.save_analysis(stored.revision_id, {"entities": []}, "v")
-    assert SearchIndex(store).pending() >= 1
-    assert ids(SearchIndex(store), outlets=[corpus.articles[corpus.ids[0]].outlet or ""])  # indexed fine after
+    assert open_index(store).pending() >= 1
+    assert ids(open_index(store), outlets=[corpus.articles[corpus.ids[0]].outlet or ""])  # indexed fine after
     store.close()

@@ -12,7 +12,8 @@ from click.testing import CliRunner
 
 from dragoman.article import Article, Block, BlockKind, SentencePair, TranslatedSegment, Translation
 from dragoman.cli import main
-from dragoman.search.sqlite import SearchIndex, SearchQuery
+from dragoman.search import open_index
+from dragoman.search.query import SearchQuery
 from dragoman.store import open_store
 
 pytestmark = pytest.mark.postgres
@@ -91,7 +92,7 @@ def test_copy_round_trip_loses_nothing_and_the_copy_stays_a_working_store(tmp_pa
         new = pg.ingest(Article(url="https://tass.ru/new", title="Новая", blocks=[Block(BlockKind.PARAGRAPH, "Т.")]))
         assert new.article_id == 31 and new.revision_id == 41
         # The search index is rebuilt at the destination from the records.
-        assert len(SearchIndex(pg).search(SearchQuery(text="Geneva", limit=100)).hits) == 30
+        assert len(open_index(pg).search(SearchQuery(text="Geneva", limit=100)).hits) == 30
     refused = runner.invoke(main, ["db", "copy", str(source), postgres_url])
     assert refused.exit_code == 1 and "empty database" in refused.output
 

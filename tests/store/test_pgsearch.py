@@ -11,8 +11,9 @@ from typing import Any
 import pytest
 
 from dragoman.article import Article, Block, BlockKind, SentencePair, TranslatedSegment, Translation
+from dragoman.search import open_index
 from dragoman.search.postgres import PostgresSearchIndex
-from dragoman.search.sqlite import SearchIndex, SearchQuery
+from dragoman.search.query import SearchQuery
 from dragoman.store import open_store
 
 pytestmark = pytest.mark.postgres
@@ -74,7 +75,7 @@ def both(tmp_path_factory: pytest.TempPathFactory, postgres_server: str, data_di
     with open_store(tmp_path_factory.mktemp("search") / "search.db") as lite, open_store(url) as pg:
         fill(lite, articles)
         fill(pg, articles)
-        yield SearchIndex(lite), SearchIndex(pg)
+        yield open_index(lite), open_index(pg)
     with psycopg.connect(postgres_server, autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 

@@ -25,8 +25,10 @@ import pytest
 from dragoman.acquire.page import RawPage
 from dragoman.errors import DragomanError
 from dragoman.extract import extract
+from dragoman.search import open_index
 from dragoman.search.postgres import FTS5_TOKENIZER, PostgresSearchIndex, fts5_tokens
-from dragoman.search.sqlite import SearchIndex, SearchQuery, stem_russian
+from dragoman.search.query import SearchQuery
+from dragoman.search.sqlite import stem_russian
 from dragoman.store import open_store
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "serve"))
@@ -62,7 +64,7 @@ def fill(url: str, data_dir: Path) -> int:
             article.published_at = datetime(2022, 1, 10, tzinfo=UTC) + timedelta(hours=7 * n)
             store.ingest(article)
             added += 1
-        SearchIndex(store).sync()
+        open_index(store).sync()
     return added
 
 
@@ -78,7 +80,7 @@ def both(tmp_path_factory: pytest.TempPathFactory, postgres_server: str, data_di
     pages = fill(str(lite_path), data_dir)
     assert pages >= 8 and fill(url, data_dir) == pages
     with open_store(lite_path) as lite, open_store(url) as pg:
-        yield SearchIndex(lite), SearchIndex(pg)
+        yield open_index(lite), open_index(pg)
     with psycopg.connect(postgres_server, autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 

@@ -27,29 +27,31 @@ import threading
 import time
 from typing import Any
 
-from dragoman.search.sqlite import (
+from dragoman.search.query import (
     _EN,
     _RU,
-    COUNT_CAP,
-    FACET_SAMPLE,
-    FLAG_QA,
-    FLAG_UNNAMED,
     PREFIX_STEM_SLACK,
     And,
     Not,
     Or,
     Phrase,
     QueryError,
-    SearchIndex,
     SearchQuery,
     SearchResults,
     Term,
     _lang_words,
-    _rowid_range,
     expand_names,
-    facet_token,
     parse_query,
     split_negatives,
+)
+from dragoman.search.sqlite import (
+    COUNT_CAP,
+    FACET_SAMPLE,
+    FLAG_QA,
+    FLAG_UNNAMED,
+    SearchIndex,
+    _rowid_range,
+    facet_token,
 )
 
 log = logging.getLogger(__name__)

@@ -40,7 +40,9 @@ from dragoman.errors import DragomanError
 from dragoman.formats.document import counted, date_range_problem, format_local_time
 from dragoman.formats.export import EXPORT_FORMATS, NOTHING_TO_PAIR, PAIRED_FORMATS, iter_export
 from dragoman.names.outlets import english_rubric
-from dragoman.search.sqlite import COUNT_CAP, QueryError, SearchIndex, SearchQuery, SearchResults
+from dragoman.search import open_index
+from dragoman.search.query import QueryError, SearchQuery, SearchResults
+from dragoman.search.sqlite import COUNT_CAP
 from dragoman.serve import queries
 from dragoman.serve.front import register_front
 from dragoman.serve.reader import reader_view
@@ -607,7 +609,7 @@ def create_app(
         query = params.to_query()
         query.limit, query.offset = limit, (params.page - 1) * limit
         try:
-            return SearchIndex(st).search(query)
+            return open_index(st).search(query)
         except QueryError as exc:
             raise HTTPException(400, exc.message) from exc
 
@@ -618,7 +620,7 @@ def create_app(
         error = None
         results = None
         try:
-            results = SearchIndex(st).search(params.to_query())
+            results = open_index(st).search(params.to_query())
         except QueryError as exc:
             error = exc.message
         pages = math.ceil(results.total / PAGE_SIZE) if results else 0
@@ -632,7 +634,7 @@ def create_app(
                 "pages": pages,
                 # From after To: say why nothing is found (issue 14, item 6)
                 "date_problem": date_range_problem(params.since, params.until, ("From", "To")),
-                "outlets": cache.get("outlets", lambda: SearchIndex(st).outlets()),
+                "outlets": cache.get("outlets", lambda: open_index(st).outlets()),
                 "stats": cache.get("overview", lambda: AnalysisReadModel(st).overview()),
             },
             400 if error else 200,  # the form, with the message, so the query can be corrected
@@ -740,7 +742,7 @@ def create_app(
         q: Annotated[str | None, Query(max_length=200)] = None,
         type: Annotated[str | None, Query(max_length=40)] = None,
     ) -> HTMLResponse:
-        SearchIndex(st).sync_quietly()
+        open_index(st).sync_quietly()
         return page(
             request,
             "entities.html",
@@ -755,7 +757,7 @@ def create_app(
 
     @app.get("/entities/{key:path}", response_class=HTMLResponse, include_in_schema=False)
     def entity_page(request: Request, st: StoreDep, key: str) -> HTMLResponse:
-        SearchIndex(st).sync_quietly()
+        open_index(st).sync_quietly()
         detail = queries.entity_detail(AnalysisReadModel(st), key)
         if detail is None:
             return page(request, "error.html", {"message": f"no entity {key!r} in the analyzed articles"}, 404)
@@ -773,7 +775,7 @@ def create_app(
         unnamed: Annotated[bool | None, EmptyIsNone] = None,  # the form's "named and unnamed" sends unnamed=
         page_no: PageNo = 1,
     ) -> HTMLResponse:
-        SearchIndex(st).sync_quietly()
+        open_index(st).sync_quietly()
         model = AnalysisReadModel(st)
         rows = model.quotes(speaker=speaker, outlet=outlet, unnamed=unnamed, limit=50, offset=(page_no - 1) * 50)
         return page(
@@ -786,7 +788,7 @@ def create_app(
                 "outlet": outlet or "",
                 "unnamed": unnamed,
                 "page": page_no,
-                "outlets": cache.get("outlets", lambda: SearchIndex(st).outlets()),
+                "outlets": cache.get("outlets", lambda: open_index(st).outlets()),
             },
         )
 
@@ -800,7 +802,7 @@ def create_app(
         one_way: bool = False,
         since: Annotated[str | None, Query(max_length=40)] = None,
     ) -> HTMLResponse:
-        SearchIndex(st).sync_quietly()
+        open_index(st).sync_quietly()
         events = AnalysisReadModel(st).timeline(actor=actor, target=target, entity=entity, one_way=one_way, since=since)
         return page(
             request,
@@ -816,7 +818,7 @@ def create_app(
 
     @app.get("/outlets", response_class=HTMLResponse, include_in_schema=False)
     def outlets_page(request: Request, st: StoreDep) -> HTMLResponse:
-        SearchIndex(st).sync_quietly()
+        open_index(st).sync_quietly()
         rows = copy.deepcopy(cache.get("outlets-page", lambda: AnalysisReadModel(st).outlets()))
         for row in rows:
             row["chart"] = queries.bar_chart(
@@ -864,7 +866,7 @@ def create_app(
         ids: list[int] = []
         while len(ids) < COUNT_CAP:
             try:
-                results = SearchIndex(st).search(query)
+                results = open_index(st).search(query)
             except QueryError as exc:
                 raise HTTPException(400, exc.message) from exc
             ids.extend(hit.article_id for hit in results.hits)
@@ -877,7 +879,7 @@ def create_app(
 
     @app.get("/api/stats", response_model=StatsModel, summary="Corpus counts")
     def api_stats(st: StoreDep) -> dict[str, Any]:
-        SearchIndex(st).sync_quietly()
+        open_index(st).sync_quietly()
         return {**AnalysisReadModel(st).overview(), "version": __version__}
 
     @app.get(
@@ -962,7 +964,7 @@ def create_app(
     def api_entities(
         st: StoreDep, q: str | None = None, type: str | None = None, limit: Annotated[int, Query(ge=1, le=1000)] = 100
     ) -> list[dict[str, Any]]:
-        SearchIndex(st).sync_quietly()
+        open_index(st).sync_quietly()
         return AnalysisReadModel(st).entities(name=q, type_=type, limit=limit)
 
     @app.get(
@@ -971,7 +973,7 @@ def create_app(
         responses={404: {"description": "no such entity"}},
     )
     def api_entity(st: StoreDep, key: str) -> dict[str, Any]:
-        SearchIndex(st).sync_quietly()
+        open_index(st).sync_quietly()
         detail = queries.entity_detail(AnalysisReadModel(st), key)
         if detail is None:
             raise HTTPException(404, f"no entity {key!r}")
@@ -986,7 +988,7 @@ def create_app(
         limit: Annotated[int, Query(ge=1, le=500)] = 50,
         offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
     ) -> list[dict[str, Any]]:
-        SearchIndex(st).sync_quietly()
+        open_index(st).sync_quietly()
         return AnalysisReadModel(st).quotes(speaker=speaker, outlet=outlet, unnamed=unnamed, limit=limit, offset=offset)
 
     @app.get("/api/timeline", summary="Events in date order for an actor, a target or an entity")
@@ -1000,12 +1002,12 @@ def create_app(
     ) -> list[dict[str, Any]]:
         """With actor and target, the events between the two in both directions (only actor -> target with
         one_way); a party is an entity key, an English name or a state."""
-        SearchIndex(st).sync_quietly()
+        open_index(st).sync_quietly()
         return AnalysisReadModel(st).timeline(actor=actor, target=target, entity=entity, one_way=one_way, since=since)
 
     @app.get("/api/outlets", summary="Per outlet: volume per day, unnamed-source share, top entities")
     def api_outlets(st: StoreDep) -> list[dict[str, Any]]:
-        SearchIndex(st).sync_quietly()
+        open_index(st).sync_quietly()
         return cache.get("outlets-page", lambda: AnalysisReadModel(st).outlets())
 
     @app.get(
@@ -1030,7 +1032,7 @@ def create_app(
         responses={401: {"description": "bad token"}, 403: {"description": "no token configured"}},
     )
     def api_reindex(st: StoreDep) -> dict[str, Any]:
-        index = SearchIndex(st)
+        index = open_index(st)
         processed = index.reindex()
         left_out = [{"article_id": x.article_id, "reason": x.reason, "message": x.message} for x in index.left_out]
         return {"indexed": processed - len(left_out), "left_out": left_out or None}

@@ -22,7 +22,8 @@ from dragoman.errors import ConfigError, DragomanError
 from dragoman.formats.atom import ATOM_TYPE, AtomEntry, AtomFeed, build_feed, entry_id, etag_matches, etag_of
 from dragoman.formats.attention import stacked_chart
 from dragoman.formats.brief import brief_markdown
-from dragoman.search.sqlite import QueryError, SearchIndex
+from dragoman.search import open_index
+from dragoman.search.query import QueryError
 from dragoman.serve import morning
 from dragoman.store import front
 
@@ -145,7 +146,7 @@ def register_front(
             return search_page(request, st, params)
         now = _now(at)
         span = _window(window)
-        SearchIndex(st).sync_quietly()
+        open_index(st).sync_quietly()
         outlets = [o for o in params.outlet if o]
         stories = morning.top_stories(st, window=span, now=now, outlets=outlets, rubric=params.rubric)
         surge = cache.get(
@@ -180,7 +181,7 @@ def register_front(
         at: AtParam = None,
         limit: Annotated[int, Query(ge=1, le=200)] = morning.TOP_STORIES,
     ) -> dict[str, Any]:
-        SearchIndex(st).sync_quietly()
+        open_index(st).sync_quietly()
         stories = morning.top_stories(
             st, window=_window(window), now=_now(at), outlets=outlet, rubric=rubric, limit=limit
         )
@@ -188,7 +189,7 @@ def register_front(
 
     @app.get("/stories/{story_id}", response_class=HTMLResponse, include_in_schema=False)
     def story_page(request: Request, st: StoreDep, story_id: StoryId) -> HTMLResponse:
-        SearchIndex(st).sync_quietly()
+        open_index(st).sync_quietly()
         view = morning.story_view(st, story_id)
         if view is None:
             return page(request, "error.html", {"message": f"no story {story_id}"}, 404)
@@ -200,7 +201,7 @@ def register_front(
         responses={404: {"description": "no such story"}, **BAD_REQUEST},
     )
     def api_story_view(st: StoreDep, story_id: StoryId) -> dict[str, Any]:
-        SearchIndex(st).sync_quietly()
+        open_index(st).sync_quietly()
         view = morning.story_view(st, story_id)
         if view is None:
             raise HTTPException(404, f"no story {story_id}")
@@ -217,7 +218,7 @@ def register_front(
         at: AtParam = None,
         limit: Annotated[int, Query(ge=1, le=100)] = 10,
     ) -> dict[str, Any]:
-        SearchIndex(st).sync_quietly()
+        open_index(st).sync_quietly()
         return morning.surging(st, window=_window(window), now=_now(at), limit=limit).to_dict()
 
     # -- attention over time ------------------------------------------------------------------------------
@@ -231,7 +232,7 @@ def register_front(
         first = since or last - timedelta(days=ATTENTION_DEFAULT_DAYS)
         if first > last or (last - first).days > ATTENTION_MAX_DAYS:
             raise HTTPException(400, f"the dates must be in order and at most {ATTENTION_MAX_DAYS} days apart")
-        SearchIndex(st).sync_quietly()
+        open_index(st).sync_quietly()
         start = datetime.combine(first, datetime.min.time(), tzinfo=UTC)
         end = datetime.combine(last, datetime.min.time(), tzinfo=UTC) + timedelta(days=1)
         try:
@@ -299,7 +300,7 @@ def register_front(
     # -- the brief and the alerts -------------------------------------------------------------------------
 
     def make_brief(st: Any, window: str, watchlist: str | None, at: datetime | None) -> Any:
-        SearchIndex(st).sync_quietly()
+        open_index(st).sync_quietly()
         try:
             return morning.brief(st, window=_window(window), now=_now(at), watchlist=watchlist or None)
         except ConfigError as exc:
@@ -354,7 +355,7 @@ def register_front(
             watches = morning.select_watches(st, watchlist or None)
         except ConfigError as exc:
             return page(request, "error.html", {"heading": "Bad request", "message": exc.message}, 400)
-        SearchIndex(st).sync_quietly()
+        open_index(st).sync_quietly()
         ids = [w.id for w in watches] if watchlist else None
         hits = front.watch_hits(st.connection, watch_ids=ids, since=None, until=None, limit=FEED_ENTRIES)
         return page(
@@ -385,7 +386,7 @@ def register_front(
         at: AtParam = None,
         if_none_match: Annotated[str | None, Header()] = None,
     ) -> Response:
-        SearchIndex(st).sync_quietly()
+        open_index(st).sync_quietly()
         stories = morning.top_stories(st, window=_window(window), now=_now(at), outlets=outlet, rubric=rubric)
         entries = []
         for s in stories.stories:
@@ -431,7 +432,7 @@ def register_front(
         query = params.to_query()
         query.sort, query.limit, query.offset = "newest", FEED_ENTRIES, 0
         try:
-            results = SearchIndex(st).search(query)
+            results = open_index(st).search(query)
         except QueryError as exc:
             raise HTTPException(400, exc.message) from exc
         rows = front.articles_by_id(st.connection, [h.article_id for h in results.hits])
@@ -463,7 +464,7 @@ def register_front(
             watches = morning.select_watches(st, watchlist or None)
         except ConfigError as exc:
             raise HTTPException(404, exc.message) from exc
-        SearchIndex(st).sync_quietly()
+        open_index(st).sync_quietly()
         ids = [w.id for w in watches] if watchlist else None
         hits = front.watch_hits(st.connection, watch_ids=ids, since=None, until=None, limit=FEED_ENTRIES)
         entries = []

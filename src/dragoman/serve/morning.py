@@ -481,7 +481,8 @@ def attention(
     """Matching articles per day by outlet, for an entity, a search text, or the filters alone."""
     match = None
     if text and text.strip():
-        from dragoman.search.sqlite import SearchQuery, build_match, parse_query
+        from dragoman.search.query import SearchQuery, parse_query
+        from dragoman.search.sqlite import build_match
 
         match = build_match(parse_query(text), SearchQuery(text=text, entities=[entity] if entity else []))
         entity = None  # the MATCH carries the entity as a facet
