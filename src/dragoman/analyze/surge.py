@@ -1,5 +1,10 @@
 """What is surging: entities and title terms whose share of the window's articles stands out against their own
-share over a baseline (the 30 days before the window by default).
+share over a baseline: the 30 whole UTC days before the day the window starts (by default).
+
+The window [since, until) is counted article by article; the baseline in whole publication days, because it is
+read from per-day counts that the search indexer keeps (dragoman.store.front_schema, migration 421), so a surge
+query costs the same at a million articles as at a thousand. The hours between midnight UTC and the window's
+start belong to neither (at most a day, against 30 in the baseline: the shares barely move).
 
 The statistic is a one-sided Poisson test. For an item (an entity key or a title term) seen in ``x`` of the
 window's ``N`` articles, and in ``b`` of the baseline's ``B`` articles, the expected count in the window is

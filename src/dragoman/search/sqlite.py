@@ -28,6 +28,7 @@ from dragoman.errors import DragomanError
 from dragoman.extract.outlets import english_rubric
 from dragoman.store.analyses import ID_BITS
 from dragoman.store.base import StoredArticle
+from dragoman.store.front import backfill_title_terms, write_title_terms
 
 _RU = Stemmer.Stemmer("russian")
 _EN = Stemmer.Stemmer("porter")  # the algorithm FTS5's porter tokenizer implements, for highlighting
@@ -401,6 +402,7 @@ class SearchIndex:
             size = SYNC_BATCH if limit is None else min(SYNC_BATCH, limit - done)
             try:
                 with self.store.transaction() as conn:
+                    backfill_title_terms(conn)  # once, for articles indexed before migration 421
                     ids = [
                         r[0]
                         for r in conn.execute(
@@ -433,7 +435,7 @@ class SearchIndex:
     def reindex(self, on_batch: Callable[[int], None] | None = None) -> int:
         """Rebuild everything from the stored records; returns the number of articles indexed."""
         with self.store.transaction() as conn:
-            for table in ("search_entities", "search_quotes", "search_events", "search_docs"):
+            for table in ("search_entities", "search_quotes", "search_events", "search_title_terms", "search_docs"):
                 conn.execute(f"DELETE FROM {table}")
             conn.execute("DELETE FROM search_fts")
             conn.execute("INSERT OR IGNORE INTO search_queue (article_id) SELECT id FROM articles")
@@ -449,7 +451,7 @@ class SearchIndex:
             old = conn.execute("SELECT docid FROM search_docs WHERE article_id = ?", (article_id,)).fetchone()
             if old is not None:
                 conn.execute("DELETE FROM search_fts WHERE rowid = ?", (old[0],))
-            for table in ("search_entities", "search_quotes", "search_events", "search_docs"):
+            for table in ("search_entities", "search_quotes", "search_events", "search_title_terms", "search_docs"):
                 conn.execute(f"DELETE FROM {table} WHERE article_id = ?", (article_id,))
             try:
                 stored = self.store.get(article_id)
@@ -515,6 +517,7 @@ class SearchIndex:
             " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
             [(article_id, docid, *e) for e in row["events"]],
         )
+        write_title_terms(conn, article_id, docid, row["translation_model"] is not None, row["fts"][2])
         return (docid, *row["fts"])
 
     # searching

@@ -16,11 +16,11 @@ from zoneinfo import ZoneInfo
 
 from dragoman.analyze.sentences import Sentence, article_sentences
 from dragoman.analyze.story_rank import OutletPresence, RankedStory, rank_stories
-from dragoman.analyze.surge import BASELINE_DAYS, Surge, surges, title_terms
+from dragoman.analyze.surge import BASELINE_DAYS, DEFAULT_MIN_COUNT, Surge, surges
 from dragoman.errors import ConfigError
 from dragoman.formats.attention import AttentionTable, attention_table
 from dragoman.store import front
-from dragoman.store.front import WindowFilter, docid_at
+from dragoman.store.front import SECONDS_PER_DAY, WindowFilter, docid_at
 
 MOSCOW = ZoneInfo("Europe/Moscow")
 # The front page's window control; the CLI takes these and any "<n>h" / "<n>d" / "<n>w".
@@ -419,51 +419,45 @@ def surging(
     limit: int = 10,
     with_terms: bool = True,
 ) -> Surging:
-    """Entities and English title terms surging in [now - window, now) against the ``baseline_days`` before."""
+    """Entities and English title terms surging in [now - window, now) against the ``baseline_days`` whole UTC
+    days before the window's first day (analyze.surge). The window is counted from the per-article rows
+    (search_entities, search_title_terms); the baseline from the per-day counts (search_day_counts), so the
+    query reads a few thousand rows whatever the size of the corpus."""
     until = now or datetime.now(UTC)
     since = until - window
-    start = since - timedelta(days=baseline_days)
     lo, hi = docid_at(int(since.timestamp())), docid_at(int(until.timestamp()))
-    base_lo = docid_at(int(start.timestamp()))
+    end_day = int(since.timestamp()) // SECONDS_PER_DAY
+    first_day = end_day - baseline_days
     conn = store.connection
+    if front.title_terms_pending(conn):  # a database indexed before migration 421: once, on first use
+        with store.transaction() as c:
+            front.backfill_title_terms(c)
     window_total = front.indexed_articles(conn, lo, hi)
-    baseline_total = front.indexed_articles(conn, base_lo, lo)
+    totals = front.day_counts(conn, "docs", ["indexed", "translated"], first_day, end_day)
     now_counts = front.entity_counts(conn, lo, hi)
-    before = front.entity_counts(conn, base_lo, lo)
+    candidates = [k for k, v in now_counts.items() if v[2] >= DEFAULT_MIN_COUNT]
     entity_surges = surges(
         {k: v[2] for k, v in now_counts.items()},
-        {k: v[2] for k, v in before.items()},
+        front.day_counts(conn, "entity", candidates, first_day, end_day),
         window_total=window_total,
-        baseline_total=baseline_total,
+        baseline_total=totals.get("indexed", 0),
         labels={k: v[0] for k, v in now_counts.items()},
         kind="entity",
     )[:limit]
     entities = [SurgeItem(s, front.entity_articles(conn, s.key, lo, hi, SURGE_ARTICLES)) for s in entity_surges]
     terms: list[SurgeItem] = []
     if with_terms:
-        window_titles = front.english_titles(conn, lo, hi)
-        term_window: dict[str, int] = {}
-        term_articles: dict[str, list[int]] = {}
-        for article_id, title in window_titles:
-            for term in title_terms(title):
-                term_window[term] = term_window.get(term, 0) + 1
-                term_articles.setdefault(term, []).append(article_id)
-        term_base: dict[str, int] = {}
-        baseline_titles = front.english_titles(conn, base_lo, lo)
-        for _article_id, title in baseline_titles:
-            for term in title_terms(title):
-                if term in term_window:
-                    term_base[term] = term_base.get(term, 0) + 1
+        term_window = front.term_counts(conn, lo, hi)
+        candidates = [k for k, n in term_window.items() if n >= DEFAULT_MIN_COUNT]
         term_surges = surges(
-            term_window, term_base, window_total=len(window_titles), baseline_total=len(baseline_titles), kind="term"
+            term_window,
+            front.day_counts(conn, "term", candidates, first_day, end_day),
+            window_total=front.translated_articles(conn, lo, hi),
+            baseline_total=totals.get("translated", 0),
+            kind="term",
         )[:limit]
-        wanted = {i for s in term_surges for i in term_articles[s.key][-SURGE_ARTICLES:]}
-        found = front.articles_by_id(conn, sorted(wanted))
-        terms = [
-            SurgeItem(s, [found[i] for i in reversed(term_articles[s.key][-SURGE_ARTICLES:]) if i in found])
-            for s in term_surges
-        ]
-    return Surging(window, since, until, baseline_days, window_total, baseline_total, entities, terms)
+        terms = [SurgeItem(s, front.term_articles(conn, s.key, lo, hi, SURGE_ARTICLES)) for s in term_surges]
+    return Surging(window, since, until, baseline_days, window_total, totals.get("indexed", 0), entities, terms)
 
 
 # -- attention over time --------------------------------------------------------------------------------

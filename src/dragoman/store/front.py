@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from dragoman.analyze.surge import title_terms
 from dragoman.errors import StoreError
 
 ID_BITS = 22  # as dragoman.search.sqlite.ID_BITS: the docid layout the search schema defines
@@ -162,14 +163,97 @@ def entity_counts(conn: Any, lo: int, hi: int) -> dict[str, tuple[str, str | Non
     return {str(r[0]): (str(r[1]), r[2], int(r[3])) for r in rows}
 
 
-def english_titles(conn: Any, lo: int, hi: int) -> list[tuple[int, str]]:
-    """(article id, English title) of the translated articles published in [lo, hi)."""
+def translated_articles(conn: Any, lo: int, hi: int) -> int:
+    """Indexed articles with an English translation published in [lo, hi) (docids)."""
+    return int(
+        conn.execute(
+            "SELECT count(*) FROM search_docs WHERE docid >= ? AND docid < ? AND translation_model IS NOT NULL",
+            (lo, hi),
+        ).fetchone()[0]
+    )
+
+
+def term_counts(conn: Any, lo: int, hi: int) -> dict[str, int]:
+    """title term -> articles published in [lo, hi) whose English title carries it (search_title_terms)."""
     rows = conn.execute(
-        "SELECT d.article_id, f.title_en FROM search_docs d JOIN search_fts f ON f.rowid = d.docid"
-        " WHERE d.docid >= ? AND d.docid < ? AND d.translation_model IS NOT NULL",
-        (lo, hi),
+        "SELECT term, count(*) FROM search_title_terms WHERE docid >= ? AND docid < ? GROUP BY term", (lo, hi)
     ).fetchall()
-    return [(int(r[0]), str(r[1])) for r in rows if r[1]]
+    return {str(r[0]): int(r[1]) for r in rows}
+
+
+def day_counts(conn: Any, kind: str, keys: Sequence[str], first_day: int, end_day: int) -> dict[str, int]:
+    """key -> articles over the UTC days [first_day, end_day) from search_day_counts (kind: docs | entity |
+    term), for the given keys only: a few index range reads of at most ``end_day - first_day`` rows each."""
+    found: dict[str, int] = {}
+    keys = sorted(set(keys))
+    for start in range(0, len(keys), 500):
+        chunk = keys[start : start + 500]
+        for key, total in conn.execute(
+            f"SELECT key, sum(articles) FROM search_day_counts WHERE kind = ? AND key IN ({_marks(chunk)})"
+            " AND day >= ? AND day < ? GROUP BY key",
+            (kind, *chunk, first_day, end_day),
+        ).fetchall():
+            found[str(key)] = int(total)
+    return found
+
+
+def term_articles(conn: Any, term: str, lo: int, hi: int, limit: int) -> list[dict[str, Any]]:
+    """The newest articles in [lo, hi) whose English title carries ``term`` (the articles behind its surge)."""
+    return _rows(
+        conn,
+        "SELECT a.id AS article_id, a.url, a.outlet, a.title, a.published_at, f.title_en FROM search_title_terms t"
+        " JOIN articles a ON a.id = t.article_id LEFT JOIN search_fts f ON f.rowid = t.docid"
+        " WHERE t.term = ? AND t.docid >= ? AND t.docid < ? ORDER BY t.docid DESC LIMIT ?",
+        (term, lo, hi, limit),
+    )
+
+
+# -- the per-day counts' writers (the search indexer calls these; see dragoman.store.front_schema) ----------
+
+
+def write_title_terms(conn: Any, article_id: int, docid: int, translated: bool, title_en: str | None) -> None:
+    """The surge terms of one freshly indexed article's English title; the triggers of migration 421 add them
+    to the day counts. The indexer deletes an article's rows (these included) before it re-indexes it."""
+    if not translated or not title_en:
+        return
+    conn.executemany(
+        "INSERT INTO search_title_terms (article_id, docid, term) VALUES (?,?,?) ON CONFLICT DO NOTHING",
+        [(article_id, docid, term) for term in sorted(title_terms(title_en))],
+    )
+
+
+BACKFILL_BATCH = 20_000
+
+
+def backfill_title_terms(conn: Any) -> int | None:
+    """Write the title terms of the articles indexed before migration 421, once (the flag it set says so);
+    returns the articles read, or None when there was nothing to do. Run inside the caller's transaction."""
+    pending = conn.execute("SELECT pending FROM search_title_terms_backfill").fetchone()
+    if pending is None or not pending[0]:
+        return None
+    done = 0
+    last = -1
+    while True:  # in docid batches: a million titles are never all in memory
+        rows = conn.execute(
+            "SELECT d.docid, d.article_id, f.title_en FROM search_docs d JOIN search_fts f ON f.rowid = d.docid"
+            " WHERE d.docid > ? AND d.translation_model IS NOT NULL ORDER BY d.docid LIMIT ?",
+            (last, BACKFILL_BATCH),
+        ).fetchall()
+        if not rows:
+            break
+        last = int(rows[-1][0])
+        done += len(rows)
+        conn.executemany(
+            "INSERT INTO search_title_terms (article_id, docid, term) VALUES (?,?,?) ON CONFLICT DO NOTHING",
+            [(int(r[1]), int(r[0]), term) for r in rows if r[2] for term in sorted(title_terms(str(r[2])))],
+        )
+    conn.execute("UPDATE search_title_terms_backfill SET pending = 0")
+    return done
+
+
+def title_terms_pending(conn: Any) -> bool:
+    row = conn.execute("SELECT pending FROM search_title_terms_backfill").fetchone()
+    return bool(row and row[0])
 
 
 def entity_articles(conn: Any, key: str, lo: int, hi: int, limit: int) -> list[dict[str, Any]]:
