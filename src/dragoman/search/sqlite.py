@@ -402,7 +402,8 @@ class SearchIndex:
             size = SYNC_BATCH if limit is None else min(SYNC_BATCH, limit - done)
             try:
                 with self.store.transaction() as conn:
-                    backfill_title_terms(conn)  # once, for articles indexed before migration 421
+                    # once, for the articles indexed before migration 421
+                    backfill_title_terms(conn, getattr(self.store, "backend", "sqlite"))
                     ids = [
                         r[0]
                         for r in conn.execute(

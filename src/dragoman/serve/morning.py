@@ -431,7 +431,7 @@ def surging(
     conn = store.connection
     if front.title_terms_pending(conn):  # a database indexed before migration 421: once, on first use
         with store.transaction() as c:
-            front.backfill_title_terms(c)
+            front.backfill_title_terms(c, getattr(store, "backend", "sqlite"))
     window_total = front.indexed_articles(conn, lo, hi)
     totals = front.day_counts(conn, "docs", ["indexed", "translated"], first_day, end_day)
     now_counts = front.entity_counts(conn, lo, hi)

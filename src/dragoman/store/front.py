@@ -223,14 +223,32 @@ def write_title_terms(conn: Any, article_id: int, docid: int, translated: bool, 
 
 
 BACKFILL_BATCH = 20_000
+_TERM_DAY_COUNTS = (
+    "INSERT INTO search_day_counts (kind, key, day, articles) SELECT 'term', term, (docid >> 22) / 86400, count(*)"
+    " FROM search_title_terms WHERE docid >= 4194304 GROUP BY term, (docid >> 22) / 86400"
+)
 
 
-def backfill_title_terms(conn: Any) -> int | None:
+def backfill_title_terms(conn: Any, dialect: str = "sqlite") -> int | None:
     """Write the title terms of the articles indexed before migration 421, once (the flag it set says so);
-    returns the articles read, or None when there was nothing to do. Run inside the caller's transaction."""
+    returns the titles read, or None when there was nothing to do. Run inside the caller's transaction.
+
+    A million titles make about ten million rows: they go in with the counting trigger and the term index set
+    aside (dropped and re-created from their own stored SQL on SQLite, disabled on PostgreSQL, all inside the
+    transaction), and the term day counts are then recounted in one GROUP BY, which is several times cheaper
+    than ten million single-row upserts and random index inserts."""
     pending = conn.execute("SELECT pending FROM search_title_terms_backfill").fetchone()
     if pending is None or not pending[0]:
         return None
+    set_aside: list[str] = []
+    if dialect == "sqlite":
+        for kind, name in (("trigger", "search_day_terms_in"), ("index", "search_title_terms_term")):
+            row = conn.execute("SELECT sql FROM sqlite_master WHERE type = ? AND name = ?", (kind, name)).fetchone()
+            if row is not None:
+                set_aside.append(str(row[0]))
+                conn.execute(f"DROP {kind.upper()} {name}")
+    else:
+        conn.execute("ALTER TABLE search_title_terms DISABLE TRIGGER search_day_terms")
     done = 0
     last = -1
     while True:  # in docid batches: a million titles are never all in memory
@@ -247,6 +265,13 @@ def backfill_title_terms(conn: Any) -> int | None:
             "INSERT INTO search_title_terms (article_id, docid, term) VALUES (?,?,?) ON CONFLICT DO NOTHING",
             [(int(r[1]), int(r[0]), term) for r in rows if r[2] for term in sorted(title_terms(str(r[2])))],
         )
+    conn.execute("DELETE FROM search_day_counts WHERE kind = 'term'")
+    conn.execute(_TERM_DAY_COUNTS)
+    if dialect == "sqlite":
+        for sql in set_aside:
+            conn.execute(sql)
+    else:
+        conn.execute("ALTER TABLE search_title_terms ENABLE TRIGGER search_day_terms")
     conn.execute("UPDATE search_title_terms_backfill SET pending = 0")
     return done
 

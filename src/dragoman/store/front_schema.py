@@ -73,8 +73,8 @@ BEGIN
         WHERE kind = 'term' AND key = old.term AND day = (old.docid >> 22) / 86400 AND articles <= 0;
 END;
 
--- What is already indexed: documents and entities here; title terms by backfill_title_terms, whose inserts
--- the trigger above counts.
+-- What is already indexed: documents and entities here; title terms by backfill_title_terms (which counts them
+-- in one GROUP BY).
 INSERT INTO search_day_counts (kind, key, day, articles)
 SELECT 'docs', 'indexed', (docid >> 22) / 86400, count(*) FROM search_docs WHERE docid >= 4194304
     GROUP BY (docid >> 22) / 86400;
