@@ -218,9 +218,12 @@ def test_attention_chart_table_and_csv(front_corpus: FrontCorpus, front_client: 
     page = front_client.get("/attention", params={"entity": SHOIGU["key"], **days})
     assert page.status_code == 200 and page.text.count('<rect class="stack s') >= 4
     assert "<table" in page.text and "<script>" not in page.text
-    if "postgres" not in front_corpus.db:
-        words = front_client.get("/attention.csv", params={"q": "Gazprom", **days}).text
-        assert sum(int(r.split(",")[2]) for r in words.strip().splitlines()[1:]) == 2
+    words = front_client.get("/attention.csv", params={"q": "Gazprom", **days}).text
+    assert sum(int(r.split(",")[2]) for r in words.strip().splitlines()[1:]) == 2
+    russian = front_client.get("/attention.csv", params={"q": "газпром", "outlet": "iz.ru", **days}).text
+    assert [r.split(",")[1:] for r in russian.strip().splitlines()[1:]] == [["iz.ru", "1"]]
+    with_entity = front_client.get("/attention.csv", params={"q": "defence", "entity": SHOIGU["key"], **days}).text
+    assert sum(int(r.split(",")[2]) for r in with_entity.strip().splitlines()[1:]) == 6
 
 
 # -- the brief --------------------------------------------------------------------------------------------

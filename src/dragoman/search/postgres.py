@@ -242,3 +242,27 @@ class PostgresSearchIndex(SearchIndex):
             fts_query=query.text or None,
             elapsed_ms=(time.perf_counter() - started) * 1000,
         )
+
+    def match_condition(self, query: SearchQuery, alias: str = "f") -> tuple[str, list[Any]]:
+        """The words and filters of ``query`` as a WHERE condition on ``search_fts`` (aliased ``alias``), with
+        psycopg ``%s`` parameters for ``store.raw``: the same tsquery and facet tests as ``search``, for counts
+        over every match (the attention chart of dragoman.serve.morning)."""
+        tree = parse_query(query.text)
+        ru, en = tsquery_sql(tree, "ru"), tsquery_sql(tree, "en")
+        if tree is not None and ru is None and en is None:
+            raise QueryError("the query has no words to search for")
+        where, params = ["TRUE"], []
+        if query.outlets:
+            where.append(f"{alias}.facet_tokens && %s")
+            params.append([facet_token("o", o) for o in query.outlets])
+        required = [facet_token("r", query.rubric)] if query.rubric else []
+        required += [facet_token("e", e) for e in query.entities]
+        if required:
+            where.append(f"{alias}.facet_tokens @> %s")
+            params.append(required)
+        if tree is not None:
+            ru_sql, ru_params = ru or ("''::tsquery", [])
+            en_sql, en_params = en or ("''::tsquery", [])
+            where.append(f"({alias}.tsv_ru @@ {ru_sql} OR {alias}.tsv_en @@ {en_sql})")
+            params += [*ru_params, *en_params]
+        return " AND ".join(where), params

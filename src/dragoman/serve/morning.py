@@ -474,20 +474,24 @@ def attention(
 ) -> AttentionTable:
     """Matching articles per day by outlet, for an entity, a search text, or the filters alone."""
     match = None
+    lo, hi = docid_at(int(since.timestamp())), docid_at(int(until.timestamp()))
+    chosen = [o for o in outlets or [] if o]
+    backend = getattr(store, "backend", "sqlite")
     if text and text.strip():
-        from dragoman.search.sqlite import SearchQuery, build_match, parse_query
+        from dragoman.search.sqlite import SearchIndex, SearchQuery, build_match, parse_query
 
-        match = build_match(parse_query(text), SearchQuery(text=text, entities=[entity] if entity else []))
-        entity = None  # the MATCH carries the entity as a facet
-    rows = front.attention_counts(
-        store.connection,
-        getattr(store, "backend", "sqlite"),
-        lo=docid_at(int(since.timestamp())),
-        hi=docid_at(int(until.timestamp())),
-        entity=entity,
-        outlets=[o for o in outlets or [] if o],
-        match=match,
-    )
+        query = SearchQuery(text=text, entities=[entity] if entity else [])  # the entity as a facet
+        entity = None
+        if backend == "postgres":  # PostgreSQL's text search, through the search backend's own conditions
+            condition = SearchIndex(store).match_condition(query)  # type: ignore[attr-defined]
+            rows = front.attention_counts_postgres(store.raw, condition, lo=lo, hi=hi, outlets=chosen)
+            return _attention_table(rows)
+        match = build_match(parse_query(text), query)
+    rows = front.attention_counts(store.connection, backend, lo=lo, hi=hi, entity=entity, outlets=chosen, match=match)
+    return _attention_table(rows)
+
+
+def _attention_table(rows: list[tuple[int, str | None, int]]) -> AttentionTable:
     epoch = datetime(1970, 1, 1, tzinfo=UTC).date()
     return attention_table(((epoch + timedelta(days=day)).isoformat(), outlet, n) for day, outlet, n in rows)
 

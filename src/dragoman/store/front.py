@@ -328,8 +328,7 @@ def attention_counts(
     if match is not None:
         if dialect != "sqlite":
             raise StoreError(
-                "attention for a text search is counted in SQLite's full-text index; on PostgreSQL chart an "
-                "entity (entity=KEY) or the filters without words",
+                "a full-text MATCH is SQLite's; on PostgreSQL count with attention_counts_postgres",
                 reason="unsupported",
             )
         source = "search_fts x JOIN search_docs d ON d.docid = x.rowid"
@@ -350,6 +349,28 @@ def attention_counts(
         f"SELECT {_DAY}, d.outlet, count(*) FROM {source} WHERE {where} GROUP BY {_DAY}, d.outlet", params
     ).fetchall()
     return [(int(r[0]), r[1], int(r[2])) for r in rows]
+
+
+def attention_counts_postgres(
+    raw: Any, condition: tuple[str, list[Any]], *, lo: int, hi: int, outlets: Sequence[str] = ()
+) -> list[tuple[int, str | None, int]]:
+    """attention_counts for a text search on PostgreSQL: ``condition`` is the search backend's WHERE test on
+    ``search_fts f`` (dragoman.search.postgres.PostgresSearchIndex.match_condition, ``%s`` parameters), run on
+    the psycopg connection ``raw``."""
+    where, params = condition
+    sql = (
+        f"SELECT {_DAY} AS day, d.outlet AS outlet, count(*) AS n FROM search_fts f"
+        " JOIN search_docs d ON d.docid = f.rowid"
+        f" WHERE f.rowid >= %s AND f.rowid < %s AND {where}"
+    )
+    values: list[Any] = [max(lo, 1 << ID_BITS), hi, *params]
+    if outlets:
+        sql += f" AND d.outlet IN ({','.join(['%s'] * len(outlets))})"
+        values.extend(outlets)
+    with raw.transaction():
+        raw.execute("SET LOCAL enable_seqscan = off")  # the GIN indexes find the matches (see search/postgres.py)
+        rows = raw.execute(f"{sql} GROUP BY {_DAY}, d.outlet", values).fetchall()
+    return [(int(r["day"]), r["outlet"], int(r["n"])) for r in rows]  # raw rows are dicts (dict_row)
 
 
 # -- for the brief and the feeds --------------------------------------------------------------------------
