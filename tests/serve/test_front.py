@@ -122,6 +122,12 @@ def test_top_stories_ranked_by_outlets_with_english_headlines(front_corpus: Fron
         }
         culture = morning.top_stories(store, window=timedelta(days=3), now=front_corpus.now, rubric="Культура")
         assert [s.story_id for s in culture.stories] == [front_corpus.stories["old"]]
+        for english in ("Culture", "culture "):  # the outlets' rubric tables name it in English
+            found = morning.top_stories(store, window=timedelta(days=3), now=front_corpus.now, rubric=english)
+            assert [s.story_id for s in found.stories] == [front_corpus.stories["old"]]
+        army = morning.top_stories(store, window=timedelta(days=3), now=front_corpus.now, rubric="Army")
+        assert sorted(-s.key for s in army.stories) == sorted(front_corpus.ids[f"shoigu:{i}"] for i in range(6))
+        assert morning.top_stories(store, window=timedelta(days=3), now=front_corpus.now, rubric="Sport").stories == []
 
 
 def test_story_page_marks_copies_and_shows_what_the_rewrite_changed(

@@ -18,6 +18,7 @@ from dragoman.analyze.sentences import Sentence, article_sentences
 from dragoman.analyze.story_rank import OutletPresence, RankedStory, rank_stories
 from dragoman.analyze.surge import BASELINE_DAYS, DEFAULT_MIN_COUNT, Surge, surges
 from dragoman.errors import ConfigError
+from dragoman.extract.outlets import translate_rubric
 from dragoman.formats.attention import AttentionTable, attention_table
 from dragoman.store import front
 from dragoman.store.front import SECONDS_PER_DAY, WindowFilter, docid_at
@@ -187,8 +188,9 @@ def top_stories(
     """The stories with articles published in [now - window, now), best first (see analyze.story_rank)."""
     until = now or datetime.now(UTC)
     since = until - window
-    where = WindowFilter(_iso(since), _iso(until), tuple(o for o in outlets or [] if o), rubric or None)
     conn = store.connection
+    pairs = rubric_pairs(conn, rubric, since, until) if rubric else None
+    where = WindowFilter(_iso(since), _iso(until), tuple(o for o in outlets or [] if o), rubric or None, pairs)
     presences: dict[int, list[OutletPresence]] = {}
     for key, outlet, n, first, last in front.story_presence(conn, where):
         presences.setdefault(key, []).append(OutletPresence(outlet, n, _parse(first) or since, _parse(last) or since))
@@ -203,6 +205,21 @@ def top_stories(
     return FrontStories(
         window, since, until, list(where.outlets), where.rubric, stories, outlets_available, rubrics_available
     )
+
+
+def rubric_pairs(conn: Any, rubric: str, since: datetime, until: datetime) -> tuple[tuple[str, str], ...]:
+    """The (outlet, Russian rubric) pairs of the window that ``rubric`` names: the Russian rubric itself, or
+    its English name as the outlet's rubric table gives it (dragoman.extract.outlets), case and ё ignored."""
+    wanted = _rubric_key(rubric)
+    return tuple(
+        (outlet, russian)
+        for outlet, russian in front.window_rubrics(conn, _iso(since), _iso(until))
+        if wanted in (_rubric_key(russian), _rubric_key(translate_rubric(outlet, russian) or ""))
+    )
+
+
+def _rubric_key(rubric: str) -> str:
+    return " ".join(rubric.replace("ё", "е").replace("Ё", "Е").split()).casefold()
 
 
 def _top_story(

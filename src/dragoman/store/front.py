@@ -44,6 +44,9 @@ class WindowFilter:
     until: str  # exclusive
     outlets: tuple[str, ...] = ()
     rubric: str | None = None
+    # The (outlet, Russian rubric) pairs the rubric filter stands for (a rubric's English name depends on the
+    # outlet: dragoman.extract.outlets); None: ``rubric`` is compared as stored.
+    rubric_pairs: tuple[tuple[str, str], ...] | None = None
 
     def clauses(self) -> tuple[str, list[Any]]:
         sql = "a.published_at >= ? AND a.published_at < ?"
@@ -51,7 +54,11 @@ class WindowFilter:
         if self.outlets:
             sql += f" AND a.outlet IN ({_marks(self.outlets)})"
             params.extend(self.outlets)
-        if self.rubric:
+        if self.rubric_pairs is not None:
+            either = " OR ".join("(COALESCE(a.outlet, '') = ? AND a.rubric = ?)" for _ in self.rubric_pairs)
+            sql += f" AND ({either or 'FALSE'})"
+            params.extend(x for pair in self.rubric_pairs for x in pair)
+        elif self.rubric:
             sql += " AND a.rubric = ?"
             params.append(self.rubric)
         return sql, params
@@ -143,6 +150,16 @@ def window_facets(conn: Any, since: str, until: str) -> tuple[list[str], list[st
         ).fetchall()
     ]
     return outlets, rubrics
+
+
+def window_rubrics(conn: Any, since: str, until: str) -> list[tuple[str, str]]:
+    """The (outlet, Russian rubric) pairs of the articles published in the window."""
+    rows = conn.execute(
+        "SELECT DISTINCT COALESCE(outlet, ''), rubric FROM articles WHERE published_at >= ? AND published_at < ?"
+        " AND rubric IS NOT NULL",
+        (since, until),
+    ).fetchall()
+    return [(str(r[0]), str(r[1])) for r in rows]
 
 
 # -- surge counts ---------------------------------------------------------------------------------------
