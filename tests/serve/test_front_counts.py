@@ -31,6 +31,22 @@ def corpus(request: pytest.FixtureRequest, tmp_path: Any) -> Iterator[FrontCorpu
         databases.close()
 
 
+def test_a_watchlist_is_the_watches_sharing_a_label(tmp_path: Any) -> None:
+    from dragoman.acquire.alerts import add_watch
+    from dragoman.errors import ConfigError
+
+    with open_store(tmp_path / "watches.db") as store:
+        shoigu = add_watch(store, "entity", "Sergei Shoigu", label="defence")
+        navy = add_watch(store, "term", "флот", label="Defence")
+        add_watch(store, "term", "defence", label="press")  # its value is not the list "defence"
+        gas = add_watch(store, "term", "Газпром")  # unlabelled: a list of one, by its value
+        assert [w.id for w in morning.select_watches(store, "defence")] == [shoigu.id, navy.id]
+        assert [w.id for w in morning.select_watches(store, "газпром")] == [gas.id]
+        assert len(morning.select_watches(store, None)) == 4
+        with pytest.raises(ConfigError, match=r"no watchlist 'Sergei Shoigu'.*defence, press"):
+            morning.select_watches(store, "Sergei Shoigu")  # a labelled watch answers to its label only
+
+
 def from_documents(store: Any) -> tuple[Counter[tuple[str, str, int]], set[tuple[int, str]]]:
     """(kind, key, day) -> articles, and the (article, term) pairs, counted from each article's stored record
     (its current revision, translation and analysis) with no index table read."""

@@ -523,16 +523,24 @@ def _watches(store: Any) -> list[Any]:
 
 
 def select_watches(store: Any, name: str | None) -> list[Any]:
-    """The watches of the watchlist ``name`` (their label, or a watch's own value); every watch when None."""
+    """The watches of the watchlist ``name``; every watch when None.
+
+    The store keeps no watchlist names (dragoman.acquire.alerts: one ``watchlist`` table of watches, each
+    with an optional label, `dragoman watchlist add --label`), so a watchlist is the watches sharing a label.
+    An unlabelled watch (say one loaded from a TOML file) answers to its own value, as a list of one; a
+    labelled watch only to its label, so the watchlist "defence" never picks up a term "defence" filed under
+    another label. Case is ignored."""
     watches = _watches(store)
     if name is None:
         return watches
-    wanted = name.casefold()
-    chosen = [w for w in watches if (w.label or "").casefold() == wanted or w.value.casefold() == wanted]
+    wanted = name.strip().casefold()
+    chosen = [w for w in watches if (w.label or "").casefold() == wanted]
     if not chosen:
-        labels = sorted({w.label or w.value for w in watches})
-        known = ", ".join(labels) if labels else "none: add one with `dragoman watch add`"
-        raise ConfigError(f"no watchlist {name!r}; watchlists (labels or values): {known}")
+        chosen = [w for w in watches if not w.label and w.value.casefold() == wanted]
+    if not chosen:
+        names = sorted({w.label or w.value for w in watches})
+        known = ", ".join(names) if names else "none: add one with `dragoman watchlist add --label NAME`"
+        raise ConfigError(f"no watchlist {name!r}; watchlists (labels, or values of unlabelled watches): {known}")
     return chosen
 
 
