@@ -250,16 +250,20 @@ def backfill_title_terms(conn: Any, dialect: str = "sqlite") -> int | None:
     """Write the title terms of the articles indexed before migration 421, once (the flag it set says so);
     returns the titles read, or None when there was nothing to do. Run inside the caller's transaction.
 
-    A million titles make about ten million rows: they go in with the counting trigger and the term index set
-    aside (dropped and re-created from their own stored SQL on SQLite, disabled on PostgreSQL, all inside the
-    transaction), and the term day counts are then recounted in one GROUP BY, which is several times cheaper
-    than ten million single-row upserts and random index inserts."""
+    A million titles make about ten million rows: on SQLite they go in (in primary-key order) with the counting
+    trigger and the two secondary indexes set aside (dropped and re-created from their own stored SQL, inside
+    the transaction), on PostgreSQL with the trigger disabled; the term day counts are then recounted in one
+    GROUP BY, several times cheaper than ten million single-row upserts and random index inserts."""
     pending = conn.execute("SELECT pending FROM search_title_terms_backfill").fetchone()
     if pending is None or not pending[0]:
         return None
     set_aside: list[str] = []
     if dialect == "sqlite":
-        for kind, name in (("trigger", "search_day_terms_in"), ("index", "search_title_terms_term")):
+        for kind, name in (
+            ("trigger", "search_day_terms_in"),
+            ("index", "search_title_terms_term"),
+            ("index", "search_title_terms_article"),
+        ):
             row = conn.execute("SELECT sql FROM sqlite_master WHERE type = ? AND name = ?", (kind, name)).fetchone()
             if row is not None:
                 set_aside.append(str(row[0]))
