@@ -41,9 +41,20 @@ RubricParam = Annotated[str | None, Query(max_length=200)]
 WatchlistParam = Annotated[str | None, Query(max_length=200, description="watch label or value")]
 
 
+# Moments the views can count from: a window (at most a year) or an attention range before 1971 would reach
+# before the epoch the search index's docids start at, and one near year 9999 would overflow datetime.
+FIRST_DAY, LAST_DAY = date(1971, 1, 1), date(9000, 12, 31)
+
+
+def _in_range(day: date, what: str) -> None:
+    if not FIRST_DAY <= day <= LAST_DAY:
+        raise HTTPException(400, f"{what} must be between {FIRST_DAY.isoformat()} and {LAST_DAY.isoformat()}")
+
+
 def _now(at: datetime | None) -> datetime:
     if at is None:
         return datetime.now(UTC)
+    _in_range(at.date(), "at")
     return at if at.tzinfo else at.replace(tzinfo=UTC)
 
 
@@ -209,6 +220,9 @@ def register_front(
     def attention_of(
         st: Any, q: str, entity: str | None, outlet: list[str] | None, since: date | None, until: date | None
     ) -> tuple[Any, date, date]:
+        for day, what in ((since, "since"), (until, "until")):
+            if day is not None:
+                _in_range(day, what)
         last = until or datetime.now(UTC).date()
         first = since or last - timedelta(days=ATTENTION_DEFAULT_DAYS)
         if first > last or (last - first).days > ATTENTION_MAX_DAYS:
