@@ -41,21 +41,23 @@ RubricParam = Annotated[str | None, Query(max_length=200)]
 WatchlistParam = Annotated[str | None, Query(max_length=200, description="watch label or value")]
 
 
-# Moments the views can count from: a window (at most a year) or an attention range before 1971 would reach
-# before the epoch the search index's docids start at, and one near year 9999 would overflow datetime.
+# The moments the views count from, which the search index's docids can express: a window (at most a year) or
+# an attention range before 1971 would reach before their epoch, one near year 9999 would overflow datetime.
+# Outside, a moment is read as the nearest end (nothing is published there: the views are empty, not errors).
 FIRST_DAY, LAST_DAY = date(1971, 1, 1), date(9000, 12, 31)
 
 
-def _in_range(day: date, what: str) -> None:
-    if not FIRST_DAY <= day <= LAST_DAY:
-        raise HTTPException(400, f"{what} must be between {FIRST_DAY.isoformat()} and {LAST_DAY.isoformat()}")
+def _clamp_day(day: date) -> date:
+    return min(max(day, FIRST_DAY), LAST_DAY)
 
 
 def _now(at: datetime | None) -> datetime:
     if at is None:
         return datetime.now(UTC)
-    _in_range(at.date(), "at")
-    return at if at.tzinfo else at.replace(tzinfo=UTC)
+    moment = at if at.tzinfo else at.replace(tzinfo=UTC)
+    if _clamp_day(moment.date()) != moment.date():
+        return datetime.combine(_clamp_day(moment.date()), datetime.min.time(), tzinfo=UTC)
+    return moment
 
 
 def _window(text: str) -> timedelta:
@@ -220,11 +222,9 @@ def register_front(
     def attention_of(
         st: Any, q: str, entity: str | None, outlet: list[str] | None, since: date | None, until: date | None
     ) -> tuple[Any, date, date]:
-        for day, what in ((since, "since"), (until, "until")):
-            if day is not None:
-                _in_range(day, what)
+        since, until = (_clamp_day(d) if d is not None else None for d in (since, until))
         last = until or datetime.now(UTC).date()
-        first = since or last - timedelta(days=ATTENTION_DEFAULT_DAYS)
+        first = since or _clamp_day(last - timedelta(days=ATTENTION_DEFAULT_DAYS))
         if first > last or (last - first).days > ATTENTION_MAX_DAYS:
             raise HTTPException(400, f"the dates must be in order and at most {ATTENTION_MAX_DAYS} days apart")
         SearchIndex(st).sync_quietly()
