@@ -110,11 +110,16 @@ def surges(
 ) -> list[Surge]:
     """The items of ``window`` (item -> articles) that surge against ``baseline``, most surprising first."""
     found: list[Surge] = []
+    log_max_p = math.log(max_p) if max_p > 0 else -math.inf
     for key, count in window.items():
         if count < min_count:
             continue
         seen = baseline.get(key, 0)
         expected = window_total * (seen + PRIOR) / (baseline_total + PRIOR)
+        if count <= expected and max_p < 0.5:
+            continue  # no more than expected: P(X >= count) >= 1/2 (a Poisson's median is at least mean - ln 2)
+        if count * math.log(expected) - expected - math.lgamma(count + 1) > log_max_p:
+            continue  # P(X >= count) >= P(X = count) > max_p: no need to sum the tail
         p = poisson_sf(count, expected)
         if p <= max_p:
             label = (labels or {}).get(key) or key

@@ -192,8 +192,12 @@ def translated_articles(conn: Any, lo: int, hi: int) -> int:
 
 def term_counts(conn: Any, lo: int, hi: int) -> dict[str, int]:
     """title term -> articles published in [lo, hi) whose English title carries it (search_title_terms)."""
+    # The window's rows in primary-key (docid) order, then grouped: left to itself SQLite's planner skip-scans
+    # the (term, docid) index over every term in the corpus to save the sort (75 ms against 16 at 1M articles).
     rows = conn.execute(
-        "SELECT term, count(*) FROM search_title_terms WHERE docid >= ? AND docid < ? GROUP BY term", (lo, hi)
+        "SELECT term, count(*) FROM (SELECT term FROM search_title_terms WHERE docid >= ? AND docid < ?"
+        " ORDER BY docid) w GROUP BY term",
+        (lo, hi),
     ).fetchall()
     return {str(r[0]): int(r[1]) for r in rows}
 
