@@ -31,6 +31,30 @@ def corpus(request: pytest.FixtureRequest, tmp_path: Any) -> Iterator[FrontCorpu
         databases.close()
 
 
+def test_the_surge_shortcuts_change_no_verdict() -> None:
+    """surges() skips the tail sum where the count is at most the expectation, or where P(X = count) alone
+    exceeds max_p; on random counts it must find exactly what the full test finds."""
+    import random
+
+    from dragoman.analyze.surge import poisson_sf, surges
+
+    rng = random.Random(1)
+    found_any = 0
+    for _ in range(100):
+        window = {f"k{i}": rng.randrange(0, 60) for i in range(100)}
+        baseline = {f"k{i}": rng.randrange(0, 400) for i in range(100)}
+        totals = {"window_total": rng.randrange(100, 3000), "baseline_total": rng.randrange(1000, 60000)}
+        expected = sorted(
+            k
+            for k, n in window.items()
+            if n >= 3
+            and poisson_sf(n, totals["window_total"] * (baseline[k] + 1) / (totals["baseline_total"] + 1)) <= 1e-3
+        )
+        assert sorted(s.key for s in surges(window, baseline, **totals)) == expected
+        found_any += len(expected)
+    assert found_any > 100  # the trials do surge
+
+
 def test_a_watchlist_is_the_watches_sharing_a_label(tmp_path: Any) -> None:
     from dragoman.acquire.alerts import add_watch
     from dragoman.errors import ConfigError
