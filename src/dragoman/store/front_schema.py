@@ -175,4 +175,13 @@ MIGRATIONS = [
         """,
     ),
     Migration(421, "front page: per-day entity and title-term counts", _DAY_COUNTS_SQLITE, _DAY_COUNTS_POSTGRES),
+    Migration(
+        422,
+        "front page: window index covering outlet and rubric",
+        """
+        -- The top stories' presence query and the window's outlet and rubric filters read the window's
+        -- articles from this index alone, not from the table (a week at 1M articles: 104 -> 69 ms, 31 -> 4 ms).
+        CREATE INDEX IF NOT EXISTS articles_published_facets ON articles(published_at, outlet, rubric);
+        """,
+    ),
 ]
