@@ -122,6 +122,12 @@ def test_top_stories_ranked_by_outlets_with_english_headlines(front_corpus: Fron
         }
         culture = morning.top_stories(store, window=timedelta(days=3), now=front_corpus.now, rubric="Культура")
         assert [s.story_id for s in culture.stories] == [front_corpus.stories["old"]]
+        for english in ("Culture", "culture "):  # the outlets' rubric tables name it in English
+            found = morning.top_stories(store, window=timedelta(days=3), now=front_corpus.now, rubric=english)
+            assert [s.story_id for s in found.stories] == [front_corpus.stories["old"]]
+        army = morning.top_stories(store, window=timedelta(days=3), now=front_corpus.now, rubric="Army")
+        assert sorted(-s.key for s in army.stories) == sorted(front_corpus.ids[f"shoigu:{i}"] for i in range(6))
+        assert morning.top_stories(store, window=timedelta(days=3), now=front_corpus.now, rubric="Sport").stories == []
 
 
 def test_story_page_marks_copies_and_shows_what_the_rewrite_changed(
@@ -219,9 +225,12 @@ def test_attention_chart_table_and_csv(front_corpus: FrontCorpus, front_client: 
     page = front_client.get("/attention", params={"entity": SHOIGU["key"], **days})
     assert page.status_code == 200 and page.text.count('<rect class="stack s') >= 4
     assert "<table" in page.text and "<script>" not in page.text
-    if "postgres" not in front_corpus.db:
-        words = front_client.get("/attention.csv", params={"q": "Gazprom", **days}).text
-        assert sum(int(r.split(",")[2]) for r in words.strip().splitlines()[1:]) == 2
+    words = front_client.get("/attention.csv", params={"q": "Gazprom", **days}).text
+    assert sum(int(r.split(",")[2]) for r in words.strip().splitlines()[1:]) == 2
+    russian = front_client.get("/attention.csv", params={"q": "газпром", "outlet": "iz.ru", **days}).text
+    assert [r.split(",")[1:] for r in russian.strip().splitlines()[1:]] == [["iz.ru", "1"]]
+    with_entity = front_client.get("/attention.csv", params={"q": "defence", "entity": SHOIGU["key"], **days}).text
+    assert sum(int(r.split(",")[2]) for r in with_entity.strip().splitlines()[1:]) == 6
 
 
 # -- the brief --------------------------------------------------------------------------------------------

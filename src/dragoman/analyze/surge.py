@@ -1,5 +1,10 @@
 """What is surging: entities and title terms whose share of the window's articles stands out against their own
-share over a baseline (the 30 days before the window by default).
+share over a baseline: the 30 whole UTC days before the day the window starts (by default).
+
+The window [since, until) is counted article by article; the baseline in whole publication days, because it is
+read from per-day counts that the search indexer keeps (dragoman.store.schema.front, migration 421), so a surge
+query costs the same at a million articles as at a thousand. The hours between midnight UTC and the window's
+start belong to neither (at most a day, against 30 in the baseline: the shares barely move).
 
 The statistic is a one-sided Poisson test. For an item (an entity key or a title term) seen in ``x`` of the
 window's ``N`` articles, and in ``b`` of the baseline's ``B`` articles, the expected count in the window is
@@ -103,11 +108,16 @@ def surges(
 ) -> list[Surge]:
     """The items of ``window`` (item -> articles) that surge against ``baseline``, most surprising first."""
     found: list[Surge] = []
+    log_max_p = math.log(max_p) if max_p > 0 else -math.inf
     for key, count in window.items():
         if count < min_count:
             continue
         seen = baseline.get(key, 0)
         expected = window_total * (seen + PRIOR) / (baseline_total + PRIOR)
+        if count <= expected and max_p < 0.5:
+            continue  # no more than expected: P(X >= count) >= 1/2 (a Poisson's median is at least mean - ln 2)
+        if count * math.log(expected) - expected - math.lgamma(count + 1) > log_max_p:
+            continue  # P(X >= count) >= P(X = count) > max_p: no need to sum the tail
         p = poisson_sf(count, expected)
         if p <= max_p:
             label = (labels or {}).get(key) or key

@@ -17,8 +17,10 @@ from typing import Any
 from dragoman.errors import StoreError
 
 # Rebuilt from the records at the destination (dragoman reindex / the search queue), not copied.
-DERIVED_TABLES = {"search_docs", "search_fts", "search_text", "search_entities", "search_quotes", "search_events"}
-SKIPPED_TABLES = {"schema_migrations", "search_queue", "sqlite_sequence", "sqlite_stat1"}
+DERIVED_TABLES = {"search_docs", "search_fts", "search_text", "search_entities", "search_quotes", "search_events",
+                  "search_title_terms", "search_day_counts"}  # fmt: skip
+# search_title_terms_backfill: the destination's own migration 421 sets it (dragoman.store.schema.front).
+SKIPPED_TABLES = {"schema_migrations", "search_queue", "sqlite_sequence", "sqlite_stat1", "search_title_terms_backfill"}
 COPY_BATCH = 1000
 HASH_MODULUS = 1 << 256
 

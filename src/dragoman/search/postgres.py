@@ -340,3 +340,13 @@ class PostgresSearchIndex(SearchIndex):
             expanded=expanded,
             entity_keys=[k for keys in entity_keys for k in keys],
         )
+
+    def match_condition(self, query: SearchQuery, alias: str = "f") -> tuple[str, list[Any]]:
+        """The words and filters of ``query`` as a WHERE condition on ``search_fts`` (aliased ``alias``), with
+        psycopg ``%s`` parameters for ``store.raw``: the same tsquery and facet tests as ``search``, for counts
+        over every match (the attention chart of dragoman.serve.morning)."""
+        tree, _ = expand_names(parse_query(query.text))
+        tsquery = tsquery_text(tree, query, self.entity_keys(query.entities))
+        if tsquery is None:
+            return "TRUE", []
+        return f"{alias}.tsv @@ %s::tsquery", [tsquery]

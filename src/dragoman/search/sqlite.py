@@ -58,6 +58,7 @@ from dragoman.search.query import (  # the query language, shared with the Postg
 )
 from dragoman.store.analyses import ID_BITS
 from dragoman.store.base import StoredArticle
+from dragoman.store.front import backfill_title_terms, write_title_terms
 
 _SPACES = re.compile(r"\s+")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
@@ -218,6 +219,8 @@ class SearchIndex:
             size = SYNC_BATCH if limit is None else min(SYNC_BATCH, limit - done)
             try:
                 with self.store.transaction() as conn:
+                    # once, for the articles indexed before migration 421
+                    backfill_title_terms(conn, getattr(self.store, "backend", "sqlite"))
                     ids = [
                         r[0]
                         for r in conn.execute(
@@ -248,7 +251,7 @@ class SearchIndex:
     def reindex(self, on_batch: Callable[[int], None] | None = None) -> int:
         """Rebuild everything from the stored records; returns the number of articles indexed."""
         with self.store.transaction() as conn:
-            for table in ("search_entities", "search_quotes", "search_events", "search_docs"):
+            for table in ("search_entities", "search_quotes", "search_events", "search_title_terms", "search_docs"):
                 conn.execute(f"DELETE FROM {table}")
             conn.execute("DELETE FROM search_fts")
             conn.execute(
@@ -270,7 +273,7 @@ class SearchIndex:
             old = conn.execute("SELECT docid FROM search_docs WHERE article_id = ?", (article_id,)).fetchone()
             if old is not None:
                 conn.execute("DELETE FROM search_fts WHERE rowid = ?", (old[0],))
-            for table in ("search_entities", "search_quotes", "search_events", "search_docs"):
+            for table in ("search_entities", "search_quotes", "search_events", "search_title_terms", "search_docs"):
                 conn.execute(f"DELETE FROM {table} WHERE article_id = ?", (article_id,))
             try:
                 stored = self.store.get(article_id)
@@ -340,6 +343,7 @@ class SearchIndex:
             " dated_by) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
             [(article_id, docid, *e) for e in row["events"]],
         )
+        write_title_terms(conn, article_id, docid, row["translation_model"] is not None, row["fts"][2])
         return (docid, *row["fts"])
 
     # searching

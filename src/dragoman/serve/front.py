@@ -42,15 +42,14 @@ RubricParam = Annotated[str | None, Query(max_length=200)]
 WatchlistParam = Annotated[str | None, Query(max_length=200, description="watch label or value")]
 
 
-# The moments a page may be asked about: the years a corpus can hold, with room for windows and baselines
-# around them (datetime itself overflows near years 1 and 9999).
-EARLIEST_DAY = date(1900, 1, 1)
-LATEST_DAY = date(2200, 12, 31)
+# The moments the views count from, which the search index's docids can express: a window (at most a year) or
+# an attention range before 1971 would reach before their epoch, one near year 9999 would overflow datetime.
+# Outside, a moment is read as the nearest end (nothing is published there: the views are empty, not errors).
+FIRST_DAY, LAST_DAY = date(1971, 1, 1), date(9000, 12, 31)
 
 
-def _within_years(day: date | None, name: str) -> None:
-    if day is not None and not EARLIEST_DAY <= day <= LATEST_DAY:
-        raise HTTPException(400, f"{name} must lie between {EARLIEST_DAY} and {LATEST_DAY}")
+def _clamp_day(day: date) -> date:
+    return min(max(day, FIRST_DAY), LAST_DAY)
 
 
 def _now(at: datetime | None) -> datetime:
@@ -59,9 +58,9 @@ def _now(at: datetime | None) -> datetime:
     if at is None:
         return datetime.now(UTC)
     moment = at if at.tzinfo else at.replace(tzinfo=UTC)
-    earliest = datetime.combine(EARLIEST_DAY, datetime.min.time(), tzinfo=UTC)
-    latest = datetime.combine(LATEST_DAY, datetime.min.time(), tzinfo=UTC)
-    return min(max(moment, earliest), latest)
+    if _clamp_day(moment.date()) != moment.date():
+        return datetime.combine(_clamp_day(moment.date()), datetime.min.time(), tzinfo=UTC)
+    return moment
 
 
 def _window(text: str) -> timedelta:
@@ -226,10 +225,9 @@ def register_front(
     def attention_of(
         st: Any, q: str, entity: str | None, outlet: list[str] | None, since: date | None, until: date | None
     ) -> tuple[Any, date, date]:
-        _within_years(since, "since")
-        _within_years(until, "until")
+        since, until = (_clamp_day(d) if d is not None else None for d in (since, until))
         last = until or datetime.now(UTC).date()
-        first = since or last - timedelta(days=ATTENTION_DEFAULT_DAYS)
+        first = since or _clamp_day(last - timedelta(days=ATTENTION_DEFAULT_DAYS))
         if first > last or (last - first).days > ATTENTION_MAX_DAYS:
             raise HTTPException(400, f"the dates must be in order and at most {ATTENTION_MAX_DAYS} days apart")
         open_index(st).sync_quietly()

@@ -16,11 +16,13 @@ from zoneinfo import ZoneInfo
 
 from dragoman.analyze.sentences import Sentence, article_sentences
 from dragoman.analyze.story_rank import OutletPresence, RankedStory, rank_stories
-from dragoman.analyze.surge import BASELINE_DAYS, Surge, surges, title_terms
+from dragoman.analyze.surge import BASELINE_DAYS, DEFAULT_MIN_COUNT, Surge, surges
 from dragoman.errors import ConfigError
 from dragoman.formats.attention import AttentionTable, attention_table
+from dragoman.names.outlets import translate_rubric
 from dragoman.store import front
-from dragoman.store.front import WindowFilter, docid_at
+from dragoman.store.analyses import ID_BITS
+from dragoman.store.front import SECONDS_PER_DAY, WindowFilter, docid_at
 
 MOSCOW = ZoneInfo("Europe/Moscow")
 # The front page's window control; the CLI takes these and any "<n>h" / "<n>d" / "<n>w".
@@ -187,8 +189,9 @@ def top_stories(
     """The stories with articles published in [now - window, now), best first (see analyze.story_rank)."""
     until = now or datetime.now(UTC)
     since = until - window
-    where = WindowFilter(_iso(since), _iso(until), tuple(o for o in outlets or [] if o), rubric or None)
     conn = store.connection
+    pairs = rubric_pairs(conn, rubric, since, until) if rubric else None
+    where = WindowFilter(_iso(since), _iso(until), tuple(o for o in outlets or [] if o), rubric or None, pairs)
     presences: dict[int, list[OutletPresence]] = {}
     for key, outlet, n, first, last in front.story_presence(conn, where):
         presences.setdefault(key, []).append(OutletPresence(outlet, n, _parse(first) or since, _parse(last) or since))
@@ -203,6 +206,21 @@ def top_stories(
     return FrontStories(
         window, since, until, list(where.outlets), where.rubric, stories, outlets_available, rubrics_available
     )
+
+
+def rubric_pairs(conn: Any, rubric: str, since: datetime, until: datetime) -> tuple[tuple[str, str], ...]:
+    """The (outlet, Russian rubric) pairs of the window that ``rubric`` names: the Russian rubric itself, or
+    its English name as the outlet's rubric table gives it (dragoman.names.outlets), case and ё ignored."""
+    wanted = _rubric_key(rubric)
+    return tuple(
+        (outlet, russian)
+        for outlet, russian in front.window_rubrics(conn, _iso(since), _iso(until))
+        if wanted in (_rubric_key(russian), _rubric_key(translate_rubric(outlet, russian) or ""))
+    )
+
+
+def _rubric_key(rubric: str) -> str:
+    return " ".join(rubric.replace("ё", "е").replace("Ё", "Е").split()).casefold()
 
 
 def _top_story(
@@ -419,51 +437,46 @@ def surging(
     limit: int = 10,
     with_terms: bool = True,
 ) -> Surging:
-    """Entities and English title terms surging in [now - window, now) against the ``baseline_days`` before."""
+    """Entities and English title terms surging in [now - window, now) against the ``baseline_days`` whole UTC
+    days before the window's first day (analyze.surge). The window is counted from the per-article rows
+    (search_entities, search_title_terms); the baseline from the per-day counts (search_day_counts), so the
+    query reads a few thousand rows whatever the size of the corpus."""
     until = now or datetime.now(UTC)
     since = until - window
-    start = since - timedelta(days=baseline_days)
     lo, hi = docid_at(since), docid_at(until)
-    base_lo = docid_at(start)
+    # days as the docids count them (the publication day on the outlets' clock, see store.front.docid_at)
+    end_day = (lo >> ID_BITS) // SECONDS_PER_DAY
+    first_day = end_day - baseline_days
     conn = store.connection
+    if front.title_terms_pending(conn):  # a database indexed before migration 421: once, on first use
+        with store.transaction() as c:
+            front.backfill_title_terms(c, getattr(store, "backend", "sqlite"))
     window_total = front.indexed_articles(conn, lo, hi)
-    baseline_total = front.indexed_articles(conn, base_lo, lo)
+    totals = front.day_counts(conn, "docs", ["indexed", "translated"], first_day, end_day)
     now_counts = front.entity_counts(conn, lo, hi)
-    before = front.entity_counts(conn, base_lo, lo)
+    candidates = [k for k, v in now_counts.items() if v[2] >= DEFAULT_MIN_COUNT]
     entity_surges = surges(
         {k: v[2] for k, v in now_counts.items()},
-        {k: v[2] for k, v in before.items()},
+        front.day_counts(conn, "entity", candidates, first_day, end_day),
         window_total=window_total,
-        baseline_total=baseline_total,
+        baseline_total=totals.get("indexed", 0),
         labels={k: v[0] for k, v in now_counts.items()},
         kind="entity",
     )[:limit]
     entities = [SurgeItem(s, front.entity_articles(conn, s.key, lo, hi, SURGE_ARTICLES)) for s in entity_surges]
     terms: list[SurgeItem] = []
     if with_terms:
-        window_titles = front.english_titles(conn, lo, hi)
-        term_window: dict[str, int] = {}
-        term_articles: dict[str, list[int]] = {}
-        for article_id, title in window_titles:
-            for term in title_terms(title):
-                term_window[term] = term_window.get(term, 0) + 1
-                term_articles.setdefault(term, []).append(article_id)
-        term_base: dict[str, int] = {}
-        baseline_titles = front.english_titles(conn, base_lo, lo)
-        for _article_id, title in baseline_titles:
-            for term in title_terms(title):
-                if term in term_window:
-                    term_base[term] = term_base.get(term, 0) + 1
+        term_window = front.term_counts(conn, lo, hi)
+        candidates = [k for k, n in term_window.items() if n >= DEFAULT_MIN_COUNT]
         term_surges = surges(
-            term_window, term_base, window_total=len(window_titles), baseline_total=len(baseline_titles), kind="term"
+            term_window,
+            front.day_counts(conn, "term", candidates, first_day, end_day),
+            window_total=front.translated_articles(conn, lo, hi),
+            baseline_total=totals.get("translated", 0),
+            kind="term",
         )[:limit]
-        wanted = {i for s in term_surges for i in term_articles[s.key][-SURGE_ARTICLES:]}
-        found = front.articles_by_id(conn, sorted(wanted))
-        terms = [
-            SurgeItem(s, [found[i] for i in reversed(term_articles[s.key][-SURGE_ARTICLES:]) if i in found])
-            for s in term_surges
-        ]
-    return Surging(window, since, until, baseline_days, window_total, baseline_total, entities, terms)
+        terms = [SurgeItem(s, front.term_articles(conn, s.key, lo, hi, SURGE_ARTICLES)) for s in term_surges]
+    return Surging(window, since, until, baseline_days, window_total, totals.get("indexed", 0), entities, terms)
 
 
 # -- attention over time --------------------------------------------------------------------------------
@@ -480,21 +493,26 @@ def attention(
 ) -> AttentionTable:
     """Matching articles per day by outlet, for an entity, a search text, or the filters alone."""
     match = None
+    lo, hi = docid_at(since), docid_at(until)
+    chosen = [o for o in outlets or [] if o]
+    backend = getattr(store, "backend", "sqlite")
     if text and text.strip():
+        from dragoman.search import open_index
         from dragoman.search.query import SearchQuery, parse_query
         from dragoman.search.sqlite import build_match
 
-        match = build_match(parse_query(text), SearchQuery(text=text, entities=[entity] if entity else []))
-        entity = None  # the MATCH carries the entity as a facet
-    rows = front.attention_counts(
-        store.connection,
-        getattr(store, "backend", "sqlite"),
-        lo=docid_at(since),
-        hi=docid_at(until),
-        entity=entity,
-        outlets=[o for o in outlets or [] if o],
-        match=match,
-    )
+        query = SearchQuery(text=text, entities=[entity] if entity else [])  # the entity as a facet
+        entity = None
+        if backend == "postgres":  # PostgreSQL's text search, through the search backend's own conditions
+            condition = open_index(store).match_condition(query)  # type: ignore[attr-defined]
+            rows = front.attention_counts_postgres(store.raw, condition, lo=lo, hi=hi, outlets=chosen)
+            return _attention_table(rows)
+        match = build_match(parse_query(text), query)
+    rows = front.attention_counts(store.connection, backend, lo=lo, hi=hi, entity=entity, outlets=chosen, match=match)
+    return _attention_table(rows)
+
+
+def _attention_table(rows: list[tuple[int, str | None, int]]) -> AttentionTable:
     epoch = datetime(1970, 1, 1, tzinfo=UTC).date()
     return attention_table(((epoch + timedelta(days=day)).isoformat(), outlet, n) for day, outlet, n in rows)
 
@@ -509,16 +527,24 @@ def _watches(store: Any) -> list[Any]:
 
 
 def select_watches(store: Any, name: str | None) -> list[Any]:
-    """The watches of the watchlist ``name`` (their label, or a watch's own value); every watch when None."""
+    """The watches of the watchlist ``name``; every watch when None.
+
+    The store keeps no watchlist names (dragoman.acquire.alerts: one ``watchlist`` table of watches, each
+    with an optional label, `dragoman watchlist add --label`), so a watchlist is the watches sharing a label.
+    An unlabelled watch (say one loaded from a TOML file) answers to its own value, as a list of one; a
+    labelled watch only to its label, so the watchlist "defence" never picks up a term "defence" filed under
+    another label. Case is ignored."""
     watches = _watches(store)
     if name is None:
         return watches
-    wanted = name.casefold()
-    chosen = [w for w in watches if (w.label or "").casefold() == wanted or w.value.casefold() == wanted]
+    wanted = name.strip().casefold()
+    chosen = [w for w in watches if (w.label or "").casefold() == wanted]
     if not chosen:
-        labels = sorted({w.label or w.value for w in watches})
-        known = ", ".join(labels) if labels else "none: add one with `dragoman watch add`"
-        raise ConfigError(f"no watchlist {name!r}; watchlists (labels or values): {known}")
+        chosen = [w for w in watches if not w.label and w.value.casefold() == wanted]
+    if not chosen:
+        names = sorted({w.label or w.value for w in watches})
+        known = ", ".join(names) if names else "none: add one with `dragoman watchlist add --label NAME`"
+        raise ConfigError(f"no watchlist {name!r}; watchlists (labels, or values of unlabelled watches): {known}")
     return chosen
 
 

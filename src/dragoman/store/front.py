@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from dragoman.analyze.surge import title_terms
 from dragoman.errors import StoreError
 
 ID_BITS = 22  # as dragoman.search.sqlite.ID_BITS: the docid layout the search schema defines
@@ -52,6 +53,9 @@ class WindowFilter:
     until: str  # exclusive
     outlets: tuple[str, ...] = ()
     rubric: str | None = None
+    # The (outlet, Russian rubric) pairs the rubric filter stands for (a rubric's English name depends on the
+    # outlet: dragoman.names.outlets); None: ``rubric`` is compared as stored.
+    rubric_pairs: tuple[tuple[str, str], ...] | None = None
 
     def clauses(self) -> tuple[str, list[Any]]:
         sql = "a.published_at >= ? AND a.published_at < ?"
@@ -59,7 +63,11 @@ class WindowFilter:
         if self.outlets:
             sql += f" AND a.outlet IN ({_marks(self.outlets)})"
             params.extend(self.outlets)
-        if self.rubric:
+        if self.rubric_pairs is not None:
+            either = " OR ".join("(COALESCE(a.outlet, '') = ? AND a.rubric = ?)" for _ in self.rubric_pairs)
+            sql += f" AND ({either or 'FALSE'})"
+            params.extend(x for pair in self.rubric_pairs for x in pair)
+        elif self.rubric:
             sql += " AND a.rubric = ?"
             params.append(self.rubric)
         return sql, params
@@ -153,6 +161,16 @@ def window_facets(conn: Any, since: str, until: str) -> tuple[list[str], list[st
     return outlets, rubrics
 
 
+def window_rubrics(conn: Any, since: str, until: str) -> list[tuple[str, str]]:
+    """The (outlet, Russian rubric) pairs of the articles published in the window."""
+    rows = conn.execute(
+        "SELECT DISTINCT COALESCE(outlet, ''), rubric FROM articles WHERE published_at >= ? AND published_at < ?"
+        " AND rubric IS NOT NULL",
+        (since, until),
+    ).fetchall()
+    return [(str(r[0]), str(r[1])) for r in rows]
+
+
 # -- surge counts ---------------------------------------------------------------------------------------
 
 
@@ -171,14 +189,130 @@ def entity_counts(conn: Any, lo: int, hi: int) -> dict[str, tuple[str, str | Non
     return {str(r[0]): (str(r[1]), r[2], int(r[3])) for r in rows}
 
 
-def english_titles(conn: Any, lo: int, hi: int) -> list[tuple[int, str]]:
-    """(article id, English title) of the translated articles published in [lo, hi)."""
+def translated_articles(conn: Any, lo: int, hi: int) -> int:
+    """Indexed articles with an English translation published in [lo, hi) (docids)."""
+    return int(
+        conn.execute(
+            "SELECT count(*) FROM search_docs WHERE docid >= ? AND docid < ? AND translation_model IS NOT NULL",
+            (lo, hi),
+        ).fetchone()[0]
+    )
+
+
+def term_counts(conn: Any, lo: int, hi: int) -> dict[str, int]:
+    """title term -> articles published in [lo, hi) whose English title carries it (search_title_terms)."""
+    # The window's rows in primary-key (docid) order, then grouped: left to itself SQLite's planner skip-scans
+    # the (term, docid) index over every term in the corpus to save the sort (75 ms against 16 at 1M articles).
     rows = conn.execute(
-        "SELECT d.article_id, f.title_en FROM search_docs d JOIN search_fts f ON f.rowid = d.docid"
-        " WHERE d.docid >= ? AND d.docid < ? AND d.translation_model IS NOT NULL",
+        "SELECT term, count(*) FROM (SELECT term FROM search_title_terms WHERE docid >= ? AND docid < ?"
+        " ORDER BY docid) w GROUP BY term",
         (lo, hi),
     ).fetchall()
-    return [(int(r[0]), str(r[1])) for r in rows if r[1]]
+    return {str(r[0]): int(r[1]) for r in rows}
+
+
+def day_counts(conn: Any, kind: str, keys: Sequence[str], first_day: int, end_day: int) -> dict[str, int]:
+    """key -> articles over the UTC days [first_day, end_day) from search_day_counts (kind: docs | entity |
+    term), for the given keys only: a few index range reads of at most ``end_day - first_day`` rows each."""
+    found: dict[str, int] = {}
+    keys = sorted(set(keys))
+    for start in range(0, len(keys), 500):
+        chunk = keys[start : start + 500]
+        for key, total in conn.execute(
+            f"SELECT key, sum(articles) FROM search_day_counts WHERE kind = ? AND key IN ({_marks(chunk)})"
+            " AND day >= ? AND day < ? GROUP BY key",
+            (kind, *chunk, first_day, end_day),
+        ).fetchall():
+            found[str(key)] = int(total)
+    return found
+
+
+def term_articles(conn: Any, term: str, lo: int, hi: int, limit: int) -> list[dict[str, Any]]:
+    """The newest articles in [lo, hi) whose English title carries ``term`` (the articles behind its surge)."""
+    return _rows(
+        conn,
+        "SELECT a.id AS article_id, a.url, a.outlet, a.title, a.published_at, f.title_en FROM search_title_terms t"
+        " JOIN articles a ON a.id = t.article_id LEFT JOIN search_fts f ON f.rowid = t.docid"
+        " WHERE t.term = ? AND t.docid >= ? AND t.docid < ? ORDER BY t.docid DESC LIMIT ?",
+        (term, lo, hi, limit),
+    )
+
+
+# -- the per-day counts' writers (the search indexer calls these; see dragoman.store.schema.front) ----------
+
+
+def write_title_terms(conn: Any, article_id: int, docid: int, translated: bool, title_en: str | None) -> None:
+    """The surge terms of one freshly indexed article's English title; the triggers of migration 421 add them
+    to the day counts. The indexer deletes an article's rows (these included) before it re-indexes it."""
+    if not translated or not title_en:
+        return
+    conn.executemany(
+        "INSERT INTO search_title_terms (article_id, docid, term) VALUES (?,?,?) ON CONFLICT DO NOTHING",
+        [(article_id, docid, term) for term in sorted(title_terms(title_en))],
+    )
+
+
+BACKFILL_BATCH = 20_000
+_TERM_DAY_COUNTS = (
+    "INSERT INTO search_day_counts (kind, key, day, articles) SELECT 'term', term, (docid >> 22) / 86400, count(*)"
+    " FROM search_title_terms WHERE docid >= 4194304 GROUP BY term, (docid >> 22) / 86400"
+)
+
+
+def backfill_title_terms(conn: Any, dialect: str = "sqlite") -> int | None:
+    """Write the title terms of the articles indexed before migration 421, once (the flag it set says so);
+    returns the titles read, or None when there was nothing to do. Run inside the caller's transaction.
+
+    A million titles make about ten million rows: on SQLite they go in (in primary-key order) with the counting
+    trigger and the two secondary indexes set aside (dropped and re-created from their own stored SQL, inside
+    the transaction), on PostgreSQL with the trigger disabled; the term day counts are then recounted in one
+    GROUP BY, several times cheaper than ten million single-row upserts and random index inserts."""
+    pending = conn.execute("SELECT pending FROM search_title_terms_backfill").fetchone()
+    if pending is None or not pending[0]:
+        return None
+    set_aside: list[str] = []
+    if dialect == "sqlite":
+        for kind, name in (
+            ("trigger", "search_day_terms_in"),
+            ("index", "search_title_terms_term"),
+            ("index", "search_title_terms_article"),
+        ):
+            row = conn.execute("SELECT sql FROM sqlite_master WHERE type = ? AND name = ?", (kind, name)).fetchone()
+            if row is not None:
+                set_aside.append(str(row[0]))
+                conn.execute(f"DROP {kind.upper()} {name}")
+    else:
+        conn.execute("ALTER TABLE search_title_terms DISABLE TRIGGER search_day_terms")
+    done = 0
+    last = -1
+    while True:  # in docid batches: a million titles are never all in memory
+        rows = conn.execute(
+            "SELECT d.docid, d.article_id, f.title_en FROM search_docs d JOIN search_fts f ON f.rowid = d.docid"
+            " WHERE d.docid > ? AND d.translation_model IS NOT NULL ORDER BY d.docid LIMIT ?",
+            (last, BACKFILL_BATCH),
+        ).fetchall()
+        if not rows:
+            break
+        last = int(rows[-1][0])
+        done += len(rows)
+        conn.executemany(
+            "INSERT INTO search_title_terms (article_id, docid, term) VALUES (?,?,?) ON CONFLICT DO NOTHING",
+            [(int(r[1]), int(r[0]), term) for r in rows if r[2] for term in sorted(title_terms(str(r[2])))],
+        )
+    conn.execute("DELETE FROM search_day_counts WHERE kind = 'term'")
+    conn.execute(_TERM_DAY_COUNTS)
+    if dialect == "sqlite":
+        for sql in set_aside:
+            conn.execute(sql)
+    else:
+        conn.execute("ALTER TABLE search_title_terms ENABLE TRIGGER search_day_terms")
+    conn.execute("UPDATE search_title_terms_backfill SET pending = 0")
+    return done
+
+
+def title_terms_pending(conn: Any) -> bool:
+    row = conn.execute("SELECT pending FROM search_title_terms_backfill").fetchone()
+    return bool(row and row[0])
 
 
 def entity_articles(conn: Any, key: str, lo: int, hi: int, limit: int) -> list[dict[str, Any]]:
@@ -228,8 +362,7 @@ def attention_counts(
     if match is not None:
         if dialect != "sqlite":
             raise StoreError(
-                "attention for a text search is counted in SQLite's full-text index; on PostgreSQL chart an "
-                "entity (entity=KEY) or the filters without words",
+                "a full-text MATCH is SQLite's; on PostgreSQL count with attention_counts_postgres",
                 reason="unsupported",
             )
         source = "search_fts x JOIN search_docs d ON d.docid = x.rowid"
@@ -250,6 +383,28 @@ def attention_counts(
         f"SELECT {_DAY}, d.outlet, count(*) FROM {source} WHERE {where} GROUP BY {_DAY}, d.outlet", params
     ).fetchall()
     return [(int(r[0]), r[1], int(r[2])) for r in rows]
+
+
+def attention_counts_postgres(
+    raw: Any, condition: tuple[str, list[Any]], *, lo: int, hi: int, outlets: Sequence[str] = ()
+) -> list[tuple[int, str | None, int]]:
+    """attention_counts for a text search on PostgreSQL: ``condition`` is the search backend's WHERE test on
+    ``search_fts f`` (dragoman.search.postgres.PostgresSearchIndex.match_condition, ``%s`` parameters), run on
+    the psycopg connection ``raw``."""
+    where, params = condition
+    sql = (
+        f"SELECT {_DAY} AS day, d.outlet AS outlet, count(*) AS n FROM search_fts f"
+        " JOIN search_docs d ON d.docid = f.rowid"
+        f" WHERE f.rowid >= %s AND f.rowid < %s AND {where}"
+    )
+    values: list[Any] = [max(lo, 1 << ID_BITS), hi, *params]
+    if outlets:
+        sql += f" AND d.outlet IN ({','.join(['%s'] * len(outlets))})"
+        values.extend(outlets)
+    with raw.transaction():
+        raw.execute("SET LOCAL enable_seqscan = off")  # the GIN indexes find the matches (see search/postgres.py)
+        rows = raw.execute(f"{sql} GROUP BY {_DAY}, d.outlet", values).fetchall()
+    return [(int(r["day"]), r["outlet"], int(r["n"])) for r in rows]  # raw rows are dicts (dict_row)
 
 
 # -- for the brief and the feeds --------------------------------------------------------------------------
