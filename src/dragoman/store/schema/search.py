@@ -11,92 +11,98 @@ the article id's low bits, so FTS5's own rowid order is newest-first and a date 
 
 from __future__ import annotations
 
-from dragoman.store.schema import Migration, portable
+from dragoman.store.schema import Migration, portable, postgres_form, sqlite_form
 from dragoman.store.schema.search_postgres import (
     SEARCH_LAYOUT_FUNCTION_POSTGRES,
     SEARCH_SCHEMA_POSTGRES,
     SEARCH_TSV_POSTGRES,
 )
 
+# The read models' plain tables, written once for both databases (``{key}``, ``{id}``, ``{without_rowid}``: see
+# dragoman.store.schema); search_fts, the queue and the triggers differ and are written per database.
+SEARCH_TABLES = """
+CREATE TABLE search_docs (
+    article_id {key} REFERENCES articles(id) ON DELETE CASCADE,
+    docid BIGINT NOT NULL UNIQUE,
+    revision_id BIGINT,
+    translation_model TEXT,
+    published_at TEXT,
+    outlet TEXT,
+    rubric TEXT,
+    language TEXT,
+    unnamed_sources BIGINT NOT NULL DEFAULT 0,
+    qa_flags BIGINT NOT NULL DEFAULT 0,
+    indexed_at TEXT NOT NULL
+);
+CREATE INDEX search_docs_outlet ON search_docs(outlet, docid);
+
+CREATE TABLE search_entities (
+    article_id BIGINT NOT NULL REFERENCES articles(id) ON DELETE CASCADE,
+    entity TEXT NOT NULL,
+    name TEXT NOT NULL,
+    type TEXT,
+    mentions BIGINT NOT NULL DEFAULT 1,
+    docid BIGINT NOT NULL,
+    PRIMARY KEY (entity, docid, article_id)
+){without_rowid};
+CREATE INDEX search_entities_article ON search_entities(article_id);
+
+CREATE TABLE search_quotes (
+    id {id},
+    article_id BIGINT NOT NULL REFERENCES articles(id) ON DELETE CASCADE,
+    docid BIGINT NOT NULL,
+    sentence BIGINT,
+    speaker TEXT,
+    speaker_name TEXT,
+    unnamed BIGINT NOT NULL DEFAULT 0,
+    source_type TEXT,
+    verb TEXT,
+    text_ru TEXT,
+    text_en TEXT,
+    outlet TEXT
+);
+CREATE INDEX search_quotes_article ON search_quotes(article_id);
+CREATE INDEX search_quotes_speaker ON search_quotes(speaker, docid);
+CREATE INDEX search_quotes_docid ON search_quotes(docid);
+
+CREATE TABLE search_events (
+    id {id},
+    article_id BIGINT NOT NULL REFERENCES articles(id) ON DELETE CASCADE,
+    docid BIGINT NOT NULL,
+    sentence BIGINT,
+    type TEXT,
+    actor TEXT,
+    actor_name TEXT,
+    target TEXT,
+    target_name TEXT,
+    actor_state TEXT,
+    target_state TEXT,
+    mode TEXT,
+    event_date TEXT,
+    precision TEXT,
+    status TEXT,
+    evidence_ru TEXT,
+    evidence_en TEXT
+);
+CREATE INDEX search_events_article ON search_events(article_id);
+CREATE INDEX search_events_actor ON search_events(actor, event_date);
+CREATE INDEX search_events_target ON search_events(target, event_date);
+CREATE INDEX search_events_states ON search_events(actor_state, target_state, event_date);
+"""
+
+
 MIGRATIONS = [
     Migration(
         300,
         "search index, read models and index queue",
-        """
-        CREATE TABLE search_docs (
-            article_id INTEGER PRIMARY KEY REFERENCES articles(id) ON DELETE CASCADE,
-            docid INTEGER NOT NULL UNIQUE,
-            revision_id INTEGER,
-            translation_model TEXT,
-            published_at TEXT,
-            outlet TEXT,
-            rubric TEXT,
-            language TEXT,
-            unnamed_sources INTEGER NOT NULL DEFAULT 0,
-            qa_flags INTEGER NOT NULL DEFAULT 0,
-            indexed_at TEXT NOT NULL
-        );
-        CREATE INDEX search_docs_outlet ON search_docs(outlet, docid);
-
+        sqlite_form(SEARCH_TABLES)
+        + """
         -- Russian columns hold Snowball stems (stemmed in Python); English columns the text itself,
         -- stemmed by FTS5's porter tokenizer. ``facets`` holds filter tokens (outlet, rubric, entities, flags).
         CREATE VIRTUAL TABLE search_fts USING fts5(
             title_ru, body_ru, title_en, body_en, facets,
             tokenize = 'porter unicode61 remove_diacritics 2'
         );
-
-        CREATE TABLE search_entities (
-            article_id INTEGER NOT NULL REFERENCES articles(id) ON DELETE CASCADE,
-            entity TEXT NOT NULL,
-            name TEXT NOT NULL,
-            type TEXT,
-            mentions INTEGER NOT NULL DEFAULT 1,
-            docid INTEGER NOT NULL,
-            PRIMARY KEY (entity, docid, article_id)
-        ) WITHOUT ROWID;
-        CREATE INDEX search_entities_article ON search_entities(article_id);
-
-        CREATE TABLE search_quotes (
-            id INTEGER PRIMARY KEY,
-            article_id INTEGER NOT NULL REFERENCES articles(id) ON DELETE CASCADE,
-            docid INTEGER NOT NULL,
-            sentence INTEGER,
-            speaker TEXT,
-            speaker_name TEXT,
-            unnamed INTEGER NOT NULL DEFAULT 0,
-            source_type TEXT,
-            verb TEXT,
-            text_ru TEXT,
-            text_en TEXT,
-            outlet TEXT
-        );
-        CREATE INDEX search_quotes_article ON search_quotes(article_id);
-        CREATE INDEX search_quotes_speaker ON search_quotes(speaker, docid);
-        CREATE INDEX search_quotes_docid ON search_quotes(docid);
-
-        CREATE TABLE search_events (
-            id INTEGER PRIMARY KEY,
-            article_id INTEGER NOT NULL REFERENCES articles(id) ON DELETE CASCADE,
-            docid INTEGER NOT NULL,
-            sentence INTEGER,
-            type TEXT,
-            actor TEXT,
-            actor_name TEXT,
-            target TEXT,
-            target_name TEXT,
-            actor_state TEXT,
-            target_state TEXT,
-            mode TEXT,
-            event_date TEXT,
-            precision TEXT,
-            status TEXT,
-            evidence_ru TEXT,
-            evidence_en TEXT
-        );
-        CREATE INDEX search_events_article ON search_events(article_id);
-        CREATE INDEX search_events_actor ON search_events(actor, event_date);
-        CREATE INDEX search_events_target ON search_events(target, event_date);
-        CREATE INDEX search_events_states ON search_events(actor_state, target_state, event_date);
 
         CREATE TABLE search_queue (
             article_id INTEGER PRIMARY KEY,
@@ -143,7 +149,8 @@ MIGRATIONS = [
         -- A database that already holds articles gets them all queued once.
         INSERT OR IGNORE INTO search_queue (article_id) SELECT id FROM articles;
         """,
-        postgres=SEARCH_SCHEMA_POSTGRES,  # FTS5 and triggers differ there: see store/schema/search_postgres.py
+        postgres=postgres_form(SEARCH_TABLES)
+        + SEARCH_SCHEMA_POSTGRES,  # FTS5 and triggers differ there: see store/schema/search_postgres.py
     ),
     portable(
         305,
