@@ -35,9 +35,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from dragoman.search import open_index
-from dragoman.search.postgres import fts5_tokens, tsvector_from_tokens, tsvector_text
-from dragoman.search.query import SearchQuery
-from dragoman.search.sqlite import (
+from dragoman.search.index import (
     FLAG_QA,
     FLAG_TRANSLATED,
     FLAG_UNNAMED,
@@ -46,6 +44,8 @@ from dragoman.search.sqlite import (
     make_docid,
     stem_russian,
 )
+from dragoman.search.postgres import fts5_tokens, tsvector_from_tokens, tsvector_text
+from dragoman.search.query import SearchQuery
 from search_speed import (
     OUTLETS,
     RUBRICS,

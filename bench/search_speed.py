@@ -33,8 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from dragoman.search import open_index
-from dragoman.search.query import SearchQuery
-from dragoman.search.sqlite import (
+from dragoman.search.index import (
     FLAG_QA,
     FLAG_TRANSLATED,
     FLAG_UNNAMED,
@@ -43,6 +42,7 @@ from dragoman.search.sqlite import (
     make_docid,
     stem_russian,
 )
+from dragoman.search.query import SearchQuery
 from dragoman.store import open_store
 
 SHARED = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "wmt_ru_en"

@@ -254,7 +254,7 @@ def test_an_article_that_breaks_indexing_is_left_out_alone(
     """Item 2: one article whose index rows cannot be built (a fault injected into the row builder, standing
     for any bug a readable record might still trip) used to fail the whole batch; now it is left out with
     reason index_crash, none of its rows stay behind, and the other articles are indexed."""
-    import dragoman.search.sqlite as search_module
+    import dragoman.search.index as search_module
 
     lines = [json.dumps(good_record(n), ensure_ascii=False) for n in (1, 2, 3)]
     assert run(db_path, "ingest", str(write_jsonl(tmp_path / "good.jsonl", lines)))[0] == 0

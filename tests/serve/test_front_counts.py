@@ -15,7 +15,7 @@ from test_front import _postgres_database
 
 from dragoman.analyze.surge import title_terms
 from dragoman.search import open_index
-from dragoman.search.sqlite import index_rows
+from dragoman.search.index import index_rows
 from dragoman.serve import morning
 from dragoman.store import open_store
 

@@ -12,8 +12,9 @@ import Stemmer
 from serve_corpus import Corpus, article_chunks, article_of, build_corpus, translation_of
 
 from dragoman.search import open_index
+from dragoman.search.index import SearchIndex, make_docid, stem_russian
 from dragoman.search.query import QueryError, SearchQuery, parse_query
-from dragoman.search.sqlite import SearchIndex, compile_query, make_docid, stem_russian
+from dragoman.search.sqlite import compile_query
 from dragoman.store import open_store
 
 

@@ -26,9 +26,9 @@ from dragoman.acquire.page import RawPage
 from dragoman.errors import DragomanError
 from dragoman.extract import extract
 from dragoman.search import open_index
+from dragoman.search.index import stem_russian
 from dragoman.search.postgres import FTS5_TOKENIZER, PostgresSearchIndex, fts5_tokens
 from dragoman.search.query import SearchQuery
-from dragoman.search.sqlite import stem_russian
 from dragoman.store import open_store
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "serve"))

@@ -1,5 +1,6 @@
-"""Full-text search: the query language (``search.query``) and one index backend per database, chosen by the
-store's backend name: SQLite FTS5 (``search.sqlite``) and PostgreSQL text search (``search.postgres``).
+"""Full-text search: the query language (``search.query``), the index both backends share (``search.index``)
+and one backend per database, chosen by the store's backend name: SQLite FTS5 (``search.sqlite``) and
+PostgreSQL text search (``search.postgres``).
 
 A new backend registers its class here under the store backend's name; nothing else changes.
 """
@@ -10,11 +11,11 @@ from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from dragoman.search.sqlite import SearchIndex
+    from dragoman.search.index import SearchIndex
 
 # store backend name -> "module:class" of its search index (imported when first used: psycopg stays optional)
 BACKENDS: dict[str, str] = {
-    "sqlite": "dragoman.search.sqlite:SearchIndex",
+    "sqlite": "dragoman.search.sqlite:SQLiteSearchIndex",
     "postgres": "dragoman.search.postgres:PostgresSearchIndex",
 }
 

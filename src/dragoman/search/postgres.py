@@ -27,6 +27,7 @@ import threading
 import time
 from typing import Any
 
+from dragoman.search.index import COUNT_CAP, FACET_SAMPLE, FLAG_QA, FLAG_UNNAMED, SearchIndex, facet_token, rowid_range
 from dragoman.search.query import (
     _EN,
     _RU,
@@ -43,15 +44,6 @@ from dragoman.search.query import (
     expand_names,
     parse_query,
     split_negatives,
-)
-from dragoman.search.sqlite import (
-    COUNT_CAP,
-    FACET_SAMPLE,
-    FLAG_QA,
-    FLAG_UNNAMED,
-    SearchIndex,
-    _rowid_range,
-    facet_token,
 )
 
 log = logging.getLogger(__name__)
@@ -249,7 +241,7 @@ class PostgresSearchIndex(SearchIndex):
         tree, expanded = expand_names(parse_query(query.text))
         entity_keys = self.entity_keys(query.entities)
         tsquery = tsquery_text(tree, query, entity_keys)
-        lo, hi = _rowid_range(query)
+        lo, hi = rowid_range(query)
         conditions: list[str] = []
         params: list[Any] = []
         if query.since or query.until:  # without a window, a rowid range would tempt the planner to the primary key

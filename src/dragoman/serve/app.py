@@ -41,8 +41,8 @@ from dragoman.formats.document import counted, date_range_problem, format_local_
 from dragoman.formats.export import EXPORT_FORMATS, NOTHING_TO_PAIR, PAIRED_FORMATS, iter_export
 from dragoman.names.outlets import english_rubric
 from dragoman.search import open_index
+from dragoman.search.index import COUNT_CAP
 from dragoman.search.query import QueryError, SearchQuery, SearchResults
-from dragoman.search.sqlite import COUNT_CAP
 from dragoman.serve import queries
 from dragoman.serve.front import register_front
 from dragoman.serve.reader import reader_view

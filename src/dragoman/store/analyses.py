@@ -25,7 +25,7 @@ from dragoman.names.variants import all_variants, is_cyrillic
 
 # docid = (publication second << ID_BITS) | (article id & ID_MASK): the search index's document ids
 # (search/schema.py), newest first in rowid order; the read model gets days from them without the articles.
-# The second is read on the outlet's wall clock (search/sqlite.py make_docid), so a docid's "UTC" day is the
+# The second is read on the outlet's wall clock (search/index.py make_docid), so a docid's "UTC" day is the
 # day printed on the article, and search_docs.published_at is that local time with its offset.
 ID_BITS = 22
 

@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 from dragoman.analyze.surge import title_terms
 from dragoman.errors import StoreError
 
-ID_BITS = 22  # as dragoman.search.sqlite.ID_BITS: the docid layout the search schema defines
+ID_BITS = 22  # as dragoman.search.index.ID_BITS: the docid layout the search schema defines
 SECONDS_PER_DAY = 86400
 LEAD_CHARS = 600  # of the English body, for a story's lead and a feed entry's summary
 

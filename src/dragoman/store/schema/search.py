@@ -165,7 +165,7 @@ MIGRATIONS = [
     Migration(
         301,
         "search index by the date printed on the article: index every article again",
-        # Docids and search_docs.published_at now hold the outlet's local time (search/sqlite.py make_docid);
+        # Docids and search_docs.published_at now hold the outlet's local time (search/index.py make_docid);
         # queueing every article rebuilds them on the next sync (or `dragoman reindex`).
         "INSERT INTO search_queue (article_id) SELECT id FROM articles WHERE true ON CONFLICT DO NOTHING;",
         postgres="INSERT INTO search_queue (article_id) SELECT id FROM articles WHERE true ON CONFLICT DO NOTHING;",
