@@ -201,3 +201,14 @@ def test_a_malformed_query_is_one_clear_message_everywhere(db: str, client: Any,
     page = client.get("/", params={"q": query})
     assert page.status_code == 400 and page.headers["content-type"].startswith("text/html")
     assert 'class="error"' in page.text and 'name="q"' in page.text  # in the site's layout, with the form
+
+
+def test_search_hits_show_the_rubric_in_english_and_english_quotes_once(db: str, client: Any) -> None:
+    """Kommersant's «Мир» reads "World" on the search page (the outlet table's name, as the reader shows it);
+    a quote of the imported English document is shown once on the Quotes page, not as "Russian" and English."""
+    page = client.get("/search", params={"q": "Лавров"}).text
+    assert "<bdi>World</bdi>" in page and "<bdi>Мир</bdi>" not in page
+    api = client.get("/api/search", params={"q": "Лавров"}).json()
+    assert any(h["rubric"] == "Мир" and h["rubric_en"] == "World" for h in api["hits"])
+    quotes = client.get("/quotes", params={"speaker": "Stoltenberg"}).text
+    assert quotes.count("We regret that Russia has closed") == 1

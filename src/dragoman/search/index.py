@@ -30,7 +30,7 @@ from zoneinfo import ZoneInfo
 from dragoman.analyze.sentences import article_sentences
 from dragoman.article import Article, DateRef, Party
 from dragoman.errors import DragomanError, StoreQueryError, StoreReadOnlyError
-from dragoman.names.outlets import english_rubric, outlet_by_key
+from dragoman.names.outlets import english_rubric, outlet_by_key, translate_rubric
 from dragoman.names.variants import name_variants
 from dragoman.search.query import (  # the query language, shared with the PostgreSQL backend
     _EN,
@@ -338,6 +338,7 @@ class SearchIndex:
                     snippets=snippets_for(tree, en=(r[9] or "", r[10] or ""), ru=(ru_title, ru_body)),
                     score=-score if score is not None else None,
                     published_utc=utc_instant(r[4]),
+                    rubric_en=translate_rubric(r[2], r[3]),
                 )
             )
         return hits

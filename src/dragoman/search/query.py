@@ -297,6 +297,7 @@ class SearchHit:
     snippets: list[Snippet]
     score: float | None = None
     published_utc: str | None = None  # the same instant in UTC (``published_at`` is the outlet's local time)
+    rubric_en: str | None = None  # the rubric's English name from the outlet table (never a model's)
 
 
 @dataclass(slots=True)

@@ -173,6 +173,7 @@ class HitModel(BaseModel):
     title_en: str | None
     outlet: str | None
     rubric: str | None
+    rubric_en: str | None = Field(None, description="the rubric's English name from the outlet table")
     published_at: str | None = Field(description="publication time in the outlet's zone, with its offset")
     published_utc: str | None = Field(None, description="the same instant in UTC")
     unnamed_sources: int
@@ -360,6 +361,7 @@ def _hit_dict(hit: Any) -> dict[str, Any]:
         "title_en": hit.title_en,
         "outlet": hit.outlet,
         "rubric": hit.rubric,
+        "rubric_en": hit.rubric_en,
         "published_at": hit.published_at,
         "published_utc": hit.published_utc,
         "unnamed_sources": hit.unnamed_sources,
