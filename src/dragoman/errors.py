@@ -106,3 +106,10 @@ class StoreQueryError(StoreError):
 
 class StoreReadOnlyError(StoreError):
     reason = "read_only"
+
+
+def first_line(exc: BaseException) -> str:
+    """The first line of a third-party error's message (its class name when it has none): what a one-line
+    message quotes of a driver's, model loader's or HTTP client's multi-line text."""
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__

@@ -27,6 +27,7 @@ import threading
 import time
 from typing import Any
 
+from dragoman.errors import first_line
 from dragoman.search.index import COUNT_CAP, FACET_SAMPLE, FLAG_QA, FLAG_UNNAMED, SearchIndex, facet_token, rowid_range
 from dragoman.search.query import (
     _EN,
@@ -317,7 +318,7 @@ class PostgresSearchIndex(SearchIndex):
                     [*params, *sample_params, FACET_SAMPLE],
                 ).fetchall()
         except psycopg.Error as exc:
-            raise QueryError(f"cannot run this query: {str(exc).strip().splitlines()[0]}") from exc
+            raise QueryError(f"cannot run this query: {first_line(exc)}") from exc
         # The serve stage builds the hits (titles, metadata, snippets) as on SQLite; its score is bm25's
         # (negated, lower is better): hand it -rank.
         scored = [(int(r["docid"]), -float(r["score"] or 0.0) if tsquery is not None else None) for r in rows]

@@ -17,6 +17,7 @@ from dragoman.errors import (
     StoreQueryError,
     StoreReadOnlyError,
     StoreSchemaError,
+    first_line,
 )
 
 # SQLite reports most failures as OperationalError; what it was is in the message.
@@ -26,11 +27,6 @@ _SQLITE_MESSAGES: list[tuple[tuple[str, ...], type[StoreError]]] = [
     (("readonly database", "read-only", "readonly"), StoreReadOnlyError),
     (("unable to open database",), StoreMissingError),
 ]
-
-
-def first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
 
 
 def sqlite_error(exc: sqlite3.Error, what: str | None = None) -> StoreError:

@@ -30,9 +30,9 @@ from dragoman.errors import (
     StoreQueryError,
     StoreReadOnlyError,
     StoreSchemaError,
+    first_line,
 )
 from dragoman.store.base import SQLStore, now_iso
-from dragoman.store.connection import first_line
 from dragoman.store.migrations import Migration, all_migrations
 from dragoman.store.repositories import Repositories
 

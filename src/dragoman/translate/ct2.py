@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from dragoman.errors import ConfigError, TranslateError
+from dragoman.errors import ConfigError, TranslateError, first_line
 from dragoman.translate.engine import BatchOutput
 from dragoman.translate.models import ModelLayout, resolve_model
 
@@ -136,7 +136,7 @@ class CTranslate2Engine:
                 else spm.SentencePieceProcessor(model_file=str(layout.target_spm))
             )
         except (OSError, RuntimeError) as exc:
-            raise TranslateError(f"model {layout.root}: cannot load SentencePiece model: {_first_line(exc)}") from exc
+            raise TranslateError(f"model {layout.root}: cannot load SentencePiece model: {first_line(exc)}") from exc
         try:
             self.translator = ctranslate2.Translator(
                 str(layout.ct2_dir),
@@ -147,7 +147,7 @@ class CTranslate2Engine:
             )
         except (RuntimeError, ValueError, OSError) as exc:
             raise TranslateError(
-                f"cannot load model {layout.root}: {_first_line(exc)} (reinstall it with `dragoman models install`)"
+                f"cannot load model {layout.root}: {first_line(exc)} (reinstall it with `dragoman models install`)"
             ) from exc
         self.max_positions = model_position_limit(layout.ct2_dir)
         self._target_pieces = {self.target_sp.id_to_piece(i) for i in range(self.target_sp.get_piece_size())}
@@ -203,7 +203,7 @@ class CTranslate2Engine:
                 max_input_length=max_input,
             )
         except (RuntimeError, MemoryError) as exc:
-            text = _first_line(exc)
+            text = first_line(exc)
             if isinstance(exc, MemoryError) or "out of memory" in text.lower() or "bad_alloc" in text.lower():
                 raise TranslateError(
                     f"out of memory translating {len(texts)} sentences on {self.device}; lower --batch-tokens",
@@ -224,8 +224,3 @@ class CTranslate2Engine:
         translator = getattr(self, "translator", None)
         if translator is not None:
             del self.translator
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__

@@ -39,7 +39,7 @@ from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
 from typing import Any, BinaryIO
 
-from dragoman.errors import ConfigError, ModelNotInstalled, TranslateError
+from dragoman.errors import ConfigError, ModelNotInstalled, TranslateError, first_line
 from dragoman.settings import DEFAULT_MAX_MODEL_BYTES
 
 INSTALL_HINT = (
@@ -641,6 +641,7 @@ def download_model(settings: Any, name: str, *, quantization: str = "int8") -> I
         try:
             TransformersConverter(repo, copy_files=copy_files).convert(str(output), quantization=quantization)
         except Exception as exc:  # the hub client raises many kinds; all mean "could not fetch or convert"
-            first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-            raise TranslateError(f"cannot download {repo} from the Hugging Face hub (offline?): {first_line}") from exc
+            raise TranslateError(
+                f"cannot download {repo} from the Hugging Face hub (offline?): {first_line(exc)}"
+            ) from exc
         return install_model(settings, output, name=name)

@@ -16,7 +16,7 @@ from typing import Any
 
 import httpx
 
-from dragoman.errors import ConfigError, TranslateError
+from dragoman.errors import ConfigError, TranslateError, first_line
 from dragoman.translate.engine import BatchOutput
 
 DEFAULT_BASE_URL = "http://127.0.0.1:8000/v1"
@@ -131,7 +131,7 @@ class OpenAIEngine:
                 last_error = "timed out"
                 continue
             except httpx.TransportError as exc:
-                last_error = f"cannot connect ({_first_line(exc)})"
+                last_error = f"cannot connect ({first_line(exc)})"
                 continue
             if response.status_code == 429 or response.status_code >= 500:
                 last_error = f"HTTP {response.status_code}"
@@ -160,8 +160,3 @@ class OpenAIEngine:
 
 def _tries(count: int) -> str:
     return "1 try" if count == 1 else f"{count} tries"
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
