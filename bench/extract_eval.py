@@ -29,7 +29,7 @@ from zoneinfo import ZoneInfo
 
 import trafilatura
 
-from dragoman.acquire.page import RawPage
+from dragoman.article import RawPage
 from dragoman.errors import DragomanError
 from dragoman.extract import EXTRACTOR_VERSION, extract
 from dragoman.extract.extractor import extract_document, page_publication_time

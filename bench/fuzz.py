@@ -36,7 +36,7 @@ sys.path.insert(0, str(ROOT))  # the strategies live with the tests, which are n
 
 from tests.security import strategies, targets  # noqa: E402
 
-from dragoman.acquire.page import RawPage  # noqa: E402
+from dragoman.article import RawPage  # noqa: E402
 
 OUT = ROOT / "bench" / "out" / "fuzz"
 # Share of the inputs per target: extract on a real page is 10-50x slower per input than the others.

@@ -20,7 +20,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from dragoman.acquire.page import RawPage
+from dragoman.article import RawPage
 from dragoman.errors import DragomanError
 from dragoman.extract import extract
 

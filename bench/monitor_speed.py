@@ -34,7 +34,7 @@ HOSTS = ["127.0.0.1", "127.0.0.2", "127.0.0.3", "127.0.0.4"]
 
 def templates() -> list[tuple[bytes, bytes, bytes]]:
     """(page, its canonical URL, its title) for real saved pages of several outlets."""
-    from dragoman.acquire.page import RawPage
+    from dragoman.article import RawPage
     from dragoman.pipeline.ingest import extract_page
 
     pages = [

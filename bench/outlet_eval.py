@@ -24,8 +24,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from dragoman.acquire.page import RawPage
-from dragoman.article import Article, BlockKind
+from dragoman.article import Article, BlockKind, RawPage
 from dragoman.errors import DragomanError
 from dragoman.extract import extract
 

@@ -9,7 +9,7 @@ from dataclasses import replace
 import pytest
 
 from dragoman.acquire.http import Fetcher, backoff_delay, looks_like_anti_bot, parse_retry_after
-from dragoman.acquire.page import RawPage
+from dragoman.article import RawPage
 from dragoman.errors import FetchError, RobotsDisallowed
 
 from .conftest import Reply

@@ -16,8 +16,7 @@ import pytest
 from click.testing import CliRunner
 
 import dragoman.extract
-from dragoman.acquire.page import RawPage
-from dragoman.article import Article
+from dragoman.article import Article, RawPage
 from dragoman.cli import main
 from dragoman.extract.extractor import EXTRACTOR_VERSION
 from dragoman.settings import Settings

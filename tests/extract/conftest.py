@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from dragoman.acquire.page import RawPage
+from dragoman.article import RawPage
 
 from .helpers import KOMMERSANT_URL, read_page
 

@@ -125,7 +125,7 @@ def _rbc_2016_page(byline: str) -> bytes:
 )
 def test_byline_in_rbc_header_markup_and_never_the_photo_credit(byline: str) -> None:
     """Issue 16: a byline in an old RBC header is found; the photo credit's name never becomes an author."""
-    from dragoman.acquire.page import RawPage
+    from dragoman.article import RawPage
     from dragoman.extract import extract
 
     article = extract(

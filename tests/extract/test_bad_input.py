@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from dragoman.acquire.page import RawPage
+from dragoman.article import RawPage
 from dragoman.errors import DragomanError, ExtractError, SkipArticle
 from dragoman.extract import MAX_INPUT_BYTES, extract
 

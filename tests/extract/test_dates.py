@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from dragoman.acquire.page import RawPage
+from dragoman.article import RawPage
 from dragoman.extract.dates import date_from_url, localize, parse_datetime, plausible, zone_for_offset
 from dragoman.extract.extractor import page_publication_time
 

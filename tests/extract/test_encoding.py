@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from dragoman.acquire.page import RawPage
+from dragoman.article import RawPage
 from dragoman.extract import extract
 from dragoman.extract.encoding import charset_from_content_type, decode_html, normalize_charset, russian_score
 

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from dragoman.acquire.page import RawPage
-from dragoman.article import Block, BlockKind
+from dragoman.article import Block, BlockKind, RawPage
 from dragoman.extract import extract
 from dragoman.extract.body import is_prose
 from dragoman.extract.extractor import _dateline_agency

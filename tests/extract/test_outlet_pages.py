@@ -61,7 +61,7 @@ _REST = "".join(
 
 
 def _news_page(*, lead_html: str = "") -> bytes:
-    from dragoman.acquire.page import RawPage
+    from dragoman.article import RawPage
 
     html = (
         "<html><head><title>Банкам разрешат выдавать кредиты по номеру мобильного</title>"
@@ -110,7 +110,7 @@ def _ria_page() -> bytes:
 
 def test_ria_header_chrome_and_repeated_headline_stay_out_of_the_body() -> None:
     """Issue 16: "09:24 11.06.2022 (обновлено: 09:28 11.06.2022)" and the headline again never enter the body."""
-    from dragoman.acquire.page import RawPage
+    from dragoman.article import RawPage
     from dragoman.extract import extract
 
     article = extract(RawPage(url="https://ria.ru/20220611/kredity-1794000000.html", body=_ria_page()))

@@ -8,8 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from dragoman.acquire.page import RawPage
-from dragoman.article import Article, BlockKind
+from dragoman.article import Article, BlockKind, RawPage
 from dragoman.errors import SkipArticle
 from dragoman.extract import EXTRACTOR_VERSION, extract
 from dragoman.extract.extractor import extract_document

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from dragoman.acquire.page import RawPage
+from dragoman.article import RawPage
 from dragoman.extract import extract, lookup_outlet, translate_rubric
 from dragoman.names.outlets import is_generic_section, section_from_url
 

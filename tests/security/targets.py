@@ -15,9 +15,8 @@ from typing import Any
 
 from dragoman.acquire.feeds import parse_feed
 from dragoman.acquire.files import iter_jsonl_articles
-from dragoman.acquire.page import RawPage
 from dragoman.acquire.sitemaps import gunzip_capped, parse_sitemap
-from dragoman.article import Article
+from dragoman.article import Article, RawPage
 from dragoman.errors import DragomanError, ExtractError
 from dragoman.extract.extractor import MAX_INPUT_BYTES, extract
 from dragoman.search import open_index

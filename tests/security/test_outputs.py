@@ -20,8 +20,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from dragoman.acquire.page import RawPage
-from dragoman.article import Article, Block, BlockKind
+from dragoman.article import Article, Block, BlockKind, RawPage
 from dragoman.cli import main
 from dragoman.extract import extract
 from dragoman.formats.document import render_markdown, render_text

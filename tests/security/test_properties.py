@@ -17,8 +17,8 @@ import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 
 from dragoman.acquire.feeds import parse_feed
-from dragoman.acquire.page import RawPage
 from dragoman.acquire.sitemaps import parse_sitemap
+from dragoman.article import RawPage
 from dragoman.extract.extractor import extract
 from dragoman.pipeline.watch import CrawlState
 from dragoman.search.query import QueryError, SearchQuery

@@ -22,7 +22,7 @@ from typing import Any
 
 import pytest
 
-from dragoman.acquire.page import RawPage
+from dragoman.article import RawPage
 from dragoman.errors import DragomanError
 from dragoman.extract import extract
 from dragoman.search import open_index
