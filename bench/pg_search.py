@@ -293,7 +293,7 @@ def main() -> None:
     with psycopg.connect(url) as conn:
         articles = conn.execute("SELECT count(*) FROM search_fts").fetchone()[0]
         settings = conn.execute(
-            "SELECT string_agg(name || '=' || setting || coalesce(unit, ''), ', ') FROM pg_settings"
+            "SELECT string_agg(name || '=' || current_setting(name), ', ') FROM pg_settings"
             " WHERE name IN ('shared_buffers', 'work_mem', 'effective_cache_size', 'server_version')"
         ).fetchone()[0]
     print(f"search_fts: {articles:,} articles")

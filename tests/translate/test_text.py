@@ -138,6 +138,9 @@ def test_split_long_prefers_clause_boundaries() -> None:
         ("Москва не будет восстанавливать дипмиссию при НАТО.", "No.", ["length_ratio"]),
         ("Он сказал.", "He said that that that that.", ["repetition"]),
         ("Он сказал.", "the the the the", ["repetition"]),
+        # A model's runaway digits overflow a float: compared as written, flagged, never a crash.
+        ("Он сказал 5 млрд.", "He said " + "9" * 400 + ".", ["numbers"]),
+        ("Цифра " + "7" * 400 + ".", "The figure " + "7" * 400 + ".", []),
     ],
 )
 def test_quality_flags(source: str, target: str, flags: list[str]) -> None:

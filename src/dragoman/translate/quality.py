@@ -6,7 +6,9 @@ so they can be recomputed for sentences served from the translation memory.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
+import math
 import re
 from collections.abc import Sequence
 
@@ -88,11 +90,8 @@ def _numbers_with_alternatives(text: str) -> list[tuple[str, set[str]]]:
         rest = text[match.end() : match.end() + 12]
         for pattern, factor in _MULTIPLIERS:
             if pattern.match(rest):
-                try:
-                    scaled = float(value) * factor
-                    alternatives.add(_format(scaled))
-                except ValueError:
-                    pass
+                with contextlib.suppress(ValueError):  # "3 млрд" where 3 was not a number after all
+                    alternatives.add(_format(float(value) * factor))
         out.append((value, alternatives))
     return out
 
@@ -110,6 +109,10 @@ def _normalize_number(raw: str, *, decimal: bool = False) -> str:
 
 
 def _format(value: float) -> str:
+    # A run of 400 digits (a model's loop) is infinite as a float: kept as written by the callers instead of
+    # crashing the article's translation.
+    if not math.isfinite(value):
+        raise ValueError(f"not a finite number: {value}")
     return str(int(value)) if value == int(value) else repr(value)
 
 
