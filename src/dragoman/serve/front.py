@@ -25,7 +25,6 @@ from dragoman.formats.brief import brief_markdown
 from dragoman.search import open_index
 from dragoman.search.query import QueryError
 from dragoman.serve import morning
-from dragoman.store import front
 
 # Fields only the search form sends: their presence on "/" means the search page.
 SEARCH_ONLY_FIELDS = frozenset({"q", "since", "until", "entity", "unnamed", "qa", "sort", "page"})
@@ -355,7 +354,7 @@ def register_front(
             return page(request, "error.html", {"heading": "Bad request", "message": exc.message}, 400)
         open_index(st).sync_quietly()
         ids = [w.id for w in watches] if watchlist else None
-        hits = front.watch_hits(st.connection, watch_ids=ids, since=None, until=None, limit=FEED_ENTRIES)
+        hits = st.front.watch_hits(watch_ids=ids, since=None, until=None, limit=FEED_ENTRIES)
         return page(
             request,
             "alerts.html",
@@ -433,7 +432,7 @@ def register_front(
             results = open_index(st).search(query)
         except QueryError as exc:
             raise HTTPException(400, exc.message) from exc
-        rows = front.articles_by_id(st.connection, [h.article_id for h in results.hits])
+        rows = st.front.articles_by_id([h.article_id for h in results.hits])
         entries = [article_entry(request, rows[h.article_id]) for h in results.hits if h.article_id in rows]
         search_url = params.url(page=1, sort="newest")
         feed = AtomFeed(
@@ -464,7 +463,7 @@ def register_front(
             raise HTTPException(404, exc.message) from exc
         open_index(st).sync_quietly()
         ids = [w.id for w in watches] if watchlist else None
-        hits = front.watch_hits(st.connection, watch_ids=ids, since=None, until=None, limit=FEED_ENTRIES)
+        hits = st.front.watch_hits(watch_ids=ids, since=None, until=None, limit=FEED_ENTRIES)
         entries = []
         for hit in hits:
             entry = article_entry(request, hit)
