@@ -106,3 +106,35 @@ def test_no_sql_outside_store_and_search() -> None:
     found = sql_outside_the_store()
     listing = "\n".join(f"{module}:\n  " + "\n  ".join(lines) for module, lines in found.items())
     assert not found, f"SQL outside store/ and search/ (move it into a store repository):\n{listing}"
+
+
+# A store's connections: ``connection`` and ``sql`` (the wrapped one) and ``raw`` (the driver's). Code outside
+# store/ and search/ asks a repository (``store.front``, ``store.stories`` ...) instead; the names are rare
+# enough elsewhere that any attribute spelled so counts.
+CONNECTION_ATTRIBUTES = frozenset({"connection", "sql", "raw"})
+
+
+def connections_outside_the_store() -> dict[str, list[str]]:
+    """``{module: ["line: .name", ...]}`` for attribute reads of a store's connections outside store/ and
+    search/ (serve/ above all: the web pages read through repositories)."""
+    found: dict[str, list[str]] = {}
+    for path in sorted(PACKAGE.rglob("*.py")):
+        module = path.relative_to(PACKAGE).as_posix()
+        if module.split("/")[0] in SQL_HOMES:
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Attribute) and node.attr in CONNECTION_ATTRIBUTES:
+                found.setdefault(module, []).append(f"{node.lineno}: .{node.attr}")
+    return found
+
+
+def test_the_connection_detector_sees_attribute_reads() -> None:
+    tree = ast.parse("rows = st.connection.execute('x')\nraw = store.raw\nname = 'store.connection'\n")
+    seen = [n.attr for n in ast.walk(tree) if isinstance(n, ast.Attribute) and n.attr in CONNECTION_ATTRIBUTES]
+    assert sorted(seen) == ["connection", "raw"]
+
+
+def test_no_store_connection_outside_store_and_search() -> None:
+    found = connections_outside_the_store()
+    listing = "\n".join(f"{module}:\n  " + "\n  ".join(lines) for module, lines in found.items())
+    assert not found, f"a store's connection used outside store/ and search/ (use a repository):\n{listing}"

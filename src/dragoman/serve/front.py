@@ -6,10 +6,12 @@ as the search form sent before the search page moved to ``/search``) gets the se
 working. ``at`` (ISO 8601) shows any page as of that moment instead of now.
 
 No ``from __future__ import annotations`` here: the routes' parameter types are built inside ``register_front``
-(the store dependency and SearchParams come from app.py), and FastAPI must see them as objects, not strings.
+(the store dependency and SearchParams come from app.py), and FastAPI must see them, and the fields of the shared
+parameters (``AsOf`` and its subclasses), as objects, not strings.
 """
 
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Annotated, Any
 from urllib.parse import urlencode
@@ -25,7 +27,6 @@ from dragoman.formats.brief import brief_markdown
 from dragoman.search import open_index
 from dragoman.search.query import QueryError
 from dragoman.serve import morning
-from dragoman.store import front
 
 # Fields only the search form sends: their presence on "/" means the search page.
 SEARCH_ONLY_FIELDS = frozenset({"q", "since", "until", "entity", "unnamed", "qa", "sort", "page"})
@@ -70,6 +71,42 @@ def _window(text: str) -> timedelta:
         raise HTTPException(400, exc.message) from exc
 
 
+@dataclass
+class AsOf:
+    """``window`` and ``at``, which every front page route that shows a window takes: declared once here and
+    read through ``Depends()``, with the same names, defaults and validation on each route."""
+
+    window: WindowParam = morning.DEFAULT_WINDOW
+    # Keyword-only, so it comes after the subclasses' own fields, where the routes always had it: a bad request
+    # is told of its problems in the same order as before.
+    at: AtParam = field(default=None, kw_only=True)
+
+    def span(self) -> timedelta:
+        """The window as a duration (400 when it cannot be read)."""
+        return _window(self.window)
+
+    def now(self) -> datetime:
+        return _now(self.at)
+
+    def at_text(self) -> str | None:
+        return self.at.isoformat() if self.at else None
+
+
+@dataclass
+class StoryFilters(AsOf):
+    """The top stories' filters (/api/stories, /feeds/top.atom): a window, outlets and a rubric, as of ``at``."""
+
+    outlet: OutletParam = None
+    rubric: RubricParam = None
+
+
+@dataclass
+class BriefParams(AsOf):
+    """The brief's (/brief, /brief.md): a window and a watchlist, as of ``at``."""
+
+    watchlist: WatchlistParam = None
+
+
 def _query(**values: Any) -> str:
     pairs: list[tuple[str, str]] = []
     for key, value in values.items():
@@ -103,6 +140,9 @@ def register_front(
 ) -> None:
     StoreDep = Annotated[Any, Depends(store_dep)]
     SearchParams = search_params
+    AsOfDep = Annotated[AsOf, Depends()]
+    StoryFiltersDep = Annotated[StoryFilters, Depends()]
+    BriefDep = Annotated[BriefParams, Depends()]
 
     def feed_response(request: Request, feed: AtomFeed, if_none_match: str | None) -> Response:
         body = build_feed(feed)
@@ -138,13 +178,13 @@ def register_front(
         request: Request,
         st: StoreDep,
         params: Annotated[SearchParams, Depends()],  # type: ignore[valid-type]
-        window: WindowParam = morning.DEFAULT_WINDOW,
-        at: AtParam = None,
+        as_of: AsOfDep,
     ) -> HTMLResponse:
         if SEARCH_ONLY_FIELDS & set(request.query_params.keys()):
             return search_page(request, st, params)
-        now = _now(at)
-        span = _window(window)
+        window, at = as_of.window, as_of.at
+        now = as_of.now()
+        span = as_of.span()
         open_index(st).sync_quietly()
         outlets = [o for o in params.outlet if o]
         stories = morning.top_stories(st, window=span, now=now, outlets=outlets, rubric=params.rubric)
@@ -152,7 +192,7 @@ def register_front(
             f"surging:{window}:{at}",
             lambda: morning.surging(st, window=span, now=now, limit=8),
         )
-        filters = {"window": window, "outlet": outlets, "rubric": params.rubric, "at": at.isoformat() if at else None}
+        filters = {"window": window, "outlet": outlets, "rubric": params.rubric, "at": as_of.at_text()}
         return page(
             request,
             "front.html",
@@ -174,15 +214,12 @@ def register_front(
     )
     def api_stories(
         st: StoreDep,
-        window: WindowParam = morning.DEFAULT_WINDOW,
-        outlet: OutletParam = None,
-        rubric: RubricParam = None,
-        at: AtParam = None,
+        filters: StoryFiltersDep,
         limit: Annotated[int, Query(ge=1, le=200)] = morning.TOP_STORIES,
     ) -> dict[str, Any]:
         open_index(st).sync_quietly()
         stories = morning.top_stories(
-            st, window=_window(window), now=_now(at), outlets=outlet, rubric=rubric, limit=limit
+            st, window=filters.span(), now=filters.now(), outlets=filters.outlet, rubric=filters.rubric, limit=limit
         )
         return stories.to_dict()
 
@@ -213,12 +250,11 @@ def register_front(
     )
     def api_surging(
         st: StoreDep,
-        window: WindowParam = morning.DEFAULT_WINDOW,
-        at: AtParam = None,
+        as_of: AsOfDep,
         limit: Annotated[int, Query(ge=1, le=100)] = 10,
     ) -> dict[str, Any]:
         open_index(st).sync_quietly()
-        return morning.surging(st, window=_window(window), now=_now(at), limit=limit).to_dict()
+        return morning.surging(st, window=as_of.span(), now=as_of.now(), limit=limit).to_dict()
 
     # -- attention over time ------------------------------------------------------------------------------
 
@@ -297,26 +333,21 @@ def register_front(
 
     # -- the brief and the alerts -------------------------------------------------------------------------
 
-    def make_brief(st: Any, window: str, watchlist: str | None, at: datetime | None) -> Any:
+    def make_brief(st: Any, params: BriefParams) -> Any:
         open_index(st).sync_quietly()
         try:
-            return morning.brief(st, window=_window(window), now=_now(at), watchlist=watchlist or None)
+            return morning.brief(st, window=params.span(), now=params.now(), watchlist=params.watchlist or None)
         except ConfigError as exc:
             raise HTTPException(400, exc.message) from exc
 
     @app.get("/brief", response_class=HTMLResponse, include_in_schema=False)
-    def brief_page(
-        request: Request,
-        st: StoreDep,
-        window: WindowParam = morning.DEFAULT_WINDOW,
-        watchlist: WatchlistParam = None,
-        at: AtParam = None,
-    ) -> HTMLResponse:
+    def brief_page(request: Request, st: StoreDep, params: BriefDep) -> HTMLResponse:
         try:
-            made = make_brief(st, window, watchlist, at)
+            made = make_brief(st, params)
         except HTTPException as exc:
             return page(request, "error.html", {"heading": "Bad request", "message": exc.detail}, exc.status_code)
-        args = {"window": window, "watchlist": watchlist, "at": at.isoformat() if at else None}
+        watchlist = params.watchlist
+        args = {"window": params.window, "watchlist": watchlist, "at": params.at_text()}
         return page(
             request,
             "brief.html",
@@ -335,14 +366,8 @@ def register_front(
         include_in_schema=False,  # not JSON: listed on /api-docs pages that link them
         summary="The daily brief as Markdown",
     )
-    def brief_md(
-        request: Request,
-        st: StoreDep,
-        window: WindowParam = morning.DEFAULT_WINDOW,
-        watchlist: WatchlistParam = None,
-        at: AtParam = None,
-    ) -> Response:
-        made = make_brief(st, window, watchlist, at)
+    def brief_md(request: Request, st: StoreDep, params: BriefDep) -> Response:
+        made = make_brief(st, params)
         return Response(
             brief_markdown(made.to_dict(), base_url=base(request)), media_type="text/markdown; charset=utf-8"
         )
@@ -355,7 +380,7 @@ def register_front(
             return page(request, "error.html", {"heading": "Bad request", "message": exc.message}, 400)
         open_index(st).sync_quietly()
         ids = [w.id for w in watches] if watchlist else None
-        hits = front.watch_hits(st.connection, watch_ids=ids, since=None, until=None, limit=FEED_ENTRIES)
+        hits = st.front.watch_hits(watch_ids=ids, since=None, until=None, limit=FEED_ENTRIES)
         return page(
             request,
             "alerts.html",
@@ -378,14 +403,13 @@ def register_front(
     def feed_top(
         request: Request,
         st: StoreDep,
-        window: WindowParam = morning.DEFAULT_WINDOW,
-        outlet: OutletParam = None,
-        rubric: RubricParam = None,
-        at: AtParam = None,
+        filters: StoryFiltersDep,
         if_none_match: Annotated[str | None, Header()] = None,
     ) -> Response:
         open_index(st).sync_quietly()
-        stories = morning.top_stories(st, window=_window(window), now=_now(at), outlets=outlet, rubric=rubric)
+        stories = morning.top_stories(
+            st, window=filters.span(), now=filters.now(), outlets=filters.outlet, rubric=filters.rubric
+        )
         entries = []
         for s in stories.stories:
             first = s.first_article
@@ -404,12 +428,12 @@ def register_front(
                     author=s.outlets[0][0] if s.outlets else None,
                 )
             )
-        filters = _query(window=window, outlet=outlet or [], rubric=rubric)
+        query = _query(window=filters.window, outlet=filters.outlet or [], rubric=filters.rubric)
         feed = AtomFeed(
-            id=entry_id("feed", "top", filters),
+            id=entry_id("feed", "top", query),
             title=f"dragoman: top stories ({morning.window_label(stories.window)})",
             self_url=str(request.url),
-            alternate_url=f"{base(request)}/{filters}",
+            alternate_url=f"{base(request)}/{query}",
             entries=entries,
             generator_version=__version__,
         )
@@ -433,7 +457,7 @@ def register_front(
             results = open_index(st).search(query)
         except QueryError as exc:
             raise HTTPException(400, exc.message) from exc
-        rows = front.articles_by_id(st.connection, [h.article_id for h in results.hits])
+        rows = st.front.articles_by_id([h.article_id for h in results.hits])
         entries = [article_entry(request, rows[h.article_id]) for h in results.hits if h.article_id in rows]
         search_url = params.url(page=1, sort="newest")
         feed = AtomFeed(
@@ -464,7 +488,7 @@ def register_front(
             raise HTTPException(404, exc.message) from exc
         open_index(st).sync_quietly()
         ids = [w.id for w in watches] if watchlist else None
-        hits = front.watch_hits(st.connection, watch_ids=ids, since=None, until=None, limit=FEED_ENTRIES)
+        hits = st.front.watch_hits(watch_ids=ids, since=None, until=None, limit=FEED_ENTRIES)
         entries = []
         for hit in hits:
             entry = article_entry(request, hit)

@@ -1,9 +1,10 @@
 """The analyst's morning, as read models shared by the web pages, their JSON and the CLI: top stories, a story's
 members and what each rewrite changed, what is surging, attention over time, and the daily brief.
 
-The SQL is in dragoman.store.front; the ranking and the surge statistic are pure (dragoman.analyze.story_rank,
-dragoman.analyze.surge). Quotes and watches are read through the analysis and alert modules in ONE place each
-(``_watched_quotes``, ``_watches``), to be repointed when those move into store repositories.
+The SQL is in dragoman.store.front, reached as ``store.front``; the ranking and the surge statistic are pure
+(dragoman.analyze.story_rank, dragoman.analyze.surge). Quotes and watches are read through the analysis and alert
+modules in ONE place each (``_watched_quotes``, ``_watches``), to be repointed when those move into store
+repositories.
 """
 
 from __future__ import annotations
@@ -20,7 +21,6 @@ from dragoman.analyze.surge import BASELINE_DAYS, DEFAULT_MIN_COUNT, Surge, surg
 from dragoman.errors import ConfigError
 from dragoman.formats.attention import AttentionTable, attention_table
 from dragoman.names.outlets import translate_rubric
-from dragoman.store import front
 from dragoman.store.analyses import ID_BITS
 from dragoman.store.front import SECONDS_PER_DAY, WindowFilter, docid_at
 
@@ -189,32 +189,32 @@ def top_stories(
     """The stories with articles published in [now - window, now), best first (see analyze.story_rank)."""
     until = now or datetime.now(UTC)
     since = until - window
-    conn = store.connection
-    pairs = rubric_pairs(conn, rubric, since, until) if rubric else None
+    front = store.front
+    pairs = rubric_pairs(store, rubric, since, until) if rubric else None
     where = WindowFilter(_iso(since), _iso(until), tuple(o for o in outlets or [] if o), rubric or None, pairs)
     presences: dict[int, list[OutletPresence]] = {}
-    for key, outlet, n, first, last in front.story_presence(conn, where):
+    for key, outlet, n, first, last in front.story_presence(where):
         presences.setdefault(key, []).append(OutletPresence(outlet, n, _parse(first) or since, _parse(last) or since))
     ranked = rank_stories(presences, now=until, window=window)[:limit]
-    members = front.story_members(conn, [r.key for r in ranked])
-    entity_rows = front.article_entities(conn, [m["article_id"] for ms in members.values() for m in ms])
+    members = front.story_members([r.key for r in ranked])
+    entity_rows = front.article_entities([m["article_id"] for ms in members.values() for m in ms])
     by_article: dict[int, list[dict[str, Any]]] = {}
     for row in entity_rows:
         by_article.setdefault(int(row["article_id"]), []).append(row)
     stories = [_top_story(rank, r, members.get(r.key, []), by_article) for rank, r in enumerate(ranked, 1)]
-    outlets_available, rubrics_available = front.window_facets(conn, _iso(since), _iso(until))
+    outlets_available, rubrics_available = front.window_facets(_iso(since), _iso(until))
     return FrontStories(
         window, since, until, list(where.outlets), where.rubric, stories, outlets_available, rubrics_available
     )
 
 
-def rubric_pairs(conn: Any, rubric: str, since: datetime, until: datetime) -> tuple[tuple[str, str], ...]:
+def rubric_pairs(store: Any, rubric: str, since: datetime, until: datetime) -> tuple[tuple[str, str], ...]:
     """The (outlet, Russian rubric) pairs of the window that ``rubric`` names: the Russian rubric itself, or
     its English name as the outlet's rubric table gives it (dragoman.names.outlets), case and ё ignored."""
     wanted = _rubric_key(rubric)
     return tuple(
         (outlet, russian)
-        for outlet, russian in front.window_rubrics(conn, _iso(since), _iso(until))
+        for outlet, russian in store.front.window_rubrics(_iso(since), _iso(until))
         if wanted in (_rubric_key(russian), _rubric_key(translate_rubric(outlet, russian) or ""))
     )
 
@@ -340,10 +340,9 @@ class StoryView:
 def story_view(store: Any, story_id: int) -> StoryView | None:
     """Every member of a story by publication time, each rewrite compared with the first version sentence by
     sentence (in English where both are translated)."""
-    conn = store.connection
-    if not front.story_exists(conn, story_id):
+    if not store.front.story_exists(story_id):
         return None
-    rows = front.story_members(conn, [story_id])[story_id]
+    rows = store.front.story_members([story_id])[story_id]
     rows.sort(key=lambda m: (m["published_at"] or "", m["article_id"]))
     if not rows:
         return None
@@ -447,35 +446,33 @@ def surging(
     # days as the docids count them (the publication day on the outlets' clock, see store.front.docid_at)
     end_day = (lo >> ID_BITS) // SECONDS_PER_DAY
     first_day = end_day - baseline_days
-    conn = store.connection
-    if front.title_terms_pending(conn):  # a database indexed before migration 421: once, on first use
-        with store.transaction() as c:
-            front.backfill_title_terms(c, getattr(store, "backend", "sqlite"))
-    window_total = front.indexed_articles(conn, lo, hi)
-    totals = front.day_counts(conn, "docs", ["indexed", "translated"], first_day, end_day)
-    now_counts = front.entity_counts(conn, lo, hi)
+    front = store.front
+    front.backfill_title_terms()  # a database indexed before migration 421: once, on first use
+    window_total = front.indexed_articles(lo, hi)
+    totals = front.day_counts("docs", ["indexed", "translated"], first_day, end_day)
+    now_counts = front.entity_counts(lo, hi)
     candidates = [k for k, v in now_counts.items() if v[2] >= DEFAULT_MIN_COUNT]
     entity_surges = surges(
         {k: v[2] for k, v in now_counts.items()},
-        front.day_counts(conn, "entity", candidates, first_day, end_day),
+        front.day_counts("entity", candidates, first_day, end_day),
         window_total=window_total,
         baseline_total=totals.get("indexed", 0),
         labels={k: v[0] for k, v in now_counts.items()},
         kind="entity",
     )[:limit]
-    entities = [SurgeItem(s, front.entity_articles(conn, s.key, lo, hi, SURGE_ARTICLES)) for s in entity_surges]
+    entities = [SurgeItem(s, front.entity_articles(s.key, lo, hi, SURGE_ARTICLES)) for s in entity_surges]
     terms: list[SurgeItem] = []
     if with_terms:
-        term_window = front.term_counts(conn, lo, hi)
+        term_window = front.term_counts(lo, hi)
         candidates = [k for k, n in term_window.items() if n >= DEFAULT_MIN_COUNT]
         term_surges = surges(
             term_window,
-            front.day_counts(conn, "term", candidates, first_day, end_day),
-            window_total=front.translated_articles(conn, lo, hi),
+            front.day_counts("term", candidates, first_day, end_day),
+            window_total=front.translated_articles(lo, hi),
             baseline_total=totals.get("translated", 0),
             kind="term",
         )[:limit]
-        terms = [SurgeItem(s, front.term_articles(conn, s.key, lo, hi, SURGE_ARTICLES)) for s in term_surges]
+        terms = [SurgeItem(s, front.term_articles(s.key, lo, hi, SURGE_ARTICLES)) for s in term_surges]
     return Surging(window, since, until, baseline_days, window_total, totals.get("indexed", 0), entities, terms)
 
 
@@ -505,10 +502,10 @@ def attention(
         entity = None
         if backend == "postgres":  # PostgreSQL's text search, through the search backend's own conditions
             condition = open_index(store).match_condition(query)  # type: ignore[attr-defined]
-            rows = front.attention_counts_postgres(store.raw, condition, lo=lo, hi=hi, outlets=chosen)
+            rows = store.front.attention_counts_postgres(condition, lo=lo, hi=hi, outlets=chosen)
             return _attention_table(rows)
         match = build_match(parse_query(text), query)
-    rows = front.attention_counts(store.connection, backend, lo=lo, hi=hi, entity=entity, outlets=chosen, match=match)
+    rows = store.front.attention_counts(lo=lo, hi=hi, entity=entity, outlets=chosen, match=match)
     return _attention_table(rows)
 
 
@@ -601,10 +598,9 @@ def brief(
     people = [w.value for w in watches if w.kind == "entity"]
     top = top_stories(store, window=window, now=until, limit=stories)
     surge = surging(store, window=window, now=until, limit=8)
-    conn = store.connection
-    edited = front.edited_articles(conn, _iso(since), _iso(until))
-    hits = front.watch_hits(
-        conn, watch_ids=[w.id for w in watches] if watchlist else None, since=_iso(since), until=_iso(until)
+    edited = store.front.edited_articles(_iso(since), _iso(until))
+    hits = store.front.watch_hits(
+        watch_ids=[w.id for w in watches] if watchlist else None, since=_iso(since), until=_iso(until)
     )
     return Brief(
         window,

@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from dragoman.errors import StoreError
     from dragoman.store.archive import Original, StoredOriginal
     from dragoman.store.base import ArticleFilter, IngestResult, ReextractOutcome, StoredArticle
+    from dragoman.store.front import FrontRepository
     from dragoman.store.migrations import Migration
 
 
@@ -35,6 +36,7 @@ class Store(Protocol):
     # SQLite-flavoured SQL from code that has not moved into a repository yet (see store/postgres.py).
     connection: Any
     translation_memory: TranslationMemoryStore
+    front: FrontRepository  # the front page's reads (store.front)
 
     def __enter__(self) -> Self: ...
     def __exit__(self, *exc: object) -> None: ...

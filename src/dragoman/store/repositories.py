@@ -7,6 +7,7 @@ from functools import cached_property
 from dragoman.store.alerts import AlertRepository
 from dragoman.store.backfill import BackfillRepository
 from dragoman.store.crawl import CrawlState
+from dragoman.store.front import FrontRepository
 from dragoman.store.revision_log import RevisionLog
 from dragoman.store.stories import StoryRepository
 from dragoman.store.tables import TableRepository
@@ -30,6 +31,11 @@ class Repositories:
     def alerts(self) -> AlertRepository:
         """Watchlists and the alerts outbox."""
         return AlertRepository(self)
+
+    @cached_property
+    def front(self) -> FrontRepository:
+        """The front page's reads: top stories, surges, attention over time, the brief's edits and hits."""
+        return FrontRepository(self)
 
     @cached_property
     def backfill(self) -> BackfillRepository:
