@@ -57,12 +57,8 @@ from search_speed import (
     query_mix,
 )
 
-LAYOUTS = {
-    "rum": [
-        "CREATE INDEX search_fts_rum ON search_fts USING rum ((tsv || ''::tsvector) rum_tsvector_ops)",
-        "CREATE INDEX search_fts_rum_newest ON search_fts USING rum (tsv rum_tsvector_addon_ops, rowid)"
-        " WITH (attach = 'rowid', to = 'tsv')",
-    ],
+LAYOUTS = {  # on the month partitions (migration 311): each statement builds one index per month
+    "rum": ["CREATE INDEX search_fts_rum ON search_fts USING rum ((tsv || ''::tsvector) rum_tsvector_ops)"],
     "gin": ["CREATE INDEX search_fts_gin ON search_fts USING gin (tsv)"],
 }
 SEARCH_INDEXES = ("search_fts_rum", "search_fts_rum_newest", "search_fts_gin")
@@ -132,6 +128,10 @@ def build(url: str, n: int, body: int, pairs: list[tuple[str, str]], seed: int =
                     assert tsv == tsvector_text(*row[1:]), article_id
                 fts.append((*row, tsv))
             with conn.cursor() as cur:
+                # the month partitions these rows go to, as the indexer creates them (search_fts_partition)
+                cur.execute(
+                    "SELECT DISTINCT search_fts_partition(d) FROM unnest(%s::bigint[]) AS d", [[r[0] for r in fts]]
+                )
                 for sql, rows in (
                     ("articles (id, key_url, url, outlet, language, title, rubric, published_at, first_seen_at,"
                      " updated_at, current_revision_id, revision_count)", articles),
@@ -204,14 +204,17 @@ def time_layout(url: str, layout: str, mix: list[tuple[str, SearchQuery]], artic
                 conn.execute(sql)
             seconds = time.perf_counter() - began
         conn.execute("ANALYZE search_fts")
-        sizes = conn.execute(
-            "SELECT pg_size_pretty(sum(pg_relation_size(indexrelid))), sum(pg_relation_size(indexrelid))"
-            " FROM pg_index WHERE indexrelid::regclass::text = ANY(%s)",
+        sizes = conn.execute(  # a partitioned index: the sum of its months' indexes
+            "SELECT pg_size_pretty(sum(pg_relation_size(t.relid))), sum(pg_relation_size(t.relid)), count(*)"
+            " FROM pg_indexes i, pg_partition_tree(i.indexname::regclass) t"
+            " WHERE i.tablename = 'search_fts' AND i.indexname = ANY(%s) AND t.isleaf",
             [list(SEARCH_INDEXES)],
         ).fetchone()
-        table = conn.execute("SELECT pg_size_pretty(pg_table_size('search_fts'))").fetchone()[0]
-    print(f"\n== layout {layout}: indexes built in {seconds:.0f}s, {sizes[0]} ({sizes[1] / articles:.0f} B/article);"
-          f" search_fts table with TOAST {table}", flush=True)  # fmt: skip
+        table = conn.execute(
+            "SELECT pg_size_pretty(sum(pg_table_size(relid))) FROM pg_partition_tree('search_fts')"
+        ).fetchone()[0]
+    print(f"\n== layout {layout}: indexes built in {seconds:.0f}s, {sizes[0]} ({sizes[1] / articles:.0f} B/article,"
+          f" {sizes[2]} month partitions); search_fts table with TOAST {table}", flush=True)  # fmt: skip
     timings: dict[str, list[tuple[float, float]]] = {}
     totals: dict[str, list[int]] = {}
     with open_store(url) as store:

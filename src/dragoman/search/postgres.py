@@ -14,21 +14,35 @@ inside the text index), titles weighted A, bodies B, and a one-position gap betw
 phrase never spans two of them. Queries are compiled the same way (``tsquery_text``) into a ``tsquery`` literal,
 so PostgreSQL's own dictionaries (whose Russian stop words and Snowball version differ) play no part.
 
-``tsv`` is indexed with RUM where the extension exists (two indexes: positions for phrases and ``<=>``
-relevance order, and the docid attached for newest-first), with GIN otherwise; ``bench/pg_search.py``
-compares both (``bench/RESULTS.md``).
+``tsv`` is indexed with RUM where the extension exists (positions in the index: phrases checked and ``<=>``
+relevance computed without reading the rows), with GIN otherwise. ``search_fts`` is partitioned by the month of
+the docid (migration 311), each month with its own index: newest-first reads the newest months first and stops
+as soon as it holds the page and the count (up to ``COUNT_CAP``), so a frequent word or a phrase of common
+words costs a month or two of postings, not every match of the corpus; a date window reads only its months.
+``bench/pg_search.py`` measures both layouts (``bench/RESULTS.md``).
 """
 
 from __future__ import annotations
 
 import logging
+import re
 import sqlite3
 import threading
 import time
+from datetime import UTC, datetime
 from typing import Any
 
 from dragoman.errors import first_line
-from dragoman.search.index import COUNT_CAP, FACET_SAMPLE, FLAG_QA, FLAG_UNNAMED, SearchIndex, facet_token, rowid_range
+from dragoman.search.index import (
+    COUNT_CAP,
+    FACET_SAMPLE,
+    FLAG_QA,
+    FLAG_UNNAMED,
+    ID_BITS,
+    SearchIndex,
+    facet_token,
+    rowid_range,
+)
 from dragoman.search.query import (
     _EN,
     _RU,
@@ -55,6 +69,7 @@ RUM_HINT = (
     f" install {RUM_PACKAGE} on the database server, then run `dragoman reindex`"
 )
 EN_TAG, FACET_TAG = "E", "F"  # never the first letter of a folded token, so no tagged lexeme meets a plain one
+FACET_POSITION = 1  # see tsvector_from_tokens
 MAX_POSITION = 16383  # tsvector positions stop here (PostgreSQL clamps larger ones to it)
 MAX_LEXEME_BYTES = 2046  # tsvector's limit on one lexeme; longer "words" are not searchable anyway
 FTS5_TOKENIZER = "porter unicode61 remove_diacritics 2"  # as search/schema.py's search_fts
@@ -111,7 +126,9 @@ def tsvector_from_tokens(columns: list[list[str]], facets: list[str]) -> str:
             if len(lexeme.encode()) <= MAX_LEXEME_BYTES:
                 positions.setdefault(lexeme, []).append(f"{position}{weight}")
     for token in facets:
-        positions.setdefault(FACET_TAG + token, [])
+        # At position 1, the gap before the title that no word takes: RUM re-reads the row of every match of a
+        # lexeme that has no position (an outlet filter cost 9 µs per match), and no phrase ever holds a facet.
+        positions.setdefault(FACET_TAG + token, [str(FACET_POSITION)])
     return " ".join(_quote(k) + (":" + ",".join(v[:256]) if v else "") for k, v in positions.items())
 
 
@@ -201,6 +218,27 @@ def _both_sides(node: Any) -> str | None:
 
 
 _hinted = False
+_PARTITION_BOUND = re.compile(r"FOR VALUES FROM \('?(-?\d+)'?\) TO \('?(-?\d+)'?\)")
+MAX_DOCID = (1 << 63) - 1
+
+
+def _window_condition(lo: int, hi: int) -> tuple[str, list[Any]]:
+    """A docid range as the first conjunct of a WHERE (ending in AND), or nothing for the whole range: without a
+    window, a rowid range would only tempt the planner to the primary key."""
+    if lo <= 0 and hi >= rowid_range(SearchQuery())[1]:
+        return "", []
+    return "f.rowid >= %s AND f.rowid < %s AND", [lo, hi]
+
+
+def ensure_partitions(conn: Any, docids: list[int]) -> None:
+    """Create the month partitions (migration 311) that rows with these docids go to, once per month: the
+    database function decides the bounds; here the docids are only grouped so that each month is asked once."""
+    months: dict[tuple[int, int], int] = {}
+    for docid in docids:
+        moment = datetime.fromtimestamp(docid >> ID_BITS, UTC)
+        months.setdefault((moment.year, moment.month), docid)
+    for docid in months.values():
+        conn.execute("SELECT search_fts_partition(?)", (docid,))
 
 
 class PostgresSearchIndex(SearchIndex):
@@ -208,6 +246,7 @@ class PostgresSearchIndex(SearchIndex):
     column), searching the ``tsv`` column through RUM or GIN (see dragoman/store/schema/search_postgres.py)."""
 
     def _insert_fts(self, conn: Any, fts_rows: list[tuple[Any, ...]]) -> None:
+        ensure_partitions(conn, [row[0] for row in fts_rows])
         conn.executemany(
             "INSERT INTO search_fts (rowid, title_ru, body_ru, title_en, body_en, facets, tsv)"
             " VALUES (?,?,?,?,?,?,CAST(? AS tsvector))",
@@ -224,15 +263,35 @@ class PostgresSearchIndex(SearchIndex):
         return count
 
     def layout(self) -> str:
-        """'rum' when the RUM indexes exist, else 'gin' (said once per process, with what to install)."""
+        """'rum' when the RUM index exists, else 'gin' (said once per process, with what to install)."""
         global _hinted
         found = self.store.raw.execute(
-            "SELECT 1 FROM pg_indexes WHERE tablename = 'search_fts' AND indexname = 'search_fts_rum_newest'"
+            "SELECT 1 FROM pg_indexes WHERE tablename = 'search_fts' AND indexname = 'search_fts_rum'"
         ).fetchone()
         if found is None and not _hinted:
             _hinted = True
             log.warning(RUM_HINT)
         return "gin" if found is None else "rum"
+
+    def partitions(self, lo: int, hi: int) -> list[tuple[str, int, int]]:
+        """The month partitions of ``search_fts`` (migration 311) that overlap docids [lo, hi), newest first, as
+        (name, first docid, end docid); their bounds as PostgreSQL holds them, not recomputed here."""
+        rows = self.store.raw.execute(
+            "SELECT c.relname AS name, pg_get_expr(c.relpartbound, c.oid) AS bound FROM pg_inherits i"
+            " JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = 'search_fts'::regclass"
+        ).fetchall()
+        if not rows:  # a table that is not (yet) partitioned: one slice
+            return [("search_fts", 0, MAX_DOCID)]
+        found: list[tuple[str, int, int]] = []
+        for row in rows:
+            bound = _PARTITION_BOUND.fullmatch(row["bound"])
+            if bound is None:  # not a month of ours (a DEFAULT partition someone added): read it whole
+                found.append((row["name"], 0, MAX_DOCID))
+                continue
+            first, end = int(bound[1]), int(bound[2])
+            if first < hi and end > lo:
+                found.append((row["name"], first, end))
+        return sorted(found, key=lambda p: -p[1])
 
     def search(self, query: SearchQuery) -> SearchResults:
         import psycopg
@@ -243,33 +302,11 @@ class PostgresSearchIndex(SearchIndex):
         entity_keys = self.entity_keys(query.entities)
         tsquery = tsquery_text(tree, query, entity_keys)
         lo, hi = rowid_range(query)
-        conditions: list[str] = []
-        params: list[Any] = []
-        if query.since or query.until:  # without a window, a rowid range would tempt the planner to the primary key
-            conditions.append("f.rowid >= %s AND f.rowid < %s")
-            params += [lo, hi]
-        rum = tsquery is not None and self.layout() == "rum"
-        # RUM: the positions index is on "tsv || ''" (store/schema/search_postgres.py); "tsv" itself picks the
-        # docid-attached one.
-        positions = "(f.tsv || ''::tsvector)" if rum else "f.tsv"
-        text_params = [*params, tsquery] if tsquery is not None else params
-
-        def base_on(column: str) -> str:
-            where = [*conditions, f"{column} @@ %s::tsquery"] if tsquery is not None else conditions
-            return "FROM search_fts f" + (" WHERE " + " AND ".join(where) if where else "")
-
-        base = base_on("f.tsv")  # newest first: RUM's docid-attached index, or GIN
-        by_positions = base_on(positions)  # counts, phrases and relevance: no re-reading of rows
-        params = text_params
-        if tsquery is None:
-            newest, newest_params = "f.rowid DESC", []  # the primary key
-        elif rum:
-            # RUM returns the matches in the order of the docid attached to each posting, from hi down.
-            newest, newest_params = "f.rowid <=| %s::bigint", [hi]
-        else:
-            # GIN: "ORDER BY rowid" would walk the primary key testing every row's tsvector; "rowid + 0"
-            # makes PostgreSQL collect the matches from the index and sort only those.
-            newest, newest_params = "f.rowid + 0 DESC", []
+        limit = max(1, min(query.limit, 200))
+        offset = max(0, query.offset)
+        rum = self.layout() == "rum"
+        # The text index: RUM's is on "tsv || ''" (store/schema/search_postgres.py), GIN's on tsv itself.
+        indexed = "(f.tsv || ''::tsvector)" if rum else "f.tsv"
         if tsquery is None:
             score = "NULL::real"
         elif rum:
@@ -277,62 +314,95 @@ class PostgresSearchIndex(SearchIndex):
         else:
             score = "ts_rank(f.tsv, %s::tsquery)"
         score_params = [tsquery] if tsquery is not None else []
-        limit = max(1, min(query.limit, 200))
-        offset = max(0, query.offset)
-        page_base = base
-        phrase = tsquery is not None and "<->" in tsquery
-        if query.sort == "relevance" and tsquery is not None:
-            if rum and not phrase:  # ranked inside the positions index: distance (1 / rank) ascending
-                order, order_params, page_base = f"{positions} <=> %s::tsquery", [tsquery], by_positions
-            else:
-                # RUM (1.3) orders phrase queries by a distance that ignores the phrase (every match ties, the
-                # best ones not first): the phrase matches come from the positions index and are ranked here.
-                order, order_params, page_base = "score DESC, f.rowid DESC", [], by_positions
-        else:
-            order, order_params = newest, newest_params
-        # Per-outlet counts over the newest FACET_SAMPLE matches: for a phrase, the positions index finds the
-        # matches and they are sorted (the docid-attached index would re-read each candidate to check it).
-        sample_base, sample_order, sample_params = (
-            (by_positions, "f.rowid + 0 DESC", []) if rum and phrase else (base, newest, newest_params)
-        )
+        relevance = query.sort == "relevance" and tsquery is not None
+        # Newest first, the matches are read month by month from the newest partition until they hold the page
+        # and the count (COUNT_CAP + 1 says "more"); the first FACET_SAMPLE of them are the per-outlet sample.
+        wanted = COUNT_CAP + 1 if relevance else max(COUNT_CAP + 1, offset + limit)
         raw = self.store.raw
         try:
             with raw.transaction():
-                # The planner does not see what reading TOASTed tsvectors costs and would scan the table
-                # for frequent words where the text index answers in milliseconds.
+                # The planner does not see what reading TOASTed tsvectors costs: it would scan the table, or walk
+                # a partition's primary key testing every row, where the text index answers in milliseconds.
                 raw.execute("SET LOCAL enable_seqscan = off")
-                rows = raw.execute(
-                    f"SELECT f.rowid AS docid, {score} AS score {page_base} ORDER BY {order} LIMIT %s OFFSET %s",
-                    [*score_params, *params, *order_params, limit, offset],
-                ).fetchall()
-                # Counted up to COUNT_CAP in any order (the positions index alone, no recheck for phrases),
-                # per outlet over the newest FACET_SAMPLE matches.
-                total = int(
-                    raw.execute(
-                        f"SELECT count(*) FROM (SELECT 1 {by_positions} LIMIT %s) m", [*params, COUNT_CAP + 1]
-                    ).fetchone()[0]
-                )
+                ranked: list[tuple[int, float | None]] | None = None
+                if relevance and rum and "<->" not in tsquery:  # type: ignore[operator]
+                    # Ranked inside the index (distance ascending), each month's index in the window merged.
+                    window, window_params = _window_condition(lo, hi)
+                    ranked = [
+                        (int(r["docid"]), float(r["score"]))
+                        for r in raw.execute(
+                            f"SELECT f.rowid AS docid, {score} AS score FROM search_fts f WHERE {window}"
+                            f" {indexed} @@ %s::tsquery ORDER BY {indexed} <=> %s::tsquery LIMIT %s OFFSET %s",
+                            [*score_params, *window_params, tsquery, tsquery, limit, offset],
+                        ).fetchall()
+                    ]
+                if tsquery is not None:  # from here on: bitmaps from the text index, not a walk of a primary key
+                    raw.execute("SET LOCAL enable_indexscan = off")
+                newest = self._newest(tsquery, indexed, lo, hi, wanted)
+                if ranked is None:
+                    # Newest first, or ranked outside the index: GIN has no ranking inside, and RUM (1.3) ranks
+                    # a phrase by a distance that ignores the phrase (every match ties). Over the newest
+                    # COUNT_CAP + 1 matches, so that the cost stays bounded: beyond them only the count says more.
+                    chosen = newest if relevance else newest[offset : offset + limit]
+                    scores: dict[int, float | None] = {docid: None for docid in chosen}
+                    if tsquery is not None and chosen:
+                        scores.update(
+                            (int(r["docid"]), float(r["score"] or 0.0))
+                            for r in raw.execute(
+                                f"SELECT f.rowid AS docid, {score} AS score FROM search_fts f"
+                                " WHERE f.rowid = ANY(%s::bigint[])",
+                                [*score_params, chosen],
+                            ).fetchall()
+                        )
+                    if relevance:
+                        order = sorted(chosen, key=lambda d: (-(scores[d] or 0.0), -d))[offset : offset + limit]
+                        ranked = [(d, scores[d]) for d in order]
+                    else:
+                        ranked = [(d, scores[d]) for d in chosen]
                 counts = raw.execute(
-                    f"SELECT d.outlet, count(*) FROM (SELECT f.rowid {sample_base} ORDER BY {sample_order} LIMIT %s) m"
-                    " JOIN search_docs d ON d.docid = m.rowid GROUP BY d.outlet",
-                    [*params, *sample_params, FACET_SAMPLE],
+                    "SELECT outlet, count(*) AS n FROM search_docs WHERE docid = ANY(%s::bigint[]) GROUP BY outlet",
+                    [newest[:FACET_SAMPLE]],
                 ).fetchall()
         except psycopg.Error as exc:
             raise QueryError(f"cannot run this query: {first_line(exc)}") from exc
+        total = len(newest)
         # The serve stage builds the hits (titles, metadata, snippets) as on SQLite; its score is bm25's
         # (negated, lower is better): hand it -rank.
-        scored = [(int(r["docid"]), -float(r["score"] or 0.0) if tsquery is not None else None) for r in rows]
+        scored = [(docid, -rank if rank is not None else None) for docid, rank in ranked]
         return SearchResults(
             total=min(total, COUNT_CAP),
             total_is_capped=total > COUNT_CAP,
             hits=self._hits(scored, tree),
-            outlet_counts={(o or ""): int(n) for o, n in sorted(counts, key=lambda c: -int(c[1]))},
+            outlet_counts={(r["outlet"] or ""): int(r["n"]) for r in sorted(counts, key=lambda c: -int(c["n"]))},
             outlet_counts_sampled=total > FACET_SAMPLE,
             fts_query=tsquery,
             elapsed_ms=(time.perf_counter() - started) * 1000,
             expanded=expanded,
             entity_keys=[k for keys in entity_keys for k in keys],
         )
+
+    def _newest(self, tsquery: str | None, indexed: str, lo: int, hi: int, wanted: int) -> list[int]:
+        """Up to ``wanted`` docids in [lo, hi) that match ``tsquery`` (all, when None), newest first: month by
+        month from the newest partition, each month's matches from its own text index, stopping when enough.
+        (One UNION ALL statement over the months under one LIMIT measured no faster: bench/RESULTS.md.)"""
+        raw = self.store.raw
+        newest: list[int] = []
+        for name, first, end in self.partitions(lo, hi):
+            window, params = _window_condition(max(lo, first), min(hi, end)) if lo > first or hi < end else ("", [])
+            if tsquery is not None:
+                window, params = f"{window} {indexed} @@ %s::tsquery", [*params, tsquery]
+            else:
+                window = window.removesuffix(" AND") or "TRUE"
+            newest.extend(
+                int(r["rowid"])
+                for r in raw.execute(
+                    f'SELECT f.rowid FROM "{name}" f WHERE {window} ORDER BY f.rowid DESC LIMIT %s',
+                    [*params, wanted - len(newest)],
+                ).fetchall()
+            )
+            if len(newest) >= wanted:
+                break
+        return newest
 
     def match_condition(self, query: SearchQuery, alias: str = "f") -> tuple[str, list[Any]]:
         """The words and filters of ``query`` as a WHERE condition on ``search_fts`` (aliased ``alias``), with
@@ -342,4 +412,5 @@ class PostgresSearchIndex(SearchIndex):
         tsquery = tsquery_text(tree, query, self.entity_keys(query.entities))
         if tsquery is None:
             return "TRUE", []
-        return f"{alias}.tsv @@ %s::tsquery", [tsquery]
+        indexed = f"({alias}.tsv || ''::tsvector)" if self.layout() == "rum" else f"{alias}.tsv"
+        return f"{indexed} @@ %s::tsquery", [tsquery]

@@ -24,7 +24,9 @@ class TableRepository(Repository):
         if self.dialect == POSTGRES:
             sql = (
                 "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
-                " WHERE c.relkind IN ('r', 'p') AND n.nspname = current_schema() ORDER BY c.oid"
+                # A partition's rows are its parent's (search_fts by month): the parent is the table.
+                " WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition AND n.nspname = current_schema()"
+                " ORDER BY c.oid"
             )
         else:
             sql = (

@@ -14,6 +14,8 @@ from __future__ import annotations
 from dragoman.store.schema import Migration, portable, postgres_form, sqlite_form
 from dragoman.store.schema.search_postgres import (
     SEARCH_LAYOUT_FUNCTION_POSTGRES,
+    SEARCH_PARTITION_FUNCTION_POSTGRES,
+    SEARCH_PARTITIONS_POSTGRES,
     SEARCH_SCHEMA_POSTGRES,
     SEARCH_TSV_POSTGRES,
 )
@@ -175,5 +177,11 @@ MIGRATIONS = [
         "search: one tsvector of the FTS5 tokens under RUM or GIN (PostgreSQL only)",
         "SELECT 1;  -- nothing on SQLite: FTS5 keeps positions and tokenizes the columns itself",
         postgres=SEARCH_LAYOUT_FUNCTION_POSTGRES + SEARCH_TSV_POSTGRES,  # see store/schema/search_postgres.py
+    ),
+    Migration(
+        311,
+        "search: search_fts partitioned by month, newest months read first (PostgreSQL only)",
+        "SELECT 1;  -- nothing on SQLite: FTS5 reads its doclists newest first by rowid",
+        postgres=SEARCH_LAYOUT_FUNCTION_POSTGRES + SEARCH_PARTITION_FUNCTION_POSTGRES + SEARCH_PARTITIONS_POSTGRES,
     ),
 ]
