@@ -6,12 +6,12 @@
 Builds the very corpus of ``bench/search_speed.py`` (same seed, same recipe: real WMT Russian sentences with
 their English references, resampled; outlets, rubrics, dates over two years, entities, flags) in a PostgreSQL
 database with COPY: articles, revisions (the JSON records the hits are read from), search_docs and search_fts
-with its ``tsv`` column (dragoman.search.postgres.tsvector_from_tokens: the FTS5 tokens with positions).
-Translations, analyses and the entity tables are left out: search does not read them. Then, for each index
-layout in turn (``rum``: positions index + docid-attached index; ``gin``: one GIN index), it creates the
-indexes (timed, sized), runs search_speed's query mix through ``SearchIndex.search`` (the web page's call:
-20 hits with snippets, counts up to 10,000, per-outlet counts), the issue's fixed queries, and the web search
-page over HTTP from a real server on 127.0.0.1, then drops the indexes. Needs a server URL
+with its ``tsv`` column (dragoman.search.postgres.tsvector_from_tokens: the FTS5 tokens with positions), into
+the month partitions the indexer creates (migration 311). Translations, analyses and the entity tables are
+left out: search does not read them. Then, for each index layout in turn (``rum``: RUM with positions;
+``gin``: GIN), it creates the index on every month (timed, sized), runs search_speed's query mix through
+``SearchIndex.search`` (the web page's call: 20 hits with snippets, counts up to 10,000, per-outlet counts),
+the issue's fixed queries, and the web search page over HTTP from a real server on 127.0.0.1. Needs a server URL
 (DRAGOMAN_TEST_POSTGRES or --url); the database named by --db is dropped and recreated unless --reuse.
 """
 

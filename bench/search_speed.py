@@ -193,9 +193,11 @@ def query_mix(pairs: list[tuple[str, str]], rng: random.Random) -> list[tuple[st
     """Frequent, mid and rare terms by document frequency in the source sentences, in both languages."""
     ru_df: Counter[str] = Counter()
     en_df: Counter[str] = Counter()
+    # dict.fromkeys, not a set: most_common keeps first-seen order among ties, and a set's order changes with
+    # each process's string hashing, which made every run draw other queries (fixed 2026-12-06).
     for r, e in pairs:
-        ru_df.update({w for w in WORD.findall(r.lower()) if len(w) > 3 and not w.isdigit()})
-        en_df.update({w for w in WORD.findall(e.lower()) if len(w) > 3 and not w.isdigit()})
+        ru_df.update(list(dict.fromkeys(w for w in WORD.findall(r.lower()) if len(w) > 3 and not w.isdigit())))
+        en_df.update(list(dict.fromkeys(w for w in WORD.findall(e.lower()) if len(w) > 3 and not w.isdigit())))
     ranked_ru = [w for w, _ in ru_df.most_common()]
     ranked_en = [w for w, _ in en_df.most_common()]
 

@@ -285,8 +285,8 @@ class PostgresSearchIndex(SearchIndex):
         found: list[tuple[str, int, int]] = []
         for row in rows:
             bound = _PARTITION_BOUND.fullmatch(row["bound"])
-            if bound is None:  # not a month of ours (a DEFAULT partition someone added): read it whole
-                found.append((row["name"], 0, MAX_DOCID))
+            if bound is None:  # not a month of ours (a DEFAULT partition added by hand): read last, whole, so
+                found.append((row["name"], 0, MAX_DOCID))  # its rows are found, if not in date order
                 continue
             first, end = int(bound[1]), int(bound[2])
             if first < hi and end > lo:
