@@ -4,7 +4,6 @@ across month boundaries and date windows; a database indexed before 311 is parti
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -12,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from backends import fresh_postgres_database
 from dragoman.article import Article, Block, BlockKind
 from dragoman.search import index as search_index
 from dragoman.search import open_index
@@ -53,20 +53,16 @@ def spread_articles(data_dir: Path) -> list[Article]:
 
 @pytest.fixture(scope="module")
 def both(tmp_path_factory: pytest.TempPathFactory, postgres_server: str, data_dir: Path) -> Iterator[tuple[Any, Any]]:
-    import psycopg
-
-    name = f"t_parts_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(postgres_server, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    url = postgres_server.rpartition("/")[0] + "/" + name
     articles = spread_articles(data_dir)
-    with open_store(tmp_path_factory.mktemp("parts") / "parts.db") as lite, open_store(url) as pg:
+    with (
+        fresh_postgres_database(postgres_server) as url,
+        open_store(tmp_path_factory.mktemp("parts") / "parts.db") as lite,
+        open_store(url) as pg,
+    ):
         for article in articles:
             lite.ingest(article)
             pg.ingest(article)
         yield open_index(lite), open_index(pg)
-    with psycopg.connect(postgres_server, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def test_one_partition_per_month_printed_on_the_articles(both: tuple[Any, Any]) -> None:
@@ -139,48 +135,41 @@ def test_newest_months_first_answer_like_sqlite_whatever_the_cap(
 
 
 def test_a_database_indexed_before_partitions_is_partitioned_without_losing_a_row(
-    postgres_server: str, data_dir: Path
+    postgres_url: str, data_dir: Path
 ) -> None:
     """Migration 311 on a search_fts as migration 310 left it (one table, its tsv computed): every row moves to
     its month, nothing is queued for re-indexing, and every query answers as before."""
     import psycopg
 
-    name = f"t_mig311_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(postgres_server, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    url = postgres_server.rpartition("/")[0] + "/" + name
-    try:
-        with open_store(url) as store:
-            for article in spread_articles(data_dir)[:20]:
-                store.ingest(article)
-            index = open_index(store)
-            index.sync_quietly()
-            before = {str(q): [h.article_id for h in index.search(SearchQuery(limit=50, **q)).hits] for q in QUERIES}
-        with psycopg.connect(url, autocommit=True) as conn:  # search_fts back to migration 310's shape
-            conn.execute("CREATE TABLE flat AS SELECT rowid, title_ru, body_ru, title_en, body_en, facets, tsv"
-                         " FROM search_fts")  # fmt: skip
-            conn.execute("DROP TABLE search_fts")
-            conn.execute("ALTER TABLE flat RENAME TO search_fts")
-            conn.execute("ALTER TABLE search_fts ADD PRIMARY KEY (rowid), ALTER COLUMN tsv SET NOT NULL")
-            # and its facet lexemes without a position, as the indexer wrote them before 311
-            unpositioned = r"regexp_replace(tsv::text, '''(F[a-z0-9]+)'':1', '''\1''', 'g')::tsvector"
-            conn.execute(f"UPDATE search_fts SET tsv = {unpositioned}")
-            positioned = r"SELECT count(*) FROM search_fts WHERE tsv::text ~ '''F[a-z0-9]+'':'"
-            assert conn.execute(positioned).fetchone()[0] == 0
-            conn.execute("SELECT search_fts_layout()")
-            conn.execute("DELETE FROM schema_migrations WHERE version = 311")
-            assert conn.execute("SELECT count(*) FROM pg_inherits").fetchone()[0] == 0
-        with open_store(url) as store:
-            raw = store.raw
-            assert raw.execute("SELECT count(*) AS n FROM search_queue").fetchone()["n"] == 0
-            assert raw.execute("SELECT relkind FROM pg_class WHERE relname = 'search_fts'").fetchone()["relkind"] == "p"
-            assert raw.execute("SELECT count(*) AS n FROM search_fts").fetchone()["n"] == 20
-            bare = r"SELECT count(*) AS n FROM search_fts WHERE tsv::text ~ '''F[a-z0-9]+''( |$)'"
-            assert raw.execute(bare).fetchone()["n"] == 0  # every facet lexeme has its position again
-            index = open_index(store)
-            assert len(index.partitions(0, 1 << 62)) == 4  # 20 articles: 6 + 6 + 6 + 2
-            after = {str(q): [h.article_id for h in index.search(SearchQuery(limit=50, **q)).hits] for q in QUERIES}
-        assert after == before
-    finally:
-        with psycopg.connect(postgres_server, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    url = postgres_url
+    with open_store(url) as store:
+        for article in spread_articles(data_dir)[:20]:
+            store.ingest(article)
+        index = open_index(store)
+        index.sync_quietly()
+        before = {str(q): [h.article_id for h in index.search(SearchQuery(limit=50, **q)).hits] for q in QUERIES}
+    with psycopg.connect(url, autocommit=True) as conn:  # search_fts back to migration 310's shape
+        conn.execute("CREATE TABLE flat AS SELECT rowid, title_ru, body_ru, title_en, body_en, facets, tsv"
+                     " FROM search_fts")  # fmt: skip
+        conn.execute("DROP TABLE search_fts")
+        conn.execute("ALTER TABLE flat RENAME TO search_fts")
+        conn.execute("ALTER TABLE search_fts ADD PRIMARY KEY (rowid), ALTER COLUMN tsv SET NOT NULL")
+        # and its facet lexemes without a position, as the indexer wrote them before 311
+        unpositioned = r"regexp_replace(tsv::text, '''(F[a-z0-9]+)'':1', '''\1''', 'g')::tsvector"
+        conn.execute(f"UPDATE search_fts SET tsv = {unpositioned}")
+        positioned = r"SELECT count(*) FROM search_fts WHERE tsv::text ~ '''F[a-z0-9]+'':'"
+        assert conn.execute(positioned).fetchone()[0] == 0
+        conn.execute("SELECT search_fts_layout()")
+        conn.execute("DELETE FROM schema_migrations WHERE version = 311")
+        assert conn.execute("SELECT count(*) FROM pg_inherits").fetchone()[0] == 0
+    with open_store(url) as store:
+        raw = store.raw
+        assert raw.execute("SELECT count(*) AS n FROM search_queue").fetchone()["n"] == 0
+        assert raw.execute("SELECT relkind FROM pg_class WHERE relname = 'search_fts'").fetchone()["relkind"] == "p"
+        assert raw.execute("SELECT count(*) AS n FROM search_fts").fetchone()["n"] == 20
+        bare = r"SELECT count(*) AS n FROM search_fts WHERE tsv::text ~ '''F[a-z0-9]+''( |$)'"
+        assert raw.execute(bare).fetchone()["n"] == 0  # every facet lexeme has its position again
+        index = open_index(store)
+        assert len(index.partitions(0, 1 << 62)) == 4  # 20 articles: 6 + 6 + 6 + 2
+        after = {str(q): [h.article_id for h in index.search(SearchQuery(limit=50, **q)).hits] for q in QUERIES}
+    assert after == before

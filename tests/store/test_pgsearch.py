@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from backends import fresh_postgres_database
 from dragoman.article import Article, Block, BlockKind, SentencePair, TranslatedSegment, Translation
 from dragoman.search import open_index
 from dragoman.search.postgres import PostgresSearchIndex
@@ -63,21 +64,15 @@ def fill(store: Any, articles: list[Article]) -> None:
 @pytest.fixture(scope="module")
 def both(tmp_path_factory: pytest.TempPathFactory, postgres_server: str, data_dir: Path) -> Iterator[tuple[Any, Any]]:
     """The same corpus in SQLite and in PostgreSQL, built once for this module's read-mostly tests."""
-    import uuid
-
-    import psycopg
-
-    name = f"t_search_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(postgres_server, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    url = postgres_server.rpartition("/")[0] + "/" + name
     articles = corpus_articles(data_dir)
-    with open_store(tmp_path_factory.mktemp("search") / "search.db") as lite, open_store(url) as pg:
+    with (
+        fresh_postgres_database(postgres_server) as url,
+        open_store(tmp_path_factory.mktemp("search") / "search.db") as lite,
+        open_store(url) as pg,
+    ):
         fill(lite, articles)
         fill(pg, articles)
         yield open_index(lite), open_index(pg)
-    with psycopg.connect(postgres_server, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 QUERIES = [

@@ -14,7 +14,6 @@ from __future__ import annotations
 import re
 import sqlite3
 import sys
-import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -22,6 +21,7 @@ from typing import Any
 
 import pytest
 
+from backends import fresh_postgres_database
 from dragoman.article import RawPage
 from dragoman.errors import DragomanError
 from dragoman.extract import extract
@@ -70,19 +70,12 @@ def fill(url: str, data_dir: Path) -> int:
 
 @pytest.fixture(scope="module")
 def both(tmp_path_factory: pytest.TempPathFactory, postgres_server: str, data_dir: Path) -> Iterator[tuple[Any, Any]]:
-    import psycopg
-
-    name = f"t_parity_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(postgres_server, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    url = postgres_server.rpartition("/")[0] + "/" + name
-    lite_path = tmp_path_factory.mktemp("parity") / "search.db"
-    pages = fill(str(lite_path), data_dir)
-    assert pages >= 8 and fill(url, data_dir) == pages
-    with open_store(lite_path) as lite, open_store(url) as pg:
-        yield open_index(lite), open_index(pg)
-    with psycopg.connect(postgres_server, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with fresh_postgres_database(postgres_server) as url:
+        lite_path = tmp_path_factory.mktemp("parity") / "search.db"
+        pages = fill(str(lite_path), data_dir)
+        assert pages >= 8 and fill(url, data_dir) == pages
+        with open_store(lite_path) as lite, open_store(url) as pg:
+            yield open_index(lite), open_index(pg)
 
 
 def corpus_texts(index: Any) -> tuple[list[str], list[str]]:
