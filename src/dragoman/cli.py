@@ -15,6 +15,7 @@ import shutil
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, fields
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -355,11 +356,38 @@ def _sink_options(func: F) -> F:
     return func
 
 
+@dataclass(frozen=True)
+class AlertOptions:
+    """Where alerts go and whether stories are kept: the option block of every command that stores articles,
+    declared once by ``_alert_options`` and handed to the command as this one value."""
+
+    alert_jsonl: str | None
+    webhooks: tuple[str, ...]
+    print_alerts: bool
+    no_stories: bool
+
+    @property
+    def stories(self) -> bool:
+        return not self.no_stories
+
+    def sinks(self, app: AppContext, *, printing: bool = True) -> list[Any]:
+        """The sinks these options name; ``printing=False`` keeps alerts off stdout (when it carries --json)."""
+        return _alert_sinks(app, self.alert_jsonl, self.webhooks, self.print_alerts and printing)
+
+
+_ALERT_OPTION_NAMES = tuple(f.name for f in fields(AlertOptions))
+
+
 def _alert_options(func: F) -> F:
-    """Where alerts go, and --no-stories: the options of a command that stores articles."""
-    func = _sink_options(func)
-    func = click.option("--no-stories", is_flag=True, help="Do not group articles into stories.")(func)
-    return func
+    """--alert-jsonl, --webhook, --print-alerts and --no-stories, given to the command as ``alerting``."""
+
+    @functools.wraps(func)
+    def with_alerts(*args: Any, **kwargs: Any) -> Any:
+        alerting = AlertOptions(**{name: kwargs.pop(name) for name in _ALERT_OPTION_NAMES})
+        return func(*args, alerting=alerting, **kwargs)
+
+    command = _sink_options(with_alerts)
+    return click.option("--no-stories", is_flag=True, help="Do not group articles into stories.")(command)  # type: ignore[return-value]
 
 
 # -- extract / ingest ----------------------------------------------------------------------------------
@@ -436,19 +464,16 @@ def ingest(
     app: AppContext,
     sources: tuple[str, ...],
     do_translate: bool,
-    alert_jsonl: str | None,
-    webhooks: tuple[str, ...],
-    print_alerts: bool,
-    no_stories: bool,
+    alerting: AlertOptions,
     as_json: bool,
 ) -> None:
     """Extract and store articles from files, directories, JSONL files and URLs (grouped into stories and
     matched against the watchlist, as watch does)."""
     from dragoman.pipeline import ingest as pipeline
 
-    sinks = _alert_sinks(app, alert_jsonl, webhooks, print_alerts and not as_json)
+    sinks = alerting.sinks(app, printing=not as_json)
     with app.open_store() as store, progress_bar(app, count_inputs(sources), "ingest") as advance:
-        hooks = _arrival_hooks(app, store, sinks, stories=not no_stories)
+        hooks = _arrival_hooks(app, store, sinks, stories=alerting.stories)
         report = pipeline.ingest(sources, store, app.settings, on_item=lambda name, _r: advance(name), hooks=hooks)
         if not report.interrupted:
             _deliver_alerts(app, store, sinks)
@@ -871,10 +896,7 @@ def watch(
     poll_interval: float,
     max_interval: float,
     concurrency: int,
-    alert_jsonl: str | None,
-    webhooks: tuple[str, ...],
-    print_alerts: bool,
-    no_stories: bool,
+    alerting: AlertOptions,
     as_json: bool,
 ) -> None:
     """Follow outlets' feeds: store every new article once, group copies into stories, raise alerts."""
@@ -893,9 +915,9 @@ def watch(
     config = MonitorConfig(
         min_interval=poll_interval, max_interval=max(max_interval, poll_interval), concurrency=max(1, concurrency)
     )
-    sinks = _alert_sinks(app, alert_jsonl, webhooks, print_alerts)
+    sinks = alerting.sinks(app)
     with app.open_store() as store:
-        hooks = _monitor_hooks(app, store, sinks, stories=not no_stories)
+        hooks = _monitor_hooks(app, store, sinks, stories=alerting.stories)
         monitor = Monitor(store, app.settings, config=config, hooks=hooks)
         urls = monitor.add_feeds(feeds)
         app.echo(
@@ -986,10 +1008,7 @@ def backfill(
     retry_failed: bool,
     limit: int | None,
     concurrency: int,
-    alert_jsonl: str | None,
-    webhooks: tuple[str, ...],
-    print_alerts: bool,
-    no_stories: bool,
+    alerting: AlertOptions,
     as_json: bool,
 ) -> None:
     """Store history: an outlet's sitemaps (--sitemap), or WARC files and URL lists (INPUTS, --engine local|ray).
@@ -1010,9 +1029,9 @@ def backfill(
             output=Path(output) if output else None,
             retry_failed=retry_failed,
         )
-        sinks = _alert_sinks(app, alert_jsonl, webhooks, print_alerts)
+        sinks = alerting.sinks(app)
         report = run_scale_backfill(
-            app, config, sitemaps, since, limit, engine or "local", sinks, stories=not no_stories
+            app, config, sitemaps, since, limit, engine or "local", sinks, stories=alerting.stories
         )
         finish(app, report, as_json=as_json)
         return
@@ -1021,13 +1040,13 @@ def backfill(
     from dragoman.pipeline.watch import Monitor, MonitorConfig, MonitorReport
 
     since_date = since
-    sinks = _alert_sinks(app, alert_jsonl, webhooks, print_alerts)
+    sinks = alerting.sinks(app)
     with app.open_store() as store:
         monitor = Monitor(
             store,
             app.settings,
             config=MonitorConfig(concurrency=max(1, concurrency)),
-            hooks=_monitor_hooks(app, store, sinks, stories=not no_stories),
+            hooks=_monitor_hooks(app, store, sinks, stories=alerting.stories),
         )
         report = MonitorReport()
         try:
@@ -1121,10 +1140,7 @@ def ingest_warc(
     app: AppContext,
     files: tuple[str, ...],
     hosts: tuple[str, ...],
-    alert_jsonl: str | None,
-    webhooks: tuple[str, ...],
-    print_alerts: bool,
-    no_stories: bool,
+    alerting: AlertOptions,
     as_json: bool,
 ) -> None:
     """Store the Russian-language articles of WARC files (e.g. Common Crawl CC-NEWS)."""
@@ -1137,11 +1153,11 @@ def ingest_warc(
     except ModuleNotFoundError as exc:
         raise ConfigError("reading WARC files needs fastwarc: pip install 'dragoman[monitor]'") from exc
 
-    sinks = _alert_sinks(app, alert_jsonl, webhooks, print_alerts)
+    sinks = alerting.sinks(app)
     with app.open_store() as store, progress_bar(app, None, "warc") as advance:
         intake = Intake(
             store,
-            _monitor_hooks(app, store, sinks, stories=not no_stories),
+            _monitor_hooks(app, store, sinks, stories=alerting.stories),
             archive=ArchivePolicy.from_settings(app.settings),
         )
         report = run(
@@ -1950,10 +1966,7 @@ def import_(
     app: AppContext,
     paths: tuple[str, ...],
     do_analyze: bool,
-    alert_jsonl: str | None,
-    webhooks: tuple[str, ...],
-    print_alerts: bool,
-    no_stories: bool,
+    alerting: AlertOptions,
     as_json: bool,
 ) -> None:
     """Import documents in the plain-text format (English documents translated elsewhere), grouped into
@@ -1961,9 +1974,9 @@ def import_(
     from dragoman.pipeline import ingest as pipeline
     from dragoman.pipeline.analyze import analyze_articles
 
-    sinks = _alert_sinks(app, alert_jsonl, webhooks, print_alerts and not as_json)
+    sinks = alerting.sinks(app, printing=not as_json)
     with app.open_store() as store:
-        hooks = _arrival_hooks(app, store, sinks, stories=not no_stories)
+        hooks = _arrival_hooks(app, store, sinks, stories=alerting.stories)
         report = pipeline.import_documents(paths, store, max_bytes=app.settings.max_bytes, hooks=hooks)
         if not report.interrupted:
             _deliver_alerts(app, store, sinks)

@@ -4,6 +4,40 @@ from __future__ import annotations
 
 from dragoman.store.schema import Migration, portable
 
+
+def _sqlite_keyed_count_triggers(name: str, table: str, kind: str, key: str) -> str:
+    """SQLite's two triggers (``name``_in, ``name``_out) that keep the day counts of one keyed ``kind`` (an
+    entity, a title term) equal to the rows of ``table``, whose column ``key`` holds the key: written once, as
+    PostgreSQL's one trigger function serves every table."""
+    return f"""CREATE TRIGGER {name}_in AFTER INSERT ON {table} WHEN new.docid >= 4194304
+BEGIN
+    INSERT INTO search_day_counts (kind, key, day, articles) VALUES ('{kind}', new.{key}, (new.docid >> 22) / 86400, 1)
+        ON CONFLICT (kind, key, day) DO UPDATE SET articles = articles + 1;
+END;
+CREATE TRIGGER {name}_out AFTER DELETE ON {table} WHEN old.docid >= 4194304
+BEGIN
+    UPDATE search_day_counts SET articles = articles - 1
+        WHERE kind = '{kind}' AND key = old.{key} AND day = (old.docid >> 22) / 86400;
+    DELETE FROM search_day_counts
+        WHERE kind = '{kind}' AND key = old.{key} AND day = (old.docid >> 22) / 86400 AND articles <= 0;
+END;
+"""
+
+
+# What is already indexed, counted by the migration in both databases: documents and entities; title terms by
+# backfill_title_terms (which counts them in one GROUP BY).
+_EXISTING_DAY_COUNTS = """INSERT INTO search_day_counts (kind, key, day, articles)
+SELECT 'docs', 'indexed', (docid >> 22) / 86400, count(*) FROM search_docs WHERE docid >= 4194304
+    GROUP BY (docid >> 22) / 86400;
+INSERT INTO search_day_counts (kind, key, day, articles)
+SELECT 'docs', 'translated', (docid >> 22) / 86400, count(*) FROM search_docs
+    WHERE docid >= 4194304 AND translation_model IS NOT NULL GROUP BY (docid >> 22) / 86400;
+INSERT INTO search_day_counts (kind, key, day, articles)
+SELECT 'entity', entity, (docid >> 22) / 86400, count(*) FROM search_entities WHERE docid >= 4194304
+    GROUP BY entity, (docid >> 22) / 86400;
+"""
+
+
 # Per-day counts for the surge's baseline (migration 421). ``search_title_terms`` holds the surge terms of each
 # indexed article's English title (analyze.surge.title_terms, written by the search indexer beside
 # search_entities); ``search_day_counts`` holds, per UTC publication day, how many indexed articles carry each
@@ -12,7 +46,8 @@ from dragoman.store.schema import Migration, portable
 # change: the indexer replacing an article, `dragoman reindex`, or an article's deletion cascading to its rows.
 # The day is the publication second of the docid (docid >> 22, dragoman.search.schema) divided by 86400;
 # articles without a publication time (docid < 2^22) have no day and are not counted.
-_DAY_COUNTS_SQLITE = """
+_DAY_COUNTS_SQLITE = (
+    """
 CREATE TABLE IF NOT EXISTS search_title_terms (
     article_id INTEGER NOT NULL REFERENCES articles(id) ON DELETE CASCADE,
     docid INTEGER NOT NULL,
@@ -48,45 +83,18 @@ BEGIN
         AND (key = 'indexed' OR (key = 'translated' AND old.translation_model IS NOT NULL));
     DELETE FROM search_day_counts WHERE kind = 'docs' AND day = (old.docid >> 22) / 86400 AND articles <= 0;
 END;
-CREATE TRIGGER search_day_entities_in AFTER INSERT ON search_entities WHEN new.docid >= 4194304
-BEGIN
-    INSERT INTO search_day_counts (kind, key, day, articles) VALUES ('entity', new.entity, (new.docid >> 22) / 86400, 1)
-        ON CONFLICT (kind, key, day) DO UPDATE SET articles = articles + 1;
-END;
-CREATE TRIGGER search_day_entities_out AFTER DELETE ON search_entities WHEN old.docid >= 4194304
-BEGIN
-    UPDATE search_day_counts SET articles = articles - 1
-        WHERE kind = 'entity' AND key = old.entity AND day = (old.docid >> 22) / 86400;
-    DELETE FROM search_day_counts
-        WHERE kind = 'entity' AND key = old.entity AND day = (old.docid >> 22) / 86400 AND articles <= 0;
-END;
-CREATE TRIGGER search_day_terms_in AFTER INSERT ON search_title_terms WHEN new.docid >= 4194304
-BEGIN
-    INSERT INTO search_day_counts (kind, key, day, articles) VALUES ('term', new.term, (new.docid >> 22) / 86400, 1)
-        ON CONFLICT (kind, key, day) DO UPDATE SET articles = articles + 1;
-END;
-CREATE TRIGGER search_day_terms_out AFTER DELETE ON search_title_terms WHEN old.docid >= 4194304
-BEGIN
-    UPDATE search_day_counts SET articles = articles - 1
-        WHERE kind = 'term' AND key = old.term AND day = (old.docid >> 22) / 86400;
-    DELETE FROM search_day_counts
-        WHERE kind = 'term' AND key = old.term AND day = (old.docid >> 22) / 86400 AND articles <= 0;
-END;
-
+"""
+    + _sqlite_keyed_count_triggers("search_day_entities", "search_entities", "entity", "entity")
+    + _sqlite_keyed_count_triggers("search_day_terms", "search_title_terms", "term", "term")
+    + """
 -- What is already indexed: documents and entities here; title terms by backfill_title_terms (which counts them
 -- in one GROUP BY).
-INSERT INTO search_day_counts (kind, key, day, articles)
-SELECT 'docs', 'indexed', (docid >> 22) / 86400, count(*) FROM search_docs WHERE docid >= 4194304
-    GROUP BY (docid >> 22) / 86400;
-INSERT INTO search_day_counts (kind, key, day, articles)
-SELECT 'docs', 'translated', (docid >> 22) / 86400, count(*) FROM search_docs
-    WHERE docid >= 4194304 AND translation_model IS NOT NULL GROUP BY (docid >> 22) / 86400;
-INSERT INTO search_day_counts (kind, key, day, articles)
-SELECT 'entity', entity, (docid >> 22) / 86400, count(*) FROM search_entities WHERE docid >= 4194304
-    GROUP BY entity, (docid >> 22) / 86400;
 """
+    + _EXISTING_DAY_COUNTS
+)
 
-_DAY_COUNTS_POSTGRES = """
+_DAY_COUNTS_POSTGRES = (
+    """
 CREATE TABLE IF NOT EXISTS search_title_terms (
     article_id BIGINT NOT NULL REFERENCES articles(id) ON DELETE CASCADE,
     docid BIGINT NOT NULL,
@@ -151,16 +159,9 @@ CREATE TRIGGER search_day_entities AFTER INSERT OR DELETE ON search_entities
 CREATE TRIGGER search_day_terms AFTER INSERT OR DELETE ON search_title_terms
     FOR EACH ROW EXECUTE FUNCTION search_day_counts_track();
 
-INSERT INTO search_day_counts (kind, key, day, articles)
-SELECT 'docs', 'indexed', (docid >> 22) / 86400, count(*) FROM search_docs WHERE docid >= 4194304
-    GROUP BY (docid >> 22) / 86400;
-INSERT INTO search_day_counts (kind, key, day, articles)
-SELECT 'docs', 'translated', (docid >> 22) / 86400, count(*) FROM search_docs
-    WHERE docid >= 4194304 AND translation_model IS NOT NULL GROUP BY (docid >> 22) / 86400;
-INSERT INTO search_day_counts (kind, key, day, articles)
-SELECT 'entity', entity, (docid >> 22) / 86400, count(*) FROM search_entities WHERE docid >= 4194304
-    GROUP BY entity, (docid >> 22) / 86400;
 """
+    + _EXISTING_DAY_COUNTS
+)
 
 MIGRATIONS = [
     portable(
