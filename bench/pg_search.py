@@ -55,6 +55,7 @@ from search_speed import (
     load_pairs,
     percentile,
     query_mix,
+    time_mix,
 )
 
 LAYOUTS = {  # on the month partitions (migration 311): each statement builds one index per month
@@ -215,26 +216,10 @@ def time_layout(url: str, layout: str, mix: list[tuple[str, SearchQuery]], artic
         ).fetchone()[0]
     print(f"\n== layout {layout}: indexes built in {seconds:.0f}s, {sizes[0]} ({sizes[1] / articles:.0f} B/article,"
           f" {sizes[2]} month partitions); search_fts table with TOAST {table}", flush=True)  # fmt: skip
-    timings: dict[str, list[tuple[float, float]]] = {}
-    totals: dict[str, list[int]] = {}
     with open_store(url) as store:
         index = open_index(store)
         assert index.layout() == layout, index.layout()  # type: ignore[attr-defined]
-        index.search(SearchQuery(text="россия"))
-        for kind, query in mix:
-            with Timer() as timer:
-                results = index.search(query)
-            timings.setdefault(kind, []).append(timer.ms)
-            totals.setdefault(kind, []).append(results.total)
-            if kind in ("frequent", "mid") and query.text:
-                window = SearchQuery(text=query.text, sort="relevance", since=START + timedelta(days=300),
-                                     until=START + timedelta(days=330))  # fmt: skip
-                with Timer() as timer:
-                    index.search(window)
-                timings.setdefault("relevance, 30 days", []).append(timer.ms)
-                with Timer() as timer:
-                    index.search(SearchQuery(text=query.text, sort="relevance"))
-                timings.setdefault("relevance, all time", []).append(timer.ms)
+        timings, totals = time_mix(index, mix, all_time=True)
         fixed: list[tuple[str, float, int]] = []
         for name, query in FIXED:
             runs = []
