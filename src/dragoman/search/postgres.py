@@ -232,7 +232,12 @@ def _window_condition(lo: int, hi: int) -> tuple[str, list[Any]]:
 
 def ensure_partitions(conn: Any, docids: list[int]) -> None:
     """Create the month partitions (migration 311) that rows with these docids go to, once per month: the
-    database function decides the bounds; here the docids are only grouped so that each month is asked once."""
+    database function decides the bounds; here the docids are only grouped so that each month is asked once.
+
+    Creating a partition locks ``search_fts`` until the indexing transaction commits (PostgreSQL 15's
+    ``CREATE TABLE ... PARTITION OF``), so searches wait for that one batch when a new month first appears
+    (monthly in daily use; more often while a backfill reaches back in time). It runs in the batch's own
+    transaction on purpose: another connection would wait for the batch's locks while the batch waited for it."""
     months: dict[tuple[int, int], int] = {}
     for docid in docids:
         moment = datetime.fromtimestamp(docid >> ID_BITS, UTC)
