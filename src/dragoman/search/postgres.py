@@ -318,7 +318,12 @@ class PostgresSearchIndex(SearchIndex):
             score = "1 / (f.tsv <=> %s::tsquery)"
         else:
             score = "ts_rank(f.tsv, %s::tsquery)"
-        score_params = [tsquery] if tsquery is not None else []
+        # RUM (1.3) gives every match of a phrase the same distance: phrases are scored by their words ("<->" read
+        # as "&"), while the phrase itself still decides what matches. They are ranked outside the index, over
+        # the newest matches below: ranking every match in the index measured 55 ms for "Владимир Путин" but
+        # 706 ms for "for the" at 1M (bench/RESULTS.md).
+        rank_query = tsquery.replace(" <-> ", " & ") if rum and tsquery is not None else tsquery
+        score_params = [rank_query] if rank_query is not None else []
         relevance = query.sort == "relevance" and tsquery is not None
         # Newest first, the matches are read month by month from the newest partition until they hold the page
         # and the count (COUNT_CAP + 1 says "more"); the first FACET_SAMPLE of them are the per-outlet sample.
@@ -345,9 +350,9 @@ class PostgresSearchIndex(SearchIndex):
                     raw.execute("SET LOCAL enable_indexscan = off")
                 newest = self._newest(tsquery, indexed, lo, hi, wanted)
                 if ranked is None:
-                    # Newest first, or ranked outside the index: GIN has no ranking inside, and RUM (1.3) ranks
-                    # a phrase by a distance that ignores the phrase (every match ties). Over the newest
-                    # COUNT_CAP + 1 matches, so that the cost stays bounded: beyond them only the count says more.
+                    # Newest first, or ranked outside the index (GIN has no ranking inside; RUM's phrases, see
+                    # rank_query): over the newest COUNT_CAP + 1 matches, so that the cost stays bounded; all of
+                    # them when the count is not capped, the newest 10,001 when it says "10,000+".
                     chosen = newest if relevance else newest[offset : offset + limit]
                     scores: dict[int, float | None] = {docid: None for docid in chosen}
                     if tsquery is not None and chosen:
