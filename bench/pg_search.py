@@ -18,7 +18,7 @@ the issue's fixed queries, and the web search page over HTTP from a real server 
 from __future__ import annotations
 
 import argparse
-import json
+import itertools
 import os
 import random
 import socket
@@ -28,30 +28,19 @@ import threading
 import time
 import urllib.parse
 import urllib.request
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from dragoman.search import open_index
-from dragoman.search.index import (
-    FLAG_QA,
-    FLAG_TRANSLATED,
-    FLAG_UNNAMED,
-    clean_text,
-    facet_token,
-    make_docid,
-    stem_russian,
-)
+from dragoman.search.index import clean_text, stem_russian
 from dragoman.search.postgres import fts5_tokens, tsvector_from_tokens, tsvector_text
 from dragoman.search.query import SearchQuery
 from search_speed import (
-    OUTLETS,
-    RUBRICS,
-    SPAN_SECONDS,
-    START,
     Timer,
+    draw_articles,
     load_pairs,
     percentile,
     query_mix,
@@ -73,60 +62,30 @@ def build(url: str, n: int, body: int, pairs: list[tuple[str, str]], seed: int =
     from dragoman.store import open_store
 
     open_store(url).close()  # migrations
-    rng = random.Random(seed)
     stemmed = [stem_russian(r) for r, _ in pairs]
     cleaned = [clean_text(e) for _, e in pairs]
     ru_tokens = [fts5_tokens(s) for s in stemmed]
     en_tokens = [fts5_tokens(e) for e in cleaned]
-    entity_keys = [f"Q{1000 + i}" for i in range(300)]
-    entity_weights = [1 / (i + 1) for i in range(300)]
-    outlet_weights = [w for _, _, w in OUTLETS]
     now = datetime.now(UTC).isoformat()
     started = time.perf_counter()
+    drawn = draw_articles(n, body, pairs, seed)
     with psycopg.connect(url) as conn:
         for name in SEARCH_INDEXES:  # loaded without indexes; each layout builds its own afterwards
             conn.execute(f"DROP INDEX IF EXISTS {name}")
         conn.commit()
         for first in range(1, n + 1, BATCH):
             articles, revisions, docs, fts = [], [], [], []
-            for article_id in range(first, min(first + BATCH, n + 1)):
-                picks = [rng.randrange(len(pairs)) for _ in range(body + 1)]
-                outlet, outlet_name, _ = rng.choices(OUTLETS, outlet_weights)[0]
-                rubric, rubric_en = RUBRICS[rng.randrange(len(RUBRICS))]
-                published_iso = (START + timedelta(seconds=rng.randrange(SPAN_SECONDS))).isoformat()
-                url_ = f"https://{outlet}/news/{article_id}"
-                title_pair, body_pairs = pairs[picks[0]], [pairs[i] for i in picks[1:]]
-                blocks = [body_pairs[i : i + 2] for i in range(0, len(body_pairs), 2)]
-                record = {
-                    "schema_version": 1, "url": url_, "title": title_pair[0], "outlet": outlet,
-                    "outlet_name": outlet_name,
-                    "blocks": [{"kind": "paragraph", "text": " ".join(r for r, _ in b)} for b in blocks],
-                    "published_at": published_iso, "timezone": "Europe/Moscow", "rubric": rubric, "language": "ru",
-                    "fetched_at": published_iso, "content_sha256": f"{article_id:064x}", "extractor_version": "bench",
-                }  # fmt: skip
-                qa = rng.random() < 0.05
-                chosen = sorted(set(rng.choices(entity_keys, entity_weights, k=rng.randrange(0, 4))))
-                unnamed = rng.random() < 0.15
-                docid = make_docid(published_iso, article_id)
-                articles.append((article_id, url_, url_, outlet, "ru", title_pair[0], rubric, published_iso, now, now,
-                                 article_id, 1))  # fmt: skip
-                revisions.append((article_id, article_id, 1, record["content_sha256"], now, now, "bench", url_,
-                                  json.dumps(record, ensure_ascii=False)))  # fmt: skip
-                docs.append((article_id, docid, article_id, "bench-model", published_iso, outlet, rubric, "ru",
-                             int(unnamed), int(qa), now))  # fmt: skip
-                facets = [facet_token("o", outlet), facet_token("r", rubric), facet_token("r", rubric_en),
-                          FLAG_TRANSLATED, *(facet_token("e", k) for k in chosen)]  # fmt: skip
-                if unnamed:
-                    facets.append(FLAG_UNNAMED)
-                if qa:
-                    facets.append(FLAG_QA)
-                columns = [ru_tokens[picks[0]], [t for i in picks[1:] for t in ru_tokens[i]], en_tokens[picks[0]],
-                           [t for i in picks[1:] for t in en_tokens[i]]]  # fmt: skip
-                row = (docid, stemmed[picks[0]], " ".join(stemmed[i] for i in picks[1:]), cleaned[picks[0]],
-                       " ".join(cleaned[i] for i in picks[1:]), " ".join(facets))  # fmt: skip
-                tsv = tsvector_from_tokens(columns, facets)
-                if article_id <= 3:  # the shortcut through pre-tokenized sentences writes what the product writes
-                    assert tsv == tsvector_text(*row[1:]), article_id
+            for a in itertools.islice(drawn, BATCH):
+                articles.append(a.article_row(now))
+                revisions.append(a.revision_row(now))
+                docs.append(a.doc_row(now))
+                row = a.fts_row(stemmed, cleaned)
+                title, body_picks = a.picks[0], a.picks[1:]
+                columns = [ru_tokens[title], [t for i in body_picks for t in ru_tokens[i]], en_tokens[title],
+                           [t for i in body_picks for t in en_tokens[i]]]  # fmt: skip
+                tsv = tsvector_from_tokens(columns, a.facets)
+                if a.article_id <= 3:  # the shortcut through pre-tokenized sentences writes what the product writes
+                    assert tsv == tsvector_text(*row[1:]), a.article_id
                 fts.append((*row, tsv))
             with conn.cursor() as cur:
                 # the month partitions these rows go to, as the indexer creates them (search_fts_partition)

@@ -17,6 +17,7 @@ makes, with counts and snippets), and the reader page through the web app in-pro
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 import random
@@ -28,6 +29,8 @@ import tempfile
 import time
 import warnings
 from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -69,14 +72,91 @@ def load_pairs() -> list[tuple[str, str]]:
     return pairs
 
 
-def build(db: Path, n: int, body: int, pairs: list[tuple[str, str]], seed: int = 5) -> dict[str, Any]:
-    """Write ``n`` articles with translations, analyses and their index rows; returns timings."""
+@dataclass(frozen=True)
+class BenchArticle:
+    """One article of the recipe, and the rows every build writes of it (bench/pg_search.py builds the same
+    corpus on PostgreSQL from these draws)."""
+
+    article_id: int
+    picks: list[int]  # indexes into the sentence pairs: the title's, then the body's
+    outlet: str
+    rubric: str
+    rubric_en: str
+    published_iso: str
+    qa: bool
+    entities: list[str]
+    unnamed: bool
+    url: str
+    docid: int
+    blocks: list[list[tuple[str, str]]]  # paragraphs of two sentence pairs
+    record: dict[str, Any]
+    facets: list[str]
+
+    def article_row(self, now: str) -> tuple[Any, ...]:
+        """(id, key_url, url, outlet, language, title, rubric, published_at, first_seen_at, updated_at,
+        current_revision_id, revision_count)"""
+        return (self.article_id, self.url, self.url, self.outlet, "ru", self.record["title"], self.rubric,
+                self.published_iso, now, now, self.article_id, 1)  # fmt: skip
+
+    def revision_row(self, now: str) -> tuple[Any, ...]:
+        """(id, article_id, revision, content_sha256, fetched_at, stored_at, extractor_version, source_url,
+        record)"""
+        return (self.article_id, self.article_id, 1, self.record["content_sha256"], now, now, "bench", self.url,
+                json.dumps(self.record, ensure_ascii=False))  # fmt: skip
+
+    def doc_row(self, now: str) -> tuple[Any, ...]:
+        """search_docs (article_id, docid, revision_id, translation_model, published_at, outlet, rubric,
+        language, unnamed_sources, qa_flags, indexed_at)"""
+        return (self.article_id, self.docid, self.article_id, "bench-model", self.published_iso, self.outlet,
+                self.rubric, "ru", int(self.unnamed), int(self.qa), now)  # fmt: skip
+
+    def fts_row(self, stemmed: list[str], cleaned: list[str]) -> tuple[Any, ...]:
+        """search_fts (rowid, title_ru, body_ru, title_en, body_en, facets): stemmed Russian and cleaned English
+        of the picked sentences, as the indexer writes them."""
+        title, body = self.picks[0], self.picks[1:]
+        return (self.docid, stemmed[title], " ".join(stemmed[i] for i in body), cleaned[title],
+                " ".join(cleaned[i] for i in body), " ".join(self.facets))  # fmt: skip
+
+
+def draw_articles(n: int, body: int, pairs: list[tuple[str, str]], seed: int = 5) -> Iterator[BenchArticle]:
+    """The recipe's ``n`` articles, the random draws always in the same order (so a seed is a corpus): a title
+    and ``body`` sentence pairs, an outlet by weight, a rubric, a time in two years, 5 % QA-flagged, 0-3
+    entities Zipf-distributed over 300, 15 % with unnamed sources."""
     rng = random.Random(seed)
-    stemmed = [stem_russian(r) for r, _ in pairs]
-    cleaned = [clean_text(e) for _, e in pairs]
     entity_keys = [f"Q{1000 + i}" for i in range(300)]
     entity_weights = [1 / (i + 1) for i in range(300)]
     outlet_weights = [w for _, _, w in OUTLETS]
+    for article_id in range(1, n + 1):
+        picks = [rng.randrange(len(pairs)) for _ in range(body + 1)]
+        outlet, outlet_name, _ = rng.choices(OUTLETS, outlet_weights)[0]
+        rubric, rubric_en = RUBRICS[rng.randrange(len(RUBRICS))]
+        published_iso = (START + timedelta(seconds=rng.randrange(SPAN_SECONDS))).isoformat()
+        qa = rng.random() < 0.05
+        entities = sorted(set(rng.choices(entity_keys, entity_weights, k=rng.randrange(0, 4))))
+        unnamed = rng.random() < 0.15
+        url = f"https://{outlet}/news/{article_id}"
+        body_pairs = [pairs[i] for i in picks[1:]]
+        blocks = [body_pairs[i : i + 2] for i in range(0, len(body_pairs), 2)]
+        record = {
+            "schema_version": 1, "url": url, "title": pairs[picks[0]][0], "outlet": outlet, "outlet_name": outlet_name,
+            "blocks": [{"kind": "paragraph", "text": " ".join(r for r, _ in b)} for b in blocks],
+            "published_at": published_iso, "timezone": "Europe/Moscow", "rubric": rubric, "language": "ru",
+            "fetched_at": published_iso, "content_sha256": f"{article_id:064x}", "extractor_version": "bench",
+        }  # fmt: skip
+        facets = [facet_token("o", outlet), facet_token("r", rubric), facet_token("r", rubric_en),
+                  FLAG_TRANSLATED, *(facet_token("e", k) for k in entities)]  # fmt: skip
+        if unnamed:
+            facets.append(FLAG_UNNAMED)
+        if qa:
+            facets.append(FLAG_QA)
+        yield BenchArticle(article_id, picks, outlet, rubric, rubric_en, published_iso, qa, entities, unnamed, url,
+                           make_docid(published_iso, article_id), blocks, record, facets)  # fmt: skip
+
+
+def build(db: Path, n: int, body: int, pairs: list[tuple[str, str]], seed: int = 5) -> dict[str, Any]:
+    """Write ``n`` articles with translations, analyses and their index rows; returns timings."""
+    stemmed = [stem_russian(r) for r, _ in pairs]
+    cleaned = [clean_text(e) for _, e in pairs]
     store = open_store(db)
     conn = store.connection
     conn.execute("PRAGMA synchronous = OFF")
@@ -86,55 +166,29 @@ def build(db: Path, n: int, body: int, pairs: list[tuple[str, str]], seed: int =
     # Bulk load: no incremental segment merging while inserting, one 'optimize' merge at the end.
     conn.execute("INSERT INTO search_fts(search_fts, rank) VALUES ('automerge', 0)")
     now = datetime.now(UTC).isoformat()
+    drawn = draw_articles(n, body, pairs, seed)
     for first in range(1, n + 1, batch):
         articles, revisions, translations, analyses, docs, fts, ents = [], [], [], [], [], [], []
-        for article_id in range(first, min(first + batch, n + 1)):
-            picks = [rng.randrange(len(pairs)) for _ in range(body + 1)]
-            outlet, outlet_name, _ = rng.choices(OUTLETS, outlet_weights)[0]
-            rubric, rubric_en = RUBRICS[rng.randrange(len(RUBRICS))]
-            published = START + timedelta(seconds=rng.randrange(SPAN_SECONDS))
-            published_iso = published.isoformat()
-            url = f"https://{outlet}/news/{article_id}"
-            title_pair, body_pairs = pairs[picks[0]], [pairs[i] for i in picks[1:]]
-            blocks = [body_pairs[i : i + 2] for i in range(0, len(body_pairs), 2)]
-            record = {
-                "schema_version": 1, "url": url, "title": title_pair[0], "outlet": outlet, "outlet_name": outlet_name,
-                "blocks": [{"kind": "paragraph", "text": " ".join(r for r, _ in b)} for b in blocks],
-                "published_at": published_iso, "timezone": "Europe/Moscow", "rubric": rubric, "language": "ru",
-                "fetched_at": published_iso, "content_sha256": f"{article_id:064x}", "extractor_version": "bench",
-            }  # fmt: skip
-            qa = rng.random() < 0.05
+        for a in itertools.islice(drawn, batch):
+            title_pair = pairs[a.picks[0]]
             translation = {
-                "engine": "bench", "model_id": "bench-model", "translated_at": now, "rubric": rubric_en,
+                "engine": "bench", "model_id": "bench-model", "translated_at": now, "rubric": a.rubric_en,
                 "title": {"role": "title", "index": 0,
                           "sentences": [{"source": title_pair[0], "target": title_pair[1], "flags": []}]},
                 "blocks": [{"role": "block", "index": i, "sentences": [
-                    {"source": r, "target": e, "flags": ["length_ratio"] if qa and i == 0 and j == 0 else []}
-                    for j, (r, e) in enumerate(b)]} for i, b in enumerate(blocks)],
+                    {"source": r, "target": e, "flags": ["length_ratio"] if a.qa and i == 0 and j == 0 else []}
+                    for j, (r, e) in enumerate(b)]} for i, b in enumerate(a.blocks)],
             }  # fmt: skip
-            chosen = sorted(set(rng.choices(entity_keys, entity_weights, k=rng.randrange(0, 4))))
-            unnamed = rng.random() < 0.15
-            docid = make_docid(published_iso, article_id)
-            articles.append((article_id, url, url, outlet, "ru", title_pair[0], rubric, published_iso, now, now,
-                             article_id, 1))  # fmt: skip
-            revisions.append((article_id, article_id, 1, record["content_sha256"], now, now, "bench", url,
-                              json.dumps(record, ensure_ascii=False)))  # fmt: skip
-            translations.append((article_id, "bench", "bench-model", now, int(qa),
+            articles.append(a.article_row(now))
+            revisions.append(a.revision_row(now))
+            translations.append((a.article_id, "bench", "bench-model", now, int(a.qa),
                                  json.dumps(translation, ensure_ascii=False)))  # fmt: skip
-            analysis = {"entities": [{"key": k, "name": f"Entity {k}", "type": "PER"} for k in chosen],
-                        "unnamed_sources": int(unnamed)}  # fmt: skip
-            analyses.append((article_id, "bench", now, json.dumps(analysis)))
-            docs.append((article_id, docid, article_id, "bench-model", published_iso, outlet, rubric, "ru",
-                         int(unnamed), int(qa), now))  # fmt: skip
-            facets = [facet_token("o", outlet), facet_token("r", rubric), facet_token("r", rubric_en),
-                      FLAG_TRANSLATED, *(facet_token("e", k) for k in chosen)]  # fmt: skip
-            if unnamed:
-                facets.append(FLAG_UNNAMED)
-            if qa:
-                facets.append(FLAG_QA)
-            fts.append((docid, stemmed[picks[0]], " ".join(stemmed[i] for i in picks[1:]), cleaned[picks[0]],
-                        " ".join(cleaned[i] for i in picks[1:]), " ".join(facets)))  # fmt: skip
-            ents.extend((article_id, k, f"Entity {k}", "PER", 1, docid) for k in chosen)
+            analysis = {"entities": [{"key": k, "name": f"Entity {k}", "type": "PER"} for k in a.entities],
+                        "unnamed_sources": int(a.unnamed)}  # fmt: skip
+            analyses.append((a.article_id, "bench", now, json.dumps(analysis)))
+            docs.append(a.doc_row(now))
+            fts.append(a.fts_row(stemmed, cleaned))
+            ents.extend((a.article_id, k, f"Entity {k}", "PER", 1, a.docid) for k in a.entities)
         with store.transaction() as c:
             c.executemany("INSERT INTO articles (id, key_url, url, outlet, language, title, rubric, published_at,"
                           " first_seen_at, updated_at, current_revision_id, revision_count)"
